@@ -1,0 +1,29 @@
+"""Helpers shared by the benchmarks: figures, timing, peak RSS, synthesised test files."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def figure(name: str, value: float, unit: str, goal: str, ok: bool | None) -> dict[str, Any]:
+    """One benchmark figure; `goal` says the target in words, e.g. "<= 1.2"."""
+    return {"name": name, "value": round(float(value), 4), "unit": unit, "goal": goal, "ok": ok}
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Best wall time of `repeat` calls, and the last result."""
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -1,0 +1,1 @@
+"""Headless CLI commands, one module each, registered in inpaint_studio.cli."""

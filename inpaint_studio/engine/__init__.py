@@ -1,0 +1,1 @@
+"""The local inpainting engine: fills a region of a song from the song's own material. No Qt, no HTTP."""

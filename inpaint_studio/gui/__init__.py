@@ -1,0 +1,1 @@
+"""Widgets: the main window, waveform views, forms, lanes, dialogs."""

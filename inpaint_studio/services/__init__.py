@@ -1,0 +1,1 @@
+"""Qt adapters (QtCore only) between the headless packages and the widgets."""
