@@ -1,1 +1,5 @@
-"""The MusicGPT HTTP client: request validation, upload, polling, downloads, typed errors. No Qt."""
+"""The MusicGPT HTTP client: request validation, upload, polling, downloads, typed errors. No Qt.
+
+Modules: `models` (request/task dataclasses, wire mapping), `errors` (typed errors and the one
+response → error mapping), `client` (MusicGPTClient), `multipart` (streaming upload body),
+`download` (resumable verified downloads), `plans` (per-plan limits and prices)."""

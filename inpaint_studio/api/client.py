@@ -1,0 +1,325 @@
+"""The MusicGPT client: submit an inpaint job, read its task, wait for it, download results.
+
+Policy (replicate-python's, adapted): explicit timeouts; GETs retry with exponential backoff and
+jitter on 429/502/503/504 and connection errors, honouring Retry-After; the submit POST is never
+repeated once it may have reached the server (it costs money) — that case is
+`SubmitOutcomeUnknown`. Every answer that is not a success goes through `error_from_response`.
+The key is sent raw in `Authorization` (no "Bearer") and appears in no log, message or repr."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from inpaint_studio.api.download import download_file
+from inpaint_studio.api.errors import (
+    ApiError,
+    ApiTimeout,
+    AuthError,
+    BadResponse,
+    ConnectionFailed,
+    NotFound,
+    RateLimited,
+    RequestInvalid,
+    ServerError,
+    SubmitOutcomeUnknown,
+    error_from_response,
+)
+from inpaint_studio.api.models import InpaintRequest, Limits, SubmitResult, Task, TaskStatus
+from inpaint_studio.api.multipart import MultipartBody
+from inpaint_studio.api.plans import plan_named
+from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.identity import VERSION
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"
+RETRY_STATUSES = (429, 502, 503, 504)
+MAX_RETRY_AFTER = 120.0
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Pacer:
+    """Keeps byId calls at least `gap` seconds apart across all threads using this client."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait_turn(self, token: CancelToken) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.gap
+        if slot > now and token.wait(slot - now):
+            raise Cancelled()
+
+
+class MusicGPTClient:
+    """One account on one base URL. Thread-safe for concurrent jobs (one requests.Session)."""
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, api_key: str = "", *, plan: str = "pro",
+                 timeout: float = 30.0, limits: Limits | None = None,
+                 min_poll_interval: float = 1.0, max_poll_interval: float = 15.0,
+                 get_attempts: int = 5, max_unknown_polls: int = 50,
+                 max_poll_failures: int = 5) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"The API address {base_url!r} is not an http(s) URL.")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError("Refusing to send the API key over plain http to "
+                             f"{parts.hostname}; use https (plain http is for 127.0.0.1 only).")
+        if parts.username or parts.password or parts.query:
+            raise ValueError("Put no credentials or query in the API address.")
+        self.base_url = base_url.rstrip("/")
+        self.plan = plan_named(plan)
+        self.timeout = timeout
+        self.limits = limits or Limits()
+        self.min_poll_interval = max(min_poll_interval, self.plan.min_poll_interval)
+        self.max_poll_interval = max(max_poll_interval, self.min_poll_interval)
+        self.get_attempts = get_attempts
+        self.max_unknown_polls = max_unknown_polls
+        self.max_poll_failures = max_poll_failures
+        self._key = api_key
+        self._pacer = _Pacer(self.plan.min_poll_interval)
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = f"inpaint-studio/{VERSION}"
+        self._session.trust_env = False  # no proxies/netrc: the key goes to base_url only
+
+    def __repr__(self) -> str:
+        return f"MusicGPTClient({self.base_url!r}, plan={self.plan.name!r}, key=***)"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> MusicGPTClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": self._key, "Accept": "application/json"}
+
+    def _error(self, resp: requests.Response) -> ApiError:
+        return error_from_response(resp.status_code, resp.content, resp.headers,
+                                   secret=self._key or None)
+
+    def _json(self, resp: requests.Response) -> dict:
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp)
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise error_from_response(resp.status_code, resp.content, resp.headers,
+                                      secret=self._key or None)
+        return data
+
+    def _connection_error(self, exc: Exception, *, reached: bool = True) -> ApiError:
+        host = urlsplit(self.base_url).netloc
+        if isinstance(exc, requests.Timeout):
+            return ApiTimeout(f"{host} did not answer within {self.timeout:g} s. Check your "
+                              "connection and try again.")
+        text = str(exc)
+        if "refused" in text.lower():
+            why = "the connection was refused (is the server running and the address right?)"
+        elif "Name or service" in text or "resolve" in text.lower():
+            why = "the host name could not be found (check the address and your connection)"
+        else:
+            why = "the connection broke (check your network and try again)"
+        return ConnectionFailed(f"Could not talk to {host}: {why}.", reached_server=reached)
+
+    def _get(self, path: str, params: dict[str, str] | None = None, *,
+             token: CancelToken = NEVER, pace: bool = False) -> dict:
+        """A GET with retries on 429/502/503/504 and connection errors."""
+        last: ApiError | None = None
+        for attempt in range(self.get_attempts):
+            token.raise_if_cancelled()
+            if pace:
+                self._pacer.wait_turn(token)
+            delay = min(16.0, 0.5 * 2**attempt) * (0.5 + random.random())  # full-ish jitter
+            try:
+                resp = self._session.get(self._url(path), params=params, headers=self._auth(),
+                                         timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = self._connection_error(exc)
+                log.info("GET %s failed (%s), attempt %d", path, type(exc).__name__, attempt + 1)
+            else:
+                log.debug("GET %s -> %d", path, resp.status_code)
+                if resp.status_code not in RETRY_STATUSES:
+                    return self._json(resp)
+                last = self._error(resp)
+                if isinstance(last, RateLimited) and last.retry_after is not None:
+                    delay = min(MAX_RETRY_AFTER, last.retry_after) + random.random() * 0.1
+            if attempt + 1 < self.get_attempts and token.wait(delay):
+                raise Cancelled()
+        assert last is not None
+        raise last
+
+    # -- the API ------------------------------------------------------------------------------
+    def check_key(self) -> None:
+        """GET /v1/ with the key: returns if accepted, else AuthError (or a transport error)."""
+        self._get("v1/")
+
+    def submit_inpaint(self, req: InpaintRequest,
+                       progress: Callable[[int, int], None] | None = None,
+                       token: CancelToken = NEVER) -> SubmitResult:
+        """Validate, then POST /v1/inpaint once (file streamed from disk, `progress(sent, total)`
+        in bytes). Local errors → RequestInvalid before anything is sent."""
+        issues = [i for i in req.validate(self.limits) if i.severity == "error"]
+        if issues:
+            raise RequestInvalid(" ".join(i.message for i in issues),
+                                 fields=[i.field for i in issues])
+        token.raise_if_cancelled()
+        body = MultipartBody(req.form_fields(), "audio_file" if req.audio_path else None,
+                             req.audio_path, progress=progress, token=token)
+        headers = {**self._auth(), "Content-Type": body.content_type}
+        log.info("POST v1/inpaint (%d bytes, %s)", body.length,
+                 "file upload" if req.audio_path else "audio_url")
+        try:
+            resp = self._session.post(self._url("v1/inpaint"), data=body, headers=headers,
+                                      timeout=self.timeout)
+        except Cancelled:
+            raise
+        except requests.ConnectionError as exc:
+            if body.sent == 0 and not isinstance(exc, requests.exceptions.ChunkedEncodingError):
+                # Nothing of the request left this machine: it certainly created no job.
+                raise self._connection_error(exc, reached=False) from None
+            raise self._unknown(exc) from None
+        except requests.Timeout as exc:
+            if isinstance(exc, requests.ConnectTimeout):
+                raise self._connection_error(exc, reached=False) from None
+            raise self._unknown(exc) from None
+        except requests.RequestException as exc:
+            raise self._unknown(exc) from None
+        log.info("POST v1/inpaint -> %d", resp.status_code)
+        if resp.status_code in (502, 504):
+            # A gateway answered: the service behind it may have accepted the job.
+            raise self._unknown(self._error(resp))
+        data = self._json_submit(resp)
+        if data.get("success") is False:
+            raise RequestInvalid(
+                "MusicGPT did not accept the job: "
+                f"{data.get('message') or data.get('error') or data.get('reason') or 'no reason'}"
+                ".", status=resp.status_code, body=data)
+        try:
+            return SubmitResult.from_wire(data)
+        except ValueError:
+            raise SubmitOutcomeUnknown(
+                "MusicGPT accepted the request but its answer has no job id, so the job cannot "
+                "be followed. Check your MusicGPT dashboard before submitting again.",
+                status=resp.status_code, body=data) from None
+
+    def _json_submit(self, resp: requests.Response) -> dict:
+        try:
+            return self._json(resp)
+        except BadResponse as exc:
+            if 200 <= resp.status_code < 300:
+                raise self._unknown(exc) from None
+            raise
+
+    def _unknown(self, cause: Exception) -> SubmitOutcomeUnknown:
+        detail = cause.user_message if isinstance(cause, ApiError) else type(cause).__name__
+        return SubmitOutcomeUnknown(
+            "The upload may have reached MusicGPT, but no usable answer came back "
+            f"({detail}). The job may exist and cost credit, so it was not sent again: check "
+            "your MusicGPT dashboard or wait for its webhook before resubmitting.")
+
+    def get_task(self, task_id: str, *, token: CancelToken = NEVER) -> Task:
+        """GET /v1/byId?conversionType=INPAINT&task_id=… (paced to the plan's rate)."""
+        data = self._get("v1/byId", {"conversionType": "INPAINT", "task_id": task_id},
+                         token=token, pace=True)
+        if data.get("success") is False:
+            raise NotFound(f"MusicGPT does not know job {task_id}: "
+                           f"{data.get('message') or data.get('error') or 'no details'}.",
+                           status=200, body=data)
+        try:
+            return Task.from_wire(data)
+        except ValueError as exc:
+            raise BadResponse(f"MusicGPT's status answer is not in the documented shape ({exc})."
+                              " The service may have changed; try again later.",
+                              status=200, body=data) from None
+
+    def poll_interval(self, eta: int | None, elapsed: float, polls: int) -> float:
+        """Seconds until the next poll: a tenth of the ETA (3 s without one), slowing down
+        once the ETA has passed, never under the plan's byId rate nor over max_poll_interval."""
+        base = 3.0 if eta is None or eta <= 0 else eta / 10.0
+        if eta and elapsed > eta:
+            base *= min(4.0, 1.0 + (elapsed - eta) / max(eta, 1.0))
+        return max(self.min_poll_interval, min(self.max_poll_interval, base))
+
+    def wait(self, task_id: str, *, eta: int | None = None, deadline_s: float = 1800,
+             token: CancelToken = NEVER) -> Generator[Task, None, Task]:
+        """Poll until the task is terminal: yields every Task read, returns the terminal one.
+        Transient failures are tolerated up to `max_poll_failures` in a row; an unknown status
+        up to `max_unknown_polls` times. ApiTimeout at the deadline, Cancelled on cancel."""
+        start = time.monotonic()
+        polls = failures = unknown = 0
+        while True:
+            token.raise_if_cancelled()
+            try:
+                task = self.get_task(task_id, token=token)
+                failures = 0
+            except (ServerError, ConnectionFailed, ApiTimeout, RateLimited, BadResponse) as exc:
+                failures += 1
+                if failures >= self.max_poll_failures:
+                    raise
+                log.info("poll of %s failed (%s); will retry", task_id, type(exc).__name__)
+            except (AuthError, NotFound):
+                raise
+            else:
+                polls += 1
+                yield task
+                if task.status.is_terminal:
+                    return task
+                unknown = unknown + 1 if task.status is TaskStatus.UNKNOWN else 0
+                if unknown >= self.max_unknown_polls:
+                    raise BadResponse(f"MusicGPT kept reporting an unknown status "
+                                      f"{task.status_text!r} for job {task_id}; stopped waiting.")
+            elapsed = time.monotonic() - start
+            if elapsed >= deadline_s:
+                raise ApiTimeout(f"Job {task_id} did not finish within {deadline_s / 60:.0f} "
+                                 "minutes. It may still finish: check again later.")
+            pause = min(self.poll_interval(eta, elapsed, polls), deadline_s - elapsed)
+            if token.wait(max(0.0, pause)):
+                raise Cancelled()
+
+    def download(self, url: str, target: Path, *, progress: Callable[[int, int], None] | None
+                 = None, token: CancelToken = NEVER, verify: str = "decode") -> Path:
+        """Stream a result file into `target` (Range-resumed, verified, atomically renamed).
+        The key is not sent: result URLs are public CDN links."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError(f"The result address {url[:80]!r} is not an http(s) URL.")
+        return download_file(self._session, url, target, timeout=self.timeout,
+                             progress=progress, token=token, verify=verify)
+
+    def raw_session_info(self) -> dict[str, Any]:
+        """Non-secret facts for diagnostics (no key, no headers)."""
+        return {"base_url": self.base_url, "plan": self.plan.name, "timeout": self.timeout}

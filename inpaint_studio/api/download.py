@@ -1,0 +1,155 @@
+"""Downloading a result file: streamed to a temporary sibling with progress, resumed with a Range
+request after a break, checked against the announced length and decoded, then renamed into place.
+
+Local names come from conversion ids (`result_filename`), never from the URL's path."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from inpaint_studio.api.errors import ApiError, DownloadError, error_from_response
+from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.core.decode import load_audio, probe
+from inpaint_studio.core.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+_RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def result_filename(conversion_id: str, suffix: str) -> str:
+    """`<conversion_id><suffix>` after checking the id is a plain token (no path tricks)."""
+    if not _SAFE_ID.match(conversion_id or ""):
+        raise DownloadError(f"The server sent an unusable conversion id {conversion_id!r}.")
+    if suffix not in (".mp3", ".wav", ".flac", ".jpg", ".png"):
+        raise DownloadError(f"Unexpected result type {suffix!r}.")
+    return conversion_id + suffix
+
+
+def partial_path(target: Path) -> Path:
+    """Where an interrupted download of `target` waits to be resumed."""
+    return target.with_name(f".{target.name}.partial")
+
+
+def download_file(session: requests.Session, url: str, target: str | os.PathLike[str], *,
+                  timeout: float = 30.0, progress: Callable[[int, int], None] | None = None,
+                  token: CancelToken = NEVER, attempts: int = 5, verify: str = "decode") -> Path:
+    """Fetch `url` into `target`. `verify` is "decode" (full decode, catches truncated audio),
+    "probe" (header only) or "none" (non-audio, e.g. covers). Raises DownloadError/ApiError or
+    Cancelled; a partial file is kept for a later resume unless it proved bad."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = partial_path(target)
+    total: int | None = None
+    last: Exception | None = None
+    for attempt in range(attempts):
+        token.raise_if_cancelled()
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        try:
+            total = _fetch(session, url, part, have, headers, timeout, progress, token)
+        except _Restart:
+            continue  # the server ignored or rejected our Range: start over from byte 0
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as exc:
+            last = exc
+            log.info("download of %s broke after %d bytes (attempt %d): %s", target.name,
+                     part.stat().st_size if part.exists() else 0, attempt + 1, type(exc).__name__)
+            if token.wait(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random())):
+                raise Cancelled() from None
+            continue
+        break
+    else:
+        raise DownloadError(f"Could not download {target.name}: the connection kept breaking "
+                            f"({type(last).__name__ if last else 'no data'}). Try again later; "
+                            "what was fetched so far is kept.")
+    size = part.stat().st_size
+    if total is not None and size != total:
+        _discard(part)
+        raise DownloadError(f"{target.name} arrived with {size:,} of {total:,} bytes.")
+    _check_audio(part, target, verify)
+    os.replace(part, target)
+    return target
+
+
+class _Restart(Exception):
+    pass
+
+
+def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: dict,
+           timeout: float, progress: Callable[[int, int], None] | None,
+           token: CancelToken) -> int | None:
+    with session.get(url, headers=headers, stream=True, timeout=timeout) as resp:
+        if resp.status_code == 416 and have:
+            _discard(part)  # our partial copy is longer than the file: it is not the same file
+            raise _Restart()
+        if resp.status_code not in (200, 206):
+            err = error_from_response(resp.status_code, resp.content, resp.headers,
+                                      what="The result server")
+            raise DownloadError(f"Could not download the result: {err.user_message}",
+                                status=resp.status_code) from err
+        total: int | None = None
+        if resp.status_code == 206:
+            m = _RANGE_TOTAL.match(resp.headers.get("Content-Range", ""))
+            if not m or int(m.group(1)) != have:
+                _discard(part)
+                raise _Restart()
+            total = int(m.group(3)) if m.group(3) != "*" else None
+            mode = "ab"
+        else:
+            have = 0  # a full answer: start the file over
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            mode = "wb"
+        done = have
+        with open(part, mode) as fh:
+            for chunk in resp.iter_content(CHUNK):
+                if token.cancelled:
+                    raise Cancelled()
+                fh.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total or 0)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if total is not None and done < total:
+            # urllib3 does not always notice a short body; treat it as a break and resume.
+            raise requests.exceptions.ChunkedEncodingError(f"short body: {done} of {total}")
+        return total
+
+
+def _check_audio(part: Path, target: Path, verify: str) -> None:
+    if verify == "none":
+        return
+    # ffmpeg picks the demuxer from content, but give it the right suffix for its probe too.
+    probe_path = part.with_name(part.name + target.suffix)
+    os.replace(part, probe_path)
+    try:
+        if verify == "probe":
+            probe(probe_path)
+        else:
+            load_audio(probe_path)
+    except AudioError as exc:
+        _discard(probe_path)
+        raise DownloadError(f"The downloaded {target.name} is not usable audio: {exc}") from exc
+    finally:
+        if probe_path.exists():
+            os.replace(probe_path, part)
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+__all__ = ["download_file", "result_filename", "partial_path", "ApiError"]
