@@ -1,0 +1,123 @@
+"""What `submit`, `jobs` and `resume` share: the backend options, running a job to its end with
+progress on stderr, describing a job's stage in words, and copying results out."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from inpaint_studio import paths
+from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.jobs.describe import describe_stage
+from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
+from inpaint_studio.jobs.store import Job, JobStore, Stage
+from inpaint_studio.services.backend import (
+    DEFAULT_BASE_URL,
+    LOCAL,
+    MUSICGPT,
+    PLAN_NAMES,
+    Backends,
+    BackendSettings,
+)
+from inpaint_studio.services.keystore import KeyStore
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", default=os.environ.get("MUSICGPT_BASE_URL",
+                                                             DEFAULT_BASE_URL),
+                        help="MusicGPT API address (default: %(default)s or $MUSICGPT_BASE_URL)")
+    parser.add_argument("--plan", choices=PLAN_NAMES, default="pro",
+                        help="MusicGPT plan, for pacing and the cost estimate")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="job store file (default: the app's, shared with the GUI)")
+
+
+def make_backends(args: argparse.Namespace, kind: str = "") -> Backends:
+    """Backends for the CLI: the key comes from $MUSICGPT_API_KEY or the keyring."""
+    return Backends(BackendSettings(kind=kind, base_url=args.base_url, plan=args.plan), KeyStore())
+
+
+def open_store(args: argparse.Namespace) -> JobStore:
+    return JobStore(args.store)
+
+
+class Printer:
+    """Progress on stderr, one line per stage change, byte progress rewritten in place."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._last = ""
+
+    def __call__(self, event: JobEvent) -> None:
+        if self.quiet:
+            return
+        job = event.job
+        if event.kind in ("upload", "download"):
+            what = "uploading" if event.kind == "upload" else f"downloading version {event.index}"
+            pct = 100.0 * event.done / event.total if event.total else 0.0
+            sys.stderr.write(f"\r{job.id[:8]} {what}: {pct:5.1f}% "
+                             f"({event.done / 1e6:.1f} of {event.total / 1e6:.1f} MB)")
+            sys.stderr.flush()
+            self._last = ""
+            return
+        if event.kind == "version":
+            return
+        line = f"{job.id[:8]} {describe_stage(job)}"
+        if event.kind == "retry":
+            line += f" — {event.note}"
+        if line != self._last:
+            sys.stderr.write("\n" if not self._last else "")
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+            self._last = line
+
+
+def run_job(store: JobStore, backends: Backends, job: Job, *, printer: Printer,
+            token: CancelToken = NEVER) -> Job:
+    """Advance `job` as far as it goes with the right client, printing its stages."""
+    client = backends.client(job.backend, job.base_url if job.backend == MUSICGPT else None)
+    if job.backend == LOCAL:
+        # The local server gets a new port each run; the job follows it.
+        store.update(job.id, base_url=backends.base_url(LOCAL))
+    runner = JobRunner(store, client, paths.cache_dir(), on_progress=printer)
+    gen = runner.run(job.id, token)
+    try:
+        while True:
+            printer(next(gen))
+    except StopIteration as stop:
+        return stop.value
+
+
+def copy_results(job: Job, out: Path, stem: str) -> list[Path]:
+    """Copy the downloaded versions to `out` as `<stem>-v<N><suffix>` (atomically)."""
+    from inpaint_studio.core.atomic import atomic_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for res in job.results:
+        if not res.path:
+            continue
+        target = out / f"{stem}-v{res.index}{Path(res.path).suffix}"
+        with atomic_path(target) as tmp:
+            shutil.copyfile(res.path, tmp)
+        written.append(target)
+    return written
+
+
+def exit_code(job: Job) -> int:
+    """0 for done, 3 for failed, 4 for outcome unknown, 5 for still running."""
+    if job.stage is Stage.DONE:
+        return 0
+    if job.stage is Stage.FAILED:
+        return 3
+    if job.stage is Stage.UNKNOWN:
+        return 4
+    return 5
+
+
+def when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"

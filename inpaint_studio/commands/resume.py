@@ -1,0 +1,86 @@
+"""`inpaint-studio resume [JOB ...]`: continue every job that was in flight (or the given ones).
+
+A job that was never sent is sent; one that was sent is polled and its results downloaded; a
+result already downloaded is not fetched again. A job whose submit outcome is unknown is never
+sent again unless `--retry` says so (it may be charged twice); `--task-id` attaches the task
+the user found for it instead."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from inpaint_studio.commands.jobs_common import (
+    Printer,
+    add_backend_options,
+    copy_results,
+    exit_code,
+    make_backends,
+    open_store,
+    run_job,
+)
+from inpaint_studio.jobs.describe import describe_stage
+from inpaint_studio.jobs.lifecycle import JobBusy, attach_task, check_again, reset_for_retry
+from inpaint_studio.jobs.store import Stage
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("resume", help="continue the jobs that were in flight",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("jobs", nargs="*", help="job ids (a unique prefix is enough)")
+    p.add_argument("--retry", action="store_true",
+                   help="send the given failed/unknown jobs again (may be charged twice)")
+    p.add_argument("--task-id", dest="task_id", help="the server task of the one given job")
+    p.add_argument("--out", type=Path, help="copy finished versions here")
+    p.add_argument("-q", "--quiet", action="store_true")
+    add_backend_options(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        chosen = [store.find(j) for j in args.jobs]
+    except KeyError as exc:
+        print(f"error: no single job matches {exc.args[0]!r}", file=sys.stderr)
+        return 2
+    if args.task_id:
+        if len(chosen) != 1:
+            print("error: --task-id needs exactly one job", file=sys.stderr)
+            return 2
+        chosen = [attach_task(store, chosen[0].id, args.task_id)]
+    elif args.retry:
+        chosen = [reset_for_retry(store, j.id) for j in chosen]
+    elif chosen:
+        chosen = [check_again(store, j.id) if j.stage is Stage.FAILED and j.task_id else j
+                  for j in chosen]
+        for j in chosen:
+            if j.paused:
+                store.update(j.id, paused=False)
+        chosen = [store.get(j.id) for j in chosen]
+    else:
+        chosen = [j for j in store.list() if j.runnable or j.stage is Stage.SUBMITTING]
+    if not chosen:
+        print("Nothing to resume.", file=sys.stderr)
+        return 0
+    backends = make_backends(args)
+    printer = Printer(args.quiet)
+    worst = 0
+    try:
+        for job in reversed(chosen):  # oldest first
+            try:
+                job = run_job(store, backends, job, printer=printer)
+            except JobBusy as exc:
+                print(f"skipped: {exc}", file=sys.stderr)
+                continue
+            if args.out and job.stage is Stage.DONE:
+                stem = Path(job.source.split("?")[0]).stem or "song"
+                for path in copy_results(job, args.out, f"{stem}-{job.id[:8]}"):
+                    print(path)
+            print(f"{job.id[:8]} {describe_stage(job)}")
+            worst = max(worst, exit_code(job))
+    finally:
+        backends.stop()
+    return worst

@@ -1,0 +1,58 @@
+"""A job's stage in the musician's words, shared by the job list and `inpaint-studio jobs`.
+
+Honest by rule: elapsed time against the server's ETA, never an invented percentage."""
+
+from __future__ import annotations
+
+import time
+
+from inpaint_studio.jobs.store import Job, Stage
+
+
+def fmt_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def fmt_time(seconds: float) -> str:
+    """m:ss.mmm as on the waveform's ruler."""
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m)}:{s:06.3f}"
+
+
+def describe_stage(job: Job, now: float | None = None, progress: tuple[int, int] | None = None,
+                   ) -> str:
+    """One line: what is happening to the job. `progress` (done, total) bytes when known."""
+    now = time.time() if now is None else now
+    pct = ""
+    if progress and progress[1]:
+        pct = f" {100.0 * progress[0] / progress[1]:.0f}%"
+    stage = job.stage
+    if job.paused and stage.in_flight:
+        return "cancelled (stopped waiting; resume to continue)"
+    if stage is Stage.CREATED:
+        return "saved, not sent yet"
+    if stage is Stage.SUBMITTING:
+        return "uploading" + pct
+    if stage is Stage.UNKNOWN:
+        return "outcome unknown: " + job.message if job.message else "outcome unknown"
+    if stage in (Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL):
+        elapsed = now - (job.submitted_at or now)
+        eta = f" of ~{fmt_duration(job.eta)} expected" if job.eta else ""
+        name = {Stage.QUEUED: "queued", Stage.IN_PROGRESS: "in progress",
+                Stage.PARTIAL: "version 1 ready, waiting for version 2"}[stage]
+        text = f"{name}: {fmt_duration(elapsed)} elapsed{eta}"
+        if job.eta and elapsed > job.eta:
+            text += " (taking longer than the server expected)"
+        if job.message and job.error_kind:
+            text += f" — {job.message}"
+        return text
+    if stage is Stage.DOWNLOADING:
+        return "downloading" + pct
+    if stage is Stage.ALIGNING:
+        return "lining up the versions with the original"
+    if stage is Stage.DONE:
+        n = sum(1 for r in job.results if r.path)
+        return f"done: {n} version{'s' if n != 1 else ''}" + (f" ({job.message})"
+                                                               if job.message else "")
+    return "failed: " + (job.message or "no reason was given")

@@ -1,0 +1,423 @@
+"""The headless job lifecycle: persist → submit → poll → download → verify → align.
+
+`JobRunner.run(job_id)` is a generator: it advances one job from whatever stage the store says it
+is in, yields a `JobEvent` after every persisted change, and returns the final `Job`. Every step
+is written to the store before the next begins, so a run killed anywhere resumes from there:
+
+- a job in `CREATED` was never sent and is submitted;
+- a job found in `SUBMITTING` (a crash during the POST) becomes `UNKNOWN`: the POST may have
+  reached the server and cost money, so it is never sent again without the user's say-so;
+- a job with a task id is polled; results already downloaded and verified are not fetched again.
+
+Byte progress (upload, downloads) is reported through `on_progress`, throttled, since it arises
+inside blocking calls where a generator cannot yield."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inpaint_studio.api import errors as api_errors
+from inpaint_studio.api.models import InpaintRequest, Task, TaskStatus
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.jobs.store import IN_FLIGHT, JobStore, Result, Stage, StaleTransition
+from inpaint_studio.jobs.store import Job as Job
+
+log = logging.getLogger(__name__)
+
+POLL_DEADLINE_S = 3600.0  # past this the job is reported as not finishing (it can be re-checked)
+_TRANSIENT_TRIES = 6  # consecutive poll failures tolerated before the run stops
+_PROGRESS_EVERY_S = 0.1
+
+
+@dataclass
+class JobEvent:
+    """One thing that happened to a job. `kind`: "stage" (a persisted change), "upload" /
+    "download" (bytes `done` of `total`, version `index`), "retry" (a transient error, `note`),
+    "version" (`audio`: version `index` aligned to the original's timeline)."""
+
+    job: Job
+    kind: str = "stage"
+    done: int = 0
+    total: int = 0
+    index: int = 0
+    note: str = ""
+    audio: Audio | None = None
+
+
+ReferenceLoader = Callable[[Job], "Audio | None"]
+ProgressSink = Callable[[JobEvent], None]
+
+
+def request_for(job: Job) -> InpaintRequest:
+    """The InpaintRequest a job sends: its audio (file or URL), its region and its fields."""
+    is_url = not job.upload_path and job.source.startswith(("http://", "https://"))
+    return InpaintRequest(
+        audio_path=job.upload_path or None,
+        audio_url=job.source if is_url else None,
+        replace_start_at=job.start,
+        replace_end_at=job.end,
+        **job.params,
+    )
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+class JobRunner:
+    """Advances jobs of one store with one client. `client` is a `MusicGPTClient` (or anything
+    with its methods); `reference` returns the audio the job's region refers to (for alignment)."""
+
+    def __init__(self, store: JobStore, client: Any, cache_dir: Path, *,
+                 reference: ReferenceLoader | None = None,
+                 on_progress: ProgressSink | None = None,
+                 poll_deadline_s: float = POLL_DEADLINE_S) -> None:
+        self.store = store
+        self.client = client
+        self.cache_dir = Path(cache_dir)
+        self.reference = reference or load_reference
+        self.on_progress = on_progress
+        self.poll_deadline_s = poll_deadline_s
+
+    # -- the whole run -------------------------------------------------------------------------
+    def run(self, job_id: str, token: CancelToken = NEVER) -> Generator[JobEvent, None, Job]:
+        """Advance the job as far as it goes; see the module docstring. Ends early (the job
+        stays resumable) when `token` is cancelled: then `Cancelled` propagates."""
+        if not self.store.claim(job_id):
+            raise JobBusy(job_id, self.store.holder(job_id))
+        try:
+            job = self.store.get(job_id)
+            if job.stage is Stage.SUBMITTING:
+                job = self._mark_unknown(job, "The app stopped while the job was being sent.")
+                yield JobEvent(job)
+            if job.stage is Stage.CREATED:
+                job = yield from self._submit(job, token)
+            if job.stage in (Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL):
+                job = yield from self._poll(job, token)
+            if job.stage is Stage.DOWNLOADING:
+                job = yield from self._download(job, token)
+            if job.stage is Stage.ALIGNING:
+                job = yield from self._align(job, token)
+            return job
+        finally:
+            self.store.release(job_id)
+
+    # -- submit --------------------------------------------------------------------------------
+    def _submit(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
+        req = request_for(job)
+        # The atomic CREATED → SUBMITTING move is what makes a second POST impossible: of two
+        # runners only one gets past it, and a crash after it leaves SUBMITTING → UNKNOWN.
+        job = self.store.transition(job.id, [Stage.CREATED], Stage.SUBMITTING,
+                                    submit_attempts=job.submit_attempts + 1, message="",
+                                    error_kind="", paused=False)
+        yield JobEvent(job)
+        sent = [0, 0]
+
+        def progress(done: int, total: int) -> None:
+            sent[:] = [done, total]
+            self._progress(job, "upload", done, total)
+
+        try:
+            res = self.client.submit_inpaint(req, progress=progress, token=token)
+        except Cancelled:
+            if sent[1] and sent[0] >= sent[1]:
+                job = self._mark_unknown(job, "Sending was stopped after the whole request "
+                                              "had gone out; the server may have the job.")
+            else:
+                # The body was not complete, so the server cannot have accepted the job.
+                job = self.store.transition(job.id, [Stage.SUBMITTING], Stage.CREATED,
+                                            paused=True, message="Stopped before it was sent.")
+            yield JobEvent(job)
+            raise
+        except api_errors.SubmitOutcomeUnknown as exc:
+            job = self._mark_unknown(job, exc.user_message)
+            yield JobEvent(job)
+            return job
+        except api_errors.ConnectionFailed as exc:
+            if exc.reached_server:
+                job = self._mark_unknown(job, exc.user_message)
+            else:
+                job = self._fail(job, exc, [Stage.SUBMITTING])
+            yield JobEvent(job)
+            return job
+        except api_errors.ApiError as exc:
+            job = self._fail(job, exc, [Stage.SUBMITTING])
+            yield JobEvent(job)
+            return job
+        except Exception as exc:  # a local file error (unreadable upload) before anything went
+            job = self._fail(job, exc, [Stage.SUBMITTING])
+            yield JobEvent(job)
+            return job
+        status = TaskStatus(res.status) if res.status else TaskStatus.IN_QUEUE
+        job = self.store.transition(
+            job.id, [Stage.SUBMITTING], _stage_of(status, 0, 2),
+            task_id=res.task_id, conversion_ids=list(res.conversion_ids), eta=res.eta,
+            credit_estimate=res.credit_estimate, submitted_at=time.time(),
+            server_status=status.value, message=res.message or "")
+        yield JobEvent(job)
+        return job
+
+    # -- poll ----------------------------------------------------------------------------------
+    def _poll(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
+        expected = int(job.params.get("num_outputs") or 2)
+        started = job.submitted_at or time.time()
+        failures = 0
+        while True:
+            remaining = self.poll_deadline_s - (time.time() - started)
+            if remaining <= 0:
+                return (yield from self._stalled(job))
+            try:
+                gen = self.client.wait(job.task_id, eta=job.eta, deadline_s=remaining,
+                                       token=token)
+                while True:
+                    try:
+                        task = next(gen)
+                    except StopIteration as stop:
+                        task = stop.value
+                        job = self._record_task(job, task, expected)
+                        yield JobEvent(job)
+                        return (yield from self._finish_poll(job, task))
+                    failures = 0
+                    self.store.renew(job.id)
+                    before = (job.stage, job.server_status, len(job.results))
+                    job = self._record_task(job, task, expected)
+                    if (job.stage, job.server_status, len(job.results)) != before:
+                        yield JobEvent(job)
+            except Cancelled:
+                raise
+            except api_errors.ApiTimeout:
+                if time.time() - started >= self.poll_deadline_s - 1:
+                    return (yield from self._stalled(job))
+                failures += 1
+                note = "The server did not answer in time; asking again."
+            except (api_errors.ConnectionFailed, api_errors.ServerError,
+                    api_errors.RateLimited, api_errors.BadResponse) as exc:
+                failures += 1
+                note = exc.user_message
+                if failures >= _TRANSIENT_TRIES:
+                    job = self.store.update(job.id, message=note, error_kind=type(exc).__name__)
+                    yield JobEvent(job, "retry", note=note)
+                    raise
+            except api_errors.ApiError as exc:  # auth, not found: waiting longer will not help
+                job = self._fail(job, exc, IN_FLIGHT)
+                yield JobEvent(job)
+                return job
+            job = self.store.update(job.id, message=note)
+            yield JobEvent(job, "retry", note=note)
+            if token.wait(min(30.0, 2.0 * 2**failures)):
+                raise Cancelled()
+
+    def _record_task(self, job: Job, task: Task, expected: int) -> Job:
+        for v in task.versions:
+            url = v.wav_url or v.mp3_url
+            have = job.result(v.index)
+            if url and (have is None or (not have.path and have.url != url)):
+                job = self.store.set_result(job.id, Result(
+                    index=v.index, conversion_id=v.conversion_id or "", url=url,
+                    duration=v.duration))
+        ready = sum(1 for r in job.results if r.url)
+        stage = _stage_of(task.status, ready, expected)
+        if stage is not job.stage or task.status.value != job.server_status:
+            if stage in (Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL):
+                job = self.store.transition(job.id, [Stage.QUEUED, Stage.IN_PROGRESS,
+                                                     Stage.PARTIAL], stage,
+                                            server_status=task.status.value,
+                                            message=task.message or job.message)
+            else:
+                job = self.store.update(job.id, server_status=task.status.value,
+                                        message=task.message or "")
+        return job
+
+    def _finish_poll(self, job: Job, task: Task) -> Generator[JobEvent, None, Job]:
+        if task.status.is_failure:
+            reason = task.message or "The server gave no reason."
+            job = self.store.transition(job.id, IN_FLIGHT, Stage.FAILED,
+                                        message=f"The server could not make this job: {reason}",
+                                        error_kind="TaskFailed")
+        elif not any(r.url for r in job.results):
+            job = self.store.transition(job.id, IN_FLIGHT, Stage.FAILED,
+                                        message="The server finished the job but returned no "
+                                                "audio.", error_kind="BadResponse")
+        else:
+            job = self.store.transition(job.id, IN_FLIGHT, Stage.DOWNLOADING, message="")
+        yield JobEvent(job)
+        return job
+
+    def _stalled(self, job: Job) -> Generator[JobEvent, None, Job]:
+        minutes = self.poll_deadline_s / 60
+        job = self.store.transition(
+            job.id, IN_FLIGHT, Stage.FAILED, error_kind="ApiTimeout",
+            message=f"The server has not finished this job after {minutes:.0f} minutes. It may "
+                    "still finish: use Check again to look for it.")
+        yield JobEvent(job)
+        return job
+
+    # -- download and verify ---------------------------------------------------------------------
+    def _download(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
+        folder = self.cache_dir / "jobs" / job.id
+        for res in list(job.results):
+            if res.path and Path(res.path).is_file() and sha256_of(Path(res.path)) == res.sha256:
+                continue  # downloaded and verified before: never fetched twice
+            suffix = Path(res.url.split("?")[0]).suffix.lower() or ".mp3"
+            target = folder / f"version-{res.index}{suffix}"
+
+            def progress(done: int, total: int, index: int = res.index, at: Job = job) -> None:
+                self._progress(at, "download", done, total, index)
+
+            try:
+                path = Path(self.client.download(res.url, target, progress=progress,
+                                                 token=token))
+            except Cancelled:
+                raise
+            except api_errors.ApiError as exc:
+                job = self._fail(job, exc, [Stage.DOWNLOADING],
+                                 prefix=f"Version {res.index} could not be downloaded: ")
+                yield JobEvent(job)
+                return job
+            res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_of(path)
+            job = self.store.set_result(job.id, res)
+            yield JobEvent(job)
+        job = self.store.transition(job.id, [Stage.DOWNLOADING], Stage.ALIGNING)
+        yield JobEvent(job)
+        return job
+
+    # -- align ---------------------------------------------------------------------------------
+    def _align(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
+        from inpaint_studio.core.align import align, apply_alignment
+        from inpaint_studio.core.decode import load_audio
+
+        reference = self.reference(job)
+        for res in list(job.results):
+            token.raise_if_cancelled()
+            version = load_audio(res.path, token=token)
+            if reference is None:
+                yield JobEvent(job, "version", index=res.index, audio=version)
+                continue
+            if not res.aligned:
+                a = align(reference, version, (job.start, job.end), max_offset_s=5.0)
+                res.aligned = {"offset": a.offset, "sample_rate": a.sample_rate,
+                               "confidence": round(a.confidence, 4)}
+                job = self.store.set_result(job.id, res)
+            aligned = apply_alignment(version, _alignment(res.aligned), reference.frames,
+                                      reference.channels)
+            yield JobEvent(job, "version", index=res.index, audio=aligned)
+        note = ""
+        low = [r.index for r in job.results if r.aligned and r.aligned["confidence"] < 0.5]
+        if low:
+            note = (f"Version {', '.join(map(str, low))} matches the original poorly outside "
+                    "the region; it may not line up.")
+        job = self.store.transition(job.id, [Stage.ALIGNING], Stage.DONE, message=note)
+        yield JobEvent(job)
+        return job
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _mark_unknown(self, job: Job, why: str) -> Job:
+        return self.store.transition(
+            job.id, [Stage.SUBMITTING], Stage.UNKNOWN, error_kind="SubmitOutcomeUnknown",
+            message=f"{why} It is not known whether the server received the job (it may have "
+                    "been charged). It was not sent again: look for it, or retry knowingly.")
+
+    def _fail(self, job: Job, exc: BaseException, from_stages: Any, prefix: str = "") -> Job:
+        text = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+        return self.store.transition(job.id, from_stages, Stage.FAILED,
+                                     message=prefix + text, error_kind=type(exc).__name__)
+
+    def _progress(self, job: Job, kind: str, done: int, total: int, index: int = 0) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        last = getattr(self, "_last_progress", 0.0)
+        if done < total and now - last < _PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        self.on_progress(JobEvent(job, kind, int(done), int(total), index))
+
+
+class JobBusy(Exception):
+    """Another live process is running this job."""
+
+    def __init__(self, job_id: str, pid: int | None) -> None:
+        super().__init__(f"Job {job_id[:8]} is being run by another process"
+                         + (f" (pid {pid})." if pid else "."))
+        self.pid = pid
+
+
+def _stage_of(status: TaskStatus, ready: int, expected: int) -> Stage:
+    if status in (TaskStatus.IN_QUEUE, TaskStatus.PENDING):
+        return Stage.QUEUED if ready == 0 else Stage.PARTIAL
+    if status is TaskStatus.COMPLETED or status.is_terminal:
+        return Stage.DOWNLOADING
+    if ready and ready < expected:
+        return Stage.PARTIAL
+    return Stage.IN_PROGRESS
+
+
+def _alignment(d: dict[str, Any]) -> Any:
+    from inpaint_studio.core.align import Alignment
+
+    return Alignment(int(d["offset"]), int(d["sample_rate"]), float(d["confidence"]))
+
+
+def load_reference(job: Job) -> Audio | None:
+    """The audio the job's region refers to: the uploaded file (the song as it was sent), else
+    the source if it is a local file. None when neither can be read (no alignment then)."""
+    from inpaint_studio.core.decode import load_audio
+    from inpaint_studio.core.errors import AudioError
+
+    for candidate in (job.upload_path, job.source):
+        if candidate and not candidate.startswith(("http://", "https://")) \
+                and Path(candidate).is_file():
+            try:
+                return load_audio(candidate)
+            except AudioError:
+                log.warning("reference %s unreadable; versions are not aligned", candidate)
+    return None
+
+
+def reset_for_retry(store: JobStore, job_id: str) -> Job:
+    """The user chose to send a failed or unknown-outcome job again, knowing it may be charged
+    twice: back to `CREATED` with the old server ids cleared."""
+    job = store.get(job_id)
+    if job.stage not in (Stage.UNKNOWN, Stage.FAILED):
+        raise StaleTransition(f"job {job_id[:8]} is {job.stage.value}; only failed or unknown "
+                              "jobs can be retried")
+    return store.transition(job_id, [Stage.UNKNOWN, Stage.FAILED], Stage.CREATED, task_id="",
+                            conversion_ids=[], eta=None, credit_estimate=None,
+                            submitted_at=None, server_status="", message="", error_kind="",
+                            paused=False, results=[])
+
+
+def attach_task(store: JobStore, job_id: str, task_id: str) -> Job:
+    """The user found the task of an unknown-outcome (or stalled) job: poll it from now on."""
+    job = store.get(job_id)
+    if job.stage not in (Stage.UNKNOWN, Stage.FAILED):
+        raise StaleTransition(f"job {job_id[:8]} is {job.stage.value}")
+    return store.transition(job_id, [Stage.UNKNOWN, Stage.FAILED], Stage.QUEUED,
+                            task_id=task_id.strip(), submitted_at=job.submitted_at or time.time(),
+                            message="", error_kind="", paused=False)
+
+
+def check_again(store: JobStore, job_id: str) -> Job:
+    """A failed job that has a task id (stalled, or lost contact): poll it again."""
+    job = store.get(job_id)
+    if not job.task_id:
+        raise StaleTransition(f"job {job_id[:8]} has no task id to check")
+    if job.stage is not Stage.FAILED or job.error_kind == "TaskFailed":
+        return job
+    if job.server_status == TaskStatus.COMPLETED.value and job.results:
+        stage = Stage.ALIGNING if all(r.path for r in job.results) else Stage.DOWNLOADING
+    else:
+        stage = Stage.QUEUED
+    return store.transition(job_id, [Stage.FAILED], stage, submitted_at=time.time(),
+                            message="", error_kind="", paused=False)

@@ -1,0 +1,179 @@
+"""The two backends a job can go to, and the one place that makes a client for them.
+
+- **local**: `server.runner.LocalServer`, started in this process on an ephemeral port with a
+  random key made for this run, its data in `paths.data_dir()/server`. It is started lazily, on
+  the first job or connection test, from a worker thread (starting waits for the server).
+- **musicgpt**: the real service at a configurable base URL, with the user's key and plan.
+
+Also what the job form needs without touching the client: request validation, limits and the
+cost estimate. No Qt here, so the CLI uses the same code."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inpaint_studio.api.client import MusicGPTClient
+from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
+from inpaint_studio.api.plans import PLANS, plan_named
+from inpaint_studio.services.keystore import KeyStore
+
+LOCAL = "local"
+MUSICGPT = "musicgpt"
+DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"
+PLAN_NAMES = tuple(PLANS)
+VOICES = GENDERS
+REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",
+                  "title", "generate_album_cover", "lyrics_timestamps", "webhook_url")
+LOCAL_NOTE = ("Local backend: the region is filled from the song's own material. The prompt can "
+              "only rank the candidates, and new lyrics cannot be sung.")
+
+
+class BackendUnavailable(Exception):
+    """The chosen backend cannot be used (no key for MusicGPT, local server failed to start)."""
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+@dataclass
+class BackendSettings:
+    """The user's choice. `kind` "" means "not chosen": local while no key is set."""
+
+    kind: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    plan: str = "pro"
+
+
+class Backends:
+    """Resolves a backend name to a working client. Thread-safe; `stop()` on quit."""
+
+    def __init__(self, settings: BackendSettings, keys: KeyStore, *,
+                 server_dir: Path | None = None, server_engine: Any = None,
+                 server_config: Any = None) -> None:
+        self.settings = settings
+        self.keys = keys
+        self._server_dir = server_dir
+        self._engine = server_engine
+        self._config = server_config
+        self._server: Any = None
+        self._server_key = secrets.token_urlsafe(24)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Backends(kind={self.active_kind()!r}, local_running={self._server is not None})"
+
+    # -- which one ----------------------------------------------------------------------------
+    def active_kind(self) -> str:
+        """The backend new jobs go to: the chosen one, else MusicGPT when a key exists."""
+        if self.settings.kind in (LOCAL, MUSICGPT):
+            return self.settings.kind
+        return MUSICGPT if self.keys.get() else LOCAL
+
+    def limits(self, kind: str | None = None) -> Limits:
+        """Documented limits are errors everywhere; the inferred ones warn."""
+        return Limits()
+
+    # -- clients -------------------------------------------------------------------------------
+    def client(self, kind: str | None = None, base_url: str | None = None) -> MusicGPTClient:
+        """A client for `kind` (default: the active one). Starts the local server if needed:
+        call it from a worker, never from the GUI thread."""
+        kind = kind or self.active_kind()
+        if kind == LOCAL:
+            server = self.local_server()
+            return MusicGPTClient(server.base_url, self._server_key, plan="pro")
+        key = self.keys.get()
+        if not key:
+            raise BackendUnavailable(
+                "No MusicGPT API key is set. Enter it in Settings (or set MUSICGPT_API_KEY), "
+                "or switch to the local backend.")
+        return MusicGPTClient(base_url or self.settings.base_url, key, plan=self.settings.plan)
+
+    def base_url(self, kind: str | None = None) -> str:
+        kind = kind or self.active_kind()
+        if kind == LOCAL:
+            return self._server.base_url if self._server is not None else "local"
+        return self.settings.base_url
+
+    def local_server(self) -> Any:
+        """The in-process local server, started on first use (blocks until it is ready)."""
+        with self._lock:
+            if self._server is None:
+                from inpaint_studio.server.runner import LocalServer
+
+                folder = self._server_dir
+                if folder is None:
+                    from inpaint_studio import paths
+
+                    folder = paths.data_dir() / "server"
+                kwargs: dict[str, Any] = {}
+                if self._engine is not None:
+                    kwargs["engine"] = self._engine
+                if self._config is not None:
+                    kwargs["config"] = self._config
+                server = LocalServer(folder, self._server_key, **kwargs)
+                try:
+                    server.start()
+                except Exception as exc:
+                    raise BackendUnavailable(
+                        f"The local server could not start: {exc}") from exc
+                self._server = server
+            return self._server
+
+    def test_connection(self, kind: str | None = None) -> str:
+        """Check the key with `GET /v1/` (run in a worker). Returns a sentence for the user;
+        raises the client's error (with `.user_message`) when the check fails."""
+        kind = kind or self.active_kind()
+        self.client(kind).check_key()
+        if kind == LOCAL:
+            return "The local backend is running and accepts requests."
+        return f"Connected to {self.settings.base_url}: the API key was accepted."
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+
+
+# -- what the form needs ----------------------------------------------------------------------
+def make_request(fields: dict[str, Any], *, audio_path: str | None, audio_url: str | None,
+                 start: float, end: float) -> InpaintRequest:
+    """An InpaintRequest from the form's fields (empty text becomes "not given")."""
+    clean = {k: fields.get(k) for k in REQUEST_FIELDS if k in fields}
+    for k in ("lyrics", "lyrics_section_to_replace", "gender", "title", "webhook_url"):
+        if k in clean and not (clean[k] or "").strip():
+            clean[k] = None
+    return InpaintRequest(audio_path=audio_path, audio_url=audio_url, replace_start_at=start,
+                          replace_end_at=end, **clean)
+
+
+def validate(fields: dict[str, Any], *, audio_path: str | None, audio_url: str | None,
+             start: float, end: float, song_duration: float | None,
+             limits: Limits | None = None) -> list[Issue]:
+    """Every problem with what the form holds, errors first (see `InpaintRequest.validate`)."""
+    req = make_request(fields, audio_path=audio_path, audio_url=audio_url, start=start, end=end)
+    return req.validate(limits or Limits(), song_duration=song_duration)
+
+
+def prompt_limit() -> int:
+    return Limits().prompt_max or 1000
+
+
+def lyrics_section_limit() -> int:
+    return Limits().lyrics_section_max
+
+
+def cost_estimate(kind: str, plan: str, num_outputs: int) -> str:
+    """The cost before sending, in words (API notes §5: a price per output, per plan)."""
+    if kind == LOCAL:
+        return "Free: the local backend runs on this computer."
+    p = plan_named(plan)
+    total = p.credit_estimate(num_outputs)
+    return (f"About ${total:.2f} ({num_outputs} × ${p.usd_per_output:.2f}, {p.name} plan); "
+            "billed in 60-second increments, so long songs may cost more. The server's own "
+            "estimate is shown once it accepts the job.")
