@@ -13,7 +13,11 @@ import sys
 from inpaint_studio.identity import EXECUTABLE, VERSION
 
 # Command name → module under inpaint_studio.commands. Add one line per command.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "submit": "submit",
+    "jobs": "jobs",
+    "resume": "resume",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
