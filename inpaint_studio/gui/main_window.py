@@ -1,0 +1,325 @@
+"""The main window: overview + detail waveform, region fields, lanes, menus, status bar.
+
+Features add themselves through the public API (CONTRACTS §C) and never edit this file:
+`menu(name)`, `add_dock(widget, title, area)`, `lanes`, `document`, `region`, `playhead`,
+`report_error(title, message)`, `shortcuts.register(key, description, action)`,
+`status(message)` and `workers`."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inpaint_studio.core.region import RegionLimits
+from inpaint_studio.core.timefmt import format_time
+from inpaint_studio.gui import theme
+from inpaint_studio.gui.errors import ErrorReporter
+from inpaint_studio.gui.lanes import LanesContainer
+from inpaint_studio.gui.region_fields import RegionFields
+from inpaint_studio.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
+from inpaint_studio.gui.waveform_view import DetailView, OverviewView
+from inpaint_studio.identity import NAME
+from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
+from inpaint_studio.services.loader import AudioLoader
+from inpaint_studio.services.settings import Settings
+from inpaint_studio.services.worker import WorkerPool
+
+log = logging.getLogger(__name__)
+MENUS = ("File", "Edit", "View", "Playback", "Jobs", "Help")
+AUDIO_FILTER = (
+    "Audio (*.mp3 *.wav *.flac *.ogg *.oga *.m4a *.aac *.aif *.aiff *.opus);;All files (*)"
+)
+
+
+class MainWindow(QMainWindow):
+    """The editor window. Construct with the services from app.py (or let it make its own models
+    for tests); then `open_file(path)`."""
+
+    song_opened = Signal(str)  # path, once fully decoded
+
+    def __init__(self, settings: Settings, workers: WorkerPool, *,
+                 document: DocumentModel | None = None, region: RegionModel | None = None,
+                 playhead: PlayheadModel | None = None, interactive: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self.workers = workers
+        self.document = document or DocumentModel(self)
+        self.region = region or RegionModel(self)
+        self.playhead = playhead or PlayheadModel(self)
+        self.loader = AudioLoader(self.document, workers, self)
+        self.errors = ErrorReporter(self, interactive=interactive)
+        self.shortcuts = ShortcutRegistry(self)
+        self._menus: dict[str, QMenu] = {}
+        self.setWindowTitle(NAME)
+        self.setAcceptDrops(True)
+        self._apply_region_limits()
+
+        self.overview = OverviewView(self.document, self.region, self.playhead)
+        self.detail = DetailView(self.document, self.region, self.playhead)
+        self.region_fields = RegionFields(self.region)
+        self.lanes = LanesContainer(self.detail.plot, self.region, self.playhead)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.overview)
+        layout.addWidget(self.detail, 3)
+        layout.addWidget(self.region_fields)
+        layout.addWidget(self.lanes, 2)
+        self.setCentralWidget(central)
+        self.overview.navigate.connect(self.detail.centre_on)
+        self.overview.viewport.sigRegionChanged.connect(self._viewport_moved)
+        self.detail.view_changed.connect(self._show_viewport)
+
+        self._build_status_bar()
+        self._build_menus()
+        self._connect_document()
+        self._restore_geometry()
+
+    # -- public API (CONTRACTS §C) -----------------------------------------------------------------
+    def menu(self, name: str) -> QMenu:
+        """The top-level menu called `name`, created (before Help) when new."""
+        if name not in self._menus:
+            menu = QMenu(name.replace("&", ""), self)
+            menu.setTitle(f"&{name}")
+            help_menu = self._menus.get("Help")
+            if help_menu is not None:
+                self.menuBar().insertMenu(help_menu.menuAction(), menu)
+            else:
+                self.menuBar().addMenu(menu)
+            self._menus[name] = menu
+        return self._menus[name]
+
+    def add_dock(self, widget: QWidget, title: str,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Dock `widget` and list it in View ▸ Panels."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self._panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def report_error(self, title: str, message: str) -> None:
+        """Show an error the musician must see (the one place errors are shown)."""
+        self.errors.report(title, message)
+        self.status(f"{title}: {message}")
+
+    def status(self, message: str, timeout_ms: int = 6000) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
+
+    def open_file(self, path: str | os.PathLike[str]) -> None:
+        """Start loading `path`; the waveform fills in as it decodes."""
+        self.loader.load(os.fspath(path))
+
+    def open_dialog(self) -> None:
+        start = self.settings.get("files/last_dir") or os.path.expanduser("~")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a song", start, AUDIO_FILTER)
+        if path:
+            self.open_file(path)
+
+    # -- building ----------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self._file_label = QLabel("No song open")
+        self._facts_label = QLabel("")
+        self._facts_label.setStyleSheet(f"color: {theme.MUTED};")
+        self._progress = QProgressBar()
+        self._progress.setFixedWidth(180)
+        self._progress.setRange(0, 1000)
+        self._cancel_button = QPushButton("Cancel")
+        self._cancel_button.clicked.connect(self.loader.cancel)
+        for w in (self._progress, self._cancel_button):
+            w.setVisible(False)
+        bar.addPermanentWidget(self._file_label)
+        bar.addPermanentWidget(self._facts_label)
+        bar.addPermanentWidget(self._progress)
+        bar.addPermanentWidget(self._cancel_button)
+
+    def _build_menus(self) -> None:
+        for name in MENUS:
+            self.menu(name)
+        reg = self.shortcuts.register
+        file_menu = self.menu("File")
+        self.open_action = file_menu.addAction("&Open…")
+        self.open_action.triggered.connect(self.open_dialog)
+        reg(QKeySequence.StandardKey.Open, "Open a song", self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        self.cancel_load_action = file_menu.addAction("&Cancel loading")
+        self.cancel_load_action.setEnabled(False)
+        self.cancel_load_action.triggered.connect(self.loader.cancel)
+        reg("Esc", "Cancel loading", self.cancel_load_action)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.triggered.connect(self.close)
+        reg("Ctrl+Q", "Quit", quit_action)
+
+        clear = self.menu("Edit").addAction("Clear &region")
+        clear.triggered.connect(self.region.clear)
+        reg("Ctrl+D", "Clear the region", clear)
+
+        view = self.menu("View")
+        for text, keys, fn in (
+            ("Zoom &in", ["Ctrl+=", QKeySequence(Qt.Key.Key_Plus)], self.detail.zoom_in),
+            ("Zoom &out", ["Ctrl+-", QKeySequence(Qt.Key.Key_Minus)], self.detail.zoom_out),
+            ("Zoom to &region", ["Z"], self.detail.zoom_to_region),
+            ("&Fit the whole song", ["Ctrl+0", "F"], self.detail.fit),
+        ):
+            action = view.addAction(text)
+            action.triggered.connect(lambda _c=False, f=fn: f())
+            for key in keys:
+                reg(key, text.replace("&", ""), action)
+        view.addSeparator()
+        self._panels_menu = view.addMenu("&Panels")
+
+        help_action = self.menu("Help").addAction("&Keyboard shortcuts")
+        help_action.triggered.connect(self.show_shortcuts)
+        reg("Ctrl+/", "Show the keyboard shortcuts", help_action)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.shortcuts, self)
+        dialog.open()
+        return dialog
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(os.path.basename(path))
+            action.setToolTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _apply_region_limits(self) -> None:
+        s = self.settings
+        self.region.limits = RegionLimits(
+            s.get("region/warn_shorter_than"), s.get("region/warn_longer_than"),
+            s.get("region/warn_fraction_of_song"),
+        )  # fmt: skip
+
+    # -- document → window -------------------------------------------------------------------------
+    def _connect_document(self) -> None:
+        doc = self.document
+        doc.loading_started.connect(self._on_loading_started)
+        doc.info_known.connect(self._on_info)
+        doc.progressed.connect(self._on_progress)
+        doc.loaded.connect(self._on_loaded)
+        doc.load_failed.connect(self._on_failed)
+        doc.load_cancelled.connect(self._on_cancelled)
+
+    def _set_loading(self, loading: bool) -> None:
+        self._progress.setVisible(loading)
+        self._cancel_button.setVisible(loading)
+        self.cancel_load_action.setEnabled(loading)
+
+    def _on_loading_started(self, path: str) -> None:
+        self.region.clear()
+        self.playhead.set_position(0.0)
+        self._set_loading(True)
+        self._progress.setValue(0)
+        self._file_label.setText(f"Opening {os.path.basename(path)}…")
+        self._facts_label.setText("")
+        self.setWindowTitle(f"{os.path.basename(path)} — {NAME}")
+
+    def _on_info(self, info) -> None:
+        self.region.set_song(self.document.duration, info.sample_rate)
+        self._show_facts()
+
+    def _on_progress(self, fraction: float) -> None:
+        if fraction < 0:
+            self._progress.setRange(0, 0)  # busy indicator: the length is unknown
+        else:
+            self._progress.setRange(0, 1000)
+            self._progress.setValue(int(fraction * 1000))
+
+    def _on_loaded(self) -> None:
+        doc = self.document
+        self._set_loading(False)
+        self.region.set_song(doc.duration, doc.sample_rate)
+        self._file_label.setText(os.path.basename(doc.path or ""))
+        self._file_label.setToolTip(doc.path or "")
+        self._show_facts()
+        if doc.path:
+            self.settings.add_recent(doc.path)
+            self.song_opened.emit(doc.path)
+        self.status(f"Opened {os.path.basename(doc.path or '')}")
+
+    def _show_facts(self) -> None:
+        doc, info = self.document, self.document.info
+        if info is None:
+            return
+        chans = {1: "mono", 2: "stereo"}.get(info.channels, f"{info.channels} channels")
+        self._facts_label.setText(
+            f"{format_time(doc.duration)}  ·  {info.sample_rate} Hz  ·  {chans}  ·  {info.codec}"
+        )
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self._set_loading(False)
+        self._file_label.setText("No song open")
+        self._facts_label.setText("")
+        self.setWindowTitle(NAME)
+        self.report_error("Could not open the song", str(exc))
+
+    def _on_cancelled(self) -> None:
+        self._set_loading(False)
+        self._file_label.setText("No song open")
+        self.setWindowTitle(NAME)
+        self.status("Loading cancelled.")
+
+    # -- overview ↔ detail -------------------------------------------------------------------------
+    def _show_viewport(self, start: float, end: float) -> None:
+        self._syncing_viewport = True
+        try:
+            self.overview.viewport.setRegion((start, end))
+        finally:
+            self._syncing_viewport = False
+
+    def _viewport_moved(self) -> None:
+        if getattr(self, "_syncing_viewport", False):
+            return
+        start, end = self.overview.viewport.getRegion()
+        if end > start:
+            self.detail.set_view(start, end)
+
+    # -- drag and drop, geometry, quit -------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_file(files[0])
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.get("window/geometry")
+        if geometry:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 760)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.settings.set("window/geometry", bytes(self.saveGeometry().data()))
+        self.settings.set("window/state", bytes(self.saveState().data()))
+        self.loader.cancel()
+        self.workers.cancel_all()
+        self.workers.wait_all(5000)
+        super().closeEvent(event)
+

@@ -1,0 +1,75 @@
+"""Rendering the main window to a PNG without a display (`--screenshot`): load the song fully,
+set the region, frame it, grab the window and write the file atomically."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from inpaint_studio.core.atomic import atomic_path
+from inpaint_studio.core.region import RegionError
+from inpaint_studio.gui.main_window import MainWindow
+
+LOAD_TIMEOUT_S = 900
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"inpaint-studio --screenshot: {message}", file=sys.stderr)
+    return code
+
+
+def wait_until_loaded(window: MainWindow, timeout_s: float = LOAD_TIMEOUT_S) -> str | None:
+    """Run the event loop until the song has loaded; the error text when it did not."""
+    doc = window.document
+    outcome: dict[str, str | None] = {}
+    loop = QEventLoop()
+
+    def done(message: str | None) -> None:
+        outcome.setdefault("error", message)
+        loop.quit()
+
+    doc.loaded.connect(lambda: done(None))
+    doc.load_failed.connect(lambda exc: done(str(exc)))
+    doc.load_cancelled.connect(lambda: done("loading was cancelled"))
+    QTimer.singleShot(int(timeout_s * 1000), lambda: done(f"not loaded after {timeout_s:.0f} s"))
+    if doc.state == "ready":
+        return None
+    loop.exec()
+    return outcome.get("error")
+
+
+def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, float] | None,
+                    out: Path, size: tuple[int, int]) -> int:
+    window.resize(*size)
+    window.show()
+    if file:
+        window.open_file(file)
+        error = wait_until_loaded(window)
+        if error:
+            return _fail(error)
+    elif region:
+        return _fail("--region needs a FILE", 2)
+    if region:
+        try:
+            window.region.set(*region)
+        except RegionError as exc:
+            return _fail(f"--region: {exc}", 2)
+        r = window.region.region
+        context = max(r.length, 8.0)
+        window.detail.set_view(r.start - context, r.end + context)
+    for _ in range(5):  # let layouts settle and the plots repaint at their final size
+        QApplication.processEvents()
+    pixmap = window.grab()
+    if pixmap.isNull():
+        return _fail("the window could not be rendered")
+    try:
+        with atomic_path(out, suffix=".part.png") as tmp:
+            if not pixmap.save(str(tmp), "PNG"):
+                raise OSError(f"could not write {out}")
+    except OSError as exc:
+        return _fail(str(exc))
+    print(out)
+    return 0

@@ -1,0 +1,203 @@
+"""Drawing a song's waveform into a pyqtgraph plot, from its peak pyramid, at any zoom.
+
+`WaveformCurves` keeps one curve per channel (channels stacked top to bottom) and redraws only
+when the visible range, the plot width or the data changed. A redraw has about two vertices per
+pixel column: a min/max zigzag, which reads as a filled envelope. Below one sample per pixel it
+draws the samples themselves (only the visible slice), with dots when they are far apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.peaks import BASE, Envelope, PeakPyramid, sample_envelope
+from inpaint_studio.gui import theme
+
+LANE_HEIGHT = 2.0  # y units per channel; a channel spans [-1, 1] around its centre
+DOTS_BELOW_SPP = 0.125  # draw sample dots when a sample is at least 8 px wide
+
+
+def channel_centre(channel: int, channels: int) -> float:
+    return (channels - 1 - channel) * LANE_HEIGHT * 1.05
+
+
+def y_range(channels: int) -> tuple[float, float]:
+    return -1.02, channel_centre(0, max(1, channels)) + 1.02
+
+
+def channel_ticks(channels: int) -> list[tuple[float, str]]:
+    names = ["L", "R"] if channels == 2 else [str(i + 1) for i in range(channels)]
+    if channels == 1:
+        names = ["M"]
+    return [(channel_centre(i, channels), names[i]) for i in range(channels)]
+
+
+class WaveformCurves:
+    """The waveform of one song inside `plot` (a PlotItem). Feed it with `set_source`, then
+    call `refresh()` whenever the view may have changed; it skips work when nothing did."""
+
+    def __init__(self, plot: pg.PlotItem, colours: list[str] | None = None, z: float = 0) -> None:
+        self.plot = plot
+        self.colours = colours or theme.WAVE
+        self.curves: list[pg.PlotCurveItem] = []
+        self.dots: list[pg.ScatterPlotItem] = []
+        self.centres: list[pg.InfiniteLine] = []
+        self.z = z
+        self.peaks: PeakPyramid | None = None
+        self.audio: Audio | None = None
+        self._key: tuple | None = None
+        self.renders = 0  # how many real redraws happened (tests, benchmarks)
+
+    def set_source(self, peaks: PeakPyramid | None, audio: Audio | None = None) -> None:
+        self.peaks, self.audio = peaks, audio
+        channels = peaks.channels if peaks else 0
+        if channels != len(self.curves):
+            self._make_items(channels)
+        self._key = None
+
+    def _make_items(self, channels: int) -> None:
+        for item in self.curves + self.dots + self.centres:
+            self.plot.removeItem(item)
+        self.curves, self.dots, self.centres = [], [], []
+        for c in range(channels):
+            colour = self.colours[c % len(self.colours)]
+            line = pg.InfiniteLine(pos=channel_centre(c, channels), angle=0,
+                                   pen=pg.mkPen(theme.GRID, width=1))  # fmt: skip
+            line.setZValue(self.z - 1)
+            self.plot.addItem(line, ignoreBounds=True)
+            curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), antialias=False,
+                                     skipFiniteCheck=True)  # fmt: skip
+            curve.setZValue(self.z)
+            self.plot.addItem(curve, ignoreBounds=True)
+            dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(colour))
+            dots.setZValue(self.z + 1)
+            self.plot.addItem(dots, ignoreBounds=True)
+            self.curves.append(curve)
+            self.dots.append(dots)
+            self.centres.append(line)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw for the current view if anything changed; True when it redrew."""
+        if self.peaks is None:
+            return False
+        vb = self.plot.getViewBox()
+        (x0, x1), _ = vb.viewRange()
+        width = max(1, int(vb.width() * _pixel_ratio(vb)))
+        key = (x0, x1, width, self.peaks.version, id(self.audio))
+        if key == self._key and not force:
+            return False
+        self._key = key
+        self._draw(x0, x1, width)
+        self.renders += 1
+        return True
+
+    def _draw(self, x0: float, x1: float, width: int) -> None:
+        assert self.peaks is not None
+        rate = self.peaks.sample_rate
+        f0, f1 = x0 * rate, x1 * rate
+        spp = (f1 - f0) / width
+        samples = self.audio.samples if self.audio is not None else None
+        if samples is not None and spp <= 1.0:
+            self._draw_samples(samples, f0, f1, rate, spp)
+            return
+        if samples is not None and spp < BASE:
+            env = sample_envelope(samples, f0, f1, width)
+        else:
+            env = self.peaks.envelope(f0, f1, width)
+        self._draw_envelope(env, rate)
+
+    def _draw_envelope(self, env: Envelope | None, rate: int) -> None:
+        for dots in self.dots:
+            dots.setData([], [])
+        if env is None:
+            for curve in self.curves:
+                curve.setData([], [])
+            return
+        # Two vertices per column, min then max, at the column's centre: one zigzag per channel.
+        x = np.repeat((env.starts + env.span / 2.0) / rate, 2)
+        n = len(self.curves)
+        for c, curve in enumerate(self.curves):
+            y = np.empty(x.shape[0], dtype=np.float32)
+            y[0::2] = env.mins[c]
+            y[1::2] = env.maxs[c]
+            if env.span == 1:
+                y[1::2] += 1e-4  # a flat run must still paint one pixel
+            y += np.float32(channel_centre(c, n))
+            curve.setData(x, y)
+
+    def _draw_samples(self, samples: np.ndarray, f0: float, f1: float, rate: int,
+                      spp: float) -> None:
+        first = max(0, int(np.floor(f0)) - 1)
+        last = min(samples.shape[1], int(np.ceil(f1)) + 2)
+        x = np.arange(first, last, dtype=np.float64) / rate
+        n = len(self.curves)
+        for c, curve in enumerate(self.curves):
+            y = samples[c, first:last] + np.float32(channel_centre(c, n))
+            curve.setData(x, y)
+            if spp <= DOTS_BELOW_SPP:
+                self.dots[c].setData(x, y)
+            else:
+                self.dots[c].setData([], [])
+
+
+def _pixel_ratio(vb: pg.ViewBox) -> float:
+    """Device pixels per logical pixel of the widget showing `vb` (2 on a HiDPI screen)."""
+    scene = vb.scene()
+    views = scene.views() if scene is not None else []
+    return float(views[0].devicePixelRatioF()) if views else 1.0
+
+
+class WaveformViewBox(pg.ViewBox):
+    """A ViewBox with an editor's mouse: wheel scrolls, Ctrl+wheel zooms around the pointer,
+    a left drag selects (`dragged(start_s, now_s, finished)`), a left click seeks (`clicked`)."""
+
+    dragged = Signal(float, float, bool)
+    clicked = Signal(float)
+    zoom_step = 0.8  # range factor per wheel notch
+
+    def __init__(self, select: bool = True, **kwargs) -> None:
+        super().__init__(enableMenu=False, **kwargs)
+        self.select = select
+        self.setMouseEnabled(x=True, y=False)
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 - Qt override
+        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        if delta == 0:
+            ev.ignore()
+            return
+        (x0, x1), _ = self.viewRange()
+        notches = delta / 120.0
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            centre = self.mapSceneToView(ev.scenePos()).x()
+            self.zoom_about(self.zoom_step**notches, centre)
+        else:
+            shift = -(x1 - x0) * 0.1 * notches
+            self.setXRange(x0 + shift, x1 + shift, padding=0)
+        ev.accept()
+
+    def zoom_about(self, factor: float, centre: float) -> None:
+        """Scale the visible range by `factor` keeping `centre` (seconds) at the same pixel."""
+        (x0, x1), _ = self.viewRange()
+        self.setXRange(centre - (centre - x0) * factor, centre + (x1 - centre) * factor,
+                       padding=0)  # fmt: skip
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 - Qt override
+        if self.select and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            start = self.mapSceneToView(ev.buttonDownScenePos()).x()
+            now = self.mapSceneToView(ev.scenePos()).x()
+            self.dragged.emit(start, now, bool(ev.isFinish()))
+            return
+        if ev.button() == Qt.MouseButton.MiddleButton or not self.select:
+            super().mouseDragEvent(ev, axis)  # pan
+            return
+        ev.ignore()
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
+            return
+        ev.ignore()

@@ -1,0 +1,113 @@
+"""Opening a song: decode in a `Worker`, feed the peak pyramid chunk by chunk, and tell the
+`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from inpaint_studio.core.audio import Audio, AudioInfo
+from inpaint_studio.core.cancel import Cancelled
+from inpaint_studio.core.decode import load_audio
+from inpaint_studio.core.peaks import PeakPyramid
+from inpaint_studio.services.document import DocumentModel
+from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+UPDATE_INTERVAL_S = 0.1
+
+
+def decode_with_peaks(ctx: WorkContext, path: str) -> tuple[Audio, PeakPyramid, AudioInfo]:
+    """Worker body: decode `path`, building its pyramid as chunks arrive. Emits
+    `("info", info, pyramid)` once, then `("progress", fraction)` at most every ~100 ms."""
+    state: dict[str, Any] = {"pyramid": None, "last": 0.0}
+
+    def on_chunk(info: AudioInfo, start: int, chunk: Any) -> None:
+        pyramid: PeakPyramid | None = state["pyramid"]
+        if pyramid is None:
+            capacity = int((info.declared_duration or 0) * info.sample_rate)
+            pyramid = state["pyramid"] = PeakPyramid(info.channels, info.sample_rate, capacity)
+            state["info"] = info
+            ctx.emit(("info", info, pyramid))
+        pyramid.append(chunk)
+        now = time.monotonic()
+        if now - state["last"] >= UPDATE_INTERVAL_S or start == 0:
+            state["last"] = now
+            total = (info.declared_duration or 0) * info.sample_rate
+            ctx.emit(("progress", min(1.0, pyramid.frames / total) if total else -1.0))
+
+    audio = load_audio(path, ctx.token, on_chunk)
+    pyramid = state["pyramid"]
+    assert pyramid is not None  # load_audio raises when nothing decoded
+    return audio, pyramid, state["info"]
+
+
+class AudioLoader(QObject):
+    """Loads songs into a `DocumentModel`, one at a time; a new `load` cancels the previous one."""
+
+    failed = Signal(str, object)  # path, exception
+
+    def __init__(self, document: DocumentModel, workers: WorkerPool,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.workers = workers
+        self.worker: Worker | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    def load(self, path: str | os.PathLike[str]) -> Worker:
+        self.cancel()
+        path = os.fspath(path)
+        self.document.begin_loading(path)
+        worker = Worker(decode_with_peaks, path, name="load")
+        worker.partial.connect(lambda msg, w=worker: self._on_partial(w, msg))
+        worker.returned.connect(lambda result, w=worker: self._on_returned(w, result))
+        worker.errored.connect(lambda exc, w=worker, p=path: self._on_errored(w, p, exc))
+        worker.cancelled.connect(lambda w=worker: self._on_cancelled(w))
+        self.worker = worker
+        self.workers.start(worker)
+        return worker
+
+    def cancel(self) -> None:
+        """Stop the running load (the document returns to empty when it has stopped)."""
+        if self.worker is not None:
+            self.worker.cancel()
+
+    # -- worker signals (GUI thread); results of a superseded worker are ignored ----------------
+    def _on_partial(self, worker: Worker, msg: tuple) -> None:
+        if worker is not self.worker:
+            return
+        if msg[0] == "info":
+            self.document.set_info(msg[1], msg[2])
+        elif msg[0] == "progress":
+            self.document.set_progress(msg[1])
+
+    def _on_returned(self, worker: Worker, result: tuple) -> None:
+        if worker is not self.worker:
+            return
+        self.worker = None
+        audio, pyramid, info = result
+        if self.document.info is None:
+            self.document.set_info(info, pyramid)
+        self.document.finish_loading(audio, pyramid)
+
+    def _on_errored(self, worker: Worker, path: str, exc: BaseException) -> None:
+        if worker is not self.worker:
+            return
+        self.worker = None
+        log.info("could not open %s: %s", path, exc)
+        self.document.fail_loading(exc)
+        self.failed.emit(path, exc)
+
+    def _on_cancelled(self, worker: Worker) -> None:
+        if worker is not self.worker:
+            return
+        self.worker = None
+        self.document.fail_loading(Cancelled(), cancelled=True)

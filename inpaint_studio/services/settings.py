@@ -1,0 +1,137 @@
+"""The typed settings registry: every key is declared once with its type, default and meaning,
+and stored in an INI file under `paths.config_dir()` through QSettings (Picard's options idea).
+
+Other features declare their own keys at import time with `declare(...)`; reading an undeclared
+key is a programming error. A schema version lets a future release migrate old files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from inpaint_studio import paths
+
+SCHEMA_VERSION = 1
+FILE_NAME = "inpaint-studio.ini"
+MAX_RECENT = 10
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str  # "section/name"
+    type: type
+    default: Any
+    doc: str
+
+
+REGISTRY: dict[str, SettingSpec] = {}
+
+
+def declare(key: str, type_: type, default: Any, doc: str) -> SettingSpec:
+    """Declare a setting (idempotent for an identical declaration)."""
+    spec = SettingSpec(key, type_, default, doc)
+    old = REGISTRY.get(key)
+    if old is not None and (old.type, old.default) != (type_, default):
+        raise ValueError(f"setting {key!r} is already declared differently")
+    REGISTRY[key] = spec
+    return spec
+
+
+declare("files/recent", list, [], "Recently opened songs, newest first.")
+declare("files/last_dir", str, "", "The folder the Open dialog starts in.")
+declare("region/warn_shorter_than", float, 3.0, "Warn when a region is shorter (seconds).")
+declare("region/warn_longer_than", float, 60.0, "Warn when a region is longer (seconds).")
+declare("region/warn_fraction_of_song", float, 0.5, "Warn when a region covers more of the song.")
+declare("window/geometry", bytes, b"", "Main window geometry.")
+declare("window/state", bytes, b"", "Main window dock and toolbar state.")
+
+
+class Settings(QObject):
+    """Typed access to the settings file; `changed(key, value)` after every `set`."""
+
+    changed = Signal(str, object)
+
+    def __init__(self, path: str | os.PathLike[str] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = Path(path) if path is not None else paths.config_dir() / FILE_NAME
+        self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = int(self._qs.value("meta/schema_version", 0) or 0)
+        # Version 1 is the first schema; later versions add their migrations here, in order.
+        if version != SCHEMA_VERSION:
+            self._qs.setValue("meta/schema_version", SCHEMA_VERSION)
+            self._qs.sync()
+
+    def get(self, key: str) -> Any:
+        """The stored value converted to the declared type, or the default when absent/invalid."""
+        spec = _spec(key)
+        raw = self._qs.value(key, None)
+        if raw is None:
+            return _copy(spec.default)
+        try:
+            return _convert(raw, spec.type)
+        except (TypeError, ValueError):
+            return _copy(spec.default)
+
+    def set(self, key: str, value: Any) -> None:
+        spec = _spec(key)
+        value = _convert(value, spec.type)
+        self._qs.setValue(key, value)
+        self._qs.sync()
+        self.changed.emit(key, value)
+
+    def reset(self, key: str) -> None:
+        self._qs.remove(key)
+        self._qs.sync()
+        self.changed.emit(key, self.get(key))
+
+    # -- recent files ----------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        return [p for p in self.get("files/recent") if p]
+
+    def add_recent(self, path: str | os.PathLike[str]) -> list[str]:
+        p = os.path.abspath(os.fspath(path))
+        recent = [p] + [r for r in self.recent_files() if r != p]
+        self.set("files/recent", recent[:MAX_RECENT])
+        self.set("files/last_dir", os.path.dirname(p))
+        return self.recent_files()
+
+    def remove_recent(self, path: str) -> None:
+        self.set("files/recent", [r for r in self.recent_files() if r != path])
+
+
+def _spec(key: str) -> SettingSpec:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"undeclared setting {key!r}; declare() it first") from None
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
+def _convert(raw: Any, type_: type) -> Any:
+    # QSettings' INI backend returns strings for most scalars and a str for a one-item list.
+    if type_ is bool:
+        if isinstance(raw, str):
+            if raw.lower() in ("true", "1", "yes"):
+                return True
+            if raw.lower() in ("false", "0", "no", ""):
+                return False
+            raise ValueError(raw)
+        return bool(raw)
+    if type_ is list:
+        if raw in ("", None):
+            return []
+        return [str(x) for x in raw] if isinstance(raw, (list, tuple)) else [str(raw)]
+    if type_ is bytes:
+        return bytes(raw.data() if hasattr(raw, "data") else raw)
+    return type_(raw)
