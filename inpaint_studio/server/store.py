@@ -1,0 +1,144 @@
+"""The local server's task store: one JSON file per task (atomic writes) and the result files,
+all under the server's data folder, so a restarted server still answers for finished tasks.
+
+Layout: `tasks/<task_id>.json`, `uploads/<task_id>/`, `work/<task_id>/`, and under `files/` the
+same paths as MusicGPT's CDN: `conversions/api/standard/<cid>/<cid>.mp3`,
+`conversions/api/hq/<cid>/<cid>.wav`, `img-gen-pipeline/api/<task_id>.jpg`."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import shutil
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from inpaint_studio.core.atomic import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("COMPLETED", "FAILED", "ERROR")
+_ID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class TaskStore:
+    """Thread-safe records keyed by task id; every change is written through to disk."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir)
+        self.files = self.root / "files"
+        for sub in ("tasks", "uploads", "work", "files"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._tasks: dict[str, dict[str, Any]] = {}
+        self._by_cid: dict[str, str] = {}
+        self._load()
+
+    def _load(self) -> None:
+        for path in sorted((self.root / "tasks").glob("*.json")):
+            try:
+                rec = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                log.warning("skipping unreadable task file %s: %s", path.name, exc)
+                continue
+            if rec.get("status") not in TERMINAL:
+                # Its engine process died with the previous server: say so instead of hanging.
+                rec.update(status="FAILED", updated_at=now_iso(),
+                           message="The local server stopped while this job was running. "
+                                   "Submit it again.")
+                self._write(rec)
+            self._index(rec)
+
+    def _index(self, rec: dict[str, Any]) -> None:
+        self._tasks[rec["task_id"]] = rec
+        for cid in rec.get("conversion_ids", []):
+            self._by_cid[cid] = rec["task_id"]
+
+    def _write(self, rec: dict[str, Any]) -> None:
+        atomic_write_text(self.root / "tasks" / f"{rec['task_id']}.json",
+                          json.dumps(rec, indent=1, sort_keys=True))
+
+    # -- records ------------------------------------------------------------------------------
+    def create(self, rec: dict[str, Any]) -> None:
+        with self._lock:
+            rec.setdefault("created_at", now_iso())
+            rec["updated_at"] = rec["created_at"]
+            self._write(rec)
+            self._index(rec)
+
+    def update(self, task_id: str, **changes: Any) -> dict[str, Any]:
+        """Apply `changes` (a `versions` dict is merged per version) and persist; returns a copy."""
+        with self._lock:
+            rec = self._tasks[task_id]
+            versions = changes.pop("versions", None)
+            rec.update(changes)
+            if versions:
+                rec.setdefault("versions", {}).update(versions)
+            rec["updated_at"] = now_iso()
+            self._write(rec)
+            return copy.deepcopy(rec)
+
+    def get(self, task_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            rec = self._tasks.get(task_id)
+            return copy.deepcopy(rec) if rec else None
+
+    def by_conversion(self, conversion_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            task_id = self._by_cid.get(conversion_id)
+        return self.get(task_id) if task_id else None
+
+    def active(self) -> int:
+        with self._lock:
+            return sum(1 for r in self._tasks.values() if r.get("status") not in TERMINAL)
+
+    def all_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._tasks)
+
+    # -- places -------------------------------------------------------------------------------
+    def upload_dir(self, task_id: str) -> Path:
+        return _mk(self.root / "uploads" / task_id)
+
+    def work_dir(self, task_id: str) -> Path:
+        return _mk(self.root / "work" / task_id)
+
+    def drop_work(self, task_id: str) -> None:
+        shutil.rmtree(self.root / "work" / task_id, ignore_errors=True)
+
+    @staticmethod
+    def mp3_rel(cid: str) -> str:
+        return f"conversions/api/standard/{cid}/{cid}.mp3"
+
+    @staticmethod
+    def wav_rel(cid: str) -> str:
+        return f"conversions/api/hq/{cid}/{cid}.wav"
+
+    @staticmethod
+    def cover_rel(task_id: str, thumb: bool = False) -> str:
+        return f"img-gen-pipeline/api/{task_id}{'_thumb' if thumb else ''}.jpg"
+
+    def file_path(self, rel: str) -> Path | None:
+        """The file for a `files/` URL path, or None if it is not one we wrote."""
+        parts = rel.split("/")
+        if ".." in parts or any(not p for p in parts):
+            return None
+        path = self.files / rel
+        return path if path.is_file() else None
+
+
+def _mk(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def valid_id(value: str) -> bool:
+    return bool(_ID.match(value or ""))
