@@ -216,12 +216,44 @@ def load_audio(
     if filled == 0:
         raise EmptyAudioFile(os.fspath(path), "no audio could be decoded from it")
     decoded = filled / info.sample_rate
-    declared = info.declared_duration
-    if declared and not stream.duration_is_estimated and decoded < declared - max(0.5, declared * 0.02):
+    declared = info.declared_duration if not stream.duration_is_estimated else None
+    if declared is None:
+        # ffmpeg estimates a WAV's length from its size, so a cut WAV looks whole; its RIFF
+        # header still says how much data there should be.
+        declared = _riff_declared_duration(os.fspath(path))
+    if declared and decoded < declared - max(0.5, declared * 0.02):
         raise TruncatedAudioFile(os.fspath(path), decoded, declared)
     # A view, not a copy: each channel row stays contiguous and the peak memory stays at one
     # buffer (a 60-minute stereo song is 1.27 GB of float32).
     return Audio(samples=data[:, :filled], sample_rate=info.sample_rate)
+
+
+def _riff_declared_duration(path: str) -> float | None:
+    """The duration a RIFF/WAVE (or RF64-less WAVE) header declares, or None when the file is
+    not a WAV, or its data size is unknown (streamed WAVs write 0 or 0xFFFFFFFF)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = 0
+            while True:
+                chunk = fh.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if cid == b"fmt ":
+                    fmt = fh.read(size)
+                    byte_rate = int.from_bytes(fmt[8:12], "little") if len(fmt) >= 12 else 0
+                    fh.seek(size % 2, os.SEEK_CUR)
+                elif cid == b"data":
+                    if not byte_rate or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size / byte_rate
+                else:
+                    fh.seek(size + size % 2, os.SEEK_CUR)
+    except OSError:
+        return None
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
