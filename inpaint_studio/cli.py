@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "submit": "submit",
     "jobs": "jobs",
     "resume": "resume",
+    "doctor": "doctor",
+    "serve": "serve",
 }
 
 
