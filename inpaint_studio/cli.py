@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "submit": "submit",
     "jobs": "jobs",
     "resume": "resume",
+    "splice": "splice",
     "doctor": "doctor",
     "serve": "serve",
 }
