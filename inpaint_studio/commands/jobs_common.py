@@ -34,11 +34,15 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
                         help="MusicGPT plan, for pacing and the cost estimate")
     parser.add_argument("--store", type=Path, default=None,
                         help="job store file (default: the app's, shared with the GUI)")
+    parser.add_argument("--local-engine", dest="local_engine", default=None,
+                        help="engine of the local backend: 'quick' (the fast test engine) or "
+                             "module:function (default: the real engine)")
 
 
 def make_backends(args: argparse.Namespace, kind: str = "") -> Backends:
     """Backends for the CLI: the key comes from $MUSICGPT_API_KEY or the keyring."""
-    return Backends(BackendSettings(kind=kind, base_url=args.base_url, plan=args.plan), KeyStore())
+    return Backends(BackendSettings(kind=kind, base_url=args.base_url, plan=args.plan), KeyStore(),
+                    server_engine=args.local_engine)
 
 
 def open_store(args: argparse.Namespace) -> JobStore:
@@ -51,9 +55,10 @@ class Printer:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self._last = ""
+        self._mid_line = False  # a progress line is being rewritten in place
 
     def __call__(self, event: JobEvent) -> None:
-        if self.quiet:
+        if self.quiet or event.kind == "version":
             return
         job = event.job
         if event.kind in ("upload", "download"):
@@ -62,15 +67,15 @@ class Printer:
             sys.stderr.write(f"\r{job.id[:8]} {what}: {pct:5.1f}% "
                              f"({event.done / 1e6:.1f} of {event.total / 1e6:.1f} MB)")
             sys.stderr.flush()
-            self._last = ""
-            return
-        if event.kind == "version":
+            self._mid_line = True
             return
         line = f"{job.id[:8]} {describe_stage(job)}"
         if event.kind == "retry":
             line += f" — {event.note}"
         if line != self._last:
-            sys.stderr.write("\n" if not self._last else "")
+            if self._mid_line:
+                sys.stderr.write("\n")
+                self._mid_line = False
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
             self._last = line
@@ -104,6 +109,7 @@ def copy_results(job: Job, out: Path, stem: str) -> list[Path]:
         target = out / f"{stem}-v{res.index}{Path(res.path).suffix}"
         with atomic_path(target) as tmp:
             shutil.copyfile(res.path, tmp)
+            os.chmod(tmp, 0o644)  # a normal file for the user, not the temp file's 0600
         written.append(target)
     return written
 

@@ -1,0 +1,283 @@
+"""The job form: what to send for the selected region, checked as it is typed.
+
+The form shows the region (from the window's selection), the song that will be sent, the
+backend and a cost estimate; every field the API takes; and why Submit is disabled when it is.
+Checks come from the request model through `services.backend.validate`, so the form and the
+client agree on what is valid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inpaint_studio.services import backend as backend_service
+
+_ERROR_STYLE = "border: 1px solid #e57373;"
+_WARN_STYLE = "border: 1px solid #ffb74d;"
+
+
+@dataclass
+class FormContext:
+    """What the form needs from the window: the song, the region and the backend."""
+
+    source: str = ""  # the song's path or http(s) address ("" when none is open)
+    upload_path: str = ""  # the local file that would be uploaded ("" when none)
+    duration: float | None = None
+    region: tuple[float, float] | None = None
+    kind: str = backend_service.LOCAL
+    plan: str = "pro"
+    edited: bool = False  # the song has kept edits: the edited audio is uploaded
+
+
+def _fmt(seconds: float) -> str:
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m)}:{s:06.3f}"
+
+
+class JobForm(QWidget):
+    """Emits `submit_requested(fields, send_url)` with the request fields when Submit is
+    pressed and the form is valid; `send_url` is True to send the song's address."""
+
+    submit_requested = Signal(dict, bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = FormContext()
+        self.issues: list[Any] = []
+        self._build()
+        self.refresh()
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.region_label = QLabel()
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.send_url = QCheckBox("Send the song's address instead of uploading it")
+        self.send_url.setVisible(False)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("How the new part should sound (required)")
+        self.prompt.setFixedHeight(60)
+        self.prompt_count = QLabel()
+        self.lyrics = QPlainTextEdit()
+        self.lyrics.setPlaceholderText("Lyrics of the whole song (optional)")
+        self.lyrics.setFixedHeight(60)
+        self.section_lyrics = QPlainTextEdit()
+        self.section_lyrics.setPlaceholderText("New lyrics for the selected part (optional)")
+        self.section_lyrics.setFixedHeight(50)
+        self.section_count = QLabel()
+        self.gender = QComboBox()
+        self.gender.addItem("Not set", None)
+        for g in backend_service.VOICES:
+            self.gender.addItem(g.capitalize(), g)
+        self.versions = QSpinBox()
+        self.versions.setRange(1, 2)
+        self.versions.setValue(2)
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("Title of the new track (optional)")
+
+        self.advanced_toggle = QToolButton(text="Advanced", checkable=True)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced = QGroupBox()
+        self.webhook = QLineEdit()
+        self.webhook.setPlaceholderText("https://… (optional)")
+        self.album_cover = QCheckBox("Generate an album cover")
+        self.timestamps = QCheckBox("Timestamped lyrics")
+        adv = QFormLayout(self.advanced)
+        adv.addRow("Webhook URL", self.webhook)
+        adv.addRow(self.album_cover)
+        adv.addRow(self.timestamps)
+        self.advanced.setVisible(False)
+        self.advanced_toggle.toggled.connect(self._toggle_advanced)
+
+        self.backend_label = QLabel()
+        self.backend_label.setWordWrap(True)
+        self.local_note = QLabel(backend_service.LOCAL_NOTE)
+        self.local_note.setWordWrap(True)
+        self.local_note.setStyleSheet("color: #ffb74d;")
+        self.cost_label = QLabel()
+        self.cost_label.setWordWrap(True)
+        self.issue_label = QLabel()
+        self.issue_label.setWordWrap(True)
+        self.issue_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.submit_button = QPushButton("Submit")
+        self.submit_button.clicked.connect(self._submit)
+        self.why_disabled = QLabel()
+        self.why_disabled.setWordWrap(True)
+        self.why_disabled.setStyleSheet("color: #e57373;")
+
+        form = QFormLayout()
+        form.addRow("Region", self.region_label)
+        form.addRow("Song", self.source_label)
+        form.addRow(self.send_url)
+        prompt_row = QVBoxLayout()
+        prompt_row.addWidget(self.prompt)
+        prompt_row.addWidget(self.prompt_count, alignment=Qt.AlignmentFlag.AlignRight)
+        form.addRow("Prompt", prompt_row)
+        form.addRow("Song lyrics", self.lyrics)
+        section_row = QVBoxLayout()
+        section_row.addWidget(self.section_lyrics)
+        section_row.addWidget(self.section_count, alignment=Qt.AlignmentFlag.AlignRight)
+        form.addRow("New lyrics", section_row)
+        form.addRow("Voice", self.gender)
+        form.addRow("Versions", self.versions)
+        form.addRow("Title", self.title)
+
+        inner = QWidget()
+        col = QVBoxLayout(inner)
+        col.addLayout(form)
+        col.addWidget(self.advanced_toggle)
+        col.addWidget(self.advanced)
+        col.addWidget(self.backend_label)
+        col.addWidget(self.local_note)
+        col.addWidget(self.cost_label)
+        col.addWidget(self.issue_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.submit_button)
+        col.addLayout(buttons)
+        col.addWidget(self.why_disabled)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        for w in (self.prompt, self.lyrics, self.section_lyrics):
+            w.textChanged.connect(self.refresh)
+        for w in (self.title, self.webhook):
+            w.textChanged.connect(self.refresh)
+        self.gender.currentIndexChanged.connect(self.refresh)
+        self.versions.valueChanged.connect(self.refresh)
+        self.send_url.toggled.connect(self.refresh)
+
+    def _toggle_advanced(self, on: bool) -> None:
+        self.advanced.setVisible(on)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if on
+                                          else Qt.ArrowType.RightArrow)
+
+    # -- the model side ------------------------------------------------------------------------
+    def set_context(self, context: FormContext) -> None:
+        """Update what the form refers to (song, region, backend) and re-check."""
+        self.context = context
+        self.refresh()
+
+    def fields(self) -> dict[str, Any]:
+        """The request fields as typed (empty optional text → None)."""
+        def text(w: QPlainTextEdit | QLineEdit) -> str | None:
+            value = w.toPlainText() if isinstance(w, QPlainTextEdit) else w.text()
+            return value if value.strip() else None
+
+        return {
+            "prompt": self.prompt.toPlainText().strip(),
+            "lyrics": text(self.lyrics),
+            "lyrics_section_to_replace": text(self.section_lyrics),
+            "gender": self.gender.currentData(),
+            "num_outputs": self.versions.value(),
+            "title": text(self.title),
+            "webhook_url": text(self.webhook),
+            "generate_album_cover": self.album_cover.isChecked(),
+            "lyrics_timestamps": self.timestamps.isChecked(),
+        }
+
+    def sends_url(self) -> bool:
+        is_url = self.context.source.startswith(("http://", "https://"))
+        return is_url and (self.send_url.isChecked() or not self.context.upload_path)
+
+    def refresh(self) -> None:
+        """Re-check everything and update the labels, the field marks and the Submit button."""
+        ctx = self.context
+        is_url = ctx.source.startswith(("http://", "https://"))
+        self.send_url.setVisible(is_url and bool(ctx.upload_path))
+        if ctx.region:
+            a, b = ctx.region
+            self.region_label.setText(f"{_fmt(a)} – {_fmt(b)}  ({b - a:.2f} s)")
+        else:
+            self.region_label.setText("Drag on the waveform to select the part to replace.")
+        if not ctx.source:
+            self.source_label.setText("No song is open.")
+        elif self.sends_url():
+            self.source_label.setText(f"Sends the address {ctx.source}")
+        elif ctx.edited:
+            self.source_label.setText("Uploads the song with your kept edits (written to a "
+                                      "temporary file first).")
+        else:
+            self.source_label.setText(f"Uploads {ctx.upload_path or ctx.source}")
+        prompt_max = backend_service.prompt_limit()
+        section_max = backend_service.lyrics_section_limit()
+        n = len(self.prompt.toPlainText().strip())
+        self.prompt_count.setText(f"{n} / {prompt_max} characters")
+        self.section_count.setText(f"{len(self.section_lyrics.toPlainText())} / {section_max}")
+        local = ctx.kind == backend_service.LOCAL
+        self.backend_label.setText("Backend: local (on this computer)" if local
+                                   else f"Backend: MusicGPT ({ctx.plan} plan)")
+        self.local_note.setVisible(local)
+        self.cost_label.setText("Cost: " + backend_service.cost_estimate(
+            ctx.kind, ctx.plan, self.versions.value()))
+        self._check()
+
+    def _check(self) -> None:
+        ctx = self.context
+        blockers: list[str] = []
+        if not ctx.source:
+            blockers.append("Open a song first.")
+        if ctx.region is None:
+            blockers.append("Select a region on the waveform.")
+        self.issues = []
+        if ctx.source:
+            a, b = ctx.region or (0.0, 0.0)
+            url = ctx.source if self.sends_url() else None
+            path = None if url else (ctx.upload_path or ctx.source)
+            self.issues = backend_service.validate(
+                self.fields(), audio_path=path, audio_url=url, start=a, end=b,
+                song_duration=ctx.duration)
+            if ctx.region is None:
+                self.issues = [i for i in self.issues
+                               if i.field not in ("replace_start_at", "replace_end_at")]
+        marks = {"prompt": self.prompt, "lyrics": self.lyrics,
+                 "lyrics_section_to_replace": self.section_lyrics, "gender": self.gender,
+                 "num_outputs": self.versions, "webhook_url": self.webhook,
+                 "replace_start_at": self.region_label, "replace_end_at": self.region_label,
+                 "audio_file": self.source_label, "audio_url": self.source_label}
+        for w in set(marks.values()):
+            w.setStyleSheet("")
+            w.setToolTip("")
+        for issue in reversed(self.issues):  # errors last, so they win the mark
+            w = marks.get(issue.field)
+            if w is not None:
+                w.setStyleSheet(_ERROR_STYLE if issue.severity == "error" else _WARN_STYLE)
+                w.setToolTip(issue.message)
+        errors = [i.message for i in self.issues if i.severity == "error"]
+        warnings = [i.message for i in self.issues if i.severity != "error"]
+        lines = [f"✖ {m}" for m in errors] + [f"⚠ {m}" for m in warnings]
+        self.issue_label.setText("\n".join(lines))
+        blockers += [m for m in errors if m not in blockers]
+        self.submit_button.setEnabled(not blockers)
+        self.why_disabled.setText("Submit is disabled: " + " ".join(dict.fromkeys(blockers))
+                                  if blockers else "")
+        self.submit_button.setToolTip(self.why_disabled.text())
+
+    def _submit(self) -> None:
+        self._check()
+        if self.submit_button.isEnabled():
+            self.submit_requested.emit(self.fields(), self.sends_url())

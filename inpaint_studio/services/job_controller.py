@@ -1,0 +1,246 @@
+"""The job controller: runs the headless job lifecycle in `Worker`s and tells the widgets.
+
+It owns no job state of its own: the job store is the truth, and every signal carries a fresh
+snapshot (`Job`). One worker per running job; cancelling a worker only stops waiting (the API
+has no cancel), marks the job paused, and `resume` picks it up where it stopped. On start,
+`resume_all` continues every job that was in flight, so nothing is lost to a restart."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.cancel import CancelToken
+from inpaint_studio.jobs import lifecycle
+from inpaint_studio.jobs.describe import describe_stage, fmt_time
+from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
+from inpaint_studio.jobs.store import Job, JobStore, Stage
+from inpaint_studio.services.backend import LOCAL, MUSICGPT, Backends
+from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+
+# Re-exported for the widgets, which reach the job model only through the services.
+__all__ = ["JobController", "Job", "JobStore", "Stage", "describe_stage", "fmt_time"]
+
+# Writes the song as it now is (after kept edits) to the given path, in a worker.
+UploadWriter = Callable[[Path, CancelToken], None]
+
+
+class JobController(QObject):
+    """Submits, follows, cancels, resumes and retries jobs; signals arrive on the GUI thread."""
+
+    job_changed = Signal(object)  # Job: a persisted change (stage, ids, results, message)
+    job_progress = Signal(str, str, int, int, int)  # job id, "upload"|"download", done, total, n
+    job_note = Signal(str, str)  # job id, a passing remark (e.g. "retrying after a 503")
+    job_added = Signal(object)  # Job
+    job_removed = Signal(str)
+    versions_ready = Signal(str, object)  # job id, list[tuple[int, Audio]] on the song's timeline
+    running_changed = Signal(str, bool)  # job id, whether a worker is running it
+
+    def __init__(self, store: JobStore, backends: Backends, pool: WorkerPool, cache_dir: Path,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.backends = backends
+        self.pool = pool
+        self.cache_dir = Path(cache_dir)
+        self._workers: dict[str, Worker] = {}
+        self._references: dict[str, Audio] = {}
+        self._versions: dict[str, dict[int, Audio]] = {}
+
+    # -- reading -------------------------------------------------------------------------------
+    def jobs(self, source: str | None = None) -> list[Job]:
+        return self.store.list(source=source)
+
+    def job(self, job_id: str) -> Job:
+        return self.store.get(job_id)
+
+    def is_running(self, job_id: str) -> bool:
+        return job_id in self._workers
+
+    # -- submitting ----------------------------------------------------------------------------
+    def submit(self, fields: dict[str, Any], *, source: str, start: float, end: float,
+               upload_path: str | None = None, audio_url: str | None = None,
+               write_upload: UploadWriter | None = None, reference: Audio | None = None,
+               kind: str | None = None) -> Job:
+        """Persist a job (before anything is sent), then send and follow it in a worker.
+
+        `upload_path` is the file to upload; with `write_upload` the song as edited is first
+        written to a new file in the cache, and that is uploaded. `audio_url` sends the address
+        instead of a file. `reference` (the audio on screen) saves decoding it for alignment."""
+        kind = kind or self.backends.active_kind()
+        if write_upload is not None:
+            upload_path = str(self.cache_dir / "uploads" / f"{uuid.uuid4().hex}.flac")
+        params = {k: v for k, v in fields.items() if v not in (None, "")}
+        job = self.store.create(
+            backend=kind, base_url=self.backends.base_url(kind) if kind == MUSICGPT else "local",
+            source=source, upload_path="" if audio_url else (upload_path or ""), start=start,
+            end=end, params=params)
+        if reference is not None:
+            self._references[job.id] = reference
+        self.job_added.emit(job)
+        self._start(job.id, write_upload)
+        return job
+
+    # -- following -----------------------------------------------------------------------------
+    def resume_all(self) -> list[str]:
+        """Continue every job that was in flight when the app last stopped."""
+        started = []
+        for job in self.store.list():
+            if job.runnable or job.stage is Stage.SUBMITTING:
+                if self._start(job.id):
+                    started.append(job.id)
+        return started
+
+    def resume(self, job_id: str) -> None:
+        """Continue a job the user had cancelled (or one that lost contact)."""
+        job = self.store.get(job_id)
+        if job.paused:
+            job = self.store.update(job_id, paused=False)
+        if job.stage is Stage.FAILED and job.task_id:
+            job = lifecycle.check_again(self.store, job_id)
+        self.job_changed.emit(job)
+        self._start(job_id)
+
+    def cancel(self, job_id: str) -> None:
+        """Stop waiting for the job (the server's work goes on); it can be resumed."""
+        job = self.store.get(job_id)
+        if job.stage.in_flight or job.stage is Stage.SUBMITTING:
+            job = self.store.update(job_id, paused=True)
+        worker = self._workers.get(job_id)
+        if worker is not None:
+            worker.cancel()
+        self.job_changed.emit(job)
+
+    def retry(self, job_id: str) -> None:
+        """Send a failed or unknown-outcome job again; the GUI has asked the user to confirm
+        (it may be charged twice)."""
+        job = lifecycle.reset_for_retry(self.store, job_id)
+        self.job_changed.emit(job)
+        self._start(job_id)
+
+    def attach_task(self, job_id: str, task_id: str) -> None:
+        """The user found the task of an unknown-outcome job: follow that task."""
+        job = lifecycle.attach_task(self.store, job_id, task_id)
+        self.job_changed.emit(job)
+        self._start(job_id)
+
+    def remove(self, job_id: str) -> None:
+        if job_id in self._workers:
+            self.cancel(job_id)
+        self.store.delete(job_id)
+        self._versions.pop(job_id, None)
+        self.job_removed.emit(job_id)
+
+    def load_versions(self, job_id: str, reference: Audio | None = None) -> Worker:
+        """Decode a finished job's versions onto the song's timeline (in a worker); ends in
+        `versions_ready`."""
+        job = self.store.get(job_id)
+        ref = reference if reference is not None else self._references.get(job_id)
+        worker = Worker(_load_versions, job, ref, name=f"versions {job_id[:8]}")
+        worker.returned.connect(lambda versions, j=job_id: self._versions_loaded(j, versions))
+        worker.errored.connect(lambda exc, j=job_id: self.job_note.emit(
+            j, f"The versions could not be opened: {exc}"))
+        return self.pool.start(worker)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """On quit: stop waiting for every job (they stay resumable, not paused)."""
+        for worker in list(self._workers.values()):
+            worker.cancel()
+        for worker in list(self._workers.values()):
+            worker.done.wait(timeout_ms / 1000)
+        self.backends.stop()
+
+    # -- workers -------------------------------------------------------------------------------
+    def _start(self, job_id: str, write_upload: UploadWriter | None = None) -> bool:
+        if job_id in self._workers:
+            return False
+        self._versions.pop(job_id, None)
+        worker = Worker(self._run, job_id, write_upload, name=f"job {job_id[:8]}")
+        worker.partial.connect(self._on_event)
+        worker.errored.connect(lambda exc, j=job_id: self._on_error(j, exc))
+        worker.cancelled.connect(lambda j=job_id: self.job_changed.emit(self.store.get(j)))
+        worker.finished.connect(lambda j=job_id: self._on_finished(j))
+        self._workers[job_id] = worker
+        self.running_changed.emit(job_id, True)
+        self.pool.start(worker)
+        return True
+
+    def _run(self, ctx: WorkContext, job_id: str, write_upload: UploadWriter | None) -> Any:
+        """Worker body: (write the edited song,) then advance the job, relaying every event."""
+        job = self.store.get(job_id)
+        if write_upload is not None and job.stage is Stage.CREATED:
+            write_upload(Path(job.upload_path), ctx.token)
+        client = self.backends.client(job.backend,
+                                      job.base_url if job.backend == MUSICGPT else None)
+        if job.backend == LOCAL:
+            self.store.update(job_id, base_url=self.backends.base_url(LOCAL))
+        runner = JobRunner(self.store, client, self.cache_dir, reference=self._reference,
+                           on_progress=ctx.emit)
+        return (yield from runner.run(job_id, ctx.token))
+
+    def _reference(self, job: Job) -> Audio | None:
+        ref = self._references.get(job.id)
+        return ref if ref is not None else lifecycle.load_reference(job)
+
+    def _on_event(self, event: JobEvent) -> None:
+        job = event.job
+        if event.kind in ("upload", "download"):
+            self.job_progress.emit(job.id, event.kind, event.done, event.total, event.index)
+        elif event.kind == "retry":
+            self.job_note.emit(job.id, event.note)
+            self.job_changed.emit(job)
+        elif event.kind == "version" and event.audio is not None:
+            self._versions.setdefault(job.id, {})[event.index] = event.audio
+        else:
+            self.job_changed.emit(job)
+            if job.stage is Stage.DONE and self._versions.get(job.id):
+                got = sorted(self._versions.pop(job.id).items())
+                self.versions_ready.emit(job.id, got)
+
+    def _on_error(self, job_id: str, exc: BaseException) -> None:
+        if isinstance(exc, JobBusy):
+            self.job_note.emit(job_id, str(exc))
+            return
+        text = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+        job = self.store.get(job_id)
+        if job.stage.in_flight and not job.error_kind:
+            job = self.store.update(job_id, message=text, error_kind=type(exc).__name__)
+        self.job_note.emit(job_id, text)
+        self.job_changed.emit(job)
+
+    def _on_finished(self, job_id: str) -> None:
+        self._workers.pop(job_id, None)
+        self.running_changed.emit(job_id, False)
+
+    def _versions_loaded(self, job_id: str, versions: list[tuple[int, Audio]]) -> None:
+        self.versions_ready.emit(job_id, versions)
+
+
+def _load_versions(ctx: WorkContext, job: Job, reference: Audio | None
+                   ) -> list[tuple[int, Audio]]:
+    """Worker body: each downloaded version, decoded and moved onto the original's timeline."""
+    from inpaint_studio.core.align import Alignment, apply_alignment
+    from inpaint_studio.core.decode import load_audio
+
+    length = reference.frames if reference is not None else None
+    channels = reference.channels if reference is not None else None
+    out = []
+    for res in job.results:
+        ctx.token.raise_if_cancelled()
+        if not res.path or not Path(res.path).is_file():
+            continue
+        audio = load_audio(res.path, token=ctx.token)
+        if res.aligned:
+            a = Alignment(int(res.aligned["offset"]), int(res.aligned["sample_rate"]),
+                          float(res.aligned["confidence"]))
+            audio = apply_alignment(audio, a, length or audio.frames, channels)
+        out.append((res.index, audio))
+    return out
