@@ -1,0 +1,93 @@
+"""`inpaint-studio splice` on a synthetic song and a version that went through an MP3 round trip
+and gained a 0.37 s lead-in: outside the seams the output holds the original's samples exactly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.decode import load_audio
+from inpaint_studio.core.encode import encode_audio
+from inpaint_studio.core.splice import plan_splice
+from inpaint_studio.core.synth import synth_song
+
+ROOT = Path(__file__).resolve().parents[2]
+RATE = 44100
+START, END = 7.0, 11.5
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("splice")
+    song = synth_song(20.0, bpm=112, seed=3, sample_rate=RATE)
+    original = tmp / "original.wav"  # 16-bit PCM
+    encode_audio(song, original)
+    # The version: the same song with the region replaced by other music, through an MP3 round
+    # trip (encoder delay, lossy) and then a 0.37 s pad in front.
+    other = synth_song(20.0, bpm=112, seed=9, sample_rate=RATE)
+    samples = song.samples.copy()
+    a, b = int(START * RATE), int(END * RATE)
+    samples[:, a:b] = other.samples[:, a:b]
+    mp3 = tmp / "version.mp3"
+    encode_audio(Audio(samples, RATE), mp3)
+    decoded = load_audio(mp3)
+    pad = round(0.37 * RATE)
+    padded = np.concatenate([np.zeros((2, pad), np.float32), decoded.samples], axis=1)
+    version = tmp / "version.flac"
+    encode_audio(Audio(padded, RATE), version, codec_args=["-c:a", "flac", "-sample_fmt", "s32"])
+    return tmp, original, version, other
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "inpaint_studio", "splice", *args],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac"])
+def test_splice_cli_keeps_the_original_outside_the_seams(files, suffix):
+    tmp, original, version, other = files
+    out = tmp / f"spliced{suffix}"
+    res = run_cli(str(original), str(version), "--start", str(START), "--end", str(END),
+                  "--crossfade-ms", "40", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    # ffmpeg drops the MP3's encoder delay, so the version sits exactly the pad late.
+    assert f"version offset {round(0.37 * RATE)} frames" in res.stderr
+    ref = load_audio(original)
+    got = load_audio(out)
+    assert got.frames == ref.frames and got.channels == ref.channels
+    plan = plan_splice(ref.frames, RATE, START, END, 0.040)
+    assert np.array_equal(got.samples[:, : plan.lo], ref.samples[:, : plan.lo])
+    assert np.array_equal(got.samples[:, plan.hi :], ref.samples[:, plan.hi :])
+    # Inside, it is the version's new music, in place (aligned, not 0.37 s late).
+    l1, r0 = plan.left_fade[1], plan.right_fade[0]
+    inner = got.samples[:, l1:r0]
+    new = other.samples[:, l1:r0]
+    residual = np.sum((inner - new) ** 2) / np.sum(new**2)
+    assert residual < 0.3  # MP3 coding noise on bright drums; misplaced music gives > 1
+    assert np.sum((inner - ref.samples[:, l1:r0]) ** 2) / np.sum(new**2) > 0.5
+
+
+def test_splice_cli_errors(files):
+    tmp, original, version, _ = files
+    res = run_cli(str(original), str(version), "--start", "5", "--end", "4",
+                  "--out", str(tmp / "x.wav"))
+    assert res.returncode == 1 and "empty or reversed" in res.stderr
+    res = run_cli(str(original), str(version), "--start", "1", "--end", "2",
+                  "--out", str(tmp / "x.ogg"))
+    assert res.returncode == 2
+    res = run_cli(str(original), str(tmp / "missing.wav"), "--start", "1", "--end", "2",
+                  "--out", str(tmp / "x.wav"))
+    assert res.returncode == 1 and "does not exist" in res.stderr
+    unrelated = tmp / "unrelated.wav"
+    encode_audio(synth_song(20.0, bpm=90, seed=21, sample_rate=RATE, style="legato"), unrelated)
+    res = run_cli(str(original), str(unrelated), "--start", "1", "--end", "2",
+                  "--out", str(tmp / "x.wav"))
+    assert res.returncode == 3 and "confidence" in res.stderr
+    assert not (tmp / "x.wav").exists()
