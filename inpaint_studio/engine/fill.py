@@ -1,0 +1,172 @@
+"""The engine's entry point (CONTRACTS §A): fill a region of a song with two versions made of
+the song's own material — analysis, beats, search, plan, render, metrics — in a few seconds.
+
+Music with no usable beat falls back to a fixed grid of short frames (the paper's frame-level
+similarity) and is marked low-confidence; a region that cannot be filled raises EngineError."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.engine.analysis import analyse
+from inpaint_studio.engine.beats import beat_grid
+from inpaint_studio.engine.errors import EngineError
+from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
+from inpaint_studio.engine.metrics import measure
+from inpaint_studio.engine.plan import make_plan
+from inpaint_studio.engine.render import render
+from inpaint_studio.engine.result import FillResult, FillVersion
+from inpaint_studio.engine.search import (
+    CONTEXT_BEATS,
+    SearchSpace,
+    beat_features,
+    candidates,
+    choose,
+    distance_matrix,
+)
+
+MIN_REGION, MAX_REGION = 3.0, 60.0
+MAX_SONG = 10 * 60.0 + 5.0
+ENGINE_NAME = "local-self-similarity"
+NOTES = [
+    "The local engine fills the region with passages of this song itself; it cannot create "
+    "new material.",
+    "The prompt can only rank the candidates (e.g. 'energetic' or 'calm'); new lyrics cannot "
+    "be sung.",
+]
+_LOUD_WORDS = ("energetic", "loud", "intense", "big", "driving", "powerful", "heavy", "upbeat")
+_SOFT_WORDS = ("calm", "soft", "quiet", "gentle", "mellow", "sparse", "chill", "intimate")
+
+
+def _validate(audio: Audio, start: float, end: float, num_versions: int) -> None:
+    dur = audio.duration
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise EngineError("The region's start and end must be numbers of seconds.")
+    if audio.frames == 0:
+        raise EngineError("The song holds no audio.")
+    if dur > MAX_SONG:
+        raise EngineError(f"The local engine handles songs up to 10 minutes; this one is "
+                          f"{dur / 60:.1f} minutes. Use MusicGPT, or trim the song first.")
+    if start < 0 or end > dur + 1e-6 or end <= start:
+        raise EngineError(f"The region {start:.2f}–{end:.2f} s is not inside the song "
+                          f"(0–{dur:.2f} s).")
+    length = end - start
+    if length < MIN_REGION - 1e-6 or length > MAX_REGION + 1e-6:
+        raise EngineError(f"The local engine fills regions of {MIN_REGION:.0f}–{MAX_REGION:.0f} s;"
+                          f" this one is {length:.1f} s.")
+    if not 1 <= num_versions <= 4:
+        raise EngineError("Ask for between 1 and 4 versions.")
+
+
+def _prompt_preference(prompt: str) -> int:
+    """+1 for energetic words, -1 for calm ones, 0 otherwise: used only to order the takes."""
+    words = prompt.lower()
+    up = sum(w in words for w in _LOUD_WORDS)
+    down = sum(w in words for w in _SOFT_WORDS)
+    return int(np.sign(up - down))
+
+
+def fill_region(
+    audio: Audio,
+    start: float,
+    end: float,
+    *,
+    seed: int = 0,
+    num_versions: int = 2,
+    prompt: str = "",
+    token: CancelToken = NEVER,
+    progress: Callable[[float], None] | None = None,
+) -> FillResult:
+    """Replace [start, end] of `audio` with `num_versions` fills from the song's own material.
+    Same input and seed → same output. Raises EngineError for regions it cannot fill."""
+    report = progress or (lambda _f: None)
+    _validate(audio, start, end, num_versions)
+    timings: dict[str, float] = {}
+    t_all = clock = time.perf_counter()
+
+    def lap(name: str, fraction: float) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 4)
+        clock = now
+        token.raise_if_cancelled()
+        report(fraction)
+
+    report(0.0)
+    if float(np.abs(audio.samples[:, :: max(1, audio.sample_rate // 4000)]).max()) < 1e-4:
+        raise EngineError("The song is silent; there is no material to fill the region with.")
+    an = analyse(audio, token)
+    lap("analysis", 0.35)
+    grid = beat_grid(an)
+    times = grid.times
+    lap("beats", 0.45)
+    kL = int(np.searchsorted(times, start, side="right") - 1)
+    kR = int(np.searchsorted(times, end, side="left"))
+    kL, kR = max(kL, 0), min(kR, len(times) - 2)
+    if kR - kL < 2:
+        raise EngineError("The region is too short for the song's beat.")
+    groups = beat_features(an, times)
+    sp = None
+    pool = []
+    for context in (CONTEXT_BEATS, 4, 2):  # shorter context only when the song is short
+        sp = SearchSpace(distance_matrix(groups), distance_matrix(groups[1:2]), kL, kR, context,
+                         1 if grid.fallback else 4)
+        pool = candidates(sp)
+        if len(pool) >= num_versions:
+            break
+    if not pool or sp is None:
+        raise EngineError("There is not enough music outside the region to fill it from: the "
+                          "song needs at least as much material elsewhere as the region is long.")
+    chosen = choose(sp, pool, num_versions, seed)
+    lap("search", 0.6)
+    preference = _prompt_preference(prompt)
+    versions: list[FillVersion] = []
+    for i, cand in enumerate(chosen):
+        plan = make_plan(an, grid, cand, kL, kR, start, end)
+        song, gain_db = render(audio, plan)
+        metrics = measure(audio, song, plan.seams, analysis=an, grid=grid)
+        region = song.samples[:, int(plan.start * audio.sample_rate):
+                              int(plan.end * audio.sample_rate)]  # fmt: skip
+        level = loudness(region, audio.sample_rate)
+        if level <= FLOOR_LUFS + 1:
+            raise EngineError("The only material that fits this region is silent; the local "
+                              "engine will not pass silence off as a fill.")
+        low = grid.fallback or not metrics["passed"]
+        notes = []
+        if grid.fallback:
+            notes.append("No steady beat was found: filled by frame-level similarity.")
+        failed = [k for k, v in metrics["gates"].items() if v is False]
+        if failed:
+            notes.append("Quality gates not met: " + ", ".join(failed) + ".")
+        versions.append(FillVersion(song, {
+            "engine": ENGINE_NAME,
+            "method": "frame-fallback" if grid.fallback else "beat",
+            "seed": seed,
+            "seams": [round(t, 4) for t in plan.seams],
+            "replaced": [round(plan.start, 4), round(plan.end, 4)],
+            "sources": plan.sources,
+            "metrics": metrics,
+            "confidence": "low" if low else "ok",
+            "gain_db": round(gain_db, 2),
+            "loudness_lufs": round(level, 2),
+            "tempo_bpm": round(60.0 / grid.period, 2),
+            "cost": round(cand.cost, 4),
+            "notes": notes,
+        }))  # fmt: skip
+        lap(f"version_{i + 1}", 0.6 + 0.4 * (i + 1) / len(chosen))
+    if preference and len(versions) > 1:  # the prompt only orders the takes
+        versions.sort(key=lambda v: -preference * v.meta["loudness_lufs"])
+    for i, v in enumerate(versions):
+        v.meta["index"] = i + 1
+    timings["total"] = round(time.perf_counter() - t_all, 4)
+    notes = list(NOTES)
+    if len(versions) < num_versions:
+        notes.append(f"Only {len(versions)} distinct passage(s) fit this region.")
+    report(1.0)
+    return FillResult(versions, timings, notes)

@@ -1,0 +1,150 @@
+"""The three seam metrics of ENGINE.md, computed from the song itself (no reference fill):
+
+1. seam novelty z-score: log-mel change across ~46 ms either side of a seam, as a robust z-score
+   against the same measure at every beat of the ORIGINAL song at the same beat phase;
+2. beat-phase continuity: the fill's onset-weighted circular offset (ms) from the beat grid
+   extrapolated from the 6 beats outside each outer seam, over 2 s into the fill;
+3. loudness match (BS.1770): the fill's loudness vs equal-length context on both sides, and the
+   momentary-loudness step at each outer seam in excess of the original's own step there.
+
+Each is also computed for the ORIGINAL at the same instants, so a readout can show what is
+ordinary for this song there, and the gates are judged against it (real music has its own
+jumps, dynamics and rubato): seam z ≤ max(3, original + 2); beat phase ≤ 40 ms where the
+original itself is steady there; |ΔLU| ≤ 1.5 (or within 1.5 of the original's own ΔLU) and
+step excess ≤ 2 LU. `measure` is the one entry point, for tests, the engine and the app."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.engine.analysis import Analysis, analyse, slice_features
+from inpaint_studio.engine.beats import BeatGrid, beat_grid
+from inpaint_studio.engine.loudness import loudness, momentary
+from inpaint_studio.engine.plan import HALF
+
+SEAM_Z_MAX = 3.0
+SEAM_Z_OVER_ORIGINAL = 2.0
+BEAT_PHASE_MAX_MS = 40.0
+LOUDNESS_MAX_LU = 1.5
+STEP_EXCESS_MAX_LU = 2.0
+PHASE_FIT_BEATS = 6
+PHASE_SPAN = 2.0
+
+
+def _novelty_at(logmel: np.ndarray, t0: float, dt: float, t: float | np.ndarray) -> np.ndarray:
+    """Mean |log-mel| difference between the frames centred at t-46 ms and t+46 ms."""
+    n = len(logmel)
+    fa = np.clip(np.rint((np.asarray(t) - HALF - t0) / dt).astype(int), 0, n - 1)
+    fb = np.clip(np.rint((np.asarray(t) + HALF - t0) / dt).astype(int), 0, n - 1)
+    return np.abs(logmel[fa] - logmel[fb]).mean(axis=-1)
+
+
+def _phase_reference(an: Analysis, grid: BeatGrid, t: float) -> tuple[float, float]:
+    """(median, MAD-sigma) of the original's novelty at every beat, at t's beat phase."""
+    times = grid.times
+    k = int(np.clip(np.searchsorted(times, t) - 1, 0, len(times) - 2))
+    ibi = times[k + 1] - times[k]
+    phase = (t - times[k]) / max(ibi, 1e-6)
+    dur = an.frames * an.frame_seconds
+    inst = times[:-1] + phase * np.diff(times)
+    inst = inst[(inst > HALF) & (inst < dur - HALF)]
+    vals = _novelty_at(an.logmel, 0.0, an.frame_seconds, inst)
+    med = float(np.median(vals))
+    mad = float(np.median(np.abs(vals - med))) * 1.4826
+    return med, max(mad, 1e-6)
+
+
+def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
+    """Seam novelty z-score of `audio` at `t`, against the original's `an`/`grid`."""
+    logmel, _, t0, dt = slice_features(audio, t - 0.4, t + 0.4)
+    nov = float(_novelty_at(logmel, t0, dt, t))
+    med, sigma = _phase_reference(an, grid, t)
+    return (nov - med) / sigma
+
+
+def beat_phase_ms(audio: Audio, grid: BeatGrid, t: float, into_fill_after: bool) -> float:
+    """|onset-weighted circular mean offset| (ms) of `audio`'s onsets over 2 s on one side of
+    `t` from the grid fitted to the 6 beats on the other side (`into_fill_after`: fit before t,
+    measure after; otherwise fit after, measure before)."""
+    times = grid.times
+    if into_fill_after:
+        fit = times[times < t][-PHASE_FIT_BEATS:]
+        span = (t, t + PHASE_SPAN)
+    else:
+        fit = times[times > t][:PHASE_FIT_BEATS]
+        span = (t - PHASE_SPAN, t)
+    if len(fit) < 3:
+        return float("nan")
+    k = np.arange(len(fit))
+    slope, icpt = np.polyfit(k, fit, 1)
+    _, onset, t0, dt = slice_features(audio, span[0] - 0.3, span[1] + 0.3)
+    ft = t0 + np.arange(len(onset)) * dt
+    sel = (ft >= span[0]) & (ft <= span[1])
+    w = onset[sel].astype(np.float64)
+    if w.sum() <= 1e-9:
+        return float("nan")
+    theta = 2 * np.pi * (ft[sel] - icpt) / slope
+    mean = np.sum(w * np.exp(1j * theta)) / w.sum()
+    return abs(float(np.angle(mean)) / (2 * np.pi) * slope * 1000.0)
+
+
+def loudness_delta(audio: Audio, original: Audio, t0: float, t1: float) -> float:
+    """Loudness of `audio` over [t0, t1] minus the original's over equal lengths either side."""
+    sr = audio.sample_rate
+    n = int((t1 - t0) * sr)
+    i0, i1 = int(t0 * sr), int(t1 * sr)
+    ctx = np.concatenate([original.samples[:, max(0, i0 - n) : i0],
+                          original.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
+    return loudness(audio.samples[:, i0:i1], sr) - loudness(ctx, sr)
+
+
+def _step(audio: Audio, t: float) -> float:
+    sr = audio.sample_rate
+    return momentary(audio.samples, sr, t, False) - momentary(audio.samples, sr, t, True)
+
+
+def measure(
+    original: Audio,
+    version: Audio,
+    seams: list[float],
+    *,
+    analysis: Analysis | None = None,
+    grid: BeatGrid | None = None,
+) -> dict:
+    """Metrics of `version` (the original with [seams[0], seams[-1]] replaced) and of the
+    original at the same instants, with per-metric gates and `passed`. JSON-serialisable."""
+    an = analysis if analysis is not None else analyse(original)
+    grid = grid if grid is not None else beat_grid(an)
+    tL, tR = float(seams[0]), float(seams[-1])
+    z = [seam_z(version, an, grid, t) for t in seams]
+    z0 = [seam_z(original, an, grid, t) for t in seams]
+    seam_ok = all(a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
+    phase, phase0, phase_ok = [], [], None
+    if not grid.fallback:
+        phase = [beat_phase_ms(version, grid, tL, True), beat_phase_ms(version, grid, tR, False)]
+        phase0 = [beat_phase_ms(original, grid, tL, True),
+                  beat_phase_ms(original, grid, tR, False)]  # fmt: skip
+        judged = [(p, p0) for p, p0 in zip(phase, phase0, strict=True)
+                  if np.isfinite(p0) and p0 <= BEAT_PHASE_MAX_MS]  # fmt: skip
+        if judged:  # where the original itself is steady
+            phase_ok = all(np.isfinite(p) and p <= BEAT_PHASE_MAX_MS for p, _ in judged)
+    d = loudness_delta(version, original, tL, tR)
+    d0 = loudness_delta(original, original, tL, tR)
+    steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)]
+    loud_ok = (abs(d) <= LOUDNESS_MAX_LU or abs(d - d0) <= LOUDNESS_MAX_LU) and all(
+        s <= STEP_EXCESS_MAX_LU for s in steps)
+    gates = {"seam": bool(seam_ok), "beat_phase": phase_ok, "loudness": bool(loud_ok)}
+    r = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 3)  # noqa: E731
+    return {
+        "seams": [round(t, 4) for t in seams],
+        "seam_z": [r(v) for v in z],
+        "seam_z_original": [r(v) for v in z0],
+        "beat_phase_ms": [r(v) for v in phase],
+        "beat_phase_original_ms": [r(v) for v in phase0],
+        "loudness_delta_lu": r(d),
+        "loudness_delta_original_lu": r(d0),
+        "loudness_step_excess_lu": [r(v) for v in steps],
+        "gates": gates,
+        "passed": all(g is not False for g in gates.values()),
+    }

@@ -1,0 +1,219 @@
+"""Turn a chosen candidate into a concrete plan: refine each shift on fine onset envelopes, map
+target time to source time piecewise-linearly through the beats (absorbing tempo drift), and
+place each seam at the instant of least *excess* spectral novelty inside a slack window.
+
+A `Plan` is a list of `Piece`s that tile [first seam, last seam]; each plays source audio
+through a linear time map. Pieces of the same source meet at `joins` (continuous material,
+different stretch); pieces of different sources, and the original, meet at `seams`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from inpaint_studio.engine.analysis import Analysis
+from inpaint_studio.engine.beats import BeatGrid
+from inpaint_studio.engine.search import Candidate
+
+HALF = 0.046  # seconds either side of a cut that the novelty measure compares
+FINE_FFT, FINE_HOP = 512, 128  # ~6 ms onset envelope for shift refinement
+REFINE_CONTEXT = 3.0
+
+
+@dataclass
+class Piece:
+    """Target [t0, t1] plays source time s0 + rate * (t - t0)."""
+
+    t0: float
+    t1: float
+    s0: float
+    rate: float
+    part: int  # which source of the candidate (0 or 1)
+
+    def source(self, t: float | np.ndarray) -> float | np.ndarray:
+        return self.s0 + self.rate * (np.asarray(t) - self.t0)
+
+
+@dataclass
+class Plan:
+    pieces: list[Piece]
+    seams: list[float]  # target instants where material changes source (first and last too)
+    sources: list[dict] = field(default_factory=list)  # per part: source start/end (s), shift
+
+    @property
+    def start(self) -> float:
+        return self.pieces[0].t0
+
+    @property
+    def end(self) -> float:
+        return self.pieces[-1].t1
+
+
+def fine_onset(mono: np.ndarray, rate: int, t0: float, t1: float) -> tuple[np.ndarray, float]:
+    """(onset envelope at ~6 ms, seconds per value) of `mono` between t0 and t1."""
+    a = int(max(0.0, t0) * rate)
+    b = int(min(len(mono) / rate, max(t1, t0)) * rate)
+    x = mono[a:b]
+    if len(x) < FINE_FFT + FINE_HOP:
+        return np.zeros(1, np.float32), FINE_HOP / rate
+    frames = np.lib.stride_tricks.sliding_window_view(x, FINE_FFT)[::FINE_HOP]
+    mag = np.log(np.abs(np.fft.rfft(frames * np.hanning(FINE_FFT), axis=1)) + 1e-3)
+    flux = np.maximum(0.0, np.diff(mag, axis=0)).mean(axis=1)
+    env = np.concatenate([[0.0], flux])
+    # time of value i: centre of frame i, offset by the slice start
+    return env.astype(np.float32), FINE_HOP / rate
+
+
+def refine_offset(an: Analysis, t_ref: float, s_ref: float, before: bool, max_lag: float) -> float:
+    """Seconds to add to the source time so its onset envelope over ~3 s of context (before
+    or after the seam) lines up with the original's. 0 when the match is not convincing."""
+    rate = an.rate
+    if before:
+        ta, tb = t_ref - REFINE_CONTEXT, t_ref
+    else:
+        ta, tb = t_ref, t_ref + REFINE_CONTEXT
+    if ta < 0 or tb > len(an.mono) / rate:
+        return 0.0
+    e1, dt = fine_onset(an.mono, rate, ta, tb)
+    sa = s_ref + (ta - t_ref) - max_lag
+    sb = s_ref + (tb - t_ref) + max_lag
+    if sa < 0 or sb > len(an.mono) / rate or len(e1) < 8:
+        return 0.0
+    e2, _ = fine_onset(an.mono, rate, sa, sb)
+    n_lag = int(round(max_lag / dt))
+    e1 = e1 - e1.mean()
+    if not np.any(e1) or len(e2) < len(e1) + 2 * n_lag:
+        return 0.0
+    best, best_score = 0, -np.inf
+    for k in range(0, 2 * n_lag + 1):
+        w = e2[k : k + len(e1)]
+        w = w - w.mean()
+        s = float(e1 @ w / (np.linalg.norm(e1) * np.linalg.norm(w) + 1e-9))
+        if s > best_score:
+            best, best_score = k, s
+    if best_score < 0.2:
+        return 0.0
+    return (best - n_lag) * dt
+
+
+def _novelty(an: Analysis, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Mean absolute log-mel difference between the frames ending at `before` and starting
+    at `after` (arrays of times)."""
+    fa = an.frame_at(np.asarray(before) - HALF)
+    fb = an.frame_at(np.asarray(after) + HALF)
+    return np.abs(an.logmel[fa] - an.logmel[fb]).mean(axis=1)
+
+
+def place_seam(an: Analysis, lo: float, hi: float, map_from, map_to, prefer: float,
+               ibi: float) -> float:
+    """The instant in [lo, hi] where cutting from `map_from(t)` material to `map_to(t)` adds
+    the least novelty beyond what either side already has there (cuts hide under onsets)."""
+    step = an.frame_seconds
+    ts = np.arange(lo, hi + 1e-9, step)
+    if len(ts) == 0:
+        return float(np.clip(prefer, lo, hi))
+    a, b = map_from(ts), map_to(ts)
+    cut = _novelty(an, a, b)
+    natural = np.maximum(_novelty(an, a, a), _novelty(an, b, b))
+    excess = cut - natural + 0.5 * np.abs(ts - prefer) / max(ibi, 1e-3)
+    return float(ts[int(np.argmin(excess))])
+
+
+def _beat_map(grid: BeatGrid, b0: int, b1: int, shift: int, d0: float, d1: float):
+    """Knot arrays (target times, source times) for target beats b0..b1 under `shift`,
+    with the refinement offset ramping from d0 to d1."""
+    n = len(grid.times)
+    bs = np.arange(max(b0, 0), min(b1, n - 1 - shift if shift > 0 else n - 1) + 1)
+    bs = bs[(bs + shift >= 0) & (bs + shift < n)]
+    tt = grid.times[bs]
+    ss = grid.times[bs + shift]
+    ramp = np.linspace(0.0, 1.0, len(bs)) if len(bs) > 1 else np.zeros(len(bs))
+    return tt, ss + d0 + (d1 - d0) * ramp
+
+
+def _pieces(tt: np.ndarray, ss: np.ndarray, t0: float, t1: float, part: int,
+            tol: float = 0.004) -> list[Piece]:
+    """Linear pieces over [t0, t1] following the knots within `tol` seconds (greedy merge)."""
+    def at(t: float) -> float:
+        return float(np.interp(t, tt, ss, left=ss[0] + (t - tt[0]), right=ss[-1] + (t - tt[-1])))
+
+    inner = [float(t) for t in tt if t0 + 0.05 < t < t1 - 0.05]
+    cuts = [t0] + inner + [t1]
+    pieces: list[Piece] = []
+    i = 0
+    while i < len(cuts) - 1:
+        j = len(cuts) - 1
+        while j > i + 1:  # the longest span whose straight line stays within tol of the knots
+            a, b = cuts[i], cuts[j]
+            sa, sb = at(a), at(b)
+            mid = cuts[i + 1 : j]
+            line = [sa + (sb - sa) * (t - a) / (b - a) for t in mid]
+            if all(abs(x - at(t)) <= tol for x, t in zip(line, mid, strict=False)):
+                break
+            j -= 1
+        a, b = cuts[i], cuts[j]
+        pieces.append(Piece(a, b, at(a), (at(b) - at(a)) / (b - a), part))
+        i = j
+    return pieces
+
+
+def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
+              start: float, end: float) -> Plan:
+    """Refine, map and place seams for one candidate; the plan always covers [start, end]."""
+    times = grid.times
+    ibi_l, ibi_r = grid.ibi_at(times[kL]), grid.ibi_at(times[min(kR, len(times) - 1)])
+    max_lag = 0.2 * (grid.period if not grid.fallback else 0.5)
+    parts = cand.parts
+    m_first, m_last = parts[0][1], parts[-1][1]
+    dL = refine_offset(an, times[kL], times[kL + m_first], True, max_lag)
+    dR = refine_offset(an, times[kR], times[kR + m_last], False, max_lag)
+    maps = []
+    if len(parts) == 1:
+        maps.append(_beat_map(grid, kL - 2, kR + 2, m_first, dL, dR))
+        bounds = [kL, kR]
+    else:
+        p = parts[1][0]
+        maps.append(_beat_map(grid, kL - 2, p + 2, m_first, dL, dL))
+        maps.append(_beat_map(grid, p - 2, kR + 2, m_last, dR, dR))
+        bounds = [kL, p, kR]
+
+    def mapper(k: int):
+        tt, ss = maps[k]
+        return lambda t: _extrap(tt, ss, t)
+
+    ident = lambda t: np.asarray(t)  # noqa: E731 - the original plays itself
+    # left seam: up to one beat inward (but never past the region start), a quarter beat out
+    tL = place_seam(an, times[kL] - 0.25 * ibi_l, min(times[kL] + ibi_l, start),
+                    ident, mapper(0), times[kL], ibi_l)
+    tR = place_seam(an, max(times[kR] - ibi_r, end), times[kR] + 0.25 * ibi_r,
+                    mapper(len(maps) - 1), ident, times[kR], ibi_r)
+    seams = [tL]
+    if len(parts) == 2:
+        tp = times[bounds[1]]
+        ibi = grid.ibi_at(tp)
+        seams.append(place_seam(an, tp - 0.5 * ibi, tp + 0.5 * ibi, mapper(0), mapper(1), tp,
+                                ibi))
+    seams.append(tR)
+    pieces: list[Piece] = []
+    sources = []
+    for k in range(len(maps)):
+        tt, ss = maps[k]
+        pieces += _pieces(tt, ss, seams[k], seams[k + 1], k)
+        src = [p for p in pieces if p.part == k]
+        sources.append({
+            "shift_beats": int(parts[k][1]),
+            "source_start": round(float(src[0].s0), 4),
+            "source_end": round(float(src[-1].source(src[-1].t1)), 4),
+            "target_start": round(float(seams[k]), 4),
+            "target_end": round(float(seams[k + 1]), 4),
+        })  # fmt: skip
+    return Plan(pieces, seams, sources)
+
+
+def _extrap(tt: np.ndarray, ss: np.ndarray, t) -> np.ndarray:
+    """Piecewise-linear through the knots, continued at slope 1 beyond them."""
+    t = np.asarray(t, dtype=np.float64)
+    y = np.interp(t, tt, ss)
+    y = np.where(t < tt[0], ss[0] + (t - tt[0]), y)
+    return np.where(t > tt[-1], ss[-1] + (t - tt[-1]), y)

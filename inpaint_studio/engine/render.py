@@ -1,0 +1,166 @@
+"""Render a plan into a full-length version: source pieces (time-stretched by WSOLA where their
+map is not 1:1), joined and spliced in with short correlation-aware crossfades, and gain-matched
+to the loudness of the ORIGINAL region it replaces (overall, then a gentle ±3 dB contour)."""
+
+from __future__ import annotations
+
+import numpy as np
+from audiotsm import wsola
+from audiotsm.io.array import ArrayReader, ArrayWriter
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
+from inpaint_studio.engine.plan import Plan
+
+SEAM_FADE = 0.060  # seconds, centred on a seam
+JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
+STRETCH_SLACK = 0.003  # a copy is exact enough when the map drifts less than this over a piece
+CONTOUR_MAX_DB = 3.0
+
+
+def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarray:
+    """`out_len` frames of the song's audio from s0 to s1 seconds, WSOLA-stretched if needed."""
+    sr = audio.sample_rate
+    span = s1 - s0
+    if abs(span - out_len / sr) < STRETCH_SLACK:
+        a = int(round(s0 * sr))
+        return _take(audio.samples, a, out_len)
+    margin = int(0.1 * sr)  # WSOLA needs run-in; trimmed after
+    a = int(round(s0 * sr)) - margin
+    n_in = int(round(span * sr)) + 2 * margin
+    src = _take(audio.samples, a, n_in).astype(np.float32)
+    speed = (span * sr) / out_len
+    tsm = wsola(audio.channels, speed=speed)
+    writer = ArrayWriter(audio.channels)
+    tsm.run(ArrayReader(src), writer)
+    y = np.asarray(writer.data, dtype=np.float32)
+    start = int(round(margin / speed))
+    return _fit(y[:, start : start + out_len], out_len)
+
+
+def _take(x: np.ndarray, a: int, n: int) -> np.ndarray:
+    """x[:, a:a+n], zero-padded where it runs off either end."""
+    out = np.zeros((x.shape[0], n), np.float32)
+    lo, hi = max(a, 0), min(a + n, x.shape[1])
+    if hi > lo:
+        out[:, lo - a : hi - a] = x[:, lo:hi]
+    return out
+
+
+def _fit(y: np.ndarray, n: int) -> np.ndarray:
+    if y.shape[1] >= n:
+        return y[:, :n]
+    return np.pad(y, ((0, 0), (0, n - y.shape[1])))
+
+
+def fade_curves(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fade-out for a, fade-in for b) over their overlap: linear where the two sides correlate
+    (they add coherently), equal-power where they do not (they add in power)."""
+    n = a.shape[1]
+    x = (np.arange(n) + 0.5) / max(n, 1)
+    am, bm = a.mean(axis=0), b.mean(axis=0)
+    denom = float(np.linalg.norm(am) * np.linalg.norm(bm))
+    rho = float(am @ bm / denom) if denom > 1e-12 else 0.0
+    if rho > 0.5:
+        return (1.0 - x).astype(np.float32), x.astype(np.float32)
+    return np.cos(0.5 * np.pi * x).astype(np.float32), np.sin(0.5 * np.pi * x).astype(np.float32)
+
+
+def assemble_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int]:
+    """The fill over [first seam - fade/2, last seam + fade/2] and its first frame index."""
+    sr = audio.sample_rate
+    h = int(round(SEAM_FADE / 2 * sr))
+    a0 = int(round(plan.start * sr)) - h
+    a1 = int(round(plan.end * sr)) + h
+    fill = np.zeros((audio.channels, a1 - a0), np.float32)
+    prev: tuple[np.ndarray, int] | None = None  # (audio, first frame) of the previous piece
+    for i, p in enumerate(plan.pieces):
+        # a piece overlaps its neighbours by half a fade: a join, or a seam between sources
+        same_source = i > 0 and plan.pieces[i - 1].part == p.part
+        hl = int(round((JOIN_FADE if same_source else SEAM_FADE) / 2 * sr)) if i else h
+        nxt_same = i + 1 < len(plan.pieces) and plan.pieces[i + 1].part == p.part
+        hr = int(round((JOIN_FADE if nxt_same else SEAM_FADE) / 2 * sr))
+        b0 = int(round(p.t0 * sr)) - hl
+        b1 = int(round(p.t1 * sr)) + hr
+        y = _source_audio(audio, float(p.source(b0 / sr)), float(p.source(b1 / sr)), b1 - b0)
+        if prev is None:
+            fill[:, b0 - a0 : b1 - a0] = y
+        else:
+            py, pstart = prev
+            ov = (pstart + py.shape[1]) - b0  # frames of overlap with what is already there
+            ov = max(0, min(ov, y.shape[1]))
+            fo, fi = fade_curves(fill[:, b0 - a0 : b0 - a0 + ov], y[:, :ov])
+            fill[:, b0 - a0 : b0 - a0 + ov] = fill[:, b0 - a0 : b0 - a0 + ov] * fo + y[:, :ov] * fi
+            fill[:, b0 - a0 + ov : b1 - a0] = y[:, ov:]
+        prev = (y, b0)
+    return fill, a0
+
+
+def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float) -> float:
+    """Scale `fill` in place so its loudness over [t0, t1] equals the original's there (or the
+    surrounding context's, if the original region is silent), then follow the original's
+    loudness contour within ±3 dB. Returns the overall gain in dB."""
+    sr = audio.sample_rate
+    i0, i1 = int(t0 * sr), int(t1 * sr)
+    orig = audio.samples[:, i0:i1]
+    ref = loudness(orig, sr)
+    if ref <= FLOOR_LUFS + 10:  # a silent region: match the music around it instead
+        n = i1 - i0
+        ctx = np.concatenate([audio.samples[:, max(0, i0 - n) : i0],
+                              audio.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
+        ref = loudness(ctx, sr)
+    own = loudness(fill[:, i0 - a0 : i1 - a0], sr)
+    if own <= FLOOR_LUFS or ref <= FLOOR_LUFS:
+        return 0.0
+    g_db = float(np.clip(ref - own, -20.0, 20.0))
+    fill *= np.float32(10 ** (g_db / 20))
+    _match_contour(audio, fill, a0, i0, i1)
+    peak = float(np.abs(fill).max()) if fill.size else 0.0
+    if peak > 0.999:  # never clip: give back the excess
+        fill *= np.float32(0.999 / peak)
+        g_db += 20 * np.log10(0.999 / peak)
+    return g_db
+
+
+def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> None:
+    """A slow gain curve (1 s windows) bringing the fill's level toward the original's."""
+    sr = audio.sample_rate
+    win, hop = sr, sr // 4
+    if i1 - i0 < 2 * win:
+        return
+    centres, gains = [], []
+    for c in range(i0 + win // 2, i1 - win // 2 + 1, hop):
+        o = audio.samples[:, c - win // 2 : c + win // 2]
+        f = fill[:, c - win // 2 - a0 : c + win // 2 - a0]
+        ro = float(np.sqrt(np.mean(o * o)) + 1e-9)
+        rf = float(np.sqrt(np.mean(f * f)) + 1e-9)
+        centres.append(c)
+        gains.append(np.clip(20 * np.log10(ro / rf), -CONTOUR_MAX_DB, CONTOUR_MAX_DB))
+    g = np.asarray(gains)
+    g -= np.median(g)  # the overall level is already matched; keep only the shape
+    g = np.convolve(np.pad(g, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+    curve = np.interp(np.arange(fill.shape[1]) + a0, centres, g)
+    fill *= (10 ** (curve / 20)).astype(np.float32)
+
+
+def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:
+    """A full-length copy of `audio` with `fill` crossfaded in at the plan's first/last seam."""
+    sr = audio.sample_rate
+    out = audio.samples.copy()
+    h = int(round(SEAM_FADE / 2 * sr))
+    n = fill.shape[1]
+    lo, hi = a0, a0 + n
+    # left seam: fill[0:2h] overlaps the original; right seam: the last 2h frames
+    fo, fi = fade_curves(out[:, lo : lo + 2 * h], fill[:, : 2 * h])
+    out[:, lo : lo + 2 * h] = out[:, lo : lo + 2 * h] * fo + fill[:, : 2 * h] * fi
+    out[:, lo + 2 * h : hi - 2 * h] = fill[:, 2 * h : n - 2 * h]
+    fo, fi = fade_curves(fill[:, n - 2 * h :], out[:, hi - 2 * h : hi])
+    out[:, hi - 2 * h : hi] = fill[:, n - 2 * h :] * fo + out[:, hi - 2 * h : hi] * fi
+    return Audio(out, sr)
+
+
+def render(audio: Audio, plan: Plan) -> tuple[Audio, float]:
+    """(full-length version, overall gain applied in dB)."""
+    fill, a0 = assemble_fill(audio, plan)
+    g_db = match_gain(audio, fill, a0, plan.start, plan.end)
+    return splice(audio, fill, a0, plan), g_db
