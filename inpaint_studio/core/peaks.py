@@ -135,7 +135,7 @@ class PeakPyramid:
     # -- queries ---------------------------------------------------------------------------------
     def envelope(self, start: float, end: float, columns: int) -> Envelope | None:
         """Min/max per column over frames `[start, end)`, with at most about `columns` columns,
-        from the coarsest level whose bins are no wider than a column. Columns are aligned to a
+        each a whole number of bins of the coarsest level whose bins are no wider than a column. Columns are aligned to a
         fixed grid so that panning does not make the waveform shimmer. None when empty."""
         columns = max(1, int(columns))
         with self._lock:
@@ -150,7 +150,7 @@ class PeakPyramid:
             while level + 1 < len(self._counts) and self.bin_frames(level + 1) <= per_col:
                 level += 1
             size = self.bin_frames(level)
-            group = max(1, int(per_col // size))
+            group = max(1, int(np.ceil(per_col / size - 1e-9)))  # never more columns than asked
             b0 = int(start // size) // group * group
             b1 = -(-int(np.ceil(end)) // size)
             b1 = min(b0 + -(-(b1 - b0) // group) * group, self._counts[level])  # whole columns
@@ -168,7 +168,7 @@ def sample_envelope(samples: np.ndarray, start: float, end: float, columns: int)
     end = min(float(end), float(frames))
     if end <= start:
         return None
-    group = max(1, int((end - start) / max(1, int(columns))))
+    group = max(1, int(np.ceil((end - start) / max(1, int(columns)) - 1e-9)))
     f0 = int(start) // group * group
     f1 = min(f0 + -(-(int(np.ceil(end)) - f0) // group) * group, frames)  # whole columns
     view = samples[:, f0:f1]

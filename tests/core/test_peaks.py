@@ -53,7 +53,7 @@ def test_envelope_matches_brute_force(noise, start, end, columns):
     # the columns cover the requested range, and there are not many more than asked for
     assert env.starts[0] <= start
     assert env.starts[-1] + env.span >= min(end, noise.shape[1])
-    assert env.columns <= 2 * columns + 2
+    assert env.columns <= columns + 2
 
 
 def test_envelope_picks_a_coarse_level_for_a_wide_view(noise):
@@ -70,7 +70,7 @@ def test_columns_are_aligned_while_panning(noise):
     b = pyr.envelope(100_000 + 3 * a.span + 17, 300_000 + 3 * a.span + 17, 500)
     assert a.span == b.span
     common = np.intersect1d(a.starts, b.starts)
-    assert common.size > 400  # the same grid, so shared columns have identical values
+    assert common.size >= a.columns - 5  # the same grid, so shared columns are identical
     ia, ib = np.searchsorted(a.starts, common), np.searchsorted(b.starts, common)
     np.testing.assert_array_equal(a.maxs[:, ia], b.maxs[:, ib])
 

@@ -1,0 +1,101 @@
+"""Errors reach one place; crashes are logged, then shown naming the log file; every shortcut is
+registered and listed in Help ▸ Keyboard shortcuts."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+
+from inpaint_studio import app
+from inpaint_studio.gui.errors import CrashReporter, ErrorReporter
+
+
+def test_report_error_shows_one_dialog_per_message(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    rep = ErrorReporter(parent)
+    rep.report("Could not open", "bad file")
+    rep.report("Could not open", "bad file")  # the same again: no second dialog
+    rep.report("Upload failed", "no network")
+    boxes = rep.open_dialogs()
+    assert len(boxes) == 2
+    assert {b.text() for b in boxes} == {"bad file", "no network"}
+    for box in boxes:
+        box.accept()
+    qtbot.waitUntil(lambda: rep.open_dialogs() == [])
+    assert len(rep.history) == 3
+
+
+def test_uncaught_exceptions_from_any_thread_are_logged_then_shown(qtbot, tmp_path, caplog):
+    log_file = str(tmp_path / "app.log")
+    crash = CrashReporter(log_file)
+    old_sys, old_thread = sys.excepthook, threading.excepthook
+    try:
+        app.install_exception_hooks(crash.handle)
+
+        def boom():
+            raise RuntimeError("worker exploded")
+
+        with caplog.at_level(logging.ERROR, logger="inpaint_studio.errors"):
+            t = threading.Thread(target=boom)
+            t.start()
+            t.join()
+            qtbot.waitUntil(lambda: crash._box is not None)
+            try:
+                raise ValueError("main thread too")
+            except ValueError:
+                sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook, threading.excepthook = old_sys, old_thread
+    assert "worker exploded" in caplog.text and "Traceback" in caplog.text
+    assert "main thread too" in caplog.text
+    box = crash._box
+    assert log_file in box.text() and "worker exploded" in box.text()
+    assert crash.count == 2  # both logged, but only one dialog at a time
+    box.accept()
+    qtbot.waitUntil(lambda: crash._box is None)
+
+
+def test_logging_goes_to_a_rotating_file(studio_home):
+    import logging.handlers
+
+    path = app.setup_logging()
+    try:
+        logging.getLogger("inpaint_studio.test").warning("hello log")
+        for h in logging.getLogger().handlers:
+            h.flush()
+        assert path.parent == studio_home / "logs"
+        assert "hello log" in path.read_text()
+        assert any(isinstance(h, logging.handlers.RotatingFileHandler)
+                   for h in logging.getLogger().handlers)  # fmt: skip
+    finally:
+        for h in list(logging.getLogger().handlers):
+            if getattr(h, "_inpaint_studio", False):
+                logging.getLogger().removeHandler(h)
+                h.close()
+
+
+def test_every_shortcut_is_listed_and_works(qtbot, window):
+    hits = []
+    action = window.shortcuts.register("Ctrl+Shift+T", "Test the thing", lambda: hits.append(1))
+    assert action.shortcut().toString() == "Ctrl+Shift+T"
+    QTest.keyClick(window, Qt.Key.Key_T,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert hits == [1]
+    dialog = window.show_shortcuts()
+    qtbot.addWidget(dialog)
+    table = dialog.table
+    rows = {(table.item(i, 0).text(), table.item(i, 1).text()) for i in range(table.rowCount())}
+    assert table.rowCount() == len(window.shortcuts.entries)
+    assert ("Test the thing", "Ctrl+Shift+T") in rows
+    for description in ("Open a song", "Zoom in", "Zoom out", "Zoom to region",
+                        "Fit the whole song", "Clear the region", "Cancel loading", "Quit",
+                        "Show the keyboard shortcuts"):  # fmt: skip
+        assert any(d == description for d, _ in rows), description
+    assert ("Open a song", "Ctrl+O") in rows
+    dialog.close()
