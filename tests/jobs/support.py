@@ -1,0 +1,74 @@
+"""Shared by the job tests (headless and GUI): a synthesised song, and a local server on
+loopback whose every request is counted by method and path (submits and result downloads)."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from inpaint_studio.core.encode import encode_audio
+from inpaint_studio.core.synth import synth_song
+from inpaint_studio.server import runner as server_runner
+from inpaint_studio.server.config import ServerConfig
+from inpaint_studio.server.runner import LocalServer
+
+KEY = "sk-jobs-TEST-key-2b9e41"
+
+
+def make_song(path: Path, seconds: float = 20.0, seed: int = 3) -> Path:
+    """A synthesised song (drums, bass, keys…) so that alignment has real material to match."""
+    if not path.exists():
+        encode_audio(synth_song(seconds, bpm=120.0, seed=seed), path)
+    return path
+
+
+class RequestLog:
+    """Counts (method, path) of every request the server got."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def add(self, method: str, path: str) -> None:
+        with self._lock:
+            self.counts[(method, path)] += 1
+
+    def submits(self) -> int:
+        return sum(n for (m, p), n in self.counts.items()
+                   if m == "POST" and p.endswith("/v1/inpaint"))
+
+    def downloads(self) -> dict[str, int]:
+        """GETs of result files, by path."""
+        return {p: n for (m, p), n in self.counts.items() if m == "GET" and "/files/" in p}
+
+
+class _Counting:
+    def __init__(self, app: Any, log: RequestLog) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.log.add(scope["method"], scope.get("path", ""))
+        await self.app(scope, receive, send)
+
+
+@contextlib.contextmanager
+def counting_server(data_dir: Path, *, engine: Any = "quick", config: ServerConfig | None = None,
+                    key: str = KEY) -> Iterator[tuple[LocalServer, RequestLog]]:
+    """A started LocalServer and the log of every request it answers."""
+    log = RequestLog()
+    original = server_runner.create_app
+    server_runner.create_app = lambda state: _Counting(original(state), log)
+    try:
+        server = LocalServer(data_dir, key, engine=engine, config=config)
+        server.start()
+    finally:
+        server_runner.create_app = original
+    try:
+        yield server, log
+    finally:
+        server.stop()

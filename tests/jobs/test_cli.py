@@ -1,0 +1,100 @@
+"""The job commands as a user runs them: real subprocesses, the local server over loopback, and
+a process killed with SIGKILL in the middle of a job, then resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from inpaint_studio.core.decode import load_audio
+from inpaint_studio.jobs.store import JobStore, Stage
+from inpaint_studio.server.config import ServerConfig
+from tests.jobs.support import KEY, counting_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(home: Path, key: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MUSICGPT_API_KEY"}
+    env.update(INPAINT_STUDIO_HOME=str(home), PYTHONPATH=str(ROOT),
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    if key:
+        env["MUSICGPT_API_KEY"] = key
+    return env
+
+
+def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inpaint_studio", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_submit_local_wait_out_makes_both_versions_without_key_or_network(song, tmp_path):
+    env = _env(tmp_path / "home")
+    out = tmp_path / "out"
+    res = _cli("submit", str(song), "--start", "6", "--end", "11", "--prompt", "warm piano",
+               "--backend", "local", "--local-engine", "quick", "--wait", "--out", str(out),
+               env=env)
+    assert res.returncode == 0, res.stderr
+    files = sorted(out.iterdir())
+    assert [f.name for f in files] == ["song-v1.wav", "song-v2.wav"]
+    original = load_audio(song)
+    for f in files:
+        assert load_audio(f).frames == original.frames
+    listed = _cli("jobs", env=env)
+    assert "done: 2 versions" in listed.stdout and "'warm piano'" in listed.stdout
+    rows = [json.loads(line) for line in _cli("jobs", "--json", env=env).stdout.splitlines()]
+    assert rows[0]["stage"] == "done" and rows[0]["backend"] == "local"
+    assert rows[0]["submit_attempts"] == 1
+
+
+def test_invalid_input_is_refused_before_anything_is_saved(song, tmp_path):
+    env = _env(tmp_path / "home")
+    res = _cli("submit", str(song), "--start", "11", "--end", "6", "--prompt", " ",
+               "--backend", "local", env=env)
+    assert res.returncode == 2
+    assert "prompt" in res.stderr and "must end after it starts" in res.stderr
+    assert "No jobs yet." in _cli("jobs", env=env).stdout
+
+
+def test_sigkill_mid_job_then_resume_submits_once_and_downloads_once(song, tmp_path):
+    home = tmp_path / "home"
+    env = _env(home, KEY)
+    config = ServerConfig(version_delay_s=3.0)
+    with counting_server(tmp_path / "server", config=config) as (srv, log):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "inpaint_studio", "submit", str(song), "--start", "6",
+             "--end", "11", "--prompt", "warm piano", "--backend", "musicgpt", "--base-url",
+             srv.base_url, "--wait", "-q"], env=env, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        store_path = home / "data" / "jobs.sqlite3"
+        deadline = time.monotonic() + 60
+        stage = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            if store_path.exists():
+                jobs = JobStore(store_path).list()
+                if jobs and jobs[0].stage in (Stage.IN_PROGRESS, Stage.PARTIAL):
+                    stage = jobs[0].stage
+                    break
+            time.sleep(0.05)
+        assert stage is not None, "the job never got going"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+        killed = JobStore(store_path).list()[0]
+        assert killed.stage in (Stage.IN_PROGRESS, Stage.PARTIAL) and not killed.results[1:]
+        res = _cli("resume", "--base-url", srv.base_url, env=env)
+        assert res.returncode == 0, res.stderr
+        done = JobStore(store_path).get(killed.id)
+        assert done.stage is Stage.DONE and done.submit_attempts == 1
+        assert log.submits() == 1
+        downloads = log.downloads()
+        assert len(downloads) == 2 and set(downloads.values()) == {1}
+        # resuming again does nothing: no submit, no download
+        again = _cli("resume", "--base-url", srv.base_url, env=env)
+        assert again.returncode == 0 and "Nothing to resume" in again.stderr
+        assert log.submits() == 1 and log.downloads() == downloads

@@ -1,0 +1,193 @@
+"""The headless lifecycle over real loopback HTTP: persist → submit → poll → download → verify →
+align, resumable from every persisted stage, never submitting twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inpaint_studio.api.client import MusicGPTClient
+from inpaint_studio.core.cancel import CancelToken, Cancelled
+from inpaint_studio.core.decode import load_audio
+from inpaint_studio.jobs.lifecycle import (
+    JobRunner,
+    attach_task,
+    check_again,
+    reset_for_retry,
+)
+from inpaint_studio.jobs.store import Stage
+
+PARAMS = {"prompt": "warm piano", "num_outputs": 2}
+
+
+def _job(store, song, **params):
+    return store.create(backend="musicgpt", base_url="x", source=str(song),
+                        upload_path=str(song), start=6.0, end=11.0, params={**PARAMS, **params})
+
+
+def _drain(runner, job_id, token=None, stop_at=None):
+    events = []
+    gen = runner.run(job_id, token or CancelToken())
+    try:
+        for ev in gen:
+            events.append(ev)
+            if stop_at is not None and ev.kind == "stage" and ev.job.stage is stop_at:
+                gen.close()  # the app stops here (quit, crash): the next run resumes
+                break
+    except Cancelled:
+        pass
+    return events
+
+
+def test_a_whole_job_runs_to_two_aligned_versions(store, client, server, song, tmp_path):
+    _, log = server
+    job = _job(store, song)
+    progress = []
+    runner = JobRunner(store, client, tmp_path / "cache", on_progress=progress.append)
+    events = _drain(runner, job.id)
+    stages = [e.job.stage for e in events if e.kind == "stage"]
+    assert stages[0] is Stage.SUBMITTING and stages[-1] is Stage.DONE
+    order = [Stage.SUBMITTING, Stage.QUEUED, Stage.DOWNLOADING, Stage.ALIGNING, Stage.DONE]
+    assert [s for s in dict.fromkeys(stages) if s in order] == order
+    assert Stage.PARTIAL in stages  # version 1 was ready before version 2
+    done = store.get(job.id)
+    assert done.task_id and done.submitted_at and done.eta and done.submit_attempts == 1
+    assert [r.index for r in done.results] == [1, 2]
+    original = load_audio(song)
+    for r in done.results:
+        assert Path(r.path).is_file() and Path(r.path).is_relative_to(tmp_path / "cache")
+        assert r.aligned["offset"] == 0 and r.aligned["confidence"] > 0.9
+    versions = [e for e in events if e.kind == "version"]
+    assert [v.index for v in versions] == [1, 2]
+    assert all(v.audio.frames == original.frames for v in versions)
+    uploads = [p for p in progress if p.kind == "upload"]
+    assert uploads and uploads[-1].done == uploads[-1].total > song.stat().st_size
+    assert {p.index for p in progress if p.kind == "download"} == {1, 2}
+    assert log.submits() == 1
+    assert sorted(log.downloads().values()) == [1, 1]
+
+
+@pytest.mark.parametrize("stop_at", [Stage.QUEUED, Stage.PARTIAL, Stage.DOWNLOADING,
+                                     Stage.ALIGNING])
+def test_a_stopped_run_resumes_without_a_second_submit(store, client, server, song, tmp_path,
+                                                      stop_at):
+    _, log = server
+    job = _job(store, song)
+    runner = JobRunner(store, client, tmp_path / "cache")
+    _drain(runner, job.id, stop_at=stop_at)
+    assert store.get(job.id).stage is stop_at
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    done = store.get(job.id)
+    assert done.stage is Stage.DONE and done.submit_attempts == 1
+    assert log.submits() == 1
+    assert all(n == 1 for n in log.downloads().values()) and len(log.downloads()) == 2
+    # a third run finds nothing to do: no request at all
+    before = sum(log.counts.values())
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert sum(log.counts.values()) == before
+
+
+def test_a_crash_during_submit_is_outcome_unknown_never_resent(store, client, server, song,
+                                                               tmp_path):
+    _, log = server
+    job = _job(store, song)
+    store.transition(job.id, [Stage.CREATED], Stage.SUBMITTING)  # as a killed process leaves it
+    events = _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    unknown = store.get(job.id)
+    assert unknown.stage is Stage.UNKNOWN and "not known" in unknown.message
+    assert log.submits() == 0 and events[-1].job.stage is Stage.UNKNOWN
+    # the user retries knowingly
+    reset_for_retry(store, job.id)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
+
+
+def test_a_dropped_submit_answer_is_unknown_and_the_found_task_can_be_attached(
+        store, client, server, song, tmp_path):
+    srv, log = server
+    srv.faults.drop_next = 1
+    srv.faults.paths = ("/v1/inpaint",)
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    unknown = store.get(job.id)
+    assert unknown.stage is Stage.UNKNOWN and log.submits() == 1
+    assert "may have reached" in unknown.message
+    # the job did reach the server: the user finds its task and follows it
+    (task_id,) = srv.store.all_ids()
+    attach_task(store, job.id, task_id)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
+
+
+def test_a_rejected_key_fails_with_a_readable_reason(store, server, song, tmp_path):
+    srv, log = server
+    bad = MusicGPTClient(srv.base_url, "wrong-key")
+    job = _job(store, song)
+    _drain(JobRunner(store, bad, tmp_path / "cache"), job.id)
+    failed = store.get(job.id)
+    assert failed.stage is Stage.FAILED and failed.error_kind == "AuthError"
+    assert "rejected the API key" in failed.message
+
+
+def test_a_failed_task_reports_the_servers_reason(store, client, server, song, tmp_path):
+    srv, _ = server
+    srv.faults.fail_jobs = "the engine found no material that fits"
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    failed = store.get(job.id)
+    assert failed.stage is Stage.FAILED and "no material that fits" in failed.message
+    assert failed.error_kind == "TaskFailed"
+
+
+def test_polling_survives_server_errors_and_rate_limits(store, client, server, song, tmp_path):
+    srv, log = server
+    srv.faults.paths = ("/v1/byId",)
+    srv.faults.server_error_next = 2
+    srv.faults.rate_limit_next = 1
+    srv.faults.rate_limit_retry_after = 0.2
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
+
+
+def test_a_truncated_result_fails_the_download_and_can_be_fetched_again(store, client, server,
+                                                                         song, tmp_path):
+    srv, _ = server
+    srv.faults.truncate_results = True
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    failed = store.get(job.id)
+    assert failed.stage is Stage.FAILED and failed.message.startswith("Version 1 could not")
+    assert failed.error_kind == "DownloadError"
+
+
+def test_cancel_stops_waiting_and_resume_finishes(store, client, server, song, tmp_path):
+    srv, log = server
+    srv.config.version_delay_s = 1.5
+    job = _job(store, song)
+    token = CancelToken()
+    runner = JobRunner(store, client, tmp_path / "cache")
+    with pytest.raises(Cancelled):
+        for ev in runner.run(job.id, token):
+            if ev.job.stage is Stage.PARTIAL:
+                token.cancel()
+    stopped = store.get(job.id)
+    assert stopped.stage is Stage.PARTIAL and stopped.task_id
+    assert store.holder(job.id) is None  # the lease was released: anyone may resume it
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
+
+
+def test_a_job_past_its_deadline_fails_and_can_be_checked_again(store, client, server, song,
+                                                                tmp_path):
+    srv, log = server
+    srv.config.version_delay_s = 2.0
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache", poll_deadline_s=1.0), job.id)
+    stalled = store.get(job.id)
+    assert stalled.stage is Stage.FAILED and stalled.error_kind == "ApiTimeout"
+    assert "has not finished" in stalled.message
+    check_again(store, job.id)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
