@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inpaint_studio.api.client import MusicGPTClient
-from inpaint_studio.core.cancel import CancelToken, Cancelled
+from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.jobs.lifecycle import (
     JobRunner,
