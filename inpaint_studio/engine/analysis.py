@@ -11,7 +11,7 @@ from functools import lru_cache
 from math import gcd
 
 import numpy as np
-from scipy.fft import dct
+from scipy.fft import dct, rfft
 from scipy.signal import resample_poly
 
 from inpaint_studio.core.audio import Audio
@@ -111,7 +111,9 @@ def frame_features(
     for s in range(0, n_frames, CHUNK_FRAMES):
         token.raise_if_cancelled()
         block = frames_view[s : s + CHUNK_FRAMES] * window
-        power = np.abs(np.fft.rfft(block, axis=1)).astype(np.float32) ** 2
+        spec = rfft(block, axis=1, workers=2)  # float32 in → complex64 out
+        power = spec.real * spec.real + spec.imag * spec.imag
+        del spec
         logmel[s : s + len(block)] = 10.0 * np.log10(power @ mel_fb + 1e-10)
         c = np.sqrt(power) @ chroma_fb
         chroma[s : s + len(block)] = c / np.maximum(c.sum(axis=1, keepdims=True), 1e-9)

@@ -114,9 +114,10 @@ def fill_region(
     groups = beat_features(an, times)
     sp = None
     pool = []
+    dist = distance_matrix(groups)
+    inner = distance_matrix([groups[1], groups[3]])  # harmony and level of the region itself
     for context in (CONTEXT_BEATS, 4, 2):  # shorter context only when the song is short
-        sp = SearchSpace(distance_matrix(groups), distance_matrix(groups[1:2]), kL, kR, context,
-                         1 if grid.fallback else 4)
+        sp = SearchSpace(dist, inner, kL, kR, context, 1 if grid.fallback else 4)
         pool = candidates(sp)
         if len(pool) >= num_versions:
             break

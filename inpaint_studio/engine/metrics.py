@@ -119,7 +119,8 @@ def measure(
     tL, tR = float(seams[0]), float(seams[-1])
     z = [seam_z(version, an, grid, t) for t in seams]
     z0 = [seam_z(original, an, grid, t) for t in seams]
-    seam_ok = all(a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
+    seam_ok = all(
+        a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
     phase, phase0, phase_ok = [], [], None
     if not grid.fallback:
         phase = [beat_phase_ms(version, grid, tL, True), beat_phase_ms(version, grid, tR, False)]

@@ -65,36 +65,39 @@ def fine_onset(mono: np.ndarray, rate: int, t0: float, t1: float) -> tuple[np.nd
     return env.astype(np.float32), FINE_HOP / rate
 
 
-def refine_offset(an: Analysis, t_ref: float, s_ref: float, before: bool, max_lag: float) -> float:
+def refine_offset(an: Analysis, t_ref: float, mapping, before: bool, max_lag: float) -> float:
     """Seconds to add to the source time so its onset envelope over ~3 s of context (before
-    or after the seam) lines up with the original's. 0 when the match is not convincing."""
+    or after the seam), read through the beat map `mapping` (so tempo drift cannot bias it),
+    lines up with the original's. 0 when the match is not convincing."""
     rate = an.rate
-    if before:
-        ta, tb = t_ref - REFINE_CONTEXT, t_ref
-    else:
-        ta, tb = t_ref, t_ref + REFINE_CONTEXT
-    if ta < 0 or tb > len(an.mono) / rate:
+    dur = len(an.mono) / rate
+    ta, tb = (t_ref - REFINE_CONTEXT, t_ref) if before else (t_ref, t_ref + REFINE_CONTEXT)
+    if ta < 0 or tb > dur:
         return 0.0
     e1, dt = fine_onset(an.mono, rate, ta, tb)
-    sa = s_ref + (ta - t_ref) - max_lag
-    sb = s_ref + (tb - t_ref) + max_lag
-    if sa < 0 or sb > len(an.mono) / rate or len(e1) < 8:
+    if len(e1) < 8:
+        return 0.0
+    ft = ta + np.arange(len(e1)) * dt  # target times of the envelope values
+    st = np.asarray(mapping(ft), dtype=np.float64)
+    sa, sb = float(st[0]) - max_lag - 0.05, float(st[-1]) + max_lag + 0.05
+    if sa < 0 or sb > dur:
         return 0.0
     e2, _ = fine_onset(an.mono, rate, sa, sb)
-    n_lag = int(round(max_lag / dt))
     e1 = e1 - e1.mean()
-    if not np.any(e1) or len(e2) < len(e1) + 2 * n_lag:
+    n1 = float(np.linalg.norm(e1))
+    if n1 <= 1e-9:
         return 0.0
-    best, best_score = 0, -np.inf
-    for k in range(0, 2 * n_lag + 1):
-        w = e2[k : k + len(e1)]
+    src_axis = sa + np.arange(len(e2)) * dt
+    lags = np.arange(-max_lag, max_lag + dt / 2, dt / 2)
+    scores = []
+    for lag in lags:
+        w = np.interp(st + lag, src_axis, e2)
         w = w - w.mean()
-        s = float(e1 @ w / (np.linalg.norm(e1) * np.linalg.norm(w) + 1e-9))
-        if s > best_score:
-            best, best_score = k, s
-    if best_score < 0.2:
+        scores.append(float(e1 @ w / (n1 * np.linalg.norm(w) + 1e-9)))
+    best = int(np.argmax(scores))
+    if scores[best] < 0.2:
         return 0.0
-    return (best - n_lag) * dt
+    return float(lags[best])
 
 
 def _novelty(an: Analysis, before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -166,8 +169,10 @@ def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
     max_lag = 0.2 * (grid.period if not grid.fallback else 0.5)
     parts = cand.parts
     m_first, m_last = parts[0][1], parts[-1][1]
-    dL = refine_offset(an, times[kL], times[kL + m_first], True, max_lag)
-    dR = refine_offset(an, times[kR], times[kR + m_last], False, max_lag)
+    raw_l = _beat_map(grid, kL - 10, kL + 2, m_first, 0.0, 0.0)
+    raw_r = _beat_map(grid, kR - 2, kR + 10, m_last, 0.0, 0.0)
+    dL = refine_offset(an, times[kL], lambda t: _extrap(*raw_l, t), True, max_lag)
+    dR = refine_offset(an, times[kR], lambda t: _extrap(*raw_r, t), False, max_lag)
     maps = []
     if len(parts) == 1:
         maps.append(_beat_map(grid, kL - 2, kR + 2, m_first, dL, dR))

@@ -15,7 +15,7 @@ from inpaint_studio.engine.plan import Plan
 SEAM_FADE = 0.060  # seconds, centred on a seam
 JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
 STRETCH_SLACK = 0.003  # a copy is exact enough when the map drifts less than this over a piece
-CONTOUR_MAX_DB = 3.0
+CONTOUR_MAX_DB = 4.0
 
 
 def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarray:
@@ -114,20 +114,31 @@ def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float) ->
         return 0.0
     g_db = float(np.clip(ref - own, -20.0, 20.0))
     fill *= np.float32(10 ** (g_db / 20))
-    _match_contour(audio, fill, a0, i0, i1)
-    peak = float(np.abs(fill).max()) if fill.size else 0.0
-    if peak > 0.999:  # never clip: give back the excess
-        fill *= np.float32(0.999 / peak)
-        g_db += 20 * np.log10(0.999 / peak)
+    if _match_contour(audio, fill, a0, i0, i1):  # the contour moved the level: match again
+        again = float(np.clip(ref - loudness(fill[:, i0 - a0 : i1 - a0], sr), -6.0, 6.0))
+        fill *= np.float32(10 ** (again / 20))
+        g_db += again
+    _soft_limit(fill)
     return g_db
 
 
-def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> None:
-    """A slow gain curve (1 s windows) bringing the fill's level toward the original's."""
+def _soft_limit(x: np.ndarray, knee: float = 0.9) -> None:
+    """Bend peaks above `knee` smoothly toward 1.0 in place (only the loudest samples change;
+    scaling the whole fill down would undo the loudness match)."""
+    over = np.abs(x) > knee
+    if over.any():
+        v = x[over]
+        room = 0.999 - knee
+        x[over] = np.sign(v) * (knee + room * np.tanh((np.abs(v) - knee) / room))
+
+
+def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> bool:
+    """A slow gain curve (0.5 s windows) bringing the fill's level toward the original's, so
+    the level right after and before each seam is the original's there too."""
     sr = audio.sample_rate
-    win, hop = sr, sr // 4
+    win, hop = sr // 2, sr // 8
     if i1 - i0 < 2 * win:
-        return
+        return False
     centres, gains = [], []
     for c in range(i0 + win // 2, i1 - win // 2 + 1, hop):
         o = audio.samples[:, c - win // 2 : c + win // 2]
@@ -138,9 +149,10 @@ def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) ->
         gains.append(np.clip(20 * np.log10(ro / rf), -CONTOUR_MAX_DB, CONTOUR_MAX_DB))
     g = np.asarray(gains)
     g -= np.median(g)  # the overall level is already matched; keep only the shape
-    g = np.convolve(np.pad(g, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+    g = np.convolve(np.pad(g, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     curve = np.interp(np.arange(fill.shape[1]) + a0, centres, g)
     fill *= (10 ** (curve / 20)).astype(np.float32)
+    return True
 
 
 def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:

@@ -76,7 +76,7 @@ class SearchSpace:
     """Everything the search needs about one gap."""
 
     dist: np.ndarray  # beat × beat
-    chroma_dist: np.ndarray  # harmony only, to prefer sources whose chords match the region's
+    inner_dist: np.ndarray  # harmony + level: prefer sources that resemble the region replaced
     kL: int
     kR: int
     context: int
@@ -92,7 +92,6 @@ def shift_costs(sp: SearchSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     whose source and context stay inside the song and off the region."""
     n = sp.dist.shape[0]
     L, kL, kR = sp.context, sp.kL, sp.kR
-    width = kR - kL
     m = np.arange(-n, n)
     lo, hi = kL + m - L, kR + m + L  # source span with its context
     ok = (lo >= 0) & (hi <= n) & ((hi <= kL) | (lo >= kR))
@@ -108,12 +107,13 @@ def shift_costs(sp: SearchSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if b < n:
             right += w[i] * sp.dist[b, b + m]
     inner = np.arange(kL, kR)
-    harmony = sp.chroma_dist[inner[:, None], inner[:, None] + m[None, :]].mean(axis=0)
+    # the region's own audio is known (a replacement, not a gap): prefer sources whose chords
+    # and level resemble it, at a fraction of the context's weight
+    inner_cost = sp.inner_dist[inner[:, None], inner[:, None] + m[None, :]].mean(axis=0)
     scale = float(np.median(sp.dist))
-    extra = 0.5 * w.sum() * harmony / max(float(np.median(sp.chroma_dist)), 1e-6) * scale * 0.3
+    extra = 0.3 * w.sum() * scale * inner_cost / max(float(np.median(sp.inner_dist)), 1e-6)
     if sp.bar > 1:
         extra = extra + np.where(m % sp.bar == 0, 0.0, 0.35 * scale * w.sum())
-    del width
     return m, left, right + extra
 
 
