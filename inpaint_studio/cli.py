@@ -14,6 +14,7 @@ from inpaint_studio.identity import EXECUTABLE, VERSION
 
 # Command name → module under inpaint_studio.commands. Add one line per command.
 COMMANDS: dict[str, str] = {
+    "inpaint": "inpaint",
     "submit": "submit",
     "jobs": "jobs",
     "resume": "resume",
