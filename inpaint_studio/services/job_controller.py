@@ -63,7 +63,8 @@ class JobController(QObject):
         return self.store.get(job_id)
 
     def is_running(self, job_id: str) -> bool:
-        return job_id in self._workers
+        worker = self._workers.get(job_id)
+        return worker is not None and not worker.done.is_set()
 
     # -- submitting ----------------------------------------------------------------------------
     def submit(self, fields: dict[str, Any], *, source: str, start: float, end: float,
@@ -160,14 +161,14 @@ class JobController(QObject):
 
     # -- workers -------------------------------------------------------------------------------
     def _start(self, job_id: str, write_upload: UploadWriter | None = None) -> bool:
-        if job_id in self._workers:
+        if self.is_running(job_id):
             return False
         self._versions.pop(job_id, None)
         worker = Worker(self._run, job_id, write_upload, name=f"job {job_id[:8]}")
         worker.partial.connect(self._on_event)
         worker.errored.connect(lambda exc, j=job_id: self._on_error(j, exc))
         worker.cancelled.connect(lambda j=job_id: self.job_changed.emit(self.store.get(j)))
-        worker.finished.connect(lambda j=job_id: self._on_finished(j))
+        worker.finished.connect(lambda j=job_id, w=worker: self._on_finished(j, w))
         self._workers[job_id] = worker
         self.running_changed.emit(job_id, True)
         self.pool.start(worker)
@@ -216,9 +217,10 @@ class JobController(QObject):
         self.job_note.emit(job_id, text)
         self.job_changed.emit(job)
 
-    def _on_finished(self, job_id: str) -> None:
-        self._workers.pop(job_id, None)
-        self.running_changed.emit(job_id, False)
+    def _on_finished(self, job_id: str, worker: Worker) -> None:
+        if self._workers.get(job_id) is worker:  # not a newer run of the same job
+            del self._workers[job_id]
+            self.running_changed.emit(job_id, False)
 
     def _versions_loaded(self, job_id: str, versions: list[tuple[int, Audio]]) -> None:
         self.versions_ready.emit(job_id, versions)

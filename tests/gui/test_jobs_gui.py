@@ -1,0 +1,301 @@
+"""Jobs through the real window, offscreen: load a song, drag a region, fill the form, submit,
+watch the stages, get both versions drawn as lanes; every client error shown in words; cancel,
+resume and restart without a second submit. The server is the local one, over loopback HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from inpaint_studio.gui.jobs_panel import install_jobs
+from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.server.config import ServerConfig
+from inpaint_studio.services.backend import LOCAL, MUSICGPT, Backends, BackendSettings
+from inpaint_studio.services.job_controller import JobStore, Stage
+from inpaint_studio.services.keystore import KeyStore
+from tests.gui.conftest import drag, load
+from tests.jobs.support import KEY, counting_server, make_song
+
+JOB_TIMEOUT_MS = 60000
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    return make_song(tmp_path_factory.mktemp("gui-songs") / "song.wav", seconds=20.0)
+
+
+class FixedKey(KeyStore):
+    """A key store holding one key (or none), never touching a keyring or a file."""
+
+    def __init__(self, key: str | None = None) -> None:
+        self._key = key
+        self.keyring_ok, self.keyring_problem = False, "no keyring in tests"
+        self.file_path = None
+
+    def get(self) -> str | None:
+        return self._key
+
+
+def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None, resume=False,
+             store=None):
+    backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid"),
+                        FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
+                        server_config=config)
+    feature = install_jobs(window, store=store or JobStore(tmp_path / "jobs.sqlite3"),
+                           backends=backends, keys=FixedKey(key), cache_dir=tmp_path / "cache",
+                           resume=resume)
+    window.feature = feature
+    return feature
+
+
+@pytest.fixture
+def jobs_window(window):
+    yield window
+    feature = getattr(window, "feature", None)
+    if feature is not None:
+        feature.shutdown()
+
+
+def _select_and_describe(qtbot, window, feature, song, prompt="warm piano with strings"):
+    load(qtbot, window, song)
+    drag(qtbot, window.detail.plot_widget, 6.0, 11.0, y=0.5)
+    assert window.region.region is not None
+    QTest.keyClicks(feature.form.prompt, prompt)
+
+
+def _submit(qtbot, feature):
+    with qtbot.waitSignal(feature.controller.job_added, timeout=5000) as added:
+        QTest.mouseClick(feature.form.submit_button, Qt.MouseButton.LeftButton)
+    return added.args[0]
+
+
+def _wait_stage(qtbot, feature, job_id, stages, timeout=JOB_TIMEOUT_MS):
+    qtbot.waitUntil(lambda: feature.controller.job(job_id).stage in stages
+                    and not feature.controller.is_running(job_id), timeout=timeout)
+    return feature.controller.job(job_id)
+
+
+def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    feature = _install(window, tmp_path)  # no key: the local backend
+    form = feature.form
+    assert not form.submit_button.isEnabled()
+    assert "Open a song first" in form.why_disabled.text()
+    load(qtbot, window, song)
+    assert "Select a region" in form.why_disabled.text()
+    drag(qtbot, window.detail.plot_widget, 6.0, 11.0, y=0.5)
+    r = window.region.region
+    assert form.region_label.text().startswith("0:06")
+    assert "prompt is required" in form.why_disabled.text()
+    assert not form.local_note.isHidden() and "cannot be sung" in form.local_note.text()
+    assert form.cost_label.text().startswith("Cost: Free")
+    QTest.keyClicks(form.prompt, "warm piano")
+    assert form.prompt_count.text() == "10 / 1000 characters"
+    assert form.submit_button.isEnabled() and form.why_disabled.text() == ""
+    seen = []
+    c = feature.controller
+    c.job_changed.connect(lambda j: seen.append(feature.list.stage_text(j.id)))
+    c.job_progress.connect(lambda j, *_: seen.append(feature.list.stage_text(j)))
+    with qtbot.waitSignal(c.versions_ready, timeout=JOB_TIMEOUT_MS) as ready:
+        QTest.mouseClick(form.submit_button, Qt.MouseButton.LeftButton)
+    job_id, versions = ready.args
+    job = c.job(job_id)
+    assert job.stage is Stage.DONE and job.backend == LOCAL and job.submit_attempts == 1
+    assert (job.start, job.end) == (r.start, r.end) and job.prompt == "warm piano"
+    assert [i for i, _ in versions] == [1, 2]
+    # drawn as two lanes under the original, on its timeline
+    assert len(feature.lanes) == 2 and window.lanes.lanes == feature.lanes
+    assert window.lanes.isVisible()
+    for lane in feature.lanes:
+        assert lane.audio.frames == window.document.audio.frames
+        assert lane.plot.getViewBox().linkedView(0) is window.detail.plot.getViewBox()
+    assert feature.lanes[0].title.text().startswith("Version 1")
+    text = " | ".join(seen)
+    for stage in ("uploading", "queued", "in progress", "downloading", "done: 2 versions"):
+        assert stage in text, text
+    assert "%" not in " ".join(s for s in seen if s.startswith(("queued", "in progress")))
+    assert feature.backends.local_server().submit_count == 1
+    assert window.errors.history == []
+
+
+def test_the_form_checks_inline_and_estimates_the_cost(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    feature = _install(window, tmp_path, kind=MUSICGPT, key="k", base_url="https://x.invalid")
+    form = feature.form
+    _select_and_describe(qtbot, window, feature, song)
+    assert form.local_note.isHidden()
+    assert "About $0.12 (2 × $0.06, pro plan)" in form.cost_label.text()
+    form.versions.setValue(1)
+    assert "About $0.06" in form.cost_label.text()
+    form.section_lyrics.setPlainText("la " * 1001)
+    assert not form.submit_button.isEnabled()
+    assert "the limit is 3000" in form.why_disabled.text()
+    assert "e57373" in form.section_lyrics.styleSheet()
+    assert "limit is 3000" in form.section_lyrics.toolTip()
+    form.section_lyrics.setPlainText("new words here")
+    form.webhook.setText("ftp://nope")
+    assert "webhook URL must start with http" in form.why_disabled.text()
+    form.webhook.setText("")
+    form.prompt.setPlainText("x" * 1200)  # over the inferred cap: a warning, not a block
+    assert form.submit_button.isEnabled()
+    assert "⚠" in form.issue_label.text() and "1200 characters" in form.issue_label.text()
+    assert form.prompt_count.text() == "1200 / 1000 characters"
+
+
+def _fault_server_error(srv):
+    srv.faults.paths = ("/v1/inpaint",)
+    srv.faults.server_error_next = 1
+
+
+def _fault_rate_limit(srv):
+    srv.faults.paths = ("/v1/inpaint",)
+    srv.faults.rate_limit_next = 1
+
+
+def _fault_drop(srv):
+    srv.faults.paths = ("/v1/inpaint",)
+    srv.faults.drop_next = 1
+
+
+def _fault_malformed(srv):
+    srv.faults.paths = ("/v1/inpaint",)
+    srv.faults.malformed_next = 1
+
+
+def _fault_fail(srv):
+    srv.faults.fail_jobs = "no passage of the song fits this gap"
+
+
+def _fault_truncate(srv):
+    srv.faults.truncate_results = True
+
+
+ERROR_CASES = {
+    # name: (server config, fault, key, expected stage, words the user reads)
+    "auth": (None, None, "wrong-key", Stage.FAILED, "rejected the API key"),
+    "credit": (ServerConfig(credit_balance=0.0), None, KEY, Stage.FAILED, "Not enough credit"),
+    "validation": (ServerConfig(region_min_s=8.0), None, KEY, Stage.FAILED,
+                   "rejected the request"),
+    "rate-limit": (None, _fault_rate_limit, KEY, Stage.FAILED, "Too many requests"),
+    "server-error": (None, _fault_server_error, KEY, Stage.FAILED, "server error"),
+    "dropped": (None, _fault_drop, KEY, Stage.UNKNOWN, "not known whether the server"),
+    "malformed": (None, _fault_malformed, KEY, Stage.UNKNOWN, "no usable answer"),
+    "task-failed": (None, _fault_fail, KEY, Stage.FAILED, "no passage of the song fits"),
+    "truncated": (None, _fault_truncate, KEY, Stage.FAILED, "could not be downloaded"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_each_error_is_shown_in_words(qtbot, jobs_window, tmp_path, song, case):
+    config, fault, key, stage, words = ERROR_CASES[case]
+    window = jobs_window
+    with counting_server(tmp_path / "ext", config=config) as (srv, log):
+        if fault is not None:
+            fault(srv)
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=key, base_url=srv.base_url)
+        _select_and_describe(qtbot, window, feature, song)
+        job = _submit(qtbot, feature)
+        job = _wait_stage(qtbot, feature, job.id, {stage})
+        assert words in job.message
+        shown = feature.list.stage_text(job.id)
+        assert shown.startswith("failed:" if stage is Stage.FAILED else "outcome unknown")
+        assert words in shown
+        assert window.errors.history and words in window.errors.history[-1][1]
+        assert KEY not in " ".join(m for _, m in window.errors.history)
+        assert log.submits() == 1  # never sent twice on its own
+        feature.list.select(job.id)
+        if stage is Stage.UNKNOWN:
+            assert feature.list.find_button.isEnabled() and feature.list.retry_button.isEnabled()
+
+
+def test_server_faults_during_a_job_are_ridden_out(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=0.5)) as (srv,
+                                                                                           log):
+        srv.faults.paths = ("/v1/byId", "/files/")
+        srv.faults.server_error_next = 2
+        srv.faults.drop_next = 1
+        srv.faults.rate_limit_next = 1
+        srv.faults.rate_limit_retry_after = 0.3
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        _select_and_describe(qtbot, window, feature, song)
+        with qtbot.waitSignal(feature.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
+            _submit(qtbot, feature)
+        assert len(feature.lanes) == 2 and log.submits() == 1
+
+
+def test_retry_of_an_unknown_job_asks_first(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    with counting_server(tmp_path / "ext") as (srv, log):
+        _fault_drop(srv)
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        _select_and_describe(qtbot, window, feature, song)
+        job = _wait_stage(qtbot, feature, _submit(qtbot, feature).id, {Stage.UNKNOWN})
+        feature.list.select(job.id)
+        asked = []
+        feature.list.confirm_retry = lambda j: asked.append(j.id) or False
+        QTest.mouseClick(feature.list.retry_button, Qt.MouseButton.LeftButton)
+        assert asked == [job.id] and feature.controller.job(job.id).stage is Stage.UNKNOWN
+        assert log.submits() == 1
+        feature.list.confirm_retry = lambda j: True
+        with qtbot.waitSignal(feature.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
+            QTest.mouseClick(feature.list.retry_button, Qt.MouseButton.LeftButton)
+        assert log.submits() == 2 and feature.controller.job(job.id).submit_attempts == 2
+
+
+def test_cancel_stops_waiting_and_resume_finishes(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=2.0)) as (srv,
+                                                                                           log):
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        _select_and_describe(qtbot, window, feature, song)
+        job = _submit(qtbot, feature)
+        c = feature.controller
+        qtbot.waitUntil(lambda: c.job(job.id).stage is Stage.PARTIAL, timeout=JOB_TIMEOUT_MS)
+        assert feature.list.stage_text(job.id).startswith("version 1 ready")
+        feature.list.select(job.id)
+        QTest.mouseClick(feature.list.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not c.is_running(job.id), timeout=3000)
+        assert feature.list.stage_text(job.id).startswith("cancelled")
+        assert feature.list.resume_button.isEnabled()
+        with qtbot.waitSignal(c.versions_ready, timeout=JOB_TIMEOUT_MS):
+            QTest.mouseClick(feature.list.resume_button, Qt.MouseButton.LeftButton)
+        assert c.job(job.id).stage is Stage.DONE and log.submits() == 1
+        assert set(log.downloads().values()) == {1}
+
+
+def test_a_restarted_app_resumes_the_job_and_redraws_it(qtbot, tmp_path, settings, workers,
+                                                       song):
+    from inpaint_studio.gui import theme
+
+    theme.configure_pyqtgraph()
+    store_path = tmp_path / "jobs.sqlite3"
+    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=2.0)) as (srv,
+                                                                                           log):
+        first = MainWindow(settings, workers, interactive=False)
+        qtbot.addWidget(first)
+        first.show()
+        feature = _install(first, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        _select_and_describe(qtbot, first, feature, song)
+        job = _submit(qtbot, feature)
+        qtbot.waitUntil(lambda: feature.controller.job(job.id).stage is Stage.PARTIAL,
+                        timeout=JOB_TIMEOUT_MS)
+        first.close()  # quit mid-job: workers are cancelled, the job stays in flight
+        feature.shutdown()
+        assert JobStore(store_path).get(job.id).stage.in_flight
+
+        second = MainWindow(settings, workers, interactive=False)
+        qtbot.addWidget(second)
+        second.show()
+        assert not feature.controller.is_running(job.id)  # the first app no longer runs it
+        feature2 = _install(second, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url,
+                            resume=True)
+        qtbot.waitUntil(lambda: feature2.controller.job(job.id).stage is Stage.DONE,
+                        timeout=JOB_TIMEOUT_MS)
+        assert log.submits() == 1 and set(log.downloads().values()) == {1}
+        # opening the song again shows its finished job's versions
+        with qtbot.waitSignal(feature2.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
+            load(qtbot, second, song)
+        assert len(feature2.lanes) == 2
+        feature2.shutdown()

@@ -1,0 +1,95 @@
+"""The backend settings dialog: where the key goes, what it says without a keyring, and the
+connection test in a worker against the local server over loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from inpaint_studio.gui.settings_dialog import SettingsDialog
+from inpaint_studio.services import backend_settings
+from inpaint_studio.services.backend import LOCAL, MUSICGPT, Backends, BackendSettings
+from inpaint_studio.services.keystore import ENV_VAR, KeyStore
+from tests.jobs.support import KEY, counting_server
+
+
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    return KeyStore(tmp_path / "cfg" / "musicgpt.key")
+
+
+@pytest.fixture
+def backends(tmp_path, keys):
+    b = Backends(BackendSettings(), keys, server_dir=tmp_path / "server", server_engine="quick")
+    yield b
+    b.stop()
+
+
+def _dialog(qtbot, settings, keys, backends, workers):
+    d = SettingsDialog(settings, keys, backends, workers)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def test_without_a_keyring_it_says_so_and_keeps_the_key_for_the_session(
+        qtbot, settings, keys, backends, workers):
+    d = _dialog(qtbot, settings, keys, backends, workers)
+    assert not d.keyring_note.isHidden() and "No system keyring" in d.keyring_note.text()
+    assert "this session only" in d.keyring_note.text()
+    assert backends.active_kind() == LOCAL  # no key yet: local by default
+    d.key.setText("sk-typed-123")
+    d.accept()
+    assert keys.info().source == "session" and keys.get() == "sk-typed-123"
+    assert backends.active_kind() == MUSICGPT  # a key now exists and nothing was chosen
+    assert not keys.file_path.exists()
+
+
+def test_the_file_option_writes_a_private_file_and_settings_persist(
+        qtbot, settings, keys, backends, workers):
+    d = _dialog(qtbot, settings, keys, backends, workers)
+    d.kind.setCurrentIndex(2)  # MusicGPT
+    d.base_url.setText("https://api.example.test/api/public")
+    d.plan.setCurrentText("plus")
+    d.key.setText("sk-file-456")
+    d.to_file.setChecked(True)
+    d.accept()
+    assert keys.info().source == "file" and (keys.file_path.stat().st_mode & 0o777) == 0o600
+    saved = backend_settings.load(settings)
+    assert (saved.kind, saved.base_url, saved.plan) == (
+        MUSICGPT, "https://api.example.test/api/public", "plus")
+    assert "sk-file-456" not in settings.path.read_text()
+
+
+def test_the_environment_key_is_named(qtbot, settings, keys, backends, workers, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "sk-env")
+    d = _dialog(qtbot, settings, keys, backends, workers)
+    assert "MUSICGPT_API_KEY" in d.key_status.text()
+
+
+def test_connection_test_against_the_local_backend(qtbot, settings, keys, backends, workers):
+    d = _dialog(qtbot, settings, keys, backends, workers)
+    d.kind.setCurrentIndex(1)  # Local
+    with qtbot.waitSignal(d.test_connection().finished, timeout=30000):
+        pass
+    assert d.test_result.text().startswith("✔") and "local backend is running" in \
+        d.test_result.text()
+
+
+def test_connection_test_reports_a_rejected_key(qtbot, settings, keys, backends, workers,
+                                                tmp_path):
+    with counting_server(tmp_path / "ext") as (srv, log):
+        d = _dialog(qtbot, settings, keys, backends, workers)
+        d.kind.setCurrentIndex(2)
+        d.base_url.setText(srv.base_url)
+        d.key.setText("not-the-key")
+        with qtbot.waitSignal(d.test_connection().finished, timeout=30000):
+            pass
+        assert d.test_result.text().startswith("✖") and "rejected the API key" in \
+            d.test_result.text()
+        d.key.setText(KEY)
+        with qtbot.waitSignal(d.test_connection().finished, timeout=30000):
+            pass
+        assert d.test_result.text().startswith("✔") and "key was accepted" in \
+            d.test_result.text()
+        assert ("GET", "/api/public/v1/") in log.counts

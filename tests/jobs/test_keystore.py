@@ -1,0 +1,41 @@
+"""The API key: environment over keyring, session-only without a keyring unless a 0600 file is
+chosen, never in a repr."""
+
+from __future__ import annotations
+
+import stat
+
+from inpaint_studio.services.keystore import ENV_VAR, KeyStore
+
+SECRET = "sk-keystore-SECRET-91"
+
+
+def test_without_a_keyring_the_key_is_kept_for_the_session_only(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    keys = KeyStore(tmp_path / "k")
+    assert not keys.keyring_ok and "No system keyring" in keys.keyring_problem
+    assert keys.get() is None and keys.info().source == ""
+    assert keys.set(SECRET).source == "session"
+    assert keys.get() == SECRET and not (tmp_path / "k").exists()
+    assert KeyStore(tmp_path / "k").get() is None  # gone with the session
+    assert SECRET not in repr(keys)
+
+
+def test_a_chosen_file_is_private_and_survives(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    keys = KeyStore(tmp_path / "cfg" / "k")
+    assert keys.set(SECRET, to_file=True).source == "file"
+    mode = stat.S_IMODE((tmp_path / "cfg" / "k").stat().st_mode)
+    assert mode == 0o600
+    again = KeyStore(tmp_path / "cfg" / "k")
+    assert again.get() == SECRET and again.info().source == "file"
+    again.clear()
+    assert not (tmp_path / "cfg" / "k").exists() and again.get() is None
+
+
+def test_the_environment_overrides(tmp_path, monkeypatch):
+    keys = KeyStore(tmp_path / "k")
+    keys.set("stored", to_file=True)
+    monkeypatch.setenv(ENV_VAR, SECRET)
+    assert keys.get() == SECRET and keys.info().source == "env"
+    assert "environment variable" in keys.info().describe()
