@@ -1,0 +1,489 @@
+"""Installs keeping, history, export and projects into the main window (CONTRACTS §C).
+
+`install_keep(window, jobs=None)` adds: Edit ▸ Keep Version 1/2, Undo (Ctrl+Z), Redo
+(Ctrl+Shift+Z); a Keep dock (keep buttons, crossfade in ms, audition, export progress) and a
+History dock; File ▸ Open Project…, Recent Projects, Save Project (Ctrl+S), Save Project As…,
+Export… (Ctrl+E); an autosave timer, and on start the offer to restore a crashed session.
+Versions are offered with `feature.offer(index, aligned_audio, region)` (also reachable as
+`window.keep`); with a jobs feature, finished jobs offer theirs automatically."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inpaint_studio import paths
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.cancel import NEVER
+from inpaint_studio.core.project import Autosave, Project
+from inpaint_studio.core.timefmt import format_time
+from inpaint_studio.gui.export_dialog import ExportChoice, ExportDialog
+from inpaint_studio.gui.history_view import HistoryView
+from inpaint_studio.services import project_service
+from inpaint_studio.services.edit_session import EditSession
+from inpaint_studio.services.exporter import Exporter
+from inpaint_studio.services.project_service import ProjectService
+from inpaint_studio.services.settings import declare
+
+log = logging.getLogger(__name__)
+declare("keep/crossfade_ms", float, 30.0, "Crossfade at each seam of a kept version (ms).")
+declare("export/last_dir", str, "", "The folder the Export dialog starts in.")
+PROJECT_FILTER = "Inpaint Studio projects (*.inpaint);;All files (*)"
+VERSIONS = (1, 2)
+
+
+class KeepPanel(QWidget):
+    """Keep buttons, the crossfade and export progress; holds no logic of its own."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.keep_buttons = {i: QPushButton(f"Keep Version {i}") for i in VERSIONS}
+        self.crossfade = QDoubleSpinBox()
+        self.crossfade.setObjectName("crossfade-ms")
+        self.crossfade.setRange(0.0, 1000.0)
+        self.crossfade.setDecimals(0)
+        self.crossfade.setSingleStep(5.0)
+        self.crossfade.setSuffix(" ms")
+        self.crossfade.setKeyboardTracking(False)  # change once typing is done, not per digit
+        self.audition = QPushButton("Audition seam")
+        self.state = QLabel("No versions to keep yet.")
+        self.state.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.cancel_export = QPushButton("Cancel export")
+        for w in (self.progress, self.cancel_export):
+            w.setVisible(False)
+        buttons = QHBoxLayout()
+        for b in self.keep_buttons.values():
+            buttons.addWidget(b)
+        form = QFormLayout()
+        fade = QHBoxLayout()
+        fade.addWidget(self.crossfade, 1)
+        fade.addWidget(self.audition)
+        form.addRow("Crossfade", fade)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addLayout(form)
+        layout.addWidget(self.state)
+        export = QHBoxLayout()
+        export.addWidget(self.progress, 1)
+        export.addWidget(self.cancel_export)
+        layout.addLayout(export)
+        layout.addStretch(1)
+
+
+class KeepFeature(QObject):
+    """The installed feature. The `ask_*` methods are the only places that open dialogs; tests
+    replace them."""
+
+    def __init__(self, window: Any, session: EditSession, exporter: Exporter,
+                 projects: ProjectService, jobs: Any = None) -> None:
+        super().__init__(window)
+        self.window, self.session, self.exporter = window, session, exporter
+        self.projects, self.jobs = projects, jobs
+        self.panel = KeepPanel()
+        self.history = HistoryView(session)
+        self.panel.crossfade.setValue(float(window.settings.get("keep/crossfade_ms")))
+        session.crossfade_s = self.panel.crossfade.value() / 1000.0
+        self.keep_dock = window.add_dock(self.panel, "Keep")
+        self.history_dock = window.add_dock(self.history, "History")
+        self._build_actions()
+        self._connect()
+        self.update_actions()
+        window.installEventFilter(self)
+
+    # -- building ------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        w, reg = self.window, self.window.shortcuts.register
+        edit = w.menu("Edit")
+        first = edit.actions()[0] if edit.actions() else None
+        self.undo_action = QAction("&Undo", w)
+        self.redo_action = QAction("&Redo", w)
+        edit.insertAction(first, self.undo_action)
+        edit.insertAction(first, self.redo_action)
+        edit.insertSeparator(first)
+        reg(QKeySequence.StandardKey.Undo, "Undo", self.undo_action)
+        reg("Ctrl+Shift+Z", "Redo", self.redo_action)
+        self.keep_actions: dict[int, QAction] = {}
+        for i in VERSIONS:
+            action = edit.addAction(f"&Keep Version {i}")
+            action.triggered.connect(lambda _c=False, n=i: self.keep(n))
+            reg(f"Alt+{i}", f"Keep Version {i} in the region", action)
+            self.keep_actions[i] = action
+        file_menu = w.menu("File")
+        anchor = next((a for a in file_menu.actions() if a.text().replace("&", "") == "Quit"),
+                      None)
+        self.open_project_action = QAction("Open &Project…", w)
+        self.recent_menu = file_menu.addMenu("Recent Pro&jects")
+        self.save_action = QAction("&Save Project", w)
+        self.save_as_action = QAction("Save Project &As…", w)
+        self.export_action = QAction("&Export…", w)
+        for action in (self.open_project_action, self.recent_menu.menuAction(),
+                       self.save_action, self.save_as_action, self.export_action):
+            file_menu.insertAction(anchor, action)
+        file_menu.insertSeparator(anchor)
+        reg("Ctrl+Shift+P", "Open a project", self.open_project_action)
+        reg(QKeySequence.StandardKey.Save, "Save the project", self.save_action)
+        reg("Ctrl+Shift+S", "Save the project under a new name", self.save_as_action)
+        reg("Ctrl+E", "Export the song", self.export_action)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+
+    def _connect(self) -> None:
+        s, p, w, panel = self.session, self.projects, self.window, self.panel
+        self.undo_action.triggered.connect(s.undo)
+        self.redo_action.triggered.connect(s.redo)
+        for i, button in panel.keep_buttons.items():
+            button.clicked.connect(lambda _c=False, n=i: self.keep(n))
+        panel.crossfade.valueChanged.connect(self._crossfade_changed)
+        panel.audition.clicked.connect(self.audition_latest)
+        panel.cancel_export.clicked.connect(self.exporter.cancel)
+        self.history.jump_requested.connect(self.jump)
+        for signal in (s.history_changed, s.offers_changed, w.region.changed, w.document.changed,
+                       p.dirty_changed):
+            signal.connect(lambda *_: self.update_actions())
+        s.busy_changed.connect(lambda _b: self.update_actions())
+        s.failed.connect(w.report_error)
+        s.audition_requested.connect(self.audition)
+        s.edited.connect(self._edited)
+        p.failed.connect(w.report_error)
+        p.source_missing.connect(self._source_missing)
+        p.saved.connect(lambda path: w.status(f"Project saved: {path}"))
+        p.opened.connect(self._project_opened)
+        p.recent_changed.connect(self._fill_recent)
+        self.save_action.triggered.connect(self.save)
+        self.save_as_action.triggered.connect(self.save_as)
+        self.open_project_action.triggered.connect(lambda: self.open_project())
+        self.export_action.triggered.connect(self.export_dialog)
+        e = self.exporter
+        e.started.connect(lambda _t: self._exporting(True))
+        e.progressed.connect(lambda f: panel.progress.setValue(int(f * 1000)))
+        e.finished.connect(lambda path: (self._exporting(False),
+                                         w.status(f"Exported {path}")))
+        e.failed.connect(lambda msg: (self._exporting(False), w.report_error("Export failed",
+                                                                             msg)))
+        e.cancelled.connect(lambda: (self._exporting(False),
+                                     w.status("Export cancelled; nothing was written.")))
+        if self.jobs is not None:
+            self.jobs.set_edit_hook(s.is_edited, s.write_upload)
+            self.jobs.controller.versions_ready.connect(self._job_versions)
+
+    # -- offers and keeping --------------------------------------------------------------------
+    def offer(self, version_index: int, aligned_audio: Audio, region: tuple[float, float],
+              source: dict[str, Any] | None = None) -> None:
+        """Offer a version for keeping: `aligned_audio` is on the song's timeline (same rate and
+        channels, or it is converted), made for `region` (seconds)."""
+        self.session.offer(version_index, aligned_audio, region, source)
+
+    def _job_versions(self, job_id: str, versions: list[tuple[int, Audio]]) -> None:
+        try:
+            job = self.jobs.controller.job(job_id)
+        except KeyError:
+            return
+        self.session.clear_offers()
+        for index, audio in versions:
+            self.offer(index, audio, (job.start, job.end),
+                       {"job": job_id, "task_id": getattr(job, "task_id", ""),
+                        "label": f"Version {index} of job {job_id[:8]}"})
+
+    def keep(self, version_index: int) -> bool:
+        if not self.session.keep(version_index):
+            self.window.status(f"Version {version_index} cannot be kept here: select a region "
+                               "inside the region it was made for.")
+            return False
+        return True
+
+    def jump(self, position: int) -> None:
+        """Undo or redo until the history stands at `position`."""
+        steps = position - self.session.position
+        for _ in range(abs(steps)):
+            (self.session.redo if steps > 0 else self.session.undo)()
+
+    def _crossfade_changed(self, ms: float) -> None:
+        self.window.settings.set("keep/crossfade_ms", float(ms))
+        self.session.set_crossfade_ms(ms)
+
+    def audition_latest(self) -> None:
+        edit = self.session.latest_keep()
+        if edit is None or self.window.document.audio is None:
+            self.window.status("Keep a version first; then its seams can be auditioned.")
+            return
+        seam = edit.plan.start / self.window.document.audio.sample_rate
+        self.audition(max(0.0, seam - 1.5), seam + 1.5)
+
+    def audition(self, start: float, end: float) -> None:
+        """Play across a seam: through the window's player when there is one, else put the
+        playhead just before it."""
+        player = getattr(self.window, "player", None) or getattr(self.window, "transport", None)
+        play_range = getattr(player, "play_range", None)
+        if callable(play_range):
+            play_range(start, end)
+            return
+        self.window.playhead.seek(start)
+        self.window.status(f"Playhead at {format_time(start)}, 1.5 s before the seam: "
+                           "play to hear the crossfade.")
+
+    def _edited(self, lo: int, hi: int) -> None:
+        audio = self.window.document.audio
+        if audio is not None:
+            self.window.status(f"Changed {format_time(lo / audio.sample_rate)}–"
+                               f"{format_time(hi / audio.sample_rate)}; everything else is "
+                               "untouched.")
+
+    def update_actions(self) -> None:
+        s, w = self.session, self.window
+        ready = w.document.state == "ready" and s.stack is not None
+        for i in VERSIONS:
+            region = s.keep_region(i)
+            enabled = ready and region is not None
+            self.keep_actions[i].setEnabled(enabled)
+            self.panel.keep_buttons[i].setEnabled(enabled)
+        self.undo_action.setEnabled(ready and s.can_undo())
+        self.redo_action.setEnabled(ready and s.can_redo())
+        entries = s.entries()
+        if s.can_undo():
+            self.undo_action.setText(f"&Undo {entries[s.position - 1].label}")
+        else:
+            self.undo_action.setText("&Undo")
+        self.redo_action.setText(f"&Redo {entries[s.position].label}" if s.can_redo()
+                                 else "&Redo")
+        self.save_action.setEnabled(self.projects.can_save())
+        self.save_as_action.setEnabled(self.projects.can_save())
+        self.export_action.setEnabled(ready and not self.exporter.busy)
+        if not s.offers:
+            text = "No versions to keep yet: they appear here when a job's versions are shown."
+        else:
+            names = ", ".join(f"Version {i} ({format_time(o.region[0])}–"
+                              f"{format_time(o.region[1])})" for i, o in sorted(s.offers.items()))
+            text = f"Can keep: {names}."
+        if s.busy:
+            text += " Working…"
+        self.panel.state.setText(text)
+
+    # -- export --------------------------------------------------------------------------------
+    def export_dialog(self) -> ExportDialog | None:
+        w = self.window
+        if w.document.audio is None:
+            return None
+        region = w.region.region
+        start_dir = w.settings.get("export/last_dir") or os.path.dirname(w.document.path or "")
+        title = Path(w.document.path or "song").stem + " (edited)"
+        dialog = ExportDialog(title, start_dir, (region.start, region.end) if region else None,
+                              w)
+        dialog.accepted.connect(lambda: self.start_export(dialog.choice()))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_export(self, choice: ExportChoice) -> bool:
+        w = self.window
+        audio = w.document.audio
+        if audio is None:
+            return False
+        target = os.path.abspath(choice.target)
+        if w.document.path and os.path.realpath(target) == os.path.realpath(w.document.path):
+            w.report_error("Export failed", "Choose another file: the song you opened is never "
+                                            "overwritten.")
+            return False
+        region = w.region.region
+        span = (region.start, region.end) if choice.region_only and region else None
+        w.settings.set("export/last_dir", os.path.dirname(target))
+        return self.exporter.export(audio, target, choice.options, span) is not None
+
+    def _exporting(self, running: bool) -> None:
+        self.panel.progress.setValue(0)
+        self.panel.progress.setVisible(running)
+        self.panel.cancel_export.setVisible(running)
+        self.update_actions()
+
+    # -- projects ------------------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.projects.path is None:
+            return self.save_as()
+        return self.projects.save()
+
+    def save_as(self) -> bool:
+        path = self.ask_save_path()
+        return bool(path) and self.projects.save(path)
+
+    def open_project(self, path: str | None = None) -> None:
+        path = path or self.ask_open_path()
+        if path:
+            self.projects.open(path)
+
+    def _source_missing(self, project: Project, status: str) -> None:
+        found = self.ask_locate(project, status)
+        if found:
+            self.projects.locate(project, found)
+
+    def _project_opened(self, path: str) -> None:
+        self.panel.crossfade.blockSignals(True)
+        self.panel.crossfade.setValue(self.session.crossfade_s * 1000.0)
+        self.panel.crossfade.blockSignals(False)
+        self.window.status(f"Project opened: {path}" if path else "Unsaved work restored.")
+        self.update_actions()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.projects.recent()
+        for path in recent:
+            action = self.recent_menu.addAction(os.path.basename(path))
+            action.setToolTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def offer_restore(self) -> bool:
+        """After a crash: offer to restore the newest unsaved session (older ones are kept for a
+        later start unless discarded). Returns whether a restore started."""
+        crashed = self.projects.crashed()
+        if not crashed:
+            return False
+        latest = crashed[0]
+        answer = self.ask_restore(latest)
+        if answer is True:
+            self.projects.restore(latest)
+            return True
+        if answer is False:
+            self.projects.discard(latest)
+        return False
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            if self.projects.dirty:
+                answer = self.ask_unsaved()
+                if answer == "cancel":
+                    event.ignore()
+                    return True
+                if answer == "save" and not self._save_now():
+                    event.ignore()
+                    return True
+            self.shutdown()
+        return False
+
+    def _save_now(self) -> bool:
+        """Save on the GUI thread: at quit the workers are about to be cancelled."""
+        target = self.projects.path or (Path(p) if (p := self.ask_save_path()) else None)
+        if target is None:
+            return False
+        try:
+            project_service._save(_Ctx(), self.projects.snapshot(), Path(target))
+        except Exception as exc:  # noqa: BLE001 - shown to the musician; the quit is stopped
+            self.window.report_error("Could not save the project", str(exc))
+            return False
+        return True
+
+    def shutdown(self) -> None:
+        """A clean quit: cancel a running export and drop the autosave marker."""
+        self.exporter.cancel()
+        self.projects.shutdown()
+
+    # -- dialogs (replaced in tests) -----------------------------------------------------------
+    def _interactive(self) -> bool:
+        return bool(getattr(getattr(self.window, "errors", None), "interactive", True))
+
+    def ask_save_path(self) -> str | None:
+        if not self._interactive():
+            return None
+        doc = self.window.document.path or "song"
+        start = str(self.projects.path or Path(doc).with_suffix(".inpaint"))
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", start, PROJECT_FILTER)
+        return path or None
+
+    def ask_open_path(self) -> str | None:
+        if not self._interactive():
+            return None
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", "", PROJECT_FILTER)
+        return path or None
+
+    def ask_locate(self, project: Project, status: str) -> str | None:
+        if not self._interactive():
+            return None
+        name = Path(project.source_path).name
+        why = "was moved or deleted" if status == "missing" else "has changed since"
+        box = QMessageBox.question(
+            self.window, "Where is the song?",
+            f"The project's song {name} {why} the project was saved.\n\nLocate it? Only the very "
+            "same file is accepted (checked by its SHA-256).")
+        if box != QMessageBox.StandardButton.Yes:
+            return None
+        path, _ = QFileDialog.getOpenFileName(self.window, f"Locate {name}",
+                                              str(Path(project.source_path).parent))
+        return path or None
+
+    def ask_restore(self, autosave: Autosave) -> bool | None:
+        """True: restore; False: discard; None: decide later."""
+        if not self._interactive():
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved work?",
+                          f"Inpaint Studio did not quit cleanly. Restore the work on "
+                          f"{Path(autosave.source_path).name}?", parent=self.window)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return True if box.clickedButton() is restore else (
+            False if box.clickedButton() is discard else None)
+
+    def ask_unsaved(self) -> str:
+        """"save", "discard" or "cancel"."""
+        if not self._interactive():
+            return "discard"
+        answer = QMessageBox.question(
+            self.window, "Save the project?", "The project has unsaved changes.",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+
+
+class _Ctx:
+    token = NEVER
+
+
+def _jobs_provider(jobs: Any):  # noqa: ANN202 - returns a JobsProvider
+    def provide() -> list[dict[str, Any]]:
+        source, _ = jobs.source()
+        if not source:
+            return []
+        return [dataclasses.asdict(j) for j in jobs.controller.jobs(source=source)]
+
+    return provide
+
+
+def install_keep(window: Any, jobs: Any = None, *, autosave_dir: Path | None = None,
+                 restore_prompt: bool = True) -> KeepFeature:
+    """Add keeping, history, export and projects to `window` (CONTRACTS §C). `jobs` is the
+    installed jobs feature, if any (its finished versions are offered; uploads use the edited
+    song; projects record its jobs)."""
+    session = EditSession(window.document, window.region, window.workers,
+                          segment_dir=lambda: paths.data_dir() / "autosave", parent=window)
+    exporter = Exporter(window.workers, lock=session.lock, parent=window)
+    projects = ProjectService(
+        window.document, window.region, session, window.workers, window.settings,
+        window.open_file, autosave_dir or (paths.data_dir() / "autosave"),
+        jobs=_jobs_provider(jobs) if jobs is not None else None, parent=window)
+    feature = KeepFeature(window, session, exporter, projects, jobs)
+    window.keep = feature  # for the compare panel: window.keep.offer(index, audio, region)
+    if restore_prompt:
+        QTimer.singleShot(0, feature.offer_restore)
+    return feature
+
+

@@ -1,0 +1,311 @@
+"""The edit session: keeping versions, undo/redo and crossfade changes on the open song.
+
+It owns the song's `EditStack` and the versions on offer (from jobs or the compare panel). Every
+change of the samples runs in a `Worker` (splice in place, segment file, new peaks) and is then
+shown through `DocumentModel.replace_audio`; operations asked for while one runs are queued, so
+they happen in order and the GUI thread never waits. A lock serialises writers of the buffer
+(splices) and its readers off the GUI thread (upload copies, exports)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.cancel import CancelToken
+from inpaint_studio.core.encode import encode_audio
+from inpaint_studio.core.history import Edit, EditStack, KeepEdit, RegionEdit
+from inpaint_studio.core.peaks import PeakPyramid
+from inpaint_studio.core.project import rebuild_stack, write_segment
+from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, plan_splice
+from inpaint_studio.services.document import DocumentModel, RegionModel
+from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+
+Region = tuple[float, float]
+_TOLERANCE_S = 0.0005
+
+
+@dataclass
+class Offer:
+    """A version that can be kept: `audio` on the song's timeline, made for `region`."""
+
+    index: int
+    audio: Audio
+    region: Region
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+class EditSession(QObject):
+    """Keeps versions and moves through the history of the document's song."""
+
+    history_changed = Signal()
+    offers_changed = Signal()
+    busy_changed = Signal(bool)
+    edited = Signal(int, int)  # frames (lo, hi) that changed, once shown
+    failed = Signal(str, str)  # title, message
+    audition_requested = Signal(float, float)  # seconds: play this span (around a seam)
+
+    def __init__(self, document: DocumentModel, region: RegionModel, workers: WorkerPool,
+                 segment_dir: Callable[[], Path], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.region = region
+        self.workers = workers
+        self.segment_dir = segment_dir
+        self.lock = threading.Lock()
+        self.stack: EditStack | None = None
+        self.offers: dict[int, Offer] = {}
+        self.segment_files: dict[str, Path] = {}
+        self.crossfade_s = DEFAULT_CROSSFADE_S
+        self._queue: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = []
+        self._busy = False
+        self._moving_region = False
+        self._last_region: Region | None = None
+        document.loaded.connect(self._on_loaded)
+        document.closed.connect(self._on_closed)
+        document.loading_started.connect(lambda _path: self._on_closed())
+        region.committed.connect(self._on_region_committed)
+        if document.state == "ready" and document.audio is not None:
+            self._on_loaded()  # installed after the song was opened
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def is_edited(self) -> bool:
+        """Whether any kept version is applied to the song now."""
+        return self.stack is not None and any(isinstance(e, KeepEdit) for e in self.stack.applied)
+
+    def entries(self) -> list[Edit]:
+        return list(self.stack.entries) if self.stack else []
+
+    @property
+    def position(self) -> int:
+        return self.stack.position if self.stack else 0
+
+    def can_undo(self) -> bool:
+        return bool(self.stack and self.stack.can_undo)
+
+    def can_redo(self) -> bool:
+        return bool(self.stack and self.stack.can_redo)
+
+    def latest_keep(self) -> KeepEdit | None:
+        i = self.stack.last_keep_index() if self.stack else None
+        edit = self.stack.entries[i] if i is not None and self.stack else None
+        return edit if isinstance(edit, KeepEdit) else None
+
+    # -- offers --------------------------------------------------------------------------------
+    def offer(self, version_index: int, aligned_audio: Audio, region: Region,
+              source: dict[str, Any] | None = None) -> None:
+        """Offer version `version_index` (on the song's timeline) for keeping in `region`."""
+        src = {"version": version_index, **(source or {})}
+        self.offers[version_index] = Offer(version_index, aligned_audio,
+                                           (float(region[0]), float(region[1])), src)
+        self.offers_changed.emit()
+
+    def clear_offers(self) -> None:
+        if self.offers:
+            self.offers.clear()
+            self.offers_changed.emit()
+
+    def keep_region(self, version_index: int) -> Region | None:
+        """The region a keep of this version would replace now: the current region when it lies
+        within the version's, else None (the version was made for another region)."""
+        offer = self.offers.get(version_index)
+        current = self.region.region
+        if offer is None or current is None or self.stack is None:
+            return None
+        a, b = offer.region
+        if current.start >= a - _TOLERANCE_S and current.end <= b + _TOLERANCE_S:
+            return (current.start, current.end)
+        return None
+
+    # -- operations ----------------------------------------------------------------------------
+    def keep(self, version_index: int) -> bool:
+        """Keep a version in the current region (queued when busy). False when not possible."""
+        region = self.keep_region(version_index)
+        if region is None:
+            return False
+        offer = self.offers[version_index]
+        self._enqueue("keep", self._do_keep, offer.audio, region, self.crossfade_s,
+                      dict(offer.source))
+        return True
+
+    def undo(self) -> None:
+        self._enqueue("undo", self._do_move, True)
+
+    def redo(self) -> None:
+        self._enqueue("redo", self._do_move, False)
+
+    def set_crossfade_ms(self, ms: float, adjust_latest: bool = True) -> None:
+        """Set the crossfade for the next keeps; with `adjust_latest`, re-splice the latest kept
+        version with it too (and ask for an audition of its left seam)."""
+        self.crossfade_s = max(0.0, float(ms)) / 1000.0
+        latest = self.latest_keep()
+        changed = latest is not None and abs(latest.crossfade_s - self.crossfade_s) > 1e-9
+        if adjust_latest and changed:
+            self._enqueue("crossfade", self._do_crossfade, self.crossfade_s)
+
+    def rebuild(self, records: list[dict[str, Any]], position: int,
+                on_done: Callable[[], None] | None = None) -> None:
+        """Re-apply a project's edits to the freshly loaded song (queued like any edit)."""
+        self._enqueue("open", self._do_rebuild, records, position, on_done)
+
+    def write_upload(self, target: Path, token: CancelToken) -> None:
+        """Write the song as edited now to `target` (FLAC), for a job's upload; worker thread."""
+        audio = self.document.audio
+        if audio is None:
+            raise RuntimeError("no song is open")
+        with self.lock:
+            encode_audio(audio, target, token=token)
+
+    # -- the queue -----------------------------------------------------------------------------
+    def _enqueue(self, name: str, fn: Callable[..., Any], *args: Any) -> None:
+        if self.stack is None:
+            return
+        self._queue.append((name, fn, args))
+        if not self._busy:
+            self._next()
+
+    def _next(self) -> None:
+        if not self._queue:
+            self._set_busy(False)
+            return
+        name, fn, args = self._queue.pop(0)
+        self._set_busy(True)
+        # Connect before starting: a fast worker could otherwise emit before anyone listens.
+        worker = Worker(fn, self.stack, *args, name=f"edit: {name}")
+        worker.returned.connect(lambda result, n=name: self._done(n, result))
+        worker.errored.connect(lambda exc, n=name: self._error(n, exc))
+        worker.cancelled.connect(self._next)
+        self.workers.start(worker)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    def _done(self, name: str, result: tuple[Any, ...]) -> None:
+        try:
+            self._show(name, result)
+        finally:
+            self._next()  # whatever a listener does, the queue keeps moving
+
+    def _show(self, name: str, result: tuple[Any, ...]) -> None:
+        stack, span, peaks, extra = result
+        if stack is not self.stack or self.document.audio is not stack.song:
+            return  # another song was opened meanwhile
+        if span is not None:
+            self.document.replace_audio(stack.song, peaks)
+            self.edited.emit(*span)
+        if isinstance(extra, RegionEdit):
+            self._move_region(extra.before if name == "undo" else extra.after)
+        elif name == "crossfade" and span is not None:
+            edit = self.latest_keep()
+            if edit is not None:
+                seam = edit.plan.start / stack.song.sample_rate
+                self.audition_requested.emit(max(0.0, seam - 1.5), seam + 1.5)
+        self.history_changed.emit()
+        if name == "open" and callable(extra):
+            extra()  # after history_changed, so the project is not marked as changed
+
+    def _error(self, name: str, exc: BaseException) -> None:
+        titles = {"keep": "Could not keep the version", "undo": "Could not undo",
+                  "redo": "Could not redo", "crossfade": "Could not change the crossfade",
+                  "open": "Could not restore the project's edits"}
+        try:
+            self.failed.emit(titles.get(name, "Edit failed"), str(exc))
+            self.history_changed.emit()
+        finally:
+            self._next()
+
+    # -- worker bodies (worker thread) ---------------------------------------------------------
+    def _peaks(self, stack: EditStack) -> PeakPyramid:
+        return PeakPyramid.from_samples(stack.song.samples, stack.song.sample_rate)
+
+    def _do_keep(self, ctx: WorkContext, stack: EditStack, audio: Audio, region: Region,
+                 crossfade_s: float, source: dict[str, Any]) -> tuple[Any, ...]:
+        with self.lock:
+            edit = stack.keep(audio, region, crossfade_s, source)
+        self.segment_files[edit.id] = write_segment(edit.segment, stack.song.sample_rate,
+                                                    self.segment_dir(), edit.id)
+        return stack, (edit.plan.lo, edit.plan.hi), self._peaks(stack), edit
+
+    def _do_move(self, ctx: WorkContext, stack: EditStack, undo: bool) -> tuple[Any, ...]:
+        if not (stack.can_undo if undo else stack.can_redo):
+            return stack, None, None, None
+        with self.lock:
+            edit, span = stack.undo() if undo else stack.redo()
+        peaks = self._peaks(stack) if span is not None else None
+        return stack, span, peaks, edit
+
+    def _do_crossfade(self, ctx: WorkContext, stack: EditStack, crossfade_s: float
+                      ) -> tuple[Any, ...]:
+        with self.lock:
+            span = stack.set_crossfade(crossfade_s)
+        return stack, span, self._peaks(stack), None
+
+    def _do_rebuild(self, ctx: WorkContext, stack: EditStack, records: list[dict[str, Any]],
+                    position: int, on_done: Callable[[], None] | None) -> tuple[Any, ...]:
+        song = stack.song
+        with self.lock:
+            rebuilt = rebuild_stack(song, records, position, token=ctx.token)
+        stack.entries, stack.position = rebuilt.entries, rebuilt.position
+        for rec in records:
+            if rec.get("kind") == "keep":
+                self.segment_files[rec["id"]] = Path(rec["segment_file"])
+        return stack, (0, song.frames), self._peaks(stack), on_done
+
+    # -- regions and documents -----------------------------------------------------------------
+    def _move_region(self, region: Region | None) -> None:
+        self._moving_region = True
+        try:
+            if region is None:
+                self.region.clear()
+            else:
+                self.region.set(*region)
+        except ValueError as exc:
+            self.failed.emit("Could not restore the region", str(exc))
+        finally:
+            self._moving_region = False
+            self._last_region = region
+
+    def _on_region_committed(self, region: Any) -> None:
+        now = None if region is None else (float(region.start), float(region.end))
+        if self._moving_region or self.stack is None:
+            self._last_region = now
+            return
+        if self.stack.record_region(self._last_region, now) is not None:
+            self.history_changed.emit()
+        self._last_region = now
+
+    def _on_loaded(self) -> None:
+        audio = self.document.audio
+        self.stack = EditStack(audio) if audio is not None else None
+        self.offers.clear()
+        self.segment_files.clear()
+        self._queue.clear()
+        self._last_region = None
+        self.offers_changed.emit()
+        self.history_changed.emit()
+
+    def _on_closed(self) -> None:
+        self.stack = None
+        self.offers.clear()
+        self._queue.clear()
+        self.offers_changed.emit()
+        self.history_changed.emit()
+
+    def plan_for(self, region: Region) -> tuple[int, int] | None:
+        """The frames a keep of `region` would change with the current crossfade."""
+        audio = self.document.audio
+        if audio is None:
+            return None
+        plan = plan_splice(audio.frames, audio.sample_rate, region[0], region[1], self.crossfade_s)
+        return plan.lo, plan.hi

@@ -1,0 +1,75 @@
+"""Exports in the background: the whole edited song, or one region (e.g. a version's) alone.
+
+One export at a time runs in a `Worker` (progress, cancel); the file appears at the target only
+when complete. The buffer lock of the edit session is held while samples are read, so a keep or
+an undo cannot change the song halfway through an export."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.export import ExportOptions, export_audio, export_region
+from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+
+
+def _export(ctx: WorkContext, audio: Audio, target: Path, options: ExportOptions,
+            region: tuple[float, float] | None, lock: threading.Lock | None) -> Path:
+    def progress(done: int, total: int) -> None:
+        ctx.progress(done, total)
+
+    with lock if lock is not None else contextlib.nullcontext():
+        if region is None:
+            return export_audio(audio, target, options, ctx.token, progress)
+        return export_region(audio, region[0], region[1], target, options, ctx.token, progress)
+
+
+class Exporter(QObject):
+    """Starts and follows exports. Signals come on the GUI thread."""
+
+    started = Signal(str)  # target path
+    progressed = Signal(float)  # 0..1
+    finished = Signal(str)  # target path, written
+    failed = Signal(str)  # a message for the musician
+    cancelled = Signal()
+
+    def __init__(self, workers: WorkerPool, lock: threading.Lock | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.lock = lock
+        self.worker: Worker | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    def export(self, audio: Audio, target: str | os.PathLike[str], options: ExportOptions,
+               region: tuple[float, float] | None = None) -> Worker | None:
+        """Export `audio` (or only `region` of it) to `target`; None if one is already running."""
+        if self.worker is not None:
+            return None
+        target = Path(target)
+        worker = Worker(_export, audio, target, options, region, self.lock, name="export")
+        self.worker = worker
+        worker.progressed.connect(
+            lambda done, total: self.progressed.emit(done / total if total > 0 else 0.0))
+        worker.returned.connect(lambda path: self.finished.emit(str(path)))
+        worker.errored.connect(lambda exc: self.failed.emit(str(exc) or type(exc).__name__))
+        worker.cancelled.connect(self.cancelled.emit)
+        worker.finished.connect(self._finished)
+        self.workers.start(worker)  # after connecting, so no signal is emitted unheard
+        self.started.emit(str(target))
+        return worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def _finished(self) -> None:
+        self.worker = None

@@ -1,0 +1,149 @@
+"""The keep feature in a real main window (offscreen): keeping offered versions, Ctrl+Z /
+Ctrl+Shift+Z, the history list, crossfade changes after the fact, export through a Worker, and
+uploads of the edited song."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.decode import load_audio
+from inpaint_studio.core.export import ExportOptions
+from inpaint_studio.core.splice import splice
+from inpaint_studio.gui.export_dialog import ExportChoice, ExportDialog
+from inpaint_studio.gui.keep_panel import install_keep
+
+
+def version_of(audio: Audio, seed: int) -> Audio:
+    rng = np.random.default_rng(seed)
+    return Audio(rng.uniform(-0.3, 0.3, audio.samples.shape).astype(np.float32),
+                 audio.sample_rate)
+
+
+@pytest.fixture
+def keep(loaded, tmp_path):
+    return install_keep(loaded, autosave_dir=tmp_path / "autosave", restore_prompt=False)
+
+
+def settle(qtbot, feature, timeout=10000):
+    qtbot.waitUntil(lambda: not feature.session.busy, timeout=timeout)
+    qtbot.wait(5)
+
+
+def test_keep_undo_redo_and_history(qtbot, loaded, keep):
+    doc = loaded.document
+    original = doc.audio.samples.copy()
+    v1 = version_of(doc.audio, 1)
+    assert not keep.keep_actions[1].isEnabled()  # nothing offered yet
+    keep.offer(1, v1, (5.0, 8.0))
+    loaded.region.set(12.0, 14.0)
+    assert not keep.keep_actions[1].isEnabled()  # not the region the version was made for
+    loaded.region.set(5.0, 8.0)
+    assert keep.keep_actions[1].isEnabled() and keep.panel.keep_buttons[1].isEnabled()
+    assert not keep.keep_actions[2].isEnabled()
+    with qtbot.waitSignal(doc.changed, timeout=10000):
+        keep.keep_actions[1].trigger()
+    settle(qtbot, keep)
+    want = splice(Audio(original.copy(), doc.audio.sample_rate), v1, 5.0, 8.0, 0.03)
+    assert np.array_equal(doc.audio.samples, want.samples)
+    assert doc.peaks.frames == doc.audio.frames
+    rows = keep.history.rows()
+    assert rows[0] == "Song as opened" and rows[-1].startswith("Keep Version 1 0:05.000")
+    assert keep.undo_action.isEnabled() and "Keep Version 1" in keep.undo_action.text()
+
+    loaded.activateWindow()
+    QTest.keyClick(loaded, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, keep)
+    assert np.array_equal(doc.audio.samples, original)
+    assert keep.redo_action.isEnabled()
+    QTest.keyClick(loaded, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    settle(qtbot, keep)
+    assert np.array_equal(doc.audio.samples, want.samples)
+
+    # Undo back to the song as opened by clicking the first history row (two steps: the keep
+    # and the region selection before it).
+    keep.history.list.itemClicked.emit(keep.history.list.item(0))
+    settle(qtbot, keep)
+    assert keep.session.position == 0
+    assert np.array_equal(doc.audio.samples, original)
+    assert loaded.region.region is None or keep.session.can_redo()
+
+
+def test_crossfade_after_the_fact_and_audition(qtbot, loaded, keep):
+    doc = loaded.document
+    original = doc.audio.samples.copy()
+    v2 = version_of(doc.audio, 2)
+    keep.offer(2, v2, (3.0, 9.0))
+    loaded.region.set(4.0, 6.0)  # inside the version's region: allowed
+    keep.keep(2)
+    settle(qtbot, keep)
+    keep.panel.crossfade.setValue(120.0)
+    settle(qtbot, keep)
+    want = splice(Audio(original.copy(), doc.audio.sample_rate), v2, 4.0, 6.0, 0.12)
+    assert np.array_equal(doc.audio.samples, want.samples)
+    assert loaded.settings.get("keep/crossfade_ms") == 120.0
+    assert "crossfade 120 ms" in keep.history.rows()[-1]
+    # No player in this window: the audition puts the playhead 1.5 s before the left seam.
+    assert loaded.playhead.position == pytest.approx(2.5)
+
+
+def test_export_dialog_and_worker(qtbot, loaded, keep, tmp_path):
+    doc = loaded.document
+    keep.offer(1, version_of(doc.audio, 3), (2.0, 4.0))
+    loaded.region.set(2.0, 4.0)
+    keep.keep(1)
+    settle(qtbot, keep)
+    dialog = keep.export_dialog()
+    assert isinstance(dialog, ExportDialog) and dialog.region_only.isEnabled()
+    dialog.set_format("mp3")
+    assert dialog.bitrate.isEnabled() and not dialog.depth.isEnabled()
+    dialog.set_format("wav")
+    dialog.depth.setCurrentIndex(2)  # 32-bit float: bit-exact
+    dialog.path.setText(str(tmp_path / "out.wav"))
+    choice = dialog.choice()
+    assert choice.options == ExportOptions("wav", 32, 320, dialog.title.text())
+    dialog.reject()
+    with qtbot.waitSignal(keep.exporter.finished, timeout=20000):
+        assert keep.start_export(choice)
+    data, rate = sf.read(str(tmp_path / "out.wav"), dtype="float32", always_2d=True)
+    assert np.array_equal(data.T, doc.audio.samples)
+    assert not keep.panel.progress.isVisible()
+    region = ExportChoice(str(tmp_path / "region.flac"), ExportOptions("flac", 24), True)
+    with qtbot.waitSignal(keep.exporter.finished, timeout=20000):
+        keep.start_export(region)
+    back = load_audio(tmp_path / "region.flac")
+    assert back.frames == 2 * doc.audio.sample_rate
+    # The song opened is never overwritten.
+    assert not keep.start_export(ExportChoice(doc.path, ExportOptions("flac", 24), False))
+
+
+def test_export_cancel_leaves_nothing(qtbot, loaded, keep, tmp_path):
+    long = Audio(np.zeros((2, 44100 * 600), np.float32), 44100)
+    target = tmp_path / "long.mp3"
+    worker = keep.exporter.export(long, target, ExportOptions("mp3"))
+    assert worker is not None and keep.panel.cancel_export.isVisible()
+    assert keep.exporter.export(long, target, ExportOptions("mp3")) is None  # one at a time
+    with qtbot.waitSignal(keep.exporter.cancelled, timeout=20000):
+        qtbot.wait(200)
+        keep.panel.cancel_export.click()
+    qtbot.waitUntil(lambda: not keep.exporter.busy)
+    assert list(tmp_path.glob("*long*")) == []
+
+
+def test_upload_copy_is_the_edited_song(qtbot, loaded, keep, tmp_path):
+    from inpaint_studio.core.cancel import NEVER
+
+    doc = loaded.document
+    keep.offer(1, version_of(doc.audio, 4), (1.0, 2.0))
+    loaded.region.set(1.0, 2.0)
+    keep.keep(1)
+    settle(qtbot, keep)
+    assert keep.session.is_edited()
+    keep.session.write_upload(tmp_path / "up.flac", NEVER)
+    back = load_audio(tmp_path / "up.flac")
+    assert np.max(np.abs(back.samples - np.clip(doc.audio.samples, -1, 1))) < 1e-4
