@@ -1,0 +1,216 @@
+"""Projects in a real window: save and open round trip, a moved or changed song, restore after a
+crashed (SIGKILLed) session, and a clean quit that removes the autosave."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.encode import encode_audio
+from inpaint_studio.core.splice import splice
+from inpaint_studio.gui import theme
+from inpaint_studio.gui.keep_panel import install_keep
+from inpaint_studio.gui.main_window import MainWindow
+
+from .conftest import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def version_of(audio: Audio, seed: int) -> Audio:
+    rng = np.random.default_rng(seed)
+    return Audio(rng.uniform(-0.3, 0.3, audio.samples.shape).astype(np.float32),
+                 audio.sample_rate)
+
+
+def settle(qtbot, feature):
+    qtbot.waitUntil(lambda: not feature.session.busy, timeout=10000)
+    qtbot.wait(5)
+
+
+def new_window(qtbot, settings, workers, autosave_dir, restore_prompt=False):
+    theme.configure_pyqtgraph()
+    win = MainWindow(settings, workers, interactive=False)
+    qtbot.addWidget(win)
+    win.show()
+    feature = install_keep(win, autosave_dir=autosave_dir, restore_prompt=restore_prompt)
+    return win, feature
+
+
+def edit(qtbot, win, feature, seed, region, crossfade_ms=30.0):
+    feature.panel.crossfade.setValue(crossfade_ms)
+    feature.offer(1, version_of(win.document.audio, seed), region)
+    win.region.set(*region)
+    assert feature.keep(1)
+    settle(qtbot, feature)
+
+
+@pytest.fixture
+def song(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "songs" / "song.flac"
+    encode_audio(Audio(rng.uniform(-0.4, 0.4, (2, 44100 * 12)).astype(np.float32), 44100), path)
+    return path
+
+
+def test_save_and_open_round_trip(qtbot, settings, workers, tmp_path, song):
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    original = win.document.audio.samples.copy()
+    edit(qtbot, win, feature, 1, (2.0, 4.0), 30.0)
+    edit(qtbot, win, feature, 2, (6.0, 9.0), 80.0)
+    feature.session.undo()  # the second keep stays in the file, to be redone
+    settle(qtbot, feature)
+    expected = win.document.audio.samples.copy()
+    assert feature.projects.dirty
+    target = tmp_path / "projects" / "mine.inpaint"
+    feature.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.save_action.trigger()
+    assert not feature.projects.dirty and feature.projects.path == target
+    data = json.loads(target.read_text())
+    assert data["source_sha256"] and data["position"] == 3 and len(data["edits"]) == 4
+    sidecar = tmp_path / "projects" / "mine.inpaint-files"
+    assert sorted(p.suffix for p in sidecar.iterdir()) == [".wav", ".wav"]
+    assert settings.get("projects/recent")[0] == str(target)
+
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
+        feature2.open_project(str(target))
+    settle(qtbot, feature2)
+    assert np.array_equal(win2.document.audio.samples, expected)
+    assert feature2.history.rows() == feature.history.rows()
+    assert feature2.session.position == 3 and not feature2.projects.dirty
+    assert (win2.region.region.start, win2.region.region.end) == (6.0, 9.0)
+    assert feature2.panel.crossfade.value() == 80.0
+    feature2.session.redo()
+    settle(qtbot, feature2)
+    want = splice(Audio(expected.copy(), 44100), version_of(win2.document.audio, 2), 6.0, 9.0,
+                  0.08)
+    assert np.array_equal(win2.document.audio.samples, want.samples)
+    for _ in range(4):
+        feature2.session.undo()
+    settle(qtbot, feature2)
+    assert np.array_equal(win2.document.audio.samples, original)
+
+
+def test_moved_and_changed_song_is_found_by_hash(qtbot, settings, workers, tmp_path, song):
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 3, (1.0, 2.0))
+    expected = win.document.audio.samples.copy()
+    target = tmp_path / "p.inpaint"
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        assert feature.projects.save(target)
+    moved = tmp_path / "elsewhere" / "renamed.flac"
+    moved.parent.mkdir()
+    song.rename(moved)
+    rng = np.random.default_rng(5)
+    impostor = tmp_path / "impostor.flac"
+    encode_audio(Audio(rng.uniform(-0.4, 0.4, (2, 44100 * 12)).astype(np.float32), 44100),
+                 impostor)
+
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    answers = [str(impostor), str(moved)]
+    asked = []
+    feature2.ask_locate = lambda project, status: (asked.append(status), answers.pop(0))[1]
+    errors = []
+    feature2.projects.failed.connect(lambda title, msg: errors.append(title))
+    with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
+        feature2.open_project(str(target))
+    settle(qtbot, feature2)
+    assert asked == ["missing", "changed"]
+    assert errors == ["That is not the project's song"]
+    assert win2.document.path == str(moved)
+    assert np.array_equal(win2.document.audio.samples, expected)
+    assert feature2.projects.dirty  # the new location is worth saving
+
+
+_CRASHER = textwrap.dedent("""
+    import os, sys, time
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    import numpy as np
+    from pathlib import Path
+    from PySide6.QtWidgets import QApplication
+    from inpaint_studio.core.audio import Audio
+    from inpaint_studio.gui.keep_panel import install_keep
+    from inpaint_studio.gui.main_window import MainWindow
+    from inpaint_studio.services.settings import Settings
+    from inpaint_studio.services.worker import WorkerPool
+    song, autosave, settings = sys.argv[1:4]
+    app = QApplication([])
+    win = MainWindow(Settings(settings), WorkerPool(), interactive=False)
+    feature = install_keep(win, autosave_dir=Path(autosave), restore_prompt=False)
+    def spin(cond):
+        while not cond():
+            app.processEvents()
+            time.sleep(0.005)
+    win.open_file(song)
+    spin(lambda: win.document.state == "ready")
+    rng = np.random.default_rng(7)
+    v = Audio(rng.uniform(-0.3, 0.3, win.document.audio.samples.shape).astype("f4"), 44100)
+    feature.offer(1, v, (3.0, 5.0))
+    win.region.set(3.0, 5.0)
+    feature.keep(1)
+    spin(lambda: not feature.session.busy)
+    saved = []
+    feature.projects.autosaved.connect(saved.append)
+    feature.projects.autosave()
+    spin(lambda: saved)
+    np.save(sys.argv[4], win.document.audio.samples)
+    print("autosaved", flush=True)
+    while True:
+        app.processEvents()
+        time.sleep(0.01)
+""")
+
+
+def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
+    autosave = tmp_path / "autosave"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", _CRASHER, str(song), str(autosave),
+                             str(tmp_path / "crasher.ini"), str(tmp_path / "edited.npy")],
+                            stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "autosaved"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    edited = np.load(tmp_path / "edited.npy")
+
+    win, feature = new_window(qtbot, settings, workers, autosave)
+    offered = []
+    feature.ask_restore = lambda a: (offered.append(a), True)[1]
+    with qtbot.waitSignal(feature.projects.opened, timeout=20000):
+        assert feature.offer_restore()
+    settle(qtbot, feature)
+    assert offered[0].pid == proc.pid
+    assert np.array_equal(win.document.audio.samples, edited)
+    assert [r.split(" (")[0] for r in feature.history.rows()][-1].startswith("Keep Version 1")
+    assert feature.projects.dirty and feature.projects.path is None
+    assert feature.projects.crashed() == []  # offered once, not again at the next start
+
+
+def test_clean_quit_removes_the_autosave(qtbot, settings, workers, tmp_path, song):
+    autosave = tmp_path / "autosave"
+    win, feature = new_window(qtbot, settings, workers, autosave)
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 4, (1.0, 3.0))
+    with qtbot.waitSignal(feature.projects.autosaved, timeout=10000):
+        assert feature.projects.autosave()
+    assert list(autosave.glob("*.inpaint"))
+    feature.ask_unsaved = lambda: "cancel"
+    win.close()
+    assert win.isVisible() and list(autosave.glob("*.inpaint"))  # the quit was called off
+    feature.ask_unsaved = lambda: "discard"
+    win.close()
+    assert not win.isVisible()
+    assert list(autosave.iterdir()) == []
