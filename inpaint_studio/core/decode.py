@@ -25,6 +25,7 @@ from inpaint_studio.core.errors import (
 from inpaint_studio.core.ffmpeg import ffmpeg_path
 
 CHUNK_FRAMES = 65536
+FIRST_CHUNK_FRAMES = 4096  # doubled per chunk up to CHUNK_FRAMES
 
 _LAYOUT_CHANNELS = {
     "mono": 1, "stereo": 2, "downmix": 2, "2.1": 3, "3.0": 3, "3.1": 4, "4.0": 4, "quad": 4,
@@ -123,6 +124,14 @@ class DecodeStream:
 
     # -- data --------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[np.ndarray]:
+        """Planar float32 chunks (channels, n), each a new array."""
+        for inter in self.interleaved():
+            yield np.ascontiguousarray(inter.T)
+
+    def interleaved(self) -> Iterator[np.ndarray]:
+        """Interleaved chunks (n, channels) that are views of one reused buffer: copy what you
+        need before asking for the next. The first chunks are small (so a waveform can appear
+        at once) and then grow to `CHUNK_FRAMES`."""
         info = self.info
         if info.channels <= 0:
             raise NotAudioFile(self.path, "its channel layout is not supported")
@@ -133,19 +142,20 @@ class DecodeStream:
         out = self._proc.stdout
         assert out is not None
         pending = 0
+        want = FIRST_CHUNK_FRAMES * frame_bytes
         while True:
             n = out.readinto(view[pending:])
             if n:
                 pending += n
-                if pending < len(buf):
+                if pending < want:
                     continue
             whole = pending - pending % frame_bytes
             if whole:
-                inter = np.frombuffer(buf, dtype="<f4", count=whole // 4).reshape(-1, ch)
-                yield np.ascontiguousarray(inter.T)
+                yield np.frombuffer(buf, dtype="<f4", count=whole // 4).reshape(-1, ch)
                 rest = pending - whole
                 view[:rest] = view[whole:pending]
                 pending = rest
+                want = min(len(buf), want * 2)
             if not n:
                 break
         self._proc.wait()
@@ -200,14 +210,14 @@ def load_audio(
         expected = int((info.declared_duration or 60.0) * info.sample_rate * 1.01) + CHUNK_FRAMES
         data = np.empty((info.channels, expected), dtype=np.float32)
         filled = 0
-        for chunk in stream:
+        for inter in stream.interleaved():
             token.raise_if_cancelled()
-            n = chunk.shape[1]
+            n = inter.shape[0]
             if filled + n > data.shape[1]:
                 grown = np.empty((info.channels, int((filled + n) * 1.5)), dtype=np.float32)
                 grown[:, :filled] = data[:, :filled]
                 data = grown
-            data[:, filled : filled + n] = chunk
+            data[:, filled : filled + n] = inter.T  # de-interleave straight into place
             if on_chunk is not None:
                 on_chunk(info, filled, data[:, filled : filled + n])
             filled += n

@@ -318,6 +318,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.set("window/geometry", bytes(self.saveGeometry().data()))
         self.settings.set("window/state", bytes(self.saveState().data()))
+        self.settings.flush()
         self.loader.cancel()
         self.workers.cancel_all()
         self.workers.wait_all(5000)

@@ -73,6 +73,7 @@ class WaveformCurves:
             self.plot.addItem(curve, ignoreBounds=True)
             dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(colour))
             dots.setZValue(self.z + 1)
+            dots.setVisible(False)  # hidden items cost nothing to paint
             self.plot.addItem(dots, ignoreBounds=True)
             self.curves.append(curve)
             self.dots.append(dots)
@@ -110,7 +111,9 @@ class WaveformCurves:
 
     def _draw_envelope(self, env: Envelope | None, rate: int) -> None:
         for dots in self.dots:
-            dots.setData([], [])
+            if dots.isVisible():
+                dots.setData([], [])
+                dots.setVisible(False)
         if env is None:
             for curve in self.curves:
                 curve.setData([], [])
@@ -136,10 +139,13 @@ class WaveformCurves:
         for c, curve in enumerate(self.curves):
             y = samples[c, first:last] + np.float32(channel_centre(c, n))
             curve.setData(x, y)
+            dots = self.dots[c]
             if spp <= DOTS_BELOW_SPP:
-                self.dots[c].setData(x, y)
-            else:
-                self.dots[c].setData([], [])
+                dots.setData(x, y)
+                dots.setVisible(True)
+            elif dots.isVisible():
+                dots.setData([], [])
+                dots.setVisible(False)
 
 
 def _pixel_ratio(vb: pg.ViewBox) -> float:

@@ -86,11 +86,16 @@ class _TimelineBase(QWidget):
             self.document.audio
         ):
             self.curves.set_source(self.document.peaks, self.document.audio)
-        self._set_bounds()
+        bounds = (self.document.duration, self.document.sample_rate)
+        if bounds != self._bounds:  # while decoding the length rarely changes: skip the work
+            self._set_bounds()
         self.curves.refresh()
+
+    _bounds: tuple[float, int] | None = None
 
     def _set_bounds(self) -> None:
         """Keep the x range inside the song; subclasses add what else follows its length."""
+        self._bounds = (self.document.duration, self.document.sample_rate)
         self.viewbox.setLimits(xMin=0, xMax=max(self.document.duration, 1e-3))
 
 
@@ -175,6 +180,7 @@ class DetailView(_TimelineBase):
         duration = max(self.document.duration, 1e-3)
         rate = self.document.sample_rate or 44100
         was_full = self._was_full()
+        self._bounds = (self.document.duration, self.document.sample_rate)
         self.viewbox.setLimits(xMin=0, xMax=duration,
                                minXRange=min(duration, MIN_VISIBLE_SAMPLES / rate))  # fmt: skip
         self.region_item.setBounds([0, duration])

@@ -83,14 +83,18 @@ class Settings(QObject):
     def set(self, key: str, value: Any) -> None:
         spec = _spec(key)
         value = _convert(value, spec.type)
+        # No sync() here: writing the file costs ~10 ms on the GUI thread. QSettings objects in
+        # one process share their values at once, and Qt writes the file soon after and on exit.
         self._qs.setValue(key, value)
-        self._qs.sync()
         self.changed.emit(key, value)
 
     def reset(self, key: str) -> None:
         self._qs.remove(key)
-        self._qs.sync()
         self.changed.emit(key, self.get(key))
+
+    def flush(self) -> None:
+        """Write pending changes to the file now (on quit, and in tests that read the file)."""
+        self._qs.sync()
 
     # -- recent files ----------------------------------------------------------------------------
     def recent_files(self) -> list[str]:

@@ -18,6 +18,7 @@ def test_defaults_types_and_persistence(tmp_path, qapp):
     s.changed.connect(lambda k, v: changes.append((k, v)))
     s.set("files/last_dir", "/music")
     assert changes == [("files/last_dir", "/music")]
+    s.flush()
     again = Settings(path)
     assert again.get("region/warn_shorter_than") == 2.0
     assert isinstance(again.get("region/warn_shorter_than"), float)
@@ -31,6 +32,7 @@ def test_defaults_types_and_persistence(tmp_path, qapp):
 def test_default_location_is_the_config_dir(studio_home, qapp):
     s = Settings()
     s.set("files/last_dir", "/x")
+    s.flush()
     assert s.path.parent == studio_home / "config"
     assert s.path.exists()
 
