@@ -11,10 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.jobs.store import JobStore, Stage
 from inpaint_studio.server.config import ServerConfig
-from tests.jobs.support import KEY, counting_server
+from tests.jobs.support import KEY, counting_server, make_song
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,18 +35,23 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Co
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_submit_local_wait_out_makes_both_versions_without_key_or_network(song, tmp_path):
+def test_submit_local_wait_out_makes_both_versions_without_key_or_network(tmp_path):
+    """With the real engine (engine.fill), as a user runs it."""
+    song = make_song(tmp_path / "song40.wav", seconds=40.0, seed=3)
     env = _env(tmp_path / "home")
     out = tmp_path / "out"
-    res = _cli("submit", str(song), "--start", "6", "--end", "11", "--prompt", "warm piano",
-               "--backend", "local", "--local-engine", "quick", "--wait", "--out", str(out),
-               env=env)
+    res = _cli("submit", str(song), "--start", "16", "--end", "22", "--prompt", "warm piano",
+               "--backend", "local", "--wait", "--out", str(out), env=env, timeout=300)
     assert res.returncode == 0, res.stderr
     files = sorted(out.iterdir())
-    assert [f.name for f in files] == ["song-v1.wav", "song-v2.wav"]
+    assert [f.name for f in files] == ["song40-v1.wav", "song40-v2.wav"]
     original = load_audio(song)
-    for f in files:
-        assert load_audio(f).frames == original.frames
+    versions = [load_audio(f) for f in files]
+    assert all(v.frames == original.frames for v in versions)
+    a, b = 16 * original.sample_rate, 22 * original.sample_rate
+    inside = [v.samples[:, a:b] for v in versions]
+    assert not np.allclose(inside[0], inside[1], atol=1e-3)  # two different candidates
+    assert not np.allclose(inside[0], original.samples[:, a:b], atol=1e-3)
     listed = _cli("jobs", env=env)
     assert "done: 2 versions" in listed.stdout and "'warm piano'" in listed.stdout
     rows = [json.loads(line) for line in _cli("jobs", "--json", env=env).stdout.splitlines()]
