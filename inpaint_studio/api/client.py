@@ -82,7 +82,7 @@ class MusicGPTClient:
                  timeout: float = 30.0, limits: Limits | None = None,
                  min_poll_interval: float = 1.0, max_poll_interval: float = 15.0,
                  get_attempts: int = 5, max_unknown_polls: int = 50,
-                 max_poll_failures: int = 5) -> None:
+                 max_poll_failures: int = 5, retry_base_s: float = 0.5) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"The API address {base_url!r} is not an http(s) URL.")
@@ -100,6 +100,7 @@ class MusicGPTClient:
         self.get_attempts = get_attempts
         self.max_unknown_polls = max_unknown_polls
         self.max_poll_failures = max_poll_failures
+        self.retry_base_s = retry_base_s
         self._key = api_key
         self._pacer = _Pacer(self.plan.min_poll_interval)
         self._session = requests.Session()
@@ -163,11 +164,12 @@ class MusicGPTClient:
             token.raise_if_cancelled()
             if pace:
                 self._pacer.wait_turn(token)
-            delay = min(16.0, 0.5 * 2**attempt) * (0.5 + random.random())  # full-ish jitter
+            delay = min(16.0, self.retry_base_s * 2**attempt) * (0.5 + random.random())
             try:
                 resp = self._session.get(self._url(path), params=params, headers=self._auth(),
                                          timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:  # a cut answer
                 last = self._connection_error(exc)
                 log.info("GET %s failed (%s), attempt %d", path, type(exc).__name__, attempt + 1)
             else:

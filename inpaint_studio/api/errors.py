@@ -234,8 +234,8 @@ def error_from_response(status: int, body: bytes | str | None,
         after = retry_after_seconds(headers)
         when = f"in {after:g} s" if after is not None else "in a minute"
         return RateLimited(
-            f"Too many requests to {what} (HTTP 429{quoted}). Try again {when}; each plan "
-            "allows only a few jobs at once (free: 1, plus: 3, pro: 10).",
+            f"Too many requests to {what} (HTTP 429{quoted}). Try again {when}; plans limit "
+            "the jobs running at once (free 1, plus 3, pro 10) and status checks per minute.",
             retry_after=after, **kw)
     if status >= 500:
         return ServerError(

@@ -11,6 +11,7 @@ import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,13 @@ log = logging.getLogger(__name__)
 
 class _Stopped(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Armed:
+    fail: str | None
+    never_finish: bool
+    truncate: bool
 
 
 class JobRunner:
@@ -52,7 +60,10 @@ class JobRunner:
             return self._procs
 
     def start(self, task_id: str, base: str) -> None:
-        self._threads.submit(self._run, task_id, base)
+        # The job-level faults armed now apply to this job, whatever tests switch later.
+        armed = _Armed(self.faults.fail_jobs, self.faults.never_finish,
+                       self.faults.truncate_results)
+        self._threads.submit(self._run, task_id, base, armed)
 
     def _call(self, fn: Any, *args: Any) -> Any:
         """Run `fn` in an engine process; give up (raise _Stopped) when the server stops."""
@@ -63,9 +74,9 @@ class JobRunner:
                 raise _Stopped()
         return future.result()
 
-    def _run(self, task_id: str, base: str) -> None:
+    def _run(self, task_id: str, base: str, armed: _Armed) -> None:
         try:
-            self._lifecycle(task_id, base)
+            self._lifecycle(task_id, base, armed)
         except _Stopped:
             pass
         except proc.EngineFailed as exc:
@@ -82,15 +93,15 @@ class JobRunner:
         if not self._stop.is_set():
             self.store.update(task_id, status="FAILED", message=reason)
 
-    def _lifecycle(self, task_id: str, base: str) -> None:
+    def _lifecycle(self, task_id: str, base: str, armed: _Armed) -> None:
         rec = self.store.get(task_id)
         assert rec is not None
         req = rec["request"]
-        if self.faults.fail_jobs:
-            raise proc.EngineFailed(self.faults.fail_jobs)
+        if armed.fail:
+            raise proc.EngineFailed(armed.fail)
         song = rec.get("song_path") or self._fetch_url(task_id, req["audio_url"])
         self.store.update(task_id, status="IN_PROGRESS", message="Filling the region")
-        if self.faults.never_finish:
+        if armed.never_finish:
             self._stop.wait()
             raise _Stopped()
         work = self.store.work_dir(task_id)
@@ -106,7 +117,7 @@ class JobRunner:
                 (self.store.files / rel).parent.mkdir(parents=True, exist_ok=True)
             duration = self._call(proc.encode_version, version["npy"], filled["rate"],
                                   str(self.store.files / mp3), str(self.store.files / wav),
-                                  title, self.faults.truncate_results)
+                                  title, armed.truncate)
             rec = self.store.update(
                 task_id, message=f"Version {i} of {n} ready", notes=filled["notes"],
                 versions={str(i): {"mp3": mp3, "wav": wav, "duration": round(duration, 3),

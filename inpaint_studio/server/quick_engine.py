@@ -7,6 +7,7 @@ is left sample-identical."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,7 +55,7 @@ def fill_region(audio: Audio, start: float, end: float, *, seed: int = 0, num_ve
         out[:, a:b] = fill
         versions.append(QuickVersion(Audio(out, rate), {
             "seams": [start, end], "sources": [round(((a + offset) % frames) / rate, 3)],
-            "confidence": "ok", "notes": ["test engine"]}))
+            "confidence": "ok", "notes": ["test engine"], "pid": os.getpid()}))
         if progress is not None:
             progress((k + 1) / num_versions)
     return QuickResult(versions, notes=["deterministic test engine"])
