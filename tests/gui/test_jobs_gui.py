@@ -299,3 +299,65 @@ def test_a_restarted_app_resumes_the_job_and_redraws_it(qtbot, tmp_path, setting
             load(qtbot, second, song)
         assert len(feature2.lanes) == 2
         feature2.shutdown()
+
+
+def test_an_edited_song_is_written_and_uploaded_as_edited(qtbot, jobs_window, tmp_path, song):
+    import numpy as np
+
+    from inpaint_studio.core.audio import Audio
+    from inpaint_studio.core.decode import load_audio
+
+    window = jobs_window
+    with counting_server(tmp_path / "ext") as (srv, log):
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        _select_and_describe(qtbot, window, feature, song)
+        original = window.document.audio
+        edited = Audio(original.samples * np.float32(0.5), original.sample_rate)
+        window.document.replace_audio(edited)  # what keeping a version does
+        assert "kept edits" in feature.form.source_label.text()
+        with qtbot.waitSignal(feature.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
+            job = _submit(qtbot, feature)
+        job = feature.controller.job(job.id)
+        assert job.source == str(song) and job.upload_path.endswith(".flac")
+        assert job.upload_path.startswith(str(tmp_path / "cache" / "uploads"))
+        sent = load_audio(job.upload_path)
+        assert np.allclose(sent.samples, edited.samples, atol=1e-3)
+        (uploaded,) = [p for p in srv.store.upload_dir(job.task_id).iterdir()]
+        assert uploaded.read_bytes() == open(job.upload_path, "rb").read()
+        assert song.stat().st_size != uploaded.stat().st_size  # not the file on disk
+
+
+def test_a_song_opened_from_an_address_can_be_sent_as_audio_url(qtbot, jobs_window, tmp_path,
+                                                                song):
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    served = tmp_path / "www"
+    served.mkdir()
+    shutil.copy(song, served / "song.wav")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/song.wav"
+    window = jobs_window
+    try:
+        with counting_server(tmp_path / "ext") as (srv, log):
+            feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+            with qtbot.waitSignal(window.document.loaded, timeout=JOB_TIMEOUT_MS):
+                feature.open_url(url)
+            form = feature.form
+            assert form.context.source == url and not form.send_url.isHidden()
+            drag(qtbot, window.detail.plot_widget, 6.0, 11.0, y=0.5)
+            QTest.keyClicks(form.prompt, "brass")
+            form.send_url.setChecked(True)
+            assert url in form.source_label.text()
+            with qtbot.waitSignal(feature.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
+                job = _submit(qtbot, feature)
+            job = feature.controller.job(job.id)
+            assert job.source == url and job.upload_path == ""
+            assert len(feature.lanes) == 2  # aligned against the copy on screen
+            assert srv.store.get(job.task_id)["request"]["audio_url"] == url
+    finally:
+        httpd.shutdown()
