@@ -1,0 +1,142 @@
+"""The real output path: PortAudio → ALSA's pulse plugin → a PulseAudio null sink, recorded from
+the sink's monitor; and the null output when there is no device."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.playback.engine import PlaybackEngine
+from tests.playback.playback_pulse import RATE, record, tone_level
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sine(freq: float, seconds: float = 6.0, level: float = 0.3) -> Audio:
+    t = np.arange(int(seconds * RATE)) / RATE
+    row = (level * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return Audio(np.stack([row, row]), RATE)
+
+
+def test_device_plays_into_the_sink_and_switches_at_the_same_playhead(pulse_sink):
+    # A 50 ms buffer: this test is about the path and the continuity, and must not depend on
+    # how busy the machine is (the benchmark measures the default's switch latency).
+    engine = PlaybackEngine(latency=0.05)
+    try:
+        assert engine.output_kind == "device", engine.unavailable_reason
+        original, v1 = sine(440), sine(1000)
+        engine.set_sources({"original": original, "v1": v1})
+        rec = record(pulse_sink.monitor)
+        time.sleep(0.2)
+        engine.play()
+        time.sleep(0.3)
+        settled = engine.underruns  # PortAudio may count one while the stream first fills
+        time.sleep(0.4)
+        engine.select("v1")
+        time.sleep(0.7)
+        underruns = engine.underruns - settled
+        engine.pause()
+        time.sleep(0.15)
+        played = engine.position
+    finally:
+        engine.close()
+    x = rec.stop()[:, 0]
+    assert underruns == 0
+    assert 1.2 < played < 1.7  # the playhead followed the device clock
+    low, high = tone_level(x, 440, window=1764), tone_level(x, 1000, window=1764)
+    heard = np.flatnonzero(np.abs(x) > 0.05)
+    first, last = heard[0], heard[-1]
+    # what reached the sink is as long as what the playhead says was played (no dropouts)
+    assert abs((last - first) / RATE - played) < 0.05
+    switch = int(np.argmax(high > 0.15))
+    assert first + int(0.6 * RATE) < switch < first + int(0.8 * RATE)
+    edge = 1500  # the detector averages over 40 ms; keep its window off the edges
+    before = slice(first + edge, switch - edge)
+    after = slice(switch + edge, last - edge)
+    # one tone at a time, at the level it was made with, and never a gap in between
+    np.testing.assert_allclose(low[before], 0.3, atol=0.02)
+    np.testing.assert_allclose(high[after], 0.3, atol=0.02)
+    assert np.all(high[before] < 0.02) and np.all(low[after] < 0.02)
+    assert np.all((low + high)[first + edge : last - edge] > 0.25)
+    # sample-continuous: locate timeline frame 0 in the recording from the original's samples,
+    # then after the switch every recorded sample is Version 1's at that same timeline frame
+    probe = original.samples[0, 2000:3000]
+    candidates = range(first - 64, first + 64)
+    start = min(candidates, key=lambda s: float(np.sum((x[s + 2000 : s + 3000] - probe) ** 2)))
+    k = np.arange(switch - start + 2000, last - start - 2000)
+    np.testing.assert_allclose(x[start + k], v1.samples[0, k], atol=2e-4)  # s16le sink
+
+
+def _run_engine(env: dict[str, str], prelude: str = "") -> dict:
+    code = prelude + (
+        "import json, time\n"
+        "import numpy as np\n"
+        "from inpaint_studio.core.audio import Audio\n"
+        "from inpaint_studio.playback.engine import PlaybackEngine\n"
+        "e = PlaybackEngine()\n"
+        "e.set_sources({'original': Audio(np.zeros((2, 44100 * 5), np.float32), 44100)})\n"
+        "e.play(); time.sleep(0.6)\n"
+        "print(json.dumps({'kind': e.output_kind, 'reason': e.unavailable_reason,\n"
+        "                  'position': e.position, 'playing': e.playing}))\n"
+        "e.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("env", "prelude", "why"),
+    [
+        ({"PULSE_SERVER": "unix:/nonexistent/pulse/native"}, "", "could not be opened"),
+        ({}, "import sys; sys.modules['sounddevice'] = None\n", "PortAudio"),
+    ],
+    ids=["no-sound-server", "no-portaudio"],
+)
+def test_without_a_device_the_null_output_keeps_the_clock_and_says_why(env, prelude, why):
+    result = _run_engine(env, prelude)
+    assert result["kind"] == "null"
+    assert why in result["reason"]
+    assert result["playing"] and 0.4 < result["position"] < 0.8
+
+
+def test_engine_transport_in_seconds_over_the_null_output():
+    engine = PlaybackEngine(use_device=False)
+    try:
+        assert engine.output_kind == "null" and engine.unavailable_reason
+        tone = sine(440, seconds=20.0)
+        engine.set_sources({"original": tone, "v1": tone, "v2": tone})
+        engine.set_region((5.0, 8.0))
+        assert engine.loop_span() == (3.0, 10.0)
+        engine.set_rolls(1.0, 0.5)
+        assert engine.loop_span() == (4.0, 8.5)
+        engine.set_loop_enabled(True)  # the playhead (0) is outside the loop: go to its start
+        engine.play()
+        time.sleep(0.3)
+        assert 4.1 < engine.position < 4.5 and engine.mixer.loop == (4 * RATE, int(8.5 * RATE))
+        engine.select("v2")
+        time.sleep(0.1)
+        assert engine.audible == "v2"
+        engine.play_seam("right")  # 6..10 s once, the loop suspended
+        time.sleep(0.2)
+        assert 6.1 < engine.position < 6.4 and engine.mixer.loop is None
+        engine.stop(return_to=1.0)
+        time.sleep(0.1)
+        assert not engine.playing and engine.position == pytest.approx(1.0)
+        engine.set_gain_db("v1", -6.0)
+        time.sleep(0.1)
+        assert engine.mixer.sources.gains[1] == pytest.approx(10 ** (-6 / 20))
+        # a new song at another rate reopens the output and keeps working
+        engine.set_sources({"original": Audio(np.zeros((1, 48000 * 3), np.float32), 48000)})
+        assert engine.sample_rate == 48000 and engine.names == ("original",)
+    finally:
+        engine.close()
