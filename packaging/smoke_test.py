@@ -8,9 +8,10 @@ INPAINT_STUDIO_HOME), and fail on import errors, missing Qt plugins or any trace
 Checks, each a separate run of the executable:
   --version; `doctor` with an empty PATH (so ffmpeg must be the bundled one); `--help` of every
   headless command; `--screenshot` of a synthesised song with --region 30 40 (with the system's
-  PATH, then with an empty PATH); `--screenshot` of the welcome view; and, unless --quick, a whole
-  local job: `submit SONG --backend local --out DIR` (local server, engine process, HTTP upload,
-  download, alignment), with the versions checked to be full-length WAVs.
+  PATH, then with an empty PATH); `--screenshot` of the welcome view; and, unless --quick, the
+  engine headless (`inpaint SONG ... --out DIR`) and a whole local job (`submit SONG --backend
+  local --out DIR`: local server, engine process, HTTP upload, download, alignment), with the
+  versions checked to be full-length WAVs.
 The song comes from inpaint_studio/core/synth.py when the running Python can import it (the build
 venv can), else a stdlib-made chord. Exit 0 when every check passed."""
 
@@ -91,6 +92,16 @@ def png_size(path: Path) -> tuple[int, int]:
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise AssertionError(f"{path} is not a PNG")
     return struct.unpack(">II", data[16:24])
+
+
+def check_takes(s: Smoke, name: str, takes: list[Path]) -> None:
+    """Two full-length WAV versions."""
+    s.check(f"{name} versions", len(takes) == 2, f"got {[t.name for t in takes]}")
+    for take in takes:
+        with wave.open(str(take)) as w:
+            seconds = w.getnframes() / w.getframerate()
+        s.check(f"{name} {take.name} length", abs(seconds - SONG_SECONDS) < 0.05,
+                f"{seconds:.3f} s, the song is {SONG_SECONDS} s")
 
 
 class Smoke:
@@ -182,6 +193,15 @@ def main(argv: list[str] | None = None) -> int:
             s.check("--screenshot (welcome)", out.is_file() and out.stat().st_size > 10_000,
                     "no welcome picture")
 
+        if not args.quick and "inpaint" in registered_commands():
+            takes_dir = s.work / "engine"
+            if s.run("inpaint SONG --start 30 --end 40 --out DIR (the local engine)",
+                     ["inpaint", str(song), "--start", "30", "--end", "40", "--out",
+                      str(takes_dir), "-q"], timeout=300):
+                check_takes(s, "inpaint", sorted(takes_dir.glob("version_*.wav")))
+                s.check("inpaint result.json", (takes_dir / "result.json").is_file(),
+                        "no result.json")
+
         if not args.quick and "submit" in registered_commands():
             versions = s.work / "versions"
             proc = s.run("submit SONG --backend local --out DIR (a whole local job)",
@@ -189,13 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                           "a short drum fill", "--backend", "local", "--out", str(versions), "-q"],
                          timeout=300)
             if proc:
-                takes = sorted(versions.glob("*.wav"))
-                s.check("local job versions", len(takes) == 2, f"got {takes}")
-                for take in takes:
-                    with wave.open(str(take)) as w:
-                        seconds = w.getnframes() / w.getframerate()
-                    s.check(f"{take.name} length", abs(seconds - SONG_SECONDS) < 0.05,
-                            f"{seconds:.3f} s, the song is {SONG_SECONDS} s")
+                check_takes(s, "local job", sorted(versions.glob("*.wav")))
 
     total = time.monotonic() - started
     if s.failures:
