@@ -1,0 +1,69 @@
+"""Help ▸ Keyboard shortcuts lists every shortcut: build the window the way the app does (every
+feature installed by the composition root), then find every key bound anywhere in it and check
+that the shortcuts registry, which the dialog shows, has it."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractButton, QTableWidget
+
+from inpaint_studio import app as composition
+from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.services.settings import Settings
+from inpaint_studio.services.worker import WorkerPool
+
+
+def _text(seq: QKeySequence) -> str:
+    return seq.toString(QKeySequence.SequenceFormat.PortableText)
+
+
+def _bound_keys(window: MainWindow) -> dict[str, str]:
+    """Every key sequence bound in the window → what binds it."""
+    bound: dict[str, str] = {}
+    actions = set(window.findChildren(QAction)) | set(window.actions())
+    for menu_action in window.menuBar().actions():
+        if menu_action.menu() is not None:
+            actions |= set(menu_action.menu().actions())
+    for action in actions:
+        for seq in action.shortcuts():
+            if not seq.isEmpty():
+                bound[_text(seq)] = f"action {action.text()!r}"
+    for shortcut in window.findChildren(QShortcut):
+        if not shortcut.key().isEmpty():
+            bound[_text(shortcut.key())] = f"QShortcut {shortcut.objectName()!r}"
+    for button in window.findChildren(QAbstractButton):
+        if not button.shortcut().isEmpty():
+            bound[_text(button.shortcut())] = f"button {button.text()!r}"
+    return bound
+
+
+def test_every_bound_key_is_in_the_shortcuts_dialog(qtbot, studio_home):
+    workers = WorkerPool()
+    window = MainWindow(Settings(), workers, interactive=False)
+    qtbot.addWidget(window)
+    features = composition.install_features(window)
+    try:
+        registered = {entry.key for entry in window.shortcuts.entries}
+        bound = _bound_keys(window)
+        assert bound, "no shortcuts found at all: the search is broken"
+        missing = {key: what for key, what in bound.items() if key not in registered}
+        assert missing == {}, f"bound but not in Help ▸ Keyboard shortcuts: {missing}"
+
+        dialog = window.show_shortcuts()
+        table = dialog.findChild(QTableWidget)
+        shown = {table.item(r, 1).text() for r in range(table.rowCount())} | {
+            table.item(r, 0).text() for r in range(table.rowCount())}
+        for entry in window.shortcuts.entries:
+            assert entry.description in shown
+        dialog.close()
+
+        # The search does find a key bound behind the registry's back.
+        stray = QAction("Stray", window)
+        stray.setShortcut(QKeySequence("Ctrl+Alt+Shift+F12"))
+        window.addAction(stray)
+        assert "Ctrl+Alt+Shift+F12" in _bound_keys(window)
+    finally:
+        window.close()
+        workers.cancel_all()
+        workers.wait_all(10000)
+        del features
