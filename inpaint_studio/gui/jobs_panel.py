@@ -56,7 +56,7 @@ class JobsFeature(QObject):
         self.url_of: dict[str, str] = {}  # local copy → the address it came from
         self.edit_hook: EditHook | None = None
         self._loaded_audio: Audio | None = None
-        self._failed_seen: set[str] = set()
+        self._stages: dict[str, Stage] = {}  # the last stage seen of each job
         self.settings_dialog: SettingsDialog | None = None
         self._build_menus()
         self._connect()
@@ -92,6 +92,7 @@ class JobsFeature(QObject):
         self.form.submit_requested.connect(self.submit)
         c.versions_ready.connect(self._show_versions)
         c.job_changed.connect(self._job_changed)
+        c.job_added.connect(self._job_changed)
         self.list.show_versions_requested.connect(self.show_job)
         w.settings.changed.connect(self._settings_changed)
 
@@ -168,13 +169,14 @@ class JobsFeature(QObject):
         return job
 
     def _job_changed(self, job: Job) -> None:
-        if job.stage in (Stage.FAILED, Stage.UNKNOWN) and job.id not in self._failed_seen \
-                and self.controller.is_running(job.id):
-            self._failed_seen.add(job.id)
+        # Report a job's failure once, when this session sees it happen (not for old failures
+        # listed at start-up).
+        before = self._stages.get(job.id)
+        self._stages[job.id] = job.stage
+        bad = (Stage.FAILED, Stage.UNKNOWN)
+        if job.stage in bad and before is not None and before not in bad:
             title = "Job failed" if job.stage is Stage.FAILED else "Job outcome unknown"
             self.window.report_error(title, job.message or "No reason was given.")
-        elif job.stage not in (Stage.FAILED, Stage.UNKNOWN):
-            self._failed_seen.discard(job.id)
 
     # -- versions as lanes ---------------------------------------------------------------------
     def show_job(self, job_id: str) -> Worker | None:

@@ -198,8 +198,9 @@ def test_each_error_is_shown_in_words(qtbot, jobs_window, tmp_path, song, case):
         job = _submit(qtbot, feature)
         job = _wait_stage(qtbot, feature, job.id, {stage})
         assert words in job.message
+        prefix = "failed:" if stage is Stage.FAILED else "outcome unknown"
+        qtbot.waitUntil(lambda: feature.list.stage_text(job.id).startswith(prefix), timeout=2000)
         shown = feature.list.stage_text(job.id)
-        assert shown.startswith("failed:" if stage is Stage.FAILED else "outcome unknown")
         assert words in shown
         assert window.errors.history and words in window.errors.history[-1][1]
         assert KEY not in " ".join(m for _, m in window.errors.history)
