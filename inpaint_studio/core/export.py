@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,8 @@ import numpy as np
 from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
-from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.errors import EncodeError
+from inpaint_studio.core.ffmpeg import ffmpeg_path
 
 FORMATS = ("wav", "flac", "mp3")
 WAV_DEPTHS = (16, 24, 32)  # 32 means 32-bit float
@@ -75,8 +76,7 @@ def export_audio(audio: Audio, target: str | os.PathLike[str], options: ExportOp
     target = Path(target)
     if options.format == "wav":
         return _export_wav(audio, target, options, token, progress)
-    return encode_audio(audio, target, codec_args=codec_args(options), metadata=options.tags(),
-                        token=token, progress=progress)
+    return _export_ffmpeg(audio, target, options, token, progress)
 
 
 def export_region(audio: Audio, start_s: float, end_s: float, target: str | os.PathLike[str],
@@ -100,6 +100,51 @@ def codec_args(options: ExportOptions) -> list[str]:
     if options.format == "mp3":
         return ["-c:a", "libmp3lame", "-b:a", f"{options.bitrate_kbps}k", "-id3v2_version", "3"]
     raise EncodeError(f"{options.format} is not encoded by ffmpeg")
+
+
+# -- FLAC and MP3 through ffmpeg ------------------------------------------------------------------
+def _feed(options: ExportOptions) -> tuple[int, str]:
+    """What we pipe to ffmpeg: 16-bit FLAC gets exactly its samples (s16le, nothing left for
+    ffmpeg to convert); 24-bit FLAC and MP3 get float (packing 24-bit here costs more than
+    ffmpeg's own conversion, and LAME works in float)."""
+    if options.format == "flac" and options.bit_depth == 16:
+        return 16, "s16le"
+    return 32, "f32le"
+
+
+def _export_ffmpeg(audio: Audio, target: Path, options: ExportOptions, token: CancelToken,
+                   progress: Progress | None) -> Path:
+    depth, raw_format = _feed(options)
+    meta: list[str] = []
+    for key, value in options.tags().items():
+        meta += ["-metadata", f"{key}={value}"]
+    with atomic_path(target, suffix=f".part.{options.format}") as tmp:
+        cmd = [ffmpeg_path(), "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y",
+               "-f", raw_format, "-ar", str(audio.sample_rate), "-ac", str(audio.channels),
+               "-i", "pipe:0", *codec_args(options), *meta, "-f", options.format, str(tmp)]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdin is not None and proc.stderr is not None
+        try:
+            # The blocks are interleaved on this thread while ffmpeg encodes the previous ones
+            # on the other core; a pipe write blocks only when the encoder is behind.
+            for done, chunk in _wav_blocks(audio.samples, depth):
+                token.raise_if_cancelled()
+                proc.stdin.write(chunk)
+                if progress is not None:
+                    progress(done, audio.frames)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            proc.stderr.close()
+            raise
+        err = proc.stderr.read().decode("utf-8", "replace")
+        proc.stderr.close()
+        if proc.wait() != 0:
+            raise EncodeError(f"Could not write {target.name}: {err.strip() or 'ffmpeg failed'}")
+    return target
 
 
 # -- WAV ----------------------------------------------------------------------------------------
