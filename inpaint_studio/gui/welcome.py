@@ -22,9 +22,9 @@ BACKENDS_TEXT = (
     "network: a small server inside the app fills the region from the song's own material "
     "(passages that match the music around it), so you can try the whole loop right away — "
     "it cannot follow a prompt. <b>MusicGPT</b> generates new music from your prompt and "
-    "lyrics; it needs an API key (Settings), costs credits per job, and uploads the song to "
-    "MusicGPT's servers. Either way the takes come back as lanes under your song, and your "
-    "original file is never changed."
+    "lyrics; it needs an API key (Jobs ▸ Backend settings), costs credits per job, and "
+    "uploads the song to MusicGPT's servers. Either way the takes come back as lanes under "
+    "your song, and your original file is never changed."
 )
 
 
@@ -50,6 +50,9 @@ class WelcomeView(QWidget):
             "then compare the takes at one playhead and keep the best."
         )
         lead.setWordWrap(True)
+        font = lead.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        lead.setFont(font)
         lead.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self.open_button = QPushButton("Open a song…")
@@ -58,6 +61,8 @@ class WelcomeView(QWidget):
                                     "(or drop a file on the window)")
         self.demo_button = QPushButton("Try a demo song")
         self.demo_button.setToolTip("A 90-second song made on this computer, no download")
+        for button in (self.open_button, self.demo_button):
+            button.setMinimumSize(180, 40)  # the two things to do first: big enough to see
         self.open_button.clicked.connect(self.open_requested)
         self.demo_button.clicked.connect(self.demo_requested)
         buttons = QHBoxLayout()
