@@ -24,14 +24,17 @@ from inpaint_studio.engine.render import render
 from inpaint_studio.engine.result import FillResult, FillVersion
 from inpaint_studio.engine.search import (
     CONTEXT_BEATS,
+    Candidate,
     SearchSpace,
     beat_features,
     candidates,
-    choose,
+    differs,
     distance_matrix,
+    ranked,
 )
 
 MIN_REGION, MAX_REGION = 3.0, 60.0
+EXTRA_TRIES = 3  # candidates rendered beyond the versions asked for, when some fail a gate
 MAX_SONG = 10 * 60.0 + 5.0
 ENGINE_NAME = "local-self-similarity"
 NOTES = [
@@ -70,6 +73,39 @@ def _prompt_preference(prompt: str) -> int:
     up = sum(w in words for w in _LOUD_WORDS)
     down = sum(w in words for w in _SOFT_WORDS)
     return int(np.sign(up - down))
+
+
+def _version(audio: Audio, an, grid, cand: Candidate, kL: int, kR: int, start: float,
+             end: float, seed: int) -> FillVersion | None:
+    """Plan, render and measure one candidate; None when its fill would be silent."""
+    plan = make_plan(an, grid, cand, kL, kR, start, end)
+    song, gain_db = render(audio, plan)
+    sr = audio.sample_rate
+    level = loudness(song.samples[:, int(plan.start * sr) : int(plan.end * sr)], sr)
+    if level <= FLOOR_LUFS + 1:
+        return None
+    metrics = measure(audio, song, plan.seams, analysis=an, grid=grid)
+    notes = []
+    if grid.fallback:
+        notes.append("No steady beat was found: filled by frame-level similarity.")
+    failed = [k for k, v in metrics["gates"].items() if v is False]
+    if failed:
+        notes.append("Quality gates not met: " + ", ".join(failed) + ".")
+    return FillVersion(song, {
+        "engine": ENGINE_NAME,
+        "method": "frame-fallback" if grid.fallback else "beat",
+        "seed": seed,
+        "seams": [round(t, 4) for t in plan.seams],
+        "replaced": [round(plan.start, 4), round(plan.end, 4)],
+        "sources": plan.sources,
+        "metrics": metrics,
+        "confidence": "low" if grid.fallback or not metrics["passed"] else "ok",
+        "gain_db": round(gain_db, 2),
+        "loudness_lufs": round(level, 2),
+        "tempo_bpm": round(60.0 / grid.period, 2),
+        "cost": round(cand.cost, 4),
+        "notes": notes,
+    })  # fmt: skip
 
 
 def fill_region(
@@ -124,43 +160,37 @@ def fill_region(
     if not pool or sp is None:
         raise EngineError("There is not enough music outside the region to fill it from: the "
                           "song needs at least as much material elsewhere as the region is long.")
-    chosen = choose(sp, pool, num_versions, seed)
+    queue = ranked(pool, seed)
     lap("search", 0.6)
     preference = _prompt_preference(prompt)
-    versions: list[FillVersion] = []
-    for i, cand in enumerate(chosen):
-        plan = make_plan(an, grid, cand, kL, kR, start, end)
-        song, gain_db = render(audio, plan)
-        metrics = measure(audio, song, plan.seams, analysis=an, grid=grid)
-        region = song.samples[:, int(plan.start * audio.sample_rate):
-                              int(plan.end * audio.sample_rate)]  # fmt: skip
-        level = loudness(region, audio.sample_rate)
-        if level <= FLOOR_LUFS + 1:
-            raise EngineError("The only material that fits this region is silent; the local "
-                              "engine will not pass silence off as a fill.")
-        low = grid.fallback or not metrics["passed"]
-        notes = []
-        if grid.fallback:
-            notes.append("No steady beat was found: filled by frame-level similarity.")
-        failed = [k for k, v in metrics["gates"].items() if v is False]
-        if failed:
-            notes.append("Quality gates not met: " + ", ".join(failed) + ".")
-        versions.append(FillVersion(song, {
-            "engine": ENGINE_NAME,
-            "method": "frame-fallback" if grid.fallback else "beat",
-            "seed": seed,
-            "seams": [round(t, 4) for t in plan.seams],
-            "replaced": [round(plan.start, 4), round(plan.end, 4)],
-            "sources": plan.sources,
-            "metrics": metrics,
-            "confidence": "low" if low else "ok",
-            "gain_db": round(gain_db, 2),
-            "loudness_lufs": round(level, 2),
-            "tempo_bpm": round(60.0 / grid.period, 2),
-            "cost": round(cand.cost, 4),
-            "notes": notes,
-        }))  # fmt: skip
-        lap(f"version_{i + 1}", 0.6 + 0.4 * (i + 1) / len(chosen))
+    # Render in rank order; keep takes that pass the gates and differ in content from those
+    # already kept. A few extra candidates may be tried; failing ones are the last resort.
+    kept: list[tuple[Candidate, FillVersion]] = []
+    spare: list[tuple[Candidate, FillVersion]] = []
+    tried: set[int] = set()
+    for strict in (True, False):  # second pass: same content allowed, if nothing else fits
+        for i, cand in enumerate(queue):
+            if len(kept) >= num_versions or len(tried) >= num_versions + EXTRA_TRIES:
+                break
+            if i in tried or (strict and not differs(sp, cand, [c for c, _ in kept])):
+                continue
+            tried.add(i)
+            version = _version(audio, an, grid, cand, kL, kR, start, end, seed)
+            if version is None:
+                continue  # silent material: never a take
+            if version.meta["confidence"] == "ok" or grid.fallback:
+                kept.append((cand, version))
+            else:
+                spare.append((cand, version))
+            lap(f"try_{len(tried)}", 0.6 + 0.35 * min(1.0, len(kept) / num_versions))
+    for item in sorted(spare, key=lambda cv: cv[0].cost):
+        if len(kept) >= num_versions:
+            break
+        kept.append(item)
+    if not kept:
+        raise EngineError("The only material that fits this region is silent; the local "
+                          "engine will not pass silence off as a fill.")
+    versions = [v for _, v in kept]
     if preference and len(versions) > 1:  # the prompt only orders the takes
         versions.sort(key=lambda v: -preference * v.meta["loudness_lufs"])
     for i, v in enumerate(versions):

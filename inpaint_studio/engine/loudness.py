@@ -37,3 +37,24 @@ def momentary(samples: np.ndarray, rate: int, t: float, before: bool) -> float:
     a, b = (i - n, i) if before else (i, i + n)
     a, b = max(0, a), min(samples.shape[1], b)
     return loudness(samples[:, a:b], rate)
+
+
+def k_weighted(x: np.ndarray, rate: int) -> np.ndarray:
+    """`x` (1-D) through the BS.1770 K-weighting pre-filter (high shelf, then high-pass), so a
+    level contour measured on it tracks momentary loudness."""
+    from scipy.signal import lfilter  # local: only the contour needs it
+
+    w0 = 2 * np.pi * 1681.974450955533 / rate  # shelf: +4 dB above ~1.7 kHz
+    amp = 10 ** (3.999843853973347 / 40)
+    alpha = np.sin(w0) / (2 * 0.7071752369554196)
+    c, sa = np.cos(w0), 2 * np.sqrt(amp) * alpha
+    b = [amp * ((amp + 1) + (amp - 1) * c + sa), -2 * amp * ((amp - 1) + (amp + 1) * c),
+         amp * ((amp + 1) + (amp - 1) * c - sa)]
+    a = [(amp + 1) - (amp - 1) * c + sa, 2 * ((amp - 1) - (amp + 1) * c),
+         (amp + 1) - (amp - 1) * c - sa]
+    y = lfilter(b, a, x)
+    w0 = 2 * np.pi * 38.13547087602444 / rate  # high-pass: the low end barely counts
+    alpha, c = np.sin(w0) / (2 * 0.5003270373238773), np.cos(w0)
+    b = [(1 + c) / 2, -(1 + c), (1 + c) / 2]
+    a = [1 + alpha, -2 * c, 1 - alpha]
+    return lfilter(b, a, y)

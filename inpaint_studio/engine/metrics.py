@@ -80,8 +80,12 @@ def beat_phase_ms(audio: Audio, grid: BeatGrid, t: float, into_fill_after: bool)
     slope, icpt = np.polyfit(k, fit, 1)
     _, onset, t0, dt = slice_features(audio, span[0] - 0.3, span[1] + 0.3)
     ft = t0 + np.arange(len(onset)) * dt
-    sel = (ft >= span[0]) & (ft <= span[1])
-    w = onset[sel].astype(np.float64)
+    # strong onset peaks only (kicks, snares, note attacks), weighted by strength squared, so a
+    # run of even sixteenths (a fill, hats) cannot drag the mean around the circle
+    peak = np.zeros(len(onset), bool)
+    peak[1:-1] = (onset[1:-1] > onset[:-2]) & (onset[1:-1] >= onset[2:])
+    sel = (ft >= span[0]) & (ft <= span[1]) & peak
+    w = onset[sel].astype(np.float64) ** 2
     if w.sum() <= 1e-9:
         return float("nan")
     theta = 2 * np.pi * (ft[sel] - icpt) / slope

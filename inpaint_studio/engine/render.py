@@ -1,6 +1,6 @@
 """Render a plan into a full-length version: source pieces (time-stretched by WSOLA where their
 map is not 1:1), joined and spliced in with short correlation-aware crossfades, and gain-matched
-to the loudness of the ORIGINAL region it replaces (overall, then a gentle ±3 dB contour)."""
+to the loudness of the ORIGINAL region it replaces (overall, then its contour within ±6 dB)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from audiotsm import wsola
 from audiotsm.io.array import ArrayReader, ArrayWriter
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
+from inpaint_studio.engine.loudness import FLOOR_LUFS, k_weighted, loudness
 from inpaint_studio.engine.plan import Plan
 
 SEAM_FADE = 0.060  # seconds, centred on a seam
 JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
 STRETCH_SLACK = 0.003  # a copy is exact enough when the map drifts less than this over a piece
-CONTOUR_MAX_DB = 4.0
+CONTOUR_MAX_DB = 6.0
 
 
 def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarray:
@@ -133,23 +133,25 @@ def _soft_limit(x: np.ndarray, knee: float = 0.9) -> None:
 
 
 def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> bool:
-    """A slow gain curve (0.5 s windows) bringing the fill's level toward the original's, so
-    the level right after and before each seam is the original's there too."""
+    """A gain curve (K-weighted, 400 ms windows like momentary loudness) bringing the fill's
+    level toward the original region's, so the level on both sides of each seam is the
+    original's there too. Returns False when the region is too short for a contour."""
     sr = audio.sample_rate
-    win, hop = sr // 2, sr // 8
-    if i1 - i0 < 2 * win:
+    win, hop = int(0.4 * sr), sr // 10
+    if i1 - i0 < 3 * win:
         return False
-    centres, gains = [], []
-    for c in range(i0 + win // 2, i1 - win // 2 + 1, hop):
-        o = audio.samples[:, c - win // 2 : c + win // 2]
-        f = fill[:, c - win // 2 - a0 : c + win // 2 - a0]
-        ro = float(np.sqrt(np.mean(o * o)) + 1e-9)
-        rf = float(np.sqrt(np.mean(f * f)) + 1e-9)
-        centres.append(c)
-        gains.append(np.clip(20 * np.log10(ro / rf), -CONTOUR_MAX_DB, CONTOUR_MAX_DB))
-    g = np.asarray(gains)
+    lead = min(i0, i0 - a0, int(0.1 * sr))  # let the filters settle before the region
+    ko = k_weighted(audio.samples[:, i0 - lead : i1].mean(axis=0), sr)[lead:]
+    kf = k_weighted(fill[:, i0 - lead - a0 : i1 - a0].mean(axis=0), sr)[lead:]
+    so = np.concatenate([[0.0], np.cumsum(ko * ko)])
+    sf = np.concatenate([[0.0], np.cumsum(kf * kf)])
+    starts = np.arange(0, len(ko) - win + 1, hop)
+    po = (so[starts + win] - so[starts]) / win
+    pf = (sf[starts + win] - sf[starts]) / win
+    g = np.clip(10 * np.log10((po + 1e-12) / (pf + 1e-12)), -CONTOUR_MAX_DB, CONTOUR_MAX_DB)
     g -= np.median(g)  # the overall level is already matched; keep only the shape
     g = np.convolve(np.pad(g, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    centres = i0 + starts + win // 2
     curve = np.interp(np.arange(fill.shape[1]) + a0, centres, g)
     fill *= (10 ** (curve / 20)).astype(np.float32)
     return True

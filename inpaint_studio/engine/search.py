@@ -170,34 +170,26 @@ def _apart(a: Candidate, b: Candidate) -> bool:
     return all(abs(x - y) >= MIN_APART for x in a.shifts for y in b.shifts)
 
 
-def choose(sp: SearchSpace, pool: list[Candidate], count: int, seed: int) -> list[Candidate]:
-    """The best `count` candidates that are far apart and differ in content. The seed varies
-    the pick among near-equal candidates (within 15 % of the best cost), deterministically."""
-    if not pool:
-        return []
-    rng = np.random.default_rng(seed)
+def ranked(pool: list[Candidate], seed: int, limit: int = 40) -> list[Candidate]:
+    """The pool thinned so every kept source is MIN_APART beats from the others, best first.
+    A non-zero seed reorders the near-equal head (within 15 % of the best cost)."""
     diverse: list[Candidate] = []
-    for c in pool:  # thin the pool: sources at least MIN_APART beats from every kept one
+    for c in pool:
         if all(_apart(c, d) for d in diverse):
             diverse.append(c)
-        if len(diverse) >= 40:
+        if len(diverse) >= limit:
             break
-    if seed:
+    if seed and diverse:
         best = diverse[0].cost
         near = [c for c in diverse if c.cost <= best + 0.15 * abs(best) + 1e-9]
-        rest = [c for c in diverse if c not in near]
-        order = rng.permutation(len(near))
+        rest = diverse[len(near) :]
+        order = np.random.default_rng(seed).permutation(len(near))
         diverse = [near[i] for i in order] + rest
+    return diverse
+
+
+def differs(sp: SearchSpace, c: Candidate, others: list[Candidate]) -> bool:
+    """True when `c` plays different content from each of `others` (mean beat distance at
+    least 0.9 × the song's median), so two versions are not the same chorus twice."""
     threshold = 0.9 * float(np.median(sp.dist))
-    chosen = [diverse[0]]
-    for c in diverse[1:]:
-        if len(chosen) >= count:
-            break
-        if all(content_distance(sp, c, d) >= threshold for d in chosen):
-            chosen.append(c)
-    for c in diverse[1:]:  # not enough different content: take the best of the rest
-        if len(chosen) >= count:
-            break
-        if c not in chosen:
-            chosen.append(c)
-    return chosen[:count]
+    return all(content_distance(sp, c, d) >= threshold for d in others)
