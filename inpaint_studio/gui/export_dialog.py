@@ -1,4 +1,5 @@
-"""File ▸ Export…: format, bit depth, bitrate, title, and the whole song or the region alone.
+"""File ▸ Export…: format, bit depth, bitrate, title, and what: the whole edited song, its
+selected region, or one offered version's region alone.
 
 The dialog only gathers choices; `ExportDialog.choice()` returns them and the keep feature runs
 the export through the `Exporter` service (a Worker with progress and cancel)."""
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.core.export import MP3_BITRATES, ExportOptions
+from inpaint_studio.core.timefmt import format_time
 
 _DEPTHS = {"wav": [("16-bit", 16), ("24-bit", 24), ("32-bit float", 32)],
            "flac": [("16-bit", 16), ("24-bit", 24)], "mp3": []}
@@ -30,18 +32,22 @@ _DEPTHS = {"wav": [("16-bit", 16), ("24-bit", 24), ("32-bit float", 32)],
 
 @dataclass(frozen=True)
 class ExportChoice:
-    """What the musician chose: where, how, and whether only the region."""
+    """What the musician chose: where, how, whether only the region, and from which version
+    (None: the edited song)."""
 
     target: str
     options: ExportOptions
     region_only: bool
+    version: int | None = None
 
 
 class ExportDialog(QDialog):
-    """Choose an export; `region` (seconds) enables "Region only" when given."""
+    """Choose an export; `region` (seconds) enables "Region only" when given, `versions` (index →
+    its region) adds "Version N, its region alone"."""
 
     def __init__(self, title: str, start_dir: str, region: tuple[float, float] | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 versions: dict[int, tuple[float, float]] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.format = QComboBox()
@@ -58,11 +64,17 @@ class ExportDialog(QDialog):
         self.whole.setChecked(True)
         self.region_only.setEnabled(region is not None)
         group = QButtonGroup(self)
-        group.addButton(self.whole)
-        group.addButton(self.region_only)
+        self.version_buttons: dict[int, QRadioButton] = {}
         scope = QHBoxLayout()
-        scope.addWidget(self.whole)
-        scope.addWidget(self.region_only)
+        for button in (self.whole, self.region_only):
+            group.addButton(button)
+            scope.addWidget(button)
+        for index, (a, b) in sorted((versions or {}).items()):
+            button = QRadioButton(f"Version {index} ({format_time(a)}–{format_time(b)})")
+            button.setToolTip("This version's region alone, as the job returned it")
+            group.addButton(button)
+            scope.addWidget(button)
+            self.version_buttons[index] = button
         self.path = QLineEdit(os.path.join(start_dir, (title or "song") + ".wav"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -117,4 +129,6 @@ class ExportDialog(QDialog):
         target = self.path.text().strip()
         if not target.lower().endswith("." + key):
             target += "." + key
-        return ExportChoice(target, options, self.region_only.isChecked())
+        version = next((i for i, b in self.version_buttons.items() if b.isChecked()), None)
+        return ExportChoice(target, options, self.region_only.isChecked() or version is not None,
+                            version)

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -213,9 +213,7 @@ class KeepFeature(QObject):
 
     def jump(self, position: int) -> None:
         """Undo or redo until the history stands at `position`."""
-        steps = position - self.session.position
-        for _ in range(abs(steps)):
-            (self.session.redo if steps > 0 else self.session.undo)()
+        self.session.jump(position)
 
     def _crossfade_changed(self, ms: float) -> None:
         self.window.settings.set("keep/crossfade_ms", float(ms))
@@ -286,8 +284,9 @@ class KeepFeature(QObject):
         region = w.region.region
         start_dir = w.settings.get("export/last_dir") or os.path.dirname(w.document.path or "")
         title = Path(w.document.path or "song").stem + " (edited)"
+        versions = {i: o.region for i, o in self.session.offers.items()}
         dialog = ExportDialog(title, start_dir, (region.start, region.end) if region else None,
-                              w)
+                              w, versions)
         dialog.accepted.connect(lambda: self.start_export(dialog.choice()))
         self.dialog = dialog
         dialog.open()
@@ -305,6 +304,12 @@ class KeepFeature(QObject):
             return False
         region = w.region.region
         span = (region.start, region.end) if choice.region_only and region else None
+        if choice.version is not None:  # one version's region alone, as the job returned it
+            offer = self.session.offers.get(choice.version)
+            if offer is None:
+                w.report_error("Export failed", f"Version {choice.version} is no longer shown.")
+                return False
+            audio, span = offer.audio, offer.region
         w.settings.set("export/last_dir", os.path.dirname(target))
         return self.exporter.export(audio, target, choice.options, span) is not None
 
@@ -482,6 +487,9 @@ def install_keep(window: Any, jobs: Any = None, *, autosave_dir: Path | None = N
         jobs=_jobs_provider(jobs) if jobs is not None else None, parent=window)
     feature = KeepFeature(window, session, exporter, projects, jobs)
     window.keep = feature  # for the compare panel: window.keep.offer(index, audio, region)
+    app = QCoreApplication.instance()
+    if app is not None:  # a quit without closing the window is clean too
+        app.aboutToQuit.connect(feature.shutdown)
     if restore_prompt:
         QTimer.singleShot(0, feature.offer_restore)
     return feature

@@ -143,6 +143,11 @@ class EditSession(QObject):
     def redo(self) -> None:
         self._enqueue("redo", self._do_move, False)
 
+    def jump(self, position: int) -> None:
+        """Undo or redo as many steps as it takes to stand at `position` (one worker, one
+        redraw)."""
+        self._enqueue("jump", self._do_jump, int(position))
+
     def set_crossfade_ms(self, ms: float, adjust_latest: bool = True) -> None:
         """Set the crossfade for the next keeps; with `adjust_latest`, re-splice the latest kept
         version with it too (and ask for an audition of its left seam)."""
@@ -206,6 +211,8 @@ class EditSession(QObject):
             self.edited.emit(*span)
         if isinstance(extra, RegionEdit):
             self._move_region(extra.before if name == "undo" else extra.after)
+        elif name == "jump" and extra[1]:
+            self._move_region(extra[0])
         elif name == "crossfade" and span is not None:
             edit = self.latest_keep()
             if edit is not None:
@@ -244,6 +251,23 @@ class EditSession(QObject):
             edit, span = stack.undo() if undo else stack.redo()
         peaks = self._peaks(stack) if span is not None else None
         return stack, span, peaks, edit
+
+    def _do_jump(self, ctx: WorkContext, stack: EditStack, position: int) -> tuple[Any, ...]:
+        position = max(0, min(position, len(stack.entries)))
+        lo, hi = stack.song.frames, 0
+        with self.lock:
+            while stack.position != position:
+                _, span = stack.undo() if stack.position > position else stack.redo()
+                if span is not None:
+                    lo, hi = min(lo, span[0]), max(hi, span[1])
+        regions = [e for e in stack.entries if isinstance(e, RegionEdit)]
+        applied = [e for e in stack.entries[: stack.position] if isinstance(e, RegionEdit)]
+        # The region as it stood at `position`: after the last region change applied, or before
+        # the first one when none is; untouched when the history holds no region changes.
+        region = (applied[-1].after if applied else regions[0].before) if regions else None
+        changed = hi > lo
+        return (stack, (lo, hi) if changed else None, self._peaks(stack) if changed else None,
+                (region, bool(regions)))
 
     def _do_crossfade(self, ctx: WorkContext, stack: EditStack, crossfade_s: float
                       ) -> tuple[Any, ...]:

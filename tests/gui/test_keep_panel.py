@@ -71,7 +71,12 @@ def test_keep_undo_redo_and_history(qtbot, loaded, keep):
     settle(qtbot, keep)
     assert keep.session.position == 0
     assert np.array_equal(doc.audio.samples, original)
-    assert loaded.region.region is None or keep.session.can_redo()
+    assert loaded.region.region is None  # the region as it was when the song was opened
+    keep.history.list.itemClicked.emit(keep.history.list.item(2))  # redo both in one go
+    settle(qtbot, keep)
+    assert keep.session.position == 2
+    assert np.array_equal(doc.audio.samples, want.samples)
+    assert (loaded.region.region.start, loaded.region.region.end) == (5.0, 8.0)
 
 
 def test_crossfade_after_the_fact_and_audition(qtbot, loaded, keep):
@@ -118,6 +123,23 @@ def test_export_dialog_and_worker(qtbot, loaded, keep, tmp_path):
         keep.start_export(region)
     back = load_audio(tmp_path / "region.flac")
     assert back.frames == 2 * doc.audio.sample_rate
+    # One version's region alone, straight from the version (not the song).
+    v2 = version_of(doc.audio, 9)
+    keep.offer(2, v2, (6.0, 7.5))
+    dialog = keep.export_dialog()
+    assert set(dialog.version_buttons) == {1, 2}
+    dialog.version_buttons[2].setChecked(True)
+    dialog.set_format("wav")
+    dialog.depth.setCurrentIndex(2)
+    dialog.path.setText(str(tmp_path / "v2.wav"))
+    choice = dialog.choice()
+    dialog.reject()
+    assert choice.version == 2
+    with qtbot.waitSignal(keep.exporter.finished, timeout=20000):
+        assert keep.start_export(choice)
+    data, _ = sf.read(str(tmp_path / "v2.wav"), dtype="float32", always_2d=True)
+    rate = doc.audio.sample_rate
+    assert np.array_equal(data.T, v2.samples[:, 6 * rate : round(7.5 * rate)])
     # The song opened is never overwritten.
     assert not keep.start_export(ExportChoice(doc.path, ExportOptions("flac", 24), False))
 
