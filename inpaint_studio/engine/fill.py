@@ -84,7 +84,8 @@ def _version(audio: Audio, an, grid, cand: Candidate, kL: int, kR: int, start: f
     level = loudness(song.samples[:, int(plan.start * sr) : int(plan.end * sr)], sr)
     if level <= FLOOR_LUFS + 1:
         return None
-    metrics = measure(audio, song, plan.seams, analysis=an, grid=grid)
+    seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
+    metrics = measure(audio, song, seams, analysis=an, grid=grid)
     notes = []
     if grid.fallback:
         notes.append("No steady beat was found: filled by frame-level similarity.")
@@ -95,7 +96,7 @@ def _version(audio: Audio, an, grid, cand: Candidate, kL: int, kR: int, start: f
         "engine": ENGINE_NAME,
         "method": "frame-fallback" if grid.fallback else "beat",
         "seed": seed,
-        "seams": [round(t, 4) for t in plan.seams],
+        "seams": seams,
         "replaced": [round(plan.start, 4), round(plan.end, 4)],
         "sources": plan.sources,
         "metrics": metrics,
