@@ -177,7 +177,7 @@ def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.
     """Spans (seconds) where `aligned_version` differs from `reference` in more than coding noise.
 
     Per short frame, the share of the version not explained by the original at any gain
-    (1 − normalised correlation²) or a level change of more than 6 dB; frames quieter than
+    (1 − normalised correlation²) or a level change of more than 10 dB; frames quieter than
     −50 dB of the song's loud frames are not judged. Nearby spans are merged, blips dropped."""
     rate = reference.sample_rate
     if aligned_version.sample_rate != rate:
@@ -198,7 +198,7 @@ def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.
     floor = max(loud * 1e-5, 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
         unexplained = 1.0 - rv * rv / np.maximum(rr * vv, floor * floor)
-        level = np.abs(np.log10((vv + floor) / (rr + floor))) > 0.6
+        level = np.abs(np.log10((vv + floor) / (rr + floor))) > 1.0
     changed = (unexplained > threshold) | level
     changed &= np.maximum(rr, vv) > floor
     # A median over ~5 frames removes single-frame blips from transients the coder smeared.

@@ -1,0 +1,429 @@
+"""Compare: play, loop and switch Original / Version 1 / Version 2 at the same playhead.
+
+`install_compare(window, player=None, readout=None)` adds the transport (a dock), the Playback
+menu and its keys, one lane per returned take with the spans where it differs from the original
+and its seams, and the seam readout (a dock). The jobs feature hands over takes with
+`window.compare.set_versions([(1, audio1), (2, audio2)], job=job)` (already aligned to the
+song's timeline); `window.player` is the player service (`set_sources`, `play_range`, …).
+
+Keys: Space play/pause, Shift+Space stop, 1/2/3 hear Original/Version 1/Version 2 (or click a
+lane), L loop the region with pre/post-roll, [ and ] play across the left/right seam, M match
+loudness, B blind comparison."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtGui import QAction
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.gui.lane_marks import LaneMarks
+from inpaint_studio.gui.lane_readout import SeamReadoutTable
+from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
+from inpaint_studio.services.player import Player
+from inpaint_studio.services.seam_readout import SeamReadout, VersionReadout
+
+log = logging.getLogger(__name__)
+
+NAMES = {"original": "Original", "v1": "Version 1", "v2": "Version 2"}
+
+
+class _TitleClicks(QObject):
+    """Clicking a lane's title selects its take without moving the playhead."""
+
+    def __init__(self, callback: Any, parent: QObject) -> None:
+        super().__init__(parent)
+        self.callback = callback
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self.callback()
+            return True
+        return False
+
+
+class CompareFeature(QObject):
+    """Wires the player to the window: transport, keys, lanes, readout, loudness, blind mode."""
+
+    def __init__(self, window: Any, player: Player, readout: SeamReadout) -> None:
+        super().__init__(window)
+        self.window = window
+        self.player = player
+        self.readout = readout
+        self.versions: dict[str, Audio] = {}
+        self.version_region: tuple[float, float] | None = None
+        self.lanes: dict[str, Any] = {}
+        self.marks: dict[str, LaneMarks] = {}
+        self.readouts: dict[str, VersionReadout] = {}
+        self.blind = False
+        self.blind_order: list[str] = []  # blind take A, B, … → real name
+        self.picked: str | None = None
+        self.loudness_match = False
+        self._play_started_at = 0.0
+        self._sent: tuple[Audio | None, ...] = (None,)
+        self.bar = TransportBar()
+        self.table = SeamReadoutTable()
+        self.dock = window.add_dock(self.bar, "Transport", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.readout_dock = window.add_dock(self.table, "Seams",
+                                            Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._build_actions()
+        self._connect()
+        self._show_output()
+        self._show_sources()
+
+    # -- building --------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        menu = self.window.menu("Playback")
+        reg = self.window.shortcuts.register
+        self.actions: dict[str, QAction] = {}
+
+        def add(key: str, text: str, keys: list[str], fn: Any, checkable: bool = False) -> None:
+            action = menu.addAction(text)
+            action.setCheckable(checkable)
+            if checkable:
+                action.toggled.connect(fn)
+            else:
+                action.triggered.connect(lambda _c=False, f=fn: f())
+            for k in keys:
+                reg(k, text.replace("&", ""), action)
+            self.actions[key] = action
+
+        add("play", "&Play / pause", ["Space"], self.toggle_play)
+        add("stop", "&Stop", ["Shift+Space"], self.stop)
+        menu.addSeparator()
+        for i, name in enumerate(SOURCE_KEYS):
+            add(name, f"Hear {NAMES[name]}", [str(i + 1)],
+                lambda i=i: self.select_slot(i))
+        menu.addSeparator()
+        add("loop", "&Loop the region", ["L"], self.player.set_loop, checkable=True)
+        add("left", "Play across the &left seam", ["["], lambda: self.player.play_seam("left"))
+        add("right", "Play across the &right seam", ["]"],
+            lambda: self.player.play_seam("right"))
+        menu.addSeparator()
+        add("loudness", "&Match loudness", ["M"], self.set_loudness_match, checkable=True)
+        add("blind", "&Blind comparison", ["B"], self.set_blind, checkable=True)
+
+    def _connect(self) -> None:
+        w, p, bar = self.window, self.player, self.bar
+        bar.play_clicked.connect(self.toggle_play)
+        bar.stop_clicked.connect(self.stop)
+        bar.loop_toggled.connect(p.set_loop)
+        bar.rolls_changed.connect(p.set_rolls)
+        bar.seam_clicked.connect(p.play_seam)
+        bar.source_clicked.connect(self.select_slot)
+        bar.loudness_toggled.connect(self.set_loudness_match)
+        bar.blind_toggled.connect(self.set_blind)
+        bar.pick_clicked.connect(self.pick)
+        p.position_changed.connect(self._on_position)
+        p.state_changed.connect(lambda s: bar.show_playing(s == "playing"))
+        p.audible_changed.connect(self._on_audible)
+        p.loop_changed.connect(self._on_loop)
+        p.sources_changed.connect(lambda _names: self._show_sources())
+        p.message.connect(w.status)
+        p.message.connect(lambda _m: self._show_output())
+        p.error.connect(lambda m: w.report_error("Playback", m))
+        w.playhead.seek_requested.connect(p.seek)
+        w.region.committed.connect(self._on_region)
+        w.document.loaded.connect(self._on_song_loaded)
+        w.document.changed.connect(self._on_document_changed)
+        w.document.closed.connect(self.clear_versions)
+        self.readout.updated.connect(self._on_readout)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(p.close)
+
+    # -- sources ---------------------------------------------------------------------------------
+    def _original(self) -> Audio | None:
+        return self.window.document.audio
+
+    def _send_sources(self) -> None:
+        original = self._original()
+        if original is None:
+            return
+        sources: dict[str, Audio] = {"original": original}
+        sources.update(self.versions)
+        self._sent = (original, *self.versions.values())
+        self.player.set_sources(sources)
+
+    def _on_song_loaded(self) -> None:
+        self.clear_versions()
+        self.player.stop(0.0)
+        self._send_sources()
+
+    def _on_document_changed(self) -> None:
+        # A kept take replaces the original's audio in place (same timeline): hear the new one.
+        doc = self.window.document
+        if doc.state == "ready" and doc.audio is not None and doc.audio is not self._sent[0]:
+            self._send_sources()
+
+    def set_versions(self, versions: list[tuple[int, Audio]], job: Any = None) -> None:
+        """Show and load the takes of a job: `[(1, audio), (2, audio)]` on the song's timeline.
+        `job` (optional) gives the region they were made for (`job.start`, `job.end`)."""
+        self.clear_versions()
+        self.versions = {f"v{index}": audio for index, audio in versions if index in (1, 2)}
+        region = None
+        if job is not None and getattr(job, "start", None) is not None:
+            region = (float(job.start), float(job.end))
+        elif self.window.region.region is not None:
+            region = (self.window.region.region.start, self.window.region.region.end)
+        self.version_region = region
+        if region is not None and self.window.region.region is None:
+            self.player.set_region(region)
+        self._build_lanes()
+        self._send_sources()
+        original = self._original()
+        if original is not None and self.versions:
+            self.table.clear()
+            self.readout.compute(original, self.versions, region)
+        self.window.status(f"{len(self.versions)} take(s) loaded: keys 1/2/3 switch what you "
+                           "hear at the same playhead.")
+
+    def set_sources(self, sources: dict[str, Audio], job: Any = None) -> None:
+        """Same as `set_versions`, keyed by name: `{"original": …, "v1": …, "v2": …}` (the
+        original is the open song's; an "original" given here is ignored)."""
+        pairs = [(int(name[1:]), audio) for name, audio in sources.items()
+                 if name in ("v1", "v2")]
+        self.set_versions(pairs, job=job)
+
+    def clear_versions(self) -> None:
+        self.readout.cancel()
+        for marks in self.marks.values():
+            marks.clear()
+        for lane in self.lanes.values():
+            self.window.lanes.remove_lane(lane)
+        self.lanes, self.marks, self.readouts = {}, {}, {}
+        had = bool(self.versions)
+        self.versions = {}
+        self.version_region = None
+        self.table.clear()
+        if had:
+            self.player.clear_gains()
+            self._send_sources()
+        self._show_sources()
+
+    # -- lanes -----------------------------------------------------------------------------------
+    def _label(self, name: str) -> str:
+        """What the musician sees for a source (hides identities in blind mode)."""
+        if self.blind and name in self.blind_order:
+            return f"Take {'AB'[self.blind_order.index(name)]}"
+        return NAMES.get(name, name)
+
+    def _lane_order(self) -> list[str]:
+        return list(self.blind_order) if self.blind else sorted(self.versions)
+
+    def _build_lanes(self) -> None:
+        for marks in self.marks.values():
+            marks.clear()
+        for lane in self.lanes.values():
+            self.window.lanes.remove_lane(lane)
+        self.lanes, self.marks = {}, {}
+        for name in self._lane_order():
+            lane = self.window.lanes.add_lane(self._label(name), self.versions[name])
+            lane.clicked.connect(lambda _s, n=name: self.select(n))
+            lane.title.installEventFilter(_TitleClicks(lambda n=name: self.select(n), lane))
+            lane.title.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.lanes[name] = lane
+            self.marks[name] = LaneMarks(lane.plot)
+            self._draw_marks(name)
+        self._on_audible(self.player.audible or "original")
+
+    def _draw_marks(self, name: str) -> None:
+        marks = self.marks.get(name)
+        if marks is None:
+            return
+        item = self.readouts.get(name)
+        seams = list(self.version_region) if self.version_region else []
+        marks.show(item.changed if item is not None else [], seams)
+
+    # -- transport -------------------------------------------------------------------------------
+    def toggle_play(self) -> None:
+        if not self.player.playing:
+            self._play_started_at = self.player.position
+        self.player.toggle()
+
+    def stop(self) -> None:
+        self.player.stop(self._play_started_at)
+
+    def select_slot(self, slot: int) -> None:
+        """Key 1/2/3: slot 0 is the original; 1 and 2 are the takes in the order shown."""
+        if slot == 0:
+            self.select("original")
+            return
+        order = self._lane_order()
+        if slot - 1 < len(order):
+            self.select(order[slot - 1])
+        else:
+            self.window.status(f"Version {slot} is not loaded: no take has come back yet.")
+            self._on_audible(self.player.audible or "original")
+
+    def select(self, name: str) -> None:
+        if name != "original" and name not in self.versions:
+            self.window.status(f"{NAMES.get(name, name)} is not loaded.")
+            return
+        self.player.select(name)
+        self._on_audible(name)
+
+    def _on_position(self, seconds: float) -> None:
+        self.window.playhead.set_position(seconds)
+        self.bar.show_position(seconds)
+        if self.player.playing:
+            self._follow(seconds)
+
+    def _follow(self, seconds: float) -> None:
+        """Keep the playhead in the detail view: page forward when it leaves the view."""
+        detail = self.window.detail
+        x0, x1 = detail.visible_range()
+        width = x1 - x0
+        if width > 0 and not (x0 <= seconds <= x1):
+            detail.set_view(seconds - 0.1 * width, seconds + 0.9 * width)
+
+    def _on_audible(self, name: str) -> None:
+        for lane_name, lane in self.lanes.items():
+            lane.set_active(lane_name == name)
+        slot = 0 if name == "original" else (
+            self._lane_order().index(name) + 1 if name in self.versions else None)
+        self.bar.show_hearing(slot, self._label(name))
+        for i, key in enumerate(SOURCE_KEYS):
+            action = self.actions.get(key)
+            if action is not None:
+                action.setText(f"Hear {self._slot_label(i)}")
+
+    def _slot_label(self, slot: int) -> str:
+        if slot == 0:
+            return "Original"
+        order = self._lane_order()
+        return self._label(order[slot - 1]) if slot - 1 < len(order) else f"Version {slot}"
+
+    def _show_sources(self) -> None:
+        order = self._lane_order()
+        labels: list[str | None] = ["Original" if self._original() is not None else None]
+        labels += [self._label(order[i]) if i < len(order) else None for i in range(2)]
+        self.bar.show_sources(labels)
+
+    def _on_loop(self, on: bool) -> None:
+        self.bar.show_loop(on)
+        action = self.actions["loop"]
+        if action.isChecked() != on:
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
+
+    def _on_region(self, region: Any) -> None:
+        if region is None:
+            self.player.set_region(self.version_region)
+        else:
+            self.player.set_region((region.start, region.end))
+
+    def _show_output(self) -> None:
+        if self.player.available:
+            self.bar.show_output(f"Output: {self.player.output_description}", problem=False)
+        else:
+            reason = self.player.unavailable_reason or "no audio output"
+            self.bar.show_output(f"Playback is off — {reason}. Everything else works; the "
+                                 "playhead still runs.", problem=True)
+
+    # -- readout and loudness --------------------------------------------------------------------
+    def _on_readout(self, item: VersionReadout) -> None:
+        if item.name not in self.versions:
+            return
+        self.readouts[item.name] = item
+        self._draw_marks(item.name)
+        self._show_readout()
+        if self.loudness_match:
+            self._apply_loudness()
+
+    def _show_readout(self) -> None:
+        if self.blind:
+            self.table.set_hidden("Hidden in blind mode: pick a take to reveal.")
+            return
+        self.table.set_hidden(None)
+        self.table.clear()
+        for name in sorted(self.readouts):
+            self.table.show_item(self._label(name), self.readouts[name])
+
+    def set_loudness_match(self, on: bool) -> None:
+        self.loudness_match = bool(on)
+        for widget in (self.bar.loudness_box, self.actions["loudness"]):
+            if widget.isChecked() != self.loudness_match:
+                widget.blockSignals(True)
+                widget.setChecked(self.loudness_match)
+                widget.blockSignals(False)
+        if self.loudness_match:
+            self._apply_loudness()
+        else:
+            self.player.clear_gains()
+            self.bar.gain_label.setText("")
+
+    def _apply_loudness(self) -> None:
+        gains = {n: r.match_gain_db for n, r in self.readouts.items() if n in self.versions}
+        if not gains:
+            self.bar.gain_label.setText("measuring…" if self.versions else "no takes loaded")
+            return
+        self.player.set_gains_db(gains)
+        self.bar.gain_label.setText("  ".join(
+            f"{self._label(n)} {gains[n]:+.1f} dB" for n in self._lane_order() if n in gains))
+
+    # -- blind comparison -------------------------------------------------------------------------
+    def set_blind(self, on: bool) -> None:
+        on = bool(on) and len(self.versions) >= 2
+        if on == self.blind:
+            self._sync_blind_widgets()
+            if not on and len(self.versions) < 2:
+                self.window.status("Blind comparison needs two takes.")
+            return
+        self.blind = on
+        if on:
+            self.picked = None
+            self.blind_order = random.sample(sorted(self.versions), len(self.versions))
+        self._sync_blind_widgets()
+        self._build_lanes()
+        self._show_sources()
+        self._show_readout()
+        if self.loudness_match:
+            self._apply_loudness()
+        if on:
+            self.window.status("Blind: the takes are Take A and Take B in a random order. Pick "
+                               "the one you prefer to reveal which is which.")
+        else:
+            self.blind_order = []
+
+    def _sync_blind_widgets(self) -> None:
+        for widget in (self.bar.blind_box, self.actions["blind"]):
+            if widget.isChecked() != self.blind:
+                widget.blockSignals(True)
+                widget.setChecked(self.blind)
+                widget.blockSignals(False)
+        self.bar.pick_button.setVisible(self.blind)
+
+    def pick(self) -> str | None:
+        """Pick the take heard now and reveal the order; returns a sentence saying what it was."""
+        if not self.blind:
+            return None
+        heard = self.player.audible
+        if heard not in self.versions:
+            self.window.status("Play Take A or Take B (keys 2 and 3) and pick the one you hear.")
+            return None
+        self.picked = heard
+        mapping = ", ".join(f"Take {'AB'[i]} was {NAMES[n]}" for i, n in
+                            enumerate(self.blind_order))
+        message = f"You picked {self._label(heard)}, which is {NAMES[heard]}. ({mapping}.)"
+        self.set_blind(False)
+        self.window.status(message, 15000)
+        return message
+
+
+def install_compare(window: Any, player: Player | None = None,
+                    readout: SeamReadout | None = None) -> CompareFeature:
+    """Add the compare feature to `window` (CONTRACTS §C) and return it. Without `player`, one
+    is made on the window's worker pool, using the sound device if one opens."""
+    player = player if player is not None else Player(window.workers, parent=window)
+    readout = readout if readout is not None else SeamReadout(window.workers, parent=window)
+    feature = CompareFeature(window, player, readout)
+    window.compare = feature  # the jobs feature hands over takes here
+    window.player = player  # the keep feature auditions seams through play_range
+    if not player.available:
+        window.status(f"Playback is off: {player.unavailable_reason}")
+    return feature

@@ -1,0 +1,144 @@
+"""The transport bar of the compare feature: play/pause, stop, loop with its pre-/post-roll,
+the seams, which take is heard (Original / Version 1 / Version 2), loudness matching and the
+blind test. A view only: it emits what the musician asked for and shows what it is told."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inpaint_studio.core.timefmt import format_time
+from inpaint_studio.gui import theme
+
+SOURCE_KEYS = ("original", "v1", "v2")
+
+
+class TransportBar(QWidget):
+    """Buttons and read-outs of one transport; see the module doc."""
+
+    play_clicked = Signal()
+    stop_clicked = Signal()
+    loop_toggled = Signal(bool)
+    rolls_changed = Signal(float, float)
+    seam_clicked = Signal(str)  # "left" | "right"
+    source_clicked = Signal(int)  # 0 = Original, 1 = first take, 2 = second take
+    loudness_toggled = Signal(bool)
+    blind_toggled = Signal(bool)
+    pick_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.clicked.connect(self.play_clicked.emit)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop and go back to where playing started")
+        self.stop_button.clicked.connect(self.stop_clicked.emit)
+        self.loop_button = QPushButton("Loop region")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setToolTip("Loop the region with its pre-roll and post-roll (L)")
+        self.loop_button.toggled.connect(self.loop_toggled.emit)
+        self.pre_roll = self._roll_box("Pre-roll before the region")
+        self.post_roll = self._roll_box("Post-roll after the region")
+        self.left_seam = QPushButton("◀ Left seam")
+        self.left_seam.setToolTip("Play 2 s either side of the region's start ([)")
+        self.left_seam.clicked.connect(lambda: self.seam_clicked.emit("left"))
+        self.right_seam = QPushButton("Right seam ▶")
+        self.right_seam.setToolTip("Play 2 s either side of the region's end (])")
+        self.right_seam.clicked.connect(lambda: self.seam_clicked.emit("right"))
+        self.time_label = QLabel(format_time(0.0))
+        self.time_label.setMinimumWidth(90)
+
+        self.source_group = QButtonGroup(self)
+        self.source_group.setExclusive(True)
+        self.source_buttons: list[QPushButton] = []
+        for i, text in enumerate(("1  Original", "2  Version 1", "3  Version 2")):
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setToolTip(f"Hear this at the same playhead (key {i + 1})")
+            self.source_group.addButton(button, i)
+            self.source_buttons.append(button)
+        self.source_group.idClicked.connect(self.source_clicked.emit)
+        self.hearing_label = QLabel("Hearing: —")
+        self.hearing_label.setStyleSheet("font-weight: bold;")
+        self.loudness_box = QCheckBox("Match loudness")
+        self.loudness_box.setToolTip("Play each take at the original's loudness over the region "
+                                     "and its context (ITU-R BS.1770), so louder does not win (M)")
+        self.loudness_box.toggled.connect(self.loudness_toggled.emit)
+        self.gain_label = QLabel("")
+        self.gain_label.setStyleSheet(f"color: {theme.MUTED};")
+        self.blind_box = QCheckBox("Blind")
+        self.blind_box.setToolTip("Hide which take is which until you pick one (B)")
+        self.blind_box.toggled.connect(self.blind_toggled.emit)
+        self.pick_button = QPushButton("Pick this take and reveal")
+        self.pick_button.setVisible(False)
+        self.pick_button.clicked.connect(self.pick_clicked.emit)
+        self.output_label = QLabel("")
+        self.output_label.setWordWrap(True)
+
+        top = QHBoxLayout()
+        for w in (self.play_button, self.stop_button, self.time_label, self.loop_button,
+                  QLabel("pre"), self.pre_roll, QLabel("post"), self.post_roll,
+                  self.left_seam, self.right_seam):
+            top.addWidget(w)
+        top.addStretch(1)
+        bottom = QHBoxLayout()
+        for w in (*self.source_buttons, self.hearing_label, self.loudness_box, self.gain_label,
+                  self.blind_box, self.pick_button):
+            bottom.addWidget(w)
+        bottom.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(top)
+        layout.addLayout(bottom)
+        layout.addWidget(self.output_label)
+
+    def _roll_box(self, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.0, 10.0)
+        box.setSingleStep(0.5)
+        box.setDecimals(1)
+        box.setSuffix(" s")
+        box.setValue(2.0)
+        box.setToolTip(tip)
+        box.valueChanged.connect(
+            lambda _v: self.rolls_changed.emit(self.pre_roll.value(), self.post_roll.value()))
+        return box
+
+    # -- shown state ---------------------------------------------------------------------------
+    def show_playing(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def show_position(self, seconds: float) -> None:
+        self.time_label.setText(format_time(seconds))
+
+    def show_loop(self, on: bool) -> None:
+        if self.loop_button.isChecked() != on:
+            self.loop_button.blockSignals(True)
+            self.loop_button.setChecked(on)
+            self.loop_button.blockSignals(False)
+
+    def show_sources(self, labels: list[str | None]) -> None:
+        """Label the three source buttons; None disables one (no such take loaded)."""
+        for i, (button, label) in enumerate(zip(self.source_buttons, labels, strict=True)):
+            button.setEnabled(label is not None)
+            button.setText(f"{i + 1}  {label or ('Version ' + str(i))}")
+
+    def show_hearing(self, index: int | None, label: str) -> None:
+        if index is not None:
+            self.source_buttons[index].setChecked(True)
+        self.hearing_label.setText(f"Hearing: {label}")
+
+    def show_output(self, text: str, problem: bool) -> None:
+        self.output_label.setText(text)
+        colour = "#e57373" if problem else theme.MUTED
+        self.output_label.setStyleSheet(f"color: {colour};")

@@ -1,0 +1,235 @@
+"""The player service: the headless playback engine seen from the GUI thread as Qt signals.
+
+`Player` polls the engine ~30 times a second (a QTimer on the GUI thread; the audio thread is
+never waited on) and emits what changed: the playhead, the transport state, which source is
+audible, and messages when output is off or had to be reconfigured. Preparing sources copies
+audio, so `set_sources` does it on a worker and swaps them in when ready; until then the old
+sources keep playing. Call every method from the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.playback.engine import PlaybackEngine, prepare_sources
+from inpaint_studio.services.worker import Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 33  # ~30 Hz playhead updates
+
+
+def _prepare(ctx: Any, sources: dict[str, Audio], channels: int,
+             gains_db: dict[str, float]) -> Any:
+    return prepare_sources(sources, channels, gains_db)
+
+
+class Player(QObject):
+    """Transport, solo set (what is audible), loop, seams and gains for the GUI.
+
+    Source names are "original", "v1", "v2" (any names work; the GUI uses these)."""
+
+    position_changed = Signal(float)  # seconds, ~30 Hz while playing and after each seek
+    state_changed = Signal(str)  # "playing" | "paused"
+    audible_changed = Signal(str)  # name of the source heard now
+    sources_changed = Signal(object)  # tuple of names, once new sources are in place
+    loop_changed = Signal(bool)
+    gains_changed = Signal(object)  # {name: dB}
+    message = Signal(str)  # something the musician should know about the output (not an error)
+    error = Signal(str)  # playback could not do what was asked
+
+    def __init__(self, pool: WorkerPool, *, engine: PlaybackEngine | None = None,
+                 use_device: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.engine = engine if engine is not None else PlaybackEngine(use_device=use_device)
+        self._pending: Worker | None = None
+        self._last_position = -1.0
+        self._last_playing: bool | None = None
+        self._last_audible: str | None = None
+        self._wanted_audible: str | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        if self.engine.unavailable_reason:
+            log.warning("playback off: %s", self.engine.unavailable_reason)
+
+    # -- what there is ---------------------------------------------------------------------------
+    @property
+    def available(self) -> bool:
+        """True when a device plays; False means a null output keeps time silently."""
+        return self.engine.output_kind == "device"
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return self.engine.unavailable_reason
+
+    @property
+    def output_description(self) -> str:
+        return self.engine.output_description
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.engine.names
+
+    @property
+    def position(self) -> float:
+        return self.engine.position
+
+    @property
+    def playing(self) -> bool:
+        return self.engine.playing
+
+    @property
+    def audible(self) -> str | None:
+        return self._wanted_audible or self.engine.audible
+
+    @property
+    def loop_enabled(self) -> bool:
+        return self.engine.loop_enabled
+
+    @property
+    def gains_db(self) -> dict[str, float]:
+        return dict(self.engine.gains_db)
+
+    # -- sources --------------------------------------------------------------------------------
+    def set_sources(self, sources: Mapping[str, Audio]) -> Worker | None:
+        """Load a new solo set, e.g. `{"original": song, "v1": aligned1, "v2": aligned2}` (on
+        the original's timeline). Prepared on a worker; `sources_changed` when in place."""
+        if self._pending is not None:
+            self._pending.cancel()
+        if not sources:
+            return None
+        worker = Worker(_prepare, dict(sources), self.engine.channels,
+                        dict(self.engine.gains_db), name="prepare playback")
+        self._pending = worker
+        worker.returned.connect(lambda prepared, w=worker: self._loaded(w, prepared))
+        worker.errored.connect(
+            lambda exc: self.error.emit(f"The audio could not be prepared for playback: {exc}"))
+        return self.pool.start(worker)
+
+    def _loaded(self, worker: Worker, prepared: Any) -> None:
+        if worker is not self._pending:
+            return  # a newer set was asked for meanwhile
+        self._pending = None
+        self.engine.load_sources(prepared)
+        if self._wanted_audible in prepared.names:
+            self.engine.select(self._wanted_audible)
+        self.sources_changed.emit(prepared.names)
+        self._tick()
+
+    # -- transport ------------------------------------------------------------------------------
+    def play(self) -> None:
+        self.engine.play()
+        self._tick_soon()
+
+    def pause(self) -> None:
+        self.engine.pause()
+        self._tick_soon()
+
+    def toggle(self) -> None:
+        """Space: play when paused, pause when playing."""
+        (self.pause if self.engine.playing else self.play)()
+
+    def stop(self, return_to: float = 0.0) -> None:
+        self.engine.stop(return_to)
+        self._tick_soon()
+
+    def seek(self, seconds: float) -> None:
+        self.engine.seek(max(0.0, seconds))
+        self._tick_soon()
+
+    def select(self, name: str) -> None:
+        """Make `name` audible at the same playhead (remembered if its audio is still being
+        prepared)."""
+        self._wanted_audible = name
+        self.engine.select(name)
+        self._tick_soon()
+
+    # -- loop, seams, ranges --------------------------------------------------------------------
+    def set_region(self, region: tuple[float, float] | None) -> None:
+        self.engine.set_region(region)
+
+    def set_rolls(self, pre_roll_s: float, post_roll_s: float) -> None:
+        self.engine.set_rolls(pre_roll_s, post_roll_s)
+
+    @property
+    def rolls(self) -> tuple[float, float]:
+        return (self.engine.pre_roll_s, self.engine.post_roll_s)
+
+    def set_loop(self, enabled: bool) -> None:
+        if enabled and self.engine.region is None:
+            self.message.emit("Select a region first: the loop plays the region with its "
+                              "pre-roll and post-roll.")
+            enabled = False
+        self.engine.set_loop_enabled(enabled)
+        self.loop_changed.emit(self.engine.loop_enabled)
+        self._tick_soon()
+
+    def toggle_loop(self) -> None:
+        self.set_loop(not self.engine.loop_enabled)
+
+    def loop_span(self) -> tuple[float, float] | None:
+        return self.engine.loop_span()
+
+    def play_seam(self, side: str) -> None:
+        """Play 2 s either side of the region's "left" or "right" seam, once."""
+        if self.engine.region is None:
+            self.message.emit("Select a region first: its seams are its start and end.")
+            return
+        self.engine.play_seam(side)
+        self._tick_soon()
+
+    def play_range(self, start: float, end: float) -> None:
+        """Play [start, end) once (e.g. across a seam of a kept version)."""
+        centre = (start + end) / 2
+        self.engine.play_across(centre, max(0.0, (end - start) / 2))
+        self._tick_soon()
+
+    # -- gains ------------------------------------------------------------------------------------
+    def set_gains_db(self, gains: Mapping[str, float]) -> None:
+        for name, db in gains.items():
+            self.engine.set_gain_db(name, db)
+        self.gains_changed.emit(self.gains_db)
+
+    def clear_gains(self) -> None:
+        self.engine.clear_gains()
+        self.gains_changed.emit({})
+
+    # -- polling ----------------------------------------------------------------------------------
+    def _tick_soon(self) -> None:
+        # The audio thread applies commands at its next block (a few ms); look then.
+        QTimer.singleShot(15, self._tick)
+
+    def _tick(self) -> None:
+        engine = self.engine
+        note = engine.check_health(time.monotonic())
+        if note:
+            self.message.emit(note)
+        position = engine.position
+        if position != self._last_position:
+            self._last_position = position
+            self.position_changed.emit(position)
+        playing = engine.playing
+        if playing != self._last_playing:
+            self._last_playing = playing
+            self.state_changed.emit("playing" if playing else "paused")
+        audible = engine.audible
+        if audible is not None and audible != self._last_audible:
+            self._last_audible = audible
+            if self._wanted_audible == audible:
+                self._wanted_audible = None
+            self.audible_changed.emit(audible)
+
+    def close(self) -> None:
+        """Stop polling and close the output (on quit)."""
+        self._timer.stop()
+        if self._pending is not None:
+            self._pending.cancel()
+        self.engine.close()

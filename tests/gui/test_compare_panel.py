@@ -1,0 +1,177 @@
+"""The compare feature in a real window (offscreen): keys, lanes, seek, loop, seams, loudness
+matching, blind mode, and what the app says when there is no audio output.
+
+The player here runs on the null output (a clock with no device: these tests are about the GUI;
+tests/playback covers the real PulseAudio path)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio.playback.engine import PlaybackEngine
+from inpaint_studio.services.player import Player
+
+from .conftest import to_viewport
+
+
+@pytest.fixture
+def compare(qtbot, loaded):
+    player = Player(loaded.workers, use_device=False, parent=loaded)
+    with qtbot.waitSignal(player.sources_changed, timeout=10000):
+        feature = install_compare(loaded, player)
+        feature._on_song_loaded()  # the song was loaded before the feature was installed
+    yield feature
+    player.close()
+
+
+def takes(song: Audio) -> list[tuple[int, Audio]]:
+    """Version 1: the song 3 dB louder. Version 2: the song with 8–12 s replaced by noise."""
+    louder = Audio((song.samples * np.float32(10 ** (3 / 20))).astype(np.float32), song.sample_rate)
+    other = song.samples.copy()
+    a, b = 8 * song.sample_rate, 12 * song.sample_rate
+    rng = np.random.default_rng(3)
+    other[:, a:b] = (rng.standard_normal((song.channels, b - a)) * 0.1).astype(np.float32)
+    return [(1, louder), (2, Audio(other, song.sample_rate))]
+
+
+class Job:
+    start, end = 8.0, 12.0
+
+
+def key(window, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    window.activateWindow()
+    QTest.keyClick(window, k, modifier)
+
+
+def load_takes(qtbot, feature) -> None:
+    with qtbot.waitSignal(feature.player.sources_changed, timeout=10000):
+        feature.set_versions(takes(feature.window.document.audio), job=Job())
+    qtbot.waitUntil(lambda: len(feature.readouts) == 2
+                    and all(r.metrics is not None or r.metrics_error
+                            for r in feature.readouts.values()), timeout=60000)
+
+
+def test_space_plays_and_the_playhead_follows(qtbot, compare):
+    win, player = compare.window, compare.player
+    key(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.playing and win.playhead.position > 0.2, timeout=3000)
+    assert compare.bar.play_button.text() == "Pause"
+    assert win.detail.playhead.value() == pytest.approx(win.playhead.position, abs=0.05)
+    key(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not player.playing, timeout=2000)
+    held = player.position
+    qtbot.wait(150)
+    assert player.position == held
+    key(win, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)  # stop: back to the start
+    qtbot.waitUntil(lambda: player.position == 0.0, timeout=2000)
+
+
+def test_keys_switch_takes_at_the_same_playhead(qtbot, compare):
+    win, player = compare.window, compare.player
+    key(win, Qt.Key.Key_2)  # no takes yet: says so, keeps the original
+    assert "not" in win.statusBar().currentMessage() and player.audible == "original"
+    load_takes(qtbot, compare)
+    assert [lane.title.text() for lane in win.lanes.lanes] == ["Version 1", "Version 2"]
+    assert player.names == ("original", "v1", "v2")
+    key(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.position > 0.3, timeout=3000)
+    for k, name in ((Qt.Key.Key_2, "v1"), (Qt.Key.Key_3, "v2"), (Qt.Key.Key_1, "original")):
+        before = player.position
+        with qtbot.waitSignal(player.audible_changed, timeout=2000) as heard:
+            key(win, k)
+        assert heard.args == [name]
+        # switching never moves the playhead back or away: it only keeps running
+        assert before <= player.position < before + 0.5
+        assert compare.bar.hearing_label.text().endswith(compare._label(name))
+    assert compare.lanes["v1"].title.styleSheet().count("bold") == 0
+    QTest.mouseClick(compare.lanes["v2"].title, Qt.MouseButton.LeftButton)  # click a lane
+    qtbot.waitUntil(lambda: player.engine.audible == "v2", timeout=2000)
+    assert "bold" in compare.lanes["v2"].title.styleSheet()
+
+
+def test_changed_spans_and_seam_readout_per_take(qtbot, compare):
+    load_takes(qtbot, compare)
+    v2 = compare.readouts["v2"]
+    assert len(v2.changed) == 1
+    assert v2.changed[0][0] == pytest.approx(8.0, abs=0.1)
+    assert v2.changed[0][1] == pytest.approx(12.0, abs=0.1)
+    assert compare.readouts["v1"].changed == []  # louder, but the same music
+    assert len(compare.marks["v2"].items) == 3  # one changed span, two seams
+    table = compare.table.table
+    assert table.rowCount() == 2
+    rows = {table.item(r, 0).text(): r for r in range(2)}
+    assert "0:08" in table.item(rows["Version 2"], 1).text()
+    assert v2.metrics is not None or v2.metrics_error
+
+
+def test_click_seeks_and_the_loop_and_seam_keys(qtbot, compare):
+    win, player = compare.window, compare.player
+    vp = win.detail.plot_widget.viewport()
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     to_viewport(win.detail.plot_widget, 12.0))
+    qtbot.waitUntil(lambda: abs(player.position - 12.0) < 0.2, timeout=2000)
+    key(win, Qt.Key.Key_L)  # no region: the loop says why it stays off
+    assert not player.loop_enabled and "region" in win.statusBar().currentMessage()
+    win.region.set(6.0, 9.0)
+    key(win, Qt.Key.Key_L)
+    assert player.loop_enabled and player.loop_span() == (4.0, 11.0)
+    assert compare.bar.loop_button.isChecked()
+    qtbot.waitUntil(lambda: abs(player.position - 4.0) < 0.05, timeout=2000)  # into the loop
+    compare.bar.pre_roll.setValue(1.0)
+    assert player.loop_span() == (5.0, 11.0)
+    key(win, Qt.Key.Key_BracketRight)  # 2 s either side of the right seam (9 s)
+    qtbot.waitUntil(lambda: player.playing and 7.0 < player.position < 8.0, timeout=2000)
+    key(win, Qt.Key.Key_BracketLeft)
+    qtbot.waitUntil(lambda: 4.0 < player.position < 5.0, timeout=2000)
+
+
+def test_loudness_match_shows_and_applies_the_gain(qtbot, compare):
+    load_takes(qtbot, compare)
+    key(compare.window, Qt.Key.Key_M)
+    assert compare.bar.loudness_box.isChecked()
+    assert compare.player.gains_db["v1"] == pytest.approx(-3.0, abs=0.1)
+    assert "-3.0 dB" in compare.bar.gain_label.text()
+    qtbot.waitUntil(lambda: compare.player.engine.mixer.sources.gains[1]
+                    == pytest.approx(10 ** (-3 / 20), rel=0.02), timeout=2000)
+    key(compare.window, Qt.Key.Key_M)
+    assert compare.player.gains_db == {} and compare.bar.gain_label.text() == ""
+
+
+def test_blind_mode_hides_then_reveals(qtbot, compare):
+    load_takes(qtbot, compare)
+    win = compare.window
+    key(win, Qt.Key.Key_B)
+    assert compare.blind
+    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Take A", "Take B"]
+    assert not compare.table.table.isVisible()
+    assert "Version" not in compare.bar.source_buttons[1].text()
+    key(win, Qt.Key.Key_2)  # Take A, whichever take that is
+    first = compare.blind_order[0]
+    qtbot.waitUntil(lambda: compare.player.engine.audible == first, timeout=2000)
+    assert compare.bar.hearing_label.text() == "Hearing: Take A"
+    message = compare.pick()
+    assert message is not None and "Take A" in message
+    assert {"1": "v1", "2": "v2"}[message.split("which is Version ")[1][0]] == first
+    assert not compare.blind and compare.picked == first
+    assert [lane.title.text() for lane in win.lanes.lanes] == ["Version 1", "Version 2"]
+
+
+def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
+    engine = PlaybackEngine(device="no such device anywhere")  # PortAudio refuses it
+    player = Player(loaded.workers, engine=engine, parent=loaded)
+    try:
+        feature = install_compare(loaded, player)
+        assert not player.available
+        assert "Playback is off" in feature.bar.output_label.text()
+        assert "could not be opened" in feature.bar.output_label.text()
+        with qtbot.waitSignal(player.sources_changed, timeout=10000):
+            feature._on_song_loaded()
+        key(loaded, Qt.Key.Key_Space)  # the clock still runs: seams and loops can be set up
+        qtbot.waitUntil(lambda: loaded.playhead.position > 0.2, timeout=3000)
+    finally:
+        player.close()
