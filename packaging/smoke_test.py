@@ -8,7 +8,8 @@ INPAINT_STUDIO_HOME), and fail on import errors, missing Qt plugins or any trace
 Checks, each a separate run of the executable:
   --version; `doctor` with an empty PATH (so ffmpeg must be the bundled one); `--help` of every
   headless command; `--screenshot` of a synthesised song with --region 30 40 (with the system's
-  PATH, then with an empty PATH); `--screenshot` of the welcome view; and, unless --quick, the
+  PATH, then with an empty PATH); `--screenshot` of the welcome view; the real window on a private
+  Xvfb display (xcb plugin), where Xvfb is installed; and, unless --quick, the
   engine headless (`inpaint SONG ... --out DIR`) and a whole local job (`submit SONG --backend
   local --out DIR`: local server, engine process, HTTP upload, download, alignment), with the
   versions checked to be full-length WAVs.
@@ -20,7 +21,10 @@ from __future__ import annotations
 import argparse
 import ast
 import math
+import os
 import re
+import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -146,6 +150,57 @@ class Smoke:
             self.fail(name, message)
 
 
+def window_on_xvfb(s: Smoke, song: Path) -> None:
+    """Start the app normally (the xcb platform plugin, as on an X11 desktop) on a private Xvfb
+    display with SONG, wait for its window to appear, and check it is still running and quiet.
+    Skipped, with a line saying so, where Xvfb is not installed."""
+    name = "window on X11 (Xvfb, xcb plugin)"
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        print(f"skip {name}: no Xvfb (apt install xvfb)")
+        return
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24",
+                               "-nolisten", "tcp"], pass_fds=(write_fd,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    app = None
+    try:
+        if not select.select([read_fd], [], [], 15)[0]:
+            s.fail(name, "Xvfb did not start")
+            return
+        display = ":" + os.read(read_fd, 64).decode().strip()
+        env = dict(s.env(), DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        app = subprocess.Popen([str(s.exe), str(song)], env=env, cwd=s.work, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        found = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and app.poll() is None and not found:
+            time.sleep(0.5)
+            tree = subprocess.run(["xwininfo", "-root", "-tree"], env=env, capture_output=True,
+                                  text=True).stdout if shutil.which("xwininfo") else ""
+            # The main window: titled after the song, WM_CLASS as the .desktop's StartupWMClass
+            found = next((ln.strip() for ln in tree.splitlines()
+                          if f'{song.name} — Inpaint Studio": ("inpaint-studio"' in ln), "")
+            if not shutil.which("xwininfo") and time.monotonic() > deadline - 24:
+                found = "(no xwininfo: the app kept running for 6 s)"
+        running = app.poll() is None
+        app.terminate()
+        _, err = app.communicate(timeout=15)
+        bad = BAD_STDERR.search(err)
+        if not running or not found or bad:
+            s.fail(name, f"running={running} window={found!r}\n--- stderr\n{err[-3000:]}")
+        else:
+            print(f"ok   {name}: {found[:90]}")
+    finally:
+        if app is not None and app.poll() is None:
+            app.kill()
+            app.wait()
+        os.close(read_fd)
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke-test the frozen Inpaint Studio.")
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "dist" / "inpaint-studio")
@@ -192,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         if s.run("--screenshot (welcome)", ["--screenshot", str(out)]):
             s.check("--screenshot (welcome)", out.is_file() and out.stat().st_size > 10_000,
                     "no welcome picture")
+
+        window_on_xvfb(s, song)
 
         if not args.quick and "inpaint" in registered_commands():
             takes_dir = s.work / "engine"
