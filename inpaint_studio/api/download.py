@@ -10,10 +10,13 @@ import logging
 import os
 import random
 import re
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
+import urllib3
 
 from inpaint_studio.api.errors import ApiError, DownloadError, error_from_response
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
@@ -22,7 +25,8 @@ from inpaint_studio.core.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-CHUNK = 256 * 1024
+CHUNK = 64 * 1024
+RETRY_STATUSES = (429, 502, 503, 504)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -60,7 +64,12 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
             total = _fetch(session, url, part, have, headers, timeout, progress, token)
         except _Restart:
             continue  # the server ignored or rejected our Range: start over from byte 0
-        except (requests.ConnectionError, requests.Timeout,
+        except _Busy as busy:
+            last = busy.error
+            if attempt + 1 < attempts and token.wait(busy.delay(attempt)):
+                raise Cancelled() from None
+            continue
+        except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError,
                 requests.exceptions.ChunkedEncodingError) as exc:
             last = exc
             log.info("download of %s broke after %d bytes (attempt %d): %s", target.name,
@@ -70,6 +79,9 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
             continue
         break
     else:
+        if isinstance(last, ApiError):
+            raise DownloadError(f"Could not download {target.name}: {last.user_message}",
+                                status=last.status) from last
         raise DownloadError(f"Could not download {target.name}: the connection kept breaking "
                             f"({type(last).__name__ if last else 'no data'}). Try again later; "
                             "what was fetched so far is kept.")
@@ -82,8 +94,60 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
     return target
 
 
+def _read_some(resp: requests.Response) -> bytes:
+    """The next bytes as soon as any have arrived (not a whole chunk), so progress and cancel
+    stay responsive on a slow connection."""
+    raw = resp.raw
+    if hasattr(raw, "read1"):
+        return raw.read1(CHUNK, decode_content=True)
+    return raw.read(CHUNK, decode_content=True)
+
+
 class _Restart(Exception):
     pass
+
+
+class _Busy(Exception):
+    """429/502/503/504 from the file host: worth another try after a pause."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.user_message)
+        self.error = error
+
+    def delay(self, attempt: int) -> float:
+        after = getattr(self.error, "retry_after", None)
+        if after is not None:
+            return min(120.0, after)
+        return min(8.0, 0.25 * 2**attempt) * (0.5 + random.random())
+
+
+@contextlib.contextmanager
+def _closes_on_cancel(resp: requests.Response, token: CancelToken) -> Iterator[None]:
+    """Close `resp` as soon as `token` is cancelled, so a read blocked on a slow network ends
+    within ~50 ms instead of after the next chunk or the timeout."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if token.wait(0.05):
+                # Closing alone does not wake a thread blocked in recv(); a shutdown does.
+                sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                resp.close()
+                return
+
+    watcher = threading.Thread(target=watch, name="download-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    except Exception:
+        if token.cancelled:
+            raise Cancelled() from None
+        raise
+    finally:
+        done.set()
 
 
 def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: dict,
@@ -93,6 +157,9 @@ def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: 
         if resp.status_code == 416 and have:
             _discard(part)  # our partial copy is longer than the file: it is not the same file
             raise _Restart()
+        if resp.status_code in RETRY_STATUSES:
+            raise _Busy(error_from_response(resp.status_code, resp.content, resp.headers,
+                                            what="The result server"))
         if resp.status_code not in (200, 206):
             err = error_from_response(resp.status_code, resp.content, resp.headers,
                                       what="The result server")
@@ -112,8 +179,8 @@ def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: 
             total = int(length) if length and length.isdigit() else None
             mode = "wb"
         done = have
-        with open(part, mode) as fh:
-            for chunk in resp.iter_content(CHUNK):
+        with open(part, mode) as fh, _closes_on_cancel(resp, token):
+            while chunk := _read_some(resp):
                 if token.cancelled:
                     raise Cancelled()
                 fh.write(chunk)
@@ -122,6 +189,7 @@ def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: 
                     progress(done, total or 0)
             fh.flush()
             os.fsync(fh.fileno())
+        token.raise_if_cancelled()  # a closed response can also just end early
         if total is not None and done < total:
             # urllib3 does not always notice a short body; treat it as a break and resume.
             raise requests.exceptions.ChunkedEncodingError(f"short body: {done} of {total}")

@@ -35,3 +35,5 @@ def test_restart_keeps_finished_tasks_and_their_files(tmp_path, song):
         assert stuck["status"] == "FAILED" and "stopped while this job" in stuck["message"]
     leftovers = [p.name for p in folder.rglob("*") if p.name.endswith((".part", ".partial"))]
     assert leftovers == []
+    for path in folder.rglob("*"):  # the key is never written into the server's folder
+        assert not path.is_file() or KEY.encode() not in path.read_bytes(), path
