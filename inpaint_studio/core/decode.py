@@ -139,8 +139,11 @@ class DecodeStream:
         frame_bytes = 4 * ch
         buf = bytearray(CHUNK_FRAMES * frame_bytes)
         view = memoryview(buf)
-        out = self._proc.stdout
-        assert out is not None
+        assert self._proc.stdout is not None
+        # The raw pipe, not the buffered reader: one read() returns what ffmpeg has written so
+        # far instead of blocking until the whole buffer is full, so the first chunk comes early.
+        out = self._proc.stdout.raw
+        _widen_pipe(out.fileno())
         pending = 0
         want = FIRST_CHUNK_FRAMES * frame_bytes
         while True:
@@ -180,6 +183,16 @@ class DecodeStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _widen_pipe(fd: int) -> None:
+    """Ask Linux for a 1 MiB pipe (default 64 KiB) so a long decode needs fewer reads."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass  # not Linux, or the limit is lower: the default size works, only slower
 
 
 def _layout_channels(layout: str) -> int | None:

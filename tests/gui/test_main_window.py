@@ -26,8 +26,10 @@ def test_load_shows_song_everywhere(loaded, audio_file):
     assert win.settings.recent_files() == [doc.path]
     assert ".flac" in win.windowTitle()
     for view in (win.detail, win.overview):
-        x, y = view.curves.curves[0].getData()
-        assert x is not None and 100 < len(x) <= 2 * view.viewbox.width() + 4
+        for item in view.curves.envelopes:  # one column per pixel or fewer, never more
+            assert item.isVisible() and 100 < item.columns <= view.viewbox.width() + 2
+        rects = view.curves.envelopes[0].data()
+        np.testing.assert_allclose(np.diff(rects[:, 0]), rects[0, 2], rtol=1e-6)  # no gaps
     assert not win._progress.isVisible()
 
 
@@ -108,10 +110,16 @@ def test_zoom_down_to_single_samples(qtbot, loaded):
     rate = audio.sample_rate
     # about one column per 100 samples: min/max straight from the samples
     d.set_view(10.0, 10.0 + 100 * d.viewbox.width() / rate)
-    x, y = d.curves.curves[0].getData()
-    assert len(x) <= 2 * d.viewbox.width() + 4
+    rects = d.curves.envelopes[0].data()
+    assert len(rects) <= d.viewbox.width() + 2
+    first = int(round(rects[0, 0] * rate))
+    span = audio.samples[0, first : first + 100]
+    centre = rects[0, 1] + rects[0, 3] / 2 - (span.min() + span.max()) / 2
+    assert rects[0, 1] - centre == pytest.approx(span.min(), abs=1e-5)
+    assert rects[0, 1] + rects[0, 3] - centre == pytest.approx(span.max(), abs=1e-5)
     # fewer samples than pixels: the samples themselves, only the visible ones
     d.set_view(10.0, 10.0 + 40 / rate)
+    assert not d.curves.envelopes[0].isVisible() and d.curves.curves[0].isVisible()
     x, y = d.curves.curves[0].getData()
     assert 40 <= len(x) <= 44
     first = int(round(x[0] * rate))
@@ -208,8 +216,7 @@ def test_public_api_for_features(qtbot, loaded):
     assert lane.region_item.getRegion() == pytest.approx((3.5, 4.0))
     win.playhead.set_position(4.2)
     assert lane.playhead.value() == pytest.approx(4.2)
-    x, _ = lane.curves.curves[0].getData()
-    assert len(x) > 0
+    assert lane.curves.envelopes[0].columns > 0
     win.lanes.remove_lane(lane)
     assert win.lanes.lanes == [] and not win.lanes.isVisible()
     # status and errors
