@@ -33,6 +33,15 @@ class Shot:
     name: str  # docs/screenshots/<name>.png
     caption: str  # the metainfo caption and the README alt text
     args: Callable[[Path], list[str]]  # song path → arguments after `--screenshot OUT.png`
+    # Headless commands run first with the same INPAINT_STUDIO_HOME (song path → argument lists),
+    # e.g. a finished local job in the job store that the GUI then shows.
+    setup: Callable[[Path], list[list[str]]] = lambda song: []
+
+
+def local_job(song: Path) -> list[list[str]]:
+    """A finished two-version job on the local backend for 0:30-0:40 (about 20 s)."""
+    return [["submit", str(song), "--start", "30", "--end", "40", "--prompt",
+             "a drum fill into the chorus", "--backend", "local", "--wait", "-q"]]
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -45,6 +54,17 @@ SHOTS: tuple[Shot, ...] = (
         "welcome",
         "The first start: open a song or try the demo song",
         lambda song: [],
+    ),
+)
+# Made on request (`screenshots.py job`) but not yet listed in the metainfo/README: move a shot
+# into SHOTS once the picture shows what its caption says (here: the job's lanes under the song,
+# which needs the jobs feature installed by app.install_features).
+EXTRA_SHOTS: tuple[Shot, ...] = (
+    Shot(
+        "job",
+        "A finished job: two versions as lanes under the song, ready to compare",
+        lambda song: [str(song), "--region", "30", "40"],
+        setup=local_job,
     ),
 )
 
@@ -80,6 +100,12 @@ def take(shot: Shot, song: Path, command: list[str], home: Path, out_dir: Path) 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", INPAINT_STUDIO_HOME=str(home),
                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     env.pop("MUSICGPT_API_KEY", None)  # screenshots show the local backend, never a user's key
+    for args in shot.setup(song):
+        prep = subprocess.run([*command, *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=300)
+        if prep.returncode != 0:
+            raise RuntimeError(f"{shot.name}: {' '.join(args[:1])} exit {prep.returncode}\n"
+                               f"{prep.stderr[-3000:]}")
     tmp = out.with_suffix(".part.png")
     proc = subprocess.run([*command, "--screenshot", str(tmp), *shot.args(song)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=180)
@@ -96,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", help="a frozen inpaint-studio executable (default: this tree)")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
-    known = {s.name: s for s in SHOTS}
+    known = {s.name: s for s in SHOTS + EXTRA_SHOTS}
     unknown = [n for n in args.names if n not in known]
     if unknown:
         parser.error(f"unknown shot(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -107,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         song = synthesise_song(Path(tmp))
         for shot in shots:
             start = time.monotonic()
-            try:
-                path = take(shot, song, app_command(args.app), Path(tmp) / "home", args.out)
+            try:  # each shot gets its own empty home: no state leaks between pictures
+                home = Path(tmp) / f"home-{shot.name}"
+                path = take(shot, song, app_command(args.app), home, args.out)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 failed += 1
                 print(f"FAILED {exc}", file=sys.stderr)
