@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 from inpaint_studio.core.audio import Audio
@@ -71,8 +72,9 @@ def _coarse_lag(ref: np.ndarray, ver: np.ndarray, mask: tuple[int, int],
     """Lag (in blocks) maximising the cross-correlation of the two decimated signals."""
     ref = ref.copy()
     ref[mask[0] : mask[1]] = 0.0
-    # corr[k] = sum_n ref[n] * ver[n + k - (len(ref) - 1)]
-    corr = signal.fftconvolve(ver, ref[::-1], mode="full")
+    # corr[k] = sum_n ref[n] * ver[n + k - (len(ref) - 1)]; both cores for the one big FFT
+    with sp_fft.set_workers(2):
+        corr = signal.fftconvolve(ver, ref[::-1], mode="full")
     lags = np.arange(corr.size) - (ref.size - 1)
     if max_lag is not None:
         keep = np.abs(lags) <= max_lag
@@ -172,7 +174,7 @@ def apply_alignment(version: Audio, alignment: Alignment, length: int,
 
 
 def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.01,
-                  frame_hops: int = 4, threshold: float = 0.35, min_span_s: float = 0.25,
+                  frame_hops: int = 4, threshold: float = 0.5, min_span_s: float = 0.25,
                   merge_gap_s: float = 0.3) -> list[tuple[float, float]]:
     """Spans (seconds) where `aligned_version` differs from `reference` in more than coding noise.
 
@@ -201,8 +203,8 @@ def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.
         level = np.abs(np.log10((vv + floor) / (rr + floor))) > 1.0
     changed = (unexplained > threshold) | level
     changed &= np.maximum(rr, vv) > floor
-    # A median over ~5 frames removes single-frame blips from transients the coder smeared.
-    changed = signal.medfilt(changed.astype(np.float64), 5) > 0.5
+    # A median over ~9 hops removes short blips from transients the coder smeared.
+    changed = signal.medfilt(changed.astype(np.float64), 9) > 0.5
     spans: list[list[float]] = []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], changed.astype(np.int8), [0]])))
     for a, b in zip(edges[::2], edges[1::2], strict=True):

@@ -88,7 +88,10 @@ class Player(QObject):
 
     @property
     def audible(self) -> str | None:
-        return self._wanted_audible or self.engine.audible
+        """The source heard now (or about to be: the audio thread applies a switch within a
+        block)."""
+        names = self.engine.names
+        return self._wanted_audible or self.engine.audible or (names[0] if names else None)
 
     @property
     def loop_enabled(self) -> bool:
