@@ -25,7 +25,7 @@ import numpy as np
 from inpaint_studio.core.atomic import atomic_path, atomic_write_text
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
-from inpaint_studio.core.history import EditStack, KeepEdit, RegionEdit
+from inpaint_studio.core.history import Edit, EditStack, KeepEdit, RegionEdit
 from inpaint_studio.core.splice import plan_splice
 
 SCHEMA = 1
@@ -138,10 +138,10 @@ def read_segment(path: Path) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data.T), int(rate)
 
 
-def edit_records(stack: EditStack, files: dict[str, Path]) -> list[dict[str, Any]]:
-    """JSON records of every edit in `stack`; `files[edit.id]` is each keep's segment file."""
+def edit_records(entries: list[Edit], files: dict[str, Path]) -> list[dict[str, Any]]:
+    """JSON records of `entries` (an `EditStack`'s); `files[edit.id]` is each keep's segment."""
     out: list[dict[str, Any]] = []
-    for e in stack.entries:
+    for e in entries:
         if isinstance(e, KeepEdit):
             out.append({"kind": "keep", "id": e.id, "region": list(e.region),
                         "crossfade_s": e.crossfade_s, "source": e.source,

@@ -3,8 +3,9 @@
 It owns the song's `EditStack` and the versions on offer (from jobs or the compare panel). Every
 change of the samples runs in a `Worker` (splice in place, segment file, new peaks) and is then
 shown through `DocumentModel.replace_audio`; operations asked for while one runs are queued, so
-they happen in order and the GUI thread never waits. A lock serialises writers of the buffer
-(splices) and its readers off the GUI thread (upload copies, exports)."""
+they happen in order and the GUI thread never waits. Only workers touch the stack; the GUI reads
+a copy of its entries and position taken when each operation has finished. A lock serialises
+writers of the buffer (splices) and its readers off the GUI thread (upload copies, exports)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ class EditSession(QObject):
         self.segment_dir = segment_dir
         self.lock = threading.Lock()
         self.stack: EditStack | None = None
+        self._entries: list[Edit] = []  # the GUI's copy of stack.entries / stack.position
+        self._position = 0
         self.offers: dict[int, Offer] = {}
         self.segment_files: dict[str, Path] = {}
         self.crossfade_s = DEFAULT_CROSSFADE_S
@@ -80,25 +83,30 @@ class EditSession(QObject):
 
     def is_edited(self) -> bool:
         """Whether any kept version is applied to the song now."""
-        return self.stack is not None and any(isinstance(e, KeepEdit) for e in self.stack.applied)
+        return any(isinstance(e, KeepEdit) for e in self._entries[: self._position])
 
     def entries(self) -> list[Edit]:
-        return list(self.stack.entries) if self.stack else []
+        return list(self._entries)
 
     @property
     def position(self) -> int:
-        return self.stack.position if self.stack else 0
+        return self._position
 
     def can_undo(self) -> bool:
-        return bool(self.stack and self.stack.can_undo)
+        return self._position > 0
 
     def can_redo(self) -> bool:
-        return bool(self.stack and self.stack.can_redo)
+        return self._position < len(self._entries)
 
     def latest_keep(self) -> KeepEdit | None:
-        i = self.stack.last_keep_index() if self.stack else None
-        edit = self.stack.entries[i] if i is not None and self.stack else None
-        return edit if isinstance(edit, KeepEdit) else None
+        keeps = [e for e in self._entries[: self._position] if isinstance(e, KeepEdit)]
+        return keeps[-1] if keeps else None
+
+    def _sync(self) -> None:
+        """Take the GUI's copy of the history (GUI thread, no worker running on the stack)."""
+        stack = self.stack
+        self._entries = list(stack.entries) if stack is not None else []
+        self._position = stack.position if stack is not None else 0
 
     # -- offers --------------------------------------------------------------------------------
     def offer(self, version_index: int, aligned_audio: Audio, region: Region,
@@ -206,6 +214,7 @@ class EditSession(QObject):
         stack, span, peaks, extra = result
         if stack is not self.stack or self.document.audio is not stack.song:
             return  # another song was opened meanwhile
+        self._sync()
         if span is not None:
             self.document.replace_audio(stack.song, peaks)
             self.edited.emit(*span)
@@ -227,6 +236,7 @@ class EditSession(QObject):
                   "redo": "Could not redo", "crossfade": "Could not change the crossfade",
                   "open": "Could not restore the project's edits"}
         try:
+            self._sync()
             self.failed.emit(titles.get(name, "Edit failed"), str(exc))
             self.history_changed.emit()
         finally:
@@ -251,6 +261,11 @@ class EditSession(QObject):
             edit, span = stack.undo() if undo else stack.redo()
         peaks = self._peaks(stack) if span is not None else None
         return stack, span, peaks, edit
+
+    def _do_region(self, ctx: WorkContext, stack: EditStack, before: Region | None,
+                   after: Region | None) -> tuple[Any, ...]:
+        stack.record_region(before, after)
+        return stack, None, None, None
 
     def _do_jump(self, ctx: WorkContext, stack: EditStack, position: int) -> tuple[Any, ...]:
         position = max(0, min(position, len(stack.entries)))
@@ -302,16 +317,16 @@ class EditSession(QObject):
 
     def _on_region_committed(self, region: Any) -> None:
         now = None if region is None else (float(region.start), float(region.end))
-        if self._moving_region or self.stack is None:
-            self._last_region = now
+        before, self._last_region = self._last_region, now
+        if self._moving_region or self.stack is None or before == now:
             return
-        if self.stack.record_region(self._last_region, now) is not None:
-            self.history_changed.emit()
-        self._last_region = now
+        # Queued like every edit: a worker may be re-splicing the stack right now.
+        self._enqueue("region", self._do_region, before, now)
 
     def _on_loaded(self) -> None:
         audio = self.document.audio
         self.stack = EditStack(audio) if audio is not None else None
+        self._sync()
         self.offers.clear()
         self.segment_files.clear()
         self._queue.clear()
@@ -321,6 +336,7 @@ class EditSession(QObject):
 
     def _on_closed(self) -> None:
         self.stack = None
+        self._sync()
         self.offers.clear()
         self._queue.clear()
         self.offers_changed.emit()

@@ -59,10 +59,12 @@ class Exporter(QObject):
         self.worker = worker
         worker.progressed.connect(
             lambda done, total: self.progressed.emit(done / total if total > 0 else 0.0))
-        worker.returned.connect(lambda path: self.finished.emit(str(path)))
-        worker.errored.connect(lambda exc: self.failed.emit(str(exc) or type(exc).__name__))
-        worker.cancelled.connect(self.cancelled.emit)
-        worker.finished.connect(self._finished)
+        # The worker is forgotten before the outcome is announced, so a listener may start the
+        # next export straight away.
+        worker.returned.connect(lambda path: (self._finished(), self.finished.emit(str(path))))
+        worker.errored.connect(lambda exc: (self._finished(),
+                                            self.failed.emit(str(exc) or type(exc).__name__)))
+        worker.cancelled.connect(lambda: (self._finished(), self.cancelled.emit()))
         self.workers.start(worker)  # after connecting, so no signal is emitted unheard
         self.started.emit(str(target))
         return worker

@@ -146,8 +146,9 @@ class ProjectService(QObject):
             channels=doc.audio.channels if doc.audio is not None else 0,
             frames=doc.audio.frames if doc.audio is not None else 0,
             title=Path(path).stem if path else "",
-            edits=edit_records(stack, self.session.segment_files) if stack is not None else [],
-            position=stack.position if stack is not None else 0,
+            edits=edit_records(self.session.entries(), self.session.segment_files)
+            if stack is not None else [],
+            position=self.session.position,
             region=[region.start, region.end] if region is not None else None,
             crossfade_ms=self.session.crossfade_s * 1000.0,
             jobs=[dict(j) for j in self.project_jobs])

@@ -65,7 +65,7 @@ def test_save_open_round_trip_rebuilds_the_song_exactly(tmp_path):
     src.write_bytes(b"pretend song bytes")
     project = Project(source_path=str(src), source_sha256=sha256_file(src),
                       source_size=src.stat().st_size, sample_rate=RATE, channels=2,
-                      frames=song.frames, edits=edit_records(stack, files),
+                      frames=song.frames, edits=edit_records(stack.entries, files),
                       position=stack.position, region=[1.0, 3.0], crossfade_ms=30.0)
     project.upsert_job({"id": "j1", "stage": "done", "task_id": "T1", "params": {"prompt": "x"},
                         "results": [{"index": 1, "path": "/cache/a.mp3"}]})
