@@ -89,7 +89,8 @@ class WaveformCurves:
     """The waveform of one song inside `plot` (a PlotItem). Feed it with `set_source`, then
     call `refresh()` whenever the view may have changed; it skips work when nothing did."""
 
-    def __init__(self, plot: pg.PlotItem, colours: list[str] | None = None, z: float = 0) -> None:
+    def __init__(self, plot: pg.PlotItem, colours: list[str] | None = None, z: float = 0,
+                 channels: int = 2) -> None:
         self.plot = plot
         self.colours = colours or theme.WAVE
         self.envelopes: list[EnvelopeItem] = []
@@ -101,12 +102,15 @@ class WaveformCurves:
         self.audio: Audio | None = None
         self._key: tuple | None = None
         self.renders = 0  # how many real redraws happened (tests, benchmarks)
+        self._make_items(channels)  # made up front: most songs are stereo, and it takes a while
 
     def set_source(self, peaks: PeakPyramid | None, audio: Audio | None = None) -> None:
         self.peaks, self.audio = peaks, audio
         channels = peaks.channels if peaks else 0
-        if channels != len(self.curves):
-            self._make_items(channels)
+        if channels and channels != len(self.curves):
+            self._make_items(channels)  # items are kept between songs: making them is slow
+        elif not channels:
+            self._draw_envelope(None, 1)
         self._key = None
 
     def _make_items(self, channels: int) -> None:
