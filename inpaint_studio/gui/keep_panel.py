@@ -63,6 +63,8 @@ class KeepPanel(QWidget):
         self.crossfade.setSingleStep(5.0)
         self.crossfade.setSuffix(" ms")
         self.crossfade.setKeyboardTracking(False)  # change once typing is done, not per digit
+        self.crossfade.setToolTip("Equal-power crossfade centred on each seam. Changing it also "
+                                  "re-splices the latest kept version, then plays its seam.")
         self.audition = QPushButton("Audition seam")
         self.state = QLabel("No versions to keep yet.")
         self.state.setWordWrap(True)
