@@ -25,7 +25,7 @@ from inpaint_studio.core.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-CHUNK = 64 * 1024
+CHUNK = 1024 * 1024  # an upper bound: read1 returns whatever has arrived
 RETRY_STATUSES = (429, 502, 503, 504)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")

@@ -39,8 +39,8 @@ def _engine_error_types() -> tuple[type[BaseException], ...]:
 def run_fill(engine_ref: str, song: str, start: float, end: float, seed: int, versions: int,
              prompt: str, work_dir: str) -> dict[str, Any]:
     """Decode `song`, fill [start, end) with the engine, save each version as `v<N>.npy`."""
+    engine = resolve_engine(engine_ref)  # first: a missing engine fails before a long decode
     audio = load_audio(song)
-    engine = resolve_engine(engine_ref)
     try:
         result = engine(audio, start, end, seed=seed, num_versions=versions, prompt=prompt)
     except _engine_error_types() as exc:
