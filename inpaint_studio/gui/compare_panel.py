@@ -73,6 +73,8 @@ class CompareFeature(QObject):
         self._connect()
         self._show_output()
         self._show_sources()
+        for line in (window.detail.playhead, window.overview.playhead):
+            self._draggable(line)
 
     # -- building --------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -134,6 +136,12 @@ class CompareFeature(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(p.close)
+
+    def _draggable(self, line: Any) -> None:
+        """Let the musician drag a playhead line to seek (scrubbing while playing)."""
+        line.setMovable(True)
+        line.setHoverPen(line.pen.color(), width=3)
+        line.sigDragged.connect(lambda item: self.window.playhead.seek(float(item.value())))
 
     # -- sources ---------------------------------------------------------------------------------
     def _original(self) -> Audio | None:
@@ -225,6 +233,7 @@ class CompareFeature(QObject):
             lane.clicked.connect(lambda _s, n=name: self.select(n))
             lane.title.installEventFilter(_TitleClicks(lambda n=name: self.select(n), lane))
             lane.title.setCursor(Qt.CursorShape.PointingHandCursor)
+            self._draggable(lane.playhead)
             self.lanes[name] = lane
             self.marks[name] = LaneMarks(lane.plot)
             self._draw_marks(name)

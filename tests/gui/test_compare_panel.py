@@ -6,6 +6,11 @@ tests/playback covers the real PulseAudio path)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -16,7 +21,7 @@ from inpaint_studio.gui.compare_panel import install_compare
 from inpaint_studio.playback.engine import PlaybackEngine
 from inpaint_studio.services.player import Player
 
-from .conftest import to_viewport
+from .conftest import drag, to_viewport
 
 
 @pytest.fixture
@@ -175,3 +180,55 @@ def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
         qtbot.waitUntil(lambda: loaded.playhead.position > 0.2, timeout=3000)
     finally:
         player.close()
+
+
+APP_WITHOUT_SOUND = """
+import sys
+from PySide6.QtWidgets import QApplication
+from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio.services.settings import Settings
+from inpaint_studio.services.worker import WorkerPool
+app = QApplication([])
+window = MainWindow(Settings(sys.argv[2]), WorkerPool(), interactive=False)
+feature = install_compare(window)  # the default player: tries the sound device
+window.show()
+window.open_file(sys.argv[1])
+import time
+deadline = 200
+while window.document.state != "ready" and deadline:
+    app.processEvents(); time.sleep(0.05); deadline -= 1
+while not feature.player.names and deadline:
+    app.processEvents(); time.sleep(0.05); deadline -= 1
+feature.toggle_play()
+for _ in range(20):
+    app.processEvents(); time.sleep(0.05)
+print(feature.player.available, window.playhead.position > 0.3)
+print(feature.bar.output_label.text())
+feature.player.close()
+"""
+
+
+def test_app_starts_without_a_sound_server_and_says_why(tmp_path, audio_file):
+    song = audio_file(".wav", seconds=5.0)
+    env = {**os.environ, "PULSE_SERVER": "unix:/nonexistent/pulse/native",
+           "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", APP_WITHOUT_SOUND, str(song),
+                          str(tmp_path / "settings.ini")], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[-2] == "False True"  # no device, and the playhead still runs
+    assert lines[-1].startswith("Playback is off") and "could not be opened" in lines[-1]
+
+
+def test_dragging_the_playhead_seeks(qtbot, compare):
+    win, player = compare.window, compare.player
+    plot = win.detail.plot_widget
+    QTest.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     to_viewport(plot, 10.0))
+    qtbot.waitUntil(lambda: abs(player.position - 10.0) < 0.2, timeout=2000)
+    start = win.playhead.position
+    drag(qtbot, plot, start, start + 4.0)
+    qtbot.waitUntil(lambda: abs(player.position - (start + 4.0)) < 0.2, timeout=2000)
+    assert win.region.region is None  # a drag on the playhead seeks; it selects nothing
