@@ -235,7 +235,22 @@ class KeepFeature(QObject):
         player = getattr(self.window, "player", None) or getattr(self.window, "transport", None)
         play_range = getattr(player, "play_range", None)
         if callable(play_range):
-            play_range(start, end)
+            ready = getattr(player, "sources_changed", None)
+            if ready is None or not getattr(player, "_pending", None):
+                play_range(start, end)
+                return
+            # The player is still preparing the edited song: play once it has it (or after a
+            # moment, should that signal not come).
+            done = []
+
+            def go(*_: object) -> None:
+                if not done:
+                    done.append(True)
+                    ready.disconnect(go)
+                    play_range(start, end)
+
+            ready.connect(go)
+            QTimer.singleShot(1500, go)
             return
         self.window.playhead.seek(start)
         self.window.status(f"Playhead at {format_time(start)}, 1.5 s before the seam: "

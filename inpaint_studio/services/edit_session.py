@@ -212,11 +212,14 @@ class EditSession(QObject):
 
     def _show(self, name: str, result: tuple[Any, ...]) -> None:
         stack, span, peaks, extra = result
-        if stack is not self.stack or self.document.audio is not stack.song:
+        audio = self.document.audio
+        if stack is not self.stack or audio is None or audio.samples is not stack.song.samples:
             return  # another song was opened meanwhile
         self._sync()
         if span is not None:
-            self.document.replace_audio(stack.song, peaks)
+            # A new `Audio` over the same buffer: views and the player see a changed song (they
+            # compare identities) without a copy of the samples.
+            self.document.replace_audio(Audio(stack.song.samples, stack.song.sample_rate), peaks)
             self.edited.emit(*span)
         if isinstance(extra, RegionEdit):
             self._move_region(extra.before if name == "undo" else extra.after)

@@ -1,0 +1,52 @@
+"""Keep with the compare feature's player (null output): after a keep the player hears the
+edited song, and changing the crossfade auditions the seam through `window.player.play_range`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inpaint_studio.core.audio import Audio
+from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio.gui.keep_panel import install_keep
+from inpaint_studio.services.player import Player
+
+
+@pytest.fixture
+def both(qtbot, loaded, tmp_path):
+    player = Player(loaded.workers, use_device=False, parent=loaded)
+    with qtbot.waitSignal(player.sources_changed, timeout=10000):
+        compare = install_compare(loaded, player)
+        compare._on_song_loaded()  # the song was loaded before the feature was installed
+    keep = install_keep(loaded, autosave_dir=tmp_path / "autosave", restore_prompt=False)
+    yield loaded, player, keep
+    player.close()
+
+
+def original_source(player: Player) -> np.ndarray:
+    sources = player.engine._sources
+    data = sources.data[sources.index["original"]]
+    return data[: sources.frames].T  # back to (channels, frames)
+
+
+def test_the_player_hears_the_kept_version_and_auditions_the_seam(qtbot, both):
+    window, player, keep = both
+    doc = window.document
+    rng = np.random.default_rng(1)
+    version = Audio(rng.uniform(-0.3, 0.3, doc.audio.samples.shape).astype(np.float32),
+                    doc.audio.sample_rate)
+    keep.offer(1, version, (4.0, 6.0))
+    window.region.set(4.0, 6.0)
+    with qtbot.waitSignal(player.sources_changed, timeout=10000):
+        assert keep.keep(1)
+    qtbot.waitUntil(lambda: not keep.session.busy, timeout=10000)
+    assert np.array_equal(original_source(player), doc.audio.samples)
+
+    played = []
+    real = player.play_range
+    player.play_range = lambda a, b: (played.append((a, b)), real(a, b))
+    keep.panel.crossfade.setValue(200.0)
+    qtbot.waitUntil(lambda: bool(played), timeout=10000)
+    assert played[0] == pytest.approx((2.5, 5.5))
+    qtbot.waitUntil(lambda: player.playing, timeout=3000)
+    assert np.array_equal(original_source(player), doc.audio.samples)  # the new crossfade
