@@ -348,8 +348,32 @@ class KeepFeature(QObject):
 
     def open_project(self, path: str | None = None) -> None:
         path = path or self.ask_open_path()
-        if path:
-            self.projects.open(path)
+        if not path:
+            return
+        if self.projects.dirty:  # opening replaces the song and its edits
+            answer = self.ask_unsaved()
+            if answer == "cancel":
+                return
+            if answer == "save":
+                target = self.projects.path or self.ask_save_path()
+                if not target:
+                    return
+                p = self.projects
+
+                def settle(*_: object) -> None:
+                    p.saved.disconnect(then_open)
+                    p.failed.disconnect(settle)
+
+                def then_open(_saved: str) -> None:
+                    settle()
+                    p.open(path)
+
+                p.saved.connect(then_open)
+                p.failed.connect(settle)  # a failed save: stay, the error is shown
+                if not p.save(target):
+                    settle()
+                return
+        self.projects.open(path)
 
     def _source_missing(self, project: Project, status: str) -> None:
         found = self.ask_locate(project, status)

@@ -214,3 +214,26 @@ def test_clean_quit_removes_the_autosave(qtbot, settings, workers, tmp_path, son
     win.close()
     assert not win.isVisible()
     assert list(autosave.iterdir()) == []
+
+
+def test_opening_a_project_over_unsaved_edits_asks_first(qtbot, settings, workers, tmp_path,
+                                                         song):
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 5, (1.0, 2.0))
+    first = tmp_path / "first.inpaint"
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.projects.save(first)
+    edit(qtbot, win, feature, 6, (3.0, 4.0))
+    assert feature.projects.dirty
+    feature.ask_unsaved = lambda: "cancel"
+    feature.open_project(str(first))
+    qtbot.wait(200)
+    assert feature.session.position == 4  # nothing was opened
+    feature.ask_unsaved = lambda: "save"
+    with qtbot.waitSignal(feature.projects.opened, timeout=20000):
+        feature.open_project(str(first))
+    settle(qtbot, feature)
+    # Saved first (with both keeps), then reopened: the file now holds both keeps.
+    assert feature.session.position == 4 and not feature.projects.dirty
+    assert len(json.loads(first.read_text())["edits"]) == 4
