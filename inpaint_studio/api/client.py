@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import random
 import threading
 import time
@@ -105,7 +106,14 @@ class MusicGPTClient:
         self._pacer = _Pacer(self.plan.min_poll_interval)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"inpaint-studio/{VERSION}"
-        self._session.trust_env = False  # no proxies/netrc: the key goes to base_url only
+        # No netrc (it would replace our Authorization header) — but keep the user's proxy and
+        # CA bundle settings, which trust_env=False would otherwise drop as well.
+        self._session.trust_env = False
+        if not is_loopback(parts.hostname):  # a local server is never reached via a proxy
+            self._session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self._session.verify = bundle
 
     def __repr__(self) -> str:
         return f"MusicGPTClient({self.base_url!r}, plan={self.plan.name!r}, key=***)"
