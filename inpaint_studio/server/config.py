@@ -53,7 +53,7 @@ class Faults:
     """Faults to inject, for tests. Counters are used up one request at a time; `paths` limits a
     fault to requests whose path contains one of the strings (empty: any API path)."""
 
-    latency_s: float = 0.0
+    latency_s: float = 0.0  # added before every request (whatever `paths` says)
     rate_limit_next: int = 0  # answer 429 (Retry-After: rate_limit_retry_after)
     rate_limit_retry_after: float = 1.0
     server_error_next: int = 0  # answer 500 with the spec's {"success":false,"messsage":...}
@@ -80,6 +80,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self.latency_s = 0.0
+            self.rate_limit_retry_after, self.server_error_status = 1.0, 500
             self.rate_limit_next = self.server_error_next = 0
             self.drop_next = self.malformed_next = 0
             self.paths = ()
