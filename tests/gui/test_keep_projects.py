@@ -73,9 +73,9 @@ def test_save_and_open_round_trip(qtbot, settings, workers, tmp_path, song):
     expected = win.document.audio.samples.copy()
     assert feature.projects.dirty
     target = tmp_path / "projects" / "mine.inpaint"
-    feature.ask_save_path = lambda: str(target)
+    feature.project.ask_save_path = lambda: str(target)
     with qtbot.waitSignal(feature.projects.saved, timeout=10000):
-        feature.save_action.trigger()
+        feature.project.save_action.trigger()
     assert not feature.projects.dirty and feature.projects.path == target
     data = json.loads(target.read_text())
     assert data["source_sha256"] and data["position"] == 3 and len(data["edits"]) == 4
@@ -85,7 +85,7 @@ def test_save_and_open_round_trip(qtbot, settings, workers, tmp_path, song):
 
     win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
     with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
-        feature2.open_project(str(target))
+        feature2.project.open_project(str(target))
     settle(qtbot, feature2)
     assert np.array_equal(win2.document.audio.samples, expected)
     assert feature2.history.rows() == feature.history.rows()
@@ -122,11 +122,11 @@ def test_moved_and_changed_song_is_found_by_hash(qtbot, settings, workers, tmp_p
     win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
     answers = [str(impostor), str(moved)]
     asked = []
-    feature2.ask_locate = lambda project, status: (asked.append(status), answers.pop(0))[1]
+    feature2.project.ask_locate = lambda project, status: (asked.append(status), answers.pop(0))[1]
     errors = []
     feature2.projects.failed.connect(lambda title, msg: errors.append(title))
     with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
-        feature2.open_project(str(target))
+        feature2.project.open_project(str(target))
     settle(qtbot, feature2)
     assert asked == ["missing", "changed"]
     assert errors == ["That is not the project's song"]
@@ -188,9 +188,9 @@ def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
 
     win, feature = new_window(qtbot, settings, workers, autosave)
     offered = []
-    feature.ask_restore = lambda a: (offered.append(a), True)[1]
+    feature.project.ask_restore = lambda a: (offered.append(a), True)[1]
     with qtbot.waitSignal(feature.projects.opened, timeout=20000):
-        assert feature.offer_restore()
+        assert feature.project.offer_restore()
     settle(qtbot, feature)
     assert offered[0].pid == proc.pid
     assert np.array_equal(win.document.audio.samples, edited)
@@ -207,10 +207,10 @@ def test_clean_quit_removes_the_autosave(qtbot, settings, workers, tmp_path, son
     with qtbot.waitSignal(feature.projects.autosaved, timeout=10000):
         assert feature.projects.autosave()
     assert list(autosave.glob("*.inpaint"))
-    feature.ask_unsaved = lambda: "cancel"
+    feature.project.ask_unsaved = lambda: "cancel"
     win.close()
     assert win.isVisible() and list(autosave.glob("*.inpaint"))  # the quit was called off
-    feature.ask_unsaved = lambda: "discard"
+    feature.project.ask_unsaved = lambda: "discard"
     win.close()
     assert not win.isVisible()
     assert list(autosave.iterdir()) == []
@@ -226,13 +226,13 @@ def test_opening_a_project_over_unsaved_edits_asks_first(qtbot, settings, worker
         feature.projects.save(first)
     edit(qtbot, win, feature, 6, (3.0, 4.0))
     assert feature.projects.dirty
-    feature.ask_unsaved = lambda: "cancel"
-    feature.open_project(str(first))
+    feature.project.ask_unsaved = lambda: "cancel"
+    feature.project.open_project(str(first))
     qtbot.wait(200)
     assert feature.session.position == 4  # nothing was opened
-    feature.ask_unsaved = lambda: "save"
+    feature.project.ask_unsaved = lambda: "save"
     with qtbot.waitSignal(feature.projects.opened, timeout=20000):
-        feature.open_project(str(first))
+        feature.project.open_project(str(first))
     settle(qtbot, feature)
     # Saved first (with both keeps), then reopened: the file now holds both keeps.
     assert feature.session.position == 4 and not feature.projects.dirty
