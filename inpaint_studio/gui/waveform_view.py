@@ -45,7 +45,7 @@ def region_item(movable: bool) -> pg.LinearRegionItem:
         hoverBrush=pg.mkBrush(*theme.REGION_HOVER), pen=pg.mkPen(theme.REGION_EDGE, width=2),
         hoverPen=pg.mkPen("#ffe082", width=3), swapMode="sort",
     )  # fmt: skip
-    item.setZValue(10)
+    item.setZValue(10)  # above the waveform: the edges must stay visible and grabbable
     item.setVisible(False)
     return item
 
