@@ -18,8 +18,8 @@ from inpaint_studio.engine.analysis import analyse
 from inpaint_studio.engine.beats import beat_grid
 from inpaint_studio.engine.errors import EngineError
 from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
-from inpaint_studio.engine.metrics import measure
-from inpaint_studio.engine.plan import make_plan
+from inpaint_studio.engine.metrics import measure, predicted_seam_ok
+from inpaint_studio.engine.plan import Plan, make_plan
 from inpaint_studio.engine.render import render
 from inpaint_studio.engine.result import FillResult, FillVersion
 from inpaint_studio.engine.search import (
@@ -35,6 +35,7 @@ from inpaint_studio.engine.search import (
 
 MIN_REGION, MAX_REGION = 3.0, 60.0
 EXTRA_TRIES = 3  # candidates rendered beyond the versions asked for, when some fail a gate
+PLANNED = 12  # best-ranked candidates planned (cheap) before any is rendered
 MAX_SONG = 10 * 60.0 + 5.0
 ENGINE_NAME = "local-self-similarity"
 NOTES = [
@@ -75,10 +76,27 @@ def _prompt_preference(prompt: str) -> int:
     return int(np.sign(up - down))
 
 
-def _version(audio: Audio, an, grid, cand: Candidate, kL: int, kR: int, start: float,
-             end: float, seed: int) -> FillVersion | None:
-    """Plan, render and measure one candidate; None when its fill would be silent."""
-    plan = make_plan(an, grid, cand, kL, kR, start, end)
+def _plans(an, grid, queue: list[Candidate], kL: int, kR: int, start: float, end: float,
+           ) -> list[tuple[Candidate, Plan]]:
+    """Plans for the best-ranked candidates, those whose seams are predicted to pass the seam
+    gate first (trying seams up to a beat further out when the tight window does not)."""
+    good, rest = [], []
+    for cand in queue[:PLANNED]:
+        plan = make_plan(an, grid, cand, kL, kR, start, end)
+        if predicted_seam_ok(an, grid, plan.seams, plan.cut_novelty):
+            good.append((cand, plan))
+            continue
+        wide = make_plan(an, grid, cand, kL, kR, start, end, outward=1.0)
+        if predicted_seam_ok(an, grid, wide.seams, wide.cut_novelty):
+            good.append((cand, wide))
+        else:
+            rest.append((cand, plan))
+    return good + rest
+
+
+def _version(audio: Audio, an, grid, cand: Candidate, plan: Plan, seed: int,
+             ) -> FillVersion | None:
+    """Render and measure one planned candidate; None when its fill would be silent."""
     song, gain_db = render(audio, plan)
     sr = audio.sample_rate
     level = loudness(song.samples[:, int(plan.start * sr) : int(plan.end * sr)], sr)
@@ -169,21 +187,23 @@ def fill_region(
     kept: list[tuple[Candidate, FillVersion]] = []
     spare: list[tuple[Candidate, FillVersion]] = []
     tried: set[int] = set()
+    planned = _plans(an, grid, queue, kL, kR, start, end)
+    lap("plan", 0.65)
     for strict in (True, False):  # second pass: same content allowed, if nothing else fits
-        for i, cand in enumerate(queue):
+        for i, (cand, plan) in enumerate(planned):
             if len(kept) >= num_versions or len(tried) >= num_versions + EXTRA_TRIES:
                 break
             if i in tried or (strict and not differs(sp, cand, [c for c, _ in kept])):
                 continue
             tried.add(i)
-            version = _version(audio, an, grid, cand, kL, kR, start, end, seed)
+            version = _version(audio, an, grid, cand, plan, seed)
             if version is None:
                 continue  # silent material: never a take
             if version.meta["confidence"] == "ok" or grid.fallback:
                 kept.append((cand, version))
             else:
                 spare.append((cand, version))
-            lap(f"try_{len(tried)}", 0.6 + 0.35 * min(1.0, len(kept) / num_versions))
+            lap(f"try_{len(tried)}", 0.65 + 0.3 * min(1.0, len(kept) / num_versions))
     for item in sorted(spare, key=lambda cv: cv[0].cost):
         if len(kept) >= num_versions:
             break

@@ -40,7 +40,7 @@ def _novelty_at(logmel: np.ndarray, t0: float, dt: float, t: float | np.ndarray)
     return np.abs(logmel[fa] - logmel[fb]).mean(axis=-1)
 
 
-def _phase_reference(an: Analysis, grid: BeatGrid, t: float) -> tuple[float, float]:
+def phase_reference(an: Analysis, grid: BeatGrid, t: float) -> tuple[float, float]:
     """(median, MAD-sigma) of the original's novelty at every beat, at t's beat phase."""
     times = grid.times
     k = int(np.clip(np.searchsorted(times, t) - 1, 0, len(times) - 2))
@@ -59,8 +59,20 @@ def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
     """Seam novelty z-score of `audio` at `t`, against the original's `an`/`grid`."""
     logmel, _, t0, dt = slice_features(audio, t - 0.4, t + 0.4)
     nov = float(_novelty_at(logmel, t0, dt, t))
-    med, sigma = _phase_reference(an, grid, t)
+    med, sigma = phase_reference(an, grid, t)
     return (nov - med) / sigma
+
+
+def predicted_seam_ok(an: Analysis, grid: BeatGrid, seams: list[float],
+                      cut_novelty: list[float]) -> bool:
+    """Whether a plan's seams would pass the seam gate, judged on the analysis features
+    before anything is rendered (the render's crossfade only softens a cut)."""
+    for t, cut in zip(seams, cut_novelty, strict=True):
+        med, sigma = phase_reference(an, grid, t)
+        own = float(_novelty_at(an.logmel, 0.0, an.frame_seconds, t))
+        if (cut - med) / sigma > max(SEAM_Z_MAX, (own - med) / sigma + SEAM_Z_OVER_ORIGINAL):
+            return False
+    return True
 
 
 def beat_phase_ms(audio: Audio, grid: BeatGrid, t: float, into_fill_after: bool) -> float:

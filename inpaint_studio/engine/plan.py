@@ -40,6 +40,7 @@ class Plan:
     pieces: list[Piece]
     seams: list[float]  # target instants where material changes source (first and last too)
     sources: list[dict] = field(default_factory=list)  # per part: source start/end (s), shift
+    cut_novelty: list[float] = field(default_factory=list)  # predicted at each seam
 
     @property
     def start(self) -> float:
@@ -109,18 +110,20 @@ def _novelty(an: Analysis, before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 
 def place_seam(an: Analysis, lo: float, hi: float, map_from, map_to, prefer: float,
-               ibi: float) -> float:
-    """The instant in [lo, hi] where cutting from `map_from(t)` material to `map_to(t)` adds
-    the least novelty beyond what either side already has there (cuts hide under onsets)."""
+               ibi: float) -> tuple[float, float]:
+    """(instant, its cut novelty): the instant in [lo, hi] where cutting from `map_from(t)`
+    material to `map_to(t)` adds the least novelty beyond what either side already has there
+    (cuts hide under onsets), with a mild pull toward `prefer`."""
     step = an.frame_seconds
     ts = np.arange(lo, hi + 1e-9, step)
     if len(ts) == 0:
-        return float(np.clip(prefer, lo, hi))
+        ts = np.asarray([float(np.clip(prefer, lo, hi))])
     a, b = map_from(ts), map_to(ts)
     cut = _novelty(an, a, b)
     natural = np.maximum(_novelty(an, a, a), _novelty(an, b, b))
-    excess = cut - natural + 0.5 * np.abs(ts - prefer) / max(ibi, 1e-3)
-    return float(ts[int(np.argmin(excess))])
+    excess = cut - natural + 0.25 * np.abs(ts - prefer) / max(ibi, 1e-3)
+    i = int(np.argmin(excess))
+    return float(ts[i]), float(cut[i])
 
 
 def _beat_map(grid: BeatGrid, b0: int, b1: int, shift: int, d0: float, d1: float):
@@ -162,8 +165,10 @@ def _pieces(tt: np.ndarray, ss: np.ndarray, t0: float, t1: float, part: int,
 
 
 def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
-              start: float, end: float) -> Plan:
-    """Refine, map and place seams for one candidate; the plan always covers [start, end]."""
+              start: float, end: float, outward: float = 0.25) -> Plan:
+    """Refine, map and place seams for one candidate; the plan always covers [start, end].
+    Seams may move up to `outward` beats outside the region's beats (more replaced than
+    asked, in exchange for a cut that is better hidden)."""
     times = grid.times
     ibi_l, ibi_r = grid.ibi_at(times[kL]), grid.ibi_at(times[min(kR, len(times) - 1)])
     max_lag = 0.2 * (grid.period if not grid.fallback else 0.5)
@@ -189,17 +194,22 @@ def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
 
     ident = lambda t: np.asarray(t)  # noqa: E731 - the original plays itself
     # left seam: up to one beat inward (but never past the region start), a quarter beat out
-    tL = place_seam(an, times[kL] - 0.25 * ibi_l, min(times[kL] + ibi_l, start),
-                    ident, mapper(0), times[kL], ibi_l)
-    tR = place_seam(an, max(times[kR] - ibi_r, end), times[kR] + 0.25 * ibi_r,
-                    mapper(len(maps) - 1), ident, times[kR], ibi_r)
-    seams = [tL]
+    dur = an.frames * an.frame_seconds
+    lo_l = max(times[kL] - outward * ibi_l, 0.1)
+    hi_r = min(times[kR] + outward * ibi_r, dur - 0.1)
+    tL, cL = place_seam(an, lo_l, min(times[kL] + ibi_l, start), ident, mapper(0), times[kL],
+                        ibi_l)
+    tR, cR = place_seam(an, max(times[kR] - ibi_r, end), hi_r, mapper(len(maps) - 1), ident,
+                        times[kR], ibi_r)
+    seams, cuts = [tL], [cL]
     if len(parts) == 2:
         tp = times[bounds[1]]
         ibi = grid.ibi_at(tp)
-        seams.append(place_seam(an, tp - 0.5 * ibi, tp + 0.5 * ibi, mapper(0), mapper(1), tp,
-                                ibi))
+        tM, cM = place_seam(an, tp - 0.5 * ibi, tp + 0.5 * ibi, mapper(0), mapper(1), tp, ibi)
+        seams.append(tM)
+        cuts.append(cM)
     seams.append(tR)
+    cuts.append(cR)
     pieces: list[Piece] = []
     sources = []
     for k in range(len(maps)):
@@ -213,7 +223,7 @@ def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
             "target_start": round(float(seams[k]), 4),
             "target_end": round(float(seams[k + 1]), 4),
         })  # fmt: skip
-    return Plan(pieces, seams, sources)
+    return Plan(pieces, seams, sources, cuts)
 
 
 def _extrap(tt: np.ndarray, ss: np.ndarray, t) -> np.ndarray:
