@@ -67,6 +67,8 @@ def run_gui(argv: list[str]) -> int:
     crash.interactive = not args.screenshot
     features = composition.install_features(window)
     window._features = features  # keep the installed features alive as long as the window
+    if not args.screenshot:
+        window.restore_state()  # after the features: their docks must exist to be restored
     if args.screenshot:
         from inpaint_studio.gui.screenshot import take_screenshot
 

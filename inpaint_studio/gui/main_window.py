@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(NAME)
         self.setAcceptDrops(True)
         self._apply_region_limits()
+        settings.changed.connect(self._on_setting_changed)
 
         self.overview = OverviewView(self.document, self.region, self.playhead)
         self.detail = DetailView(self.document, self.region, self.playhead)
@@ -205,6 +206,19 @@ class MainWindow(QMainWindow):
             action.setToolTip(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
         self.recent_menu.setEnabled(bool(recent))
+
+    def _on_setting_changed(self, key: str, _value: object) -> None:
+        if key.startswith("region/"):
+            self._apply_region_limits()
+            if self.region.region is not None:  # re-advise on the current region
+                self.region.set(self.region.region.start, self.region.region.end)
+
+    def restore_state(self) -> None:
+        """Put docks and toolbars back where they were; call once every feature has added its
+        docks (app.py does, after `install_features`)."""
+        state = self.settings.get("window/state")
+        if state:
+            self.restoreState(state)
 
     def _apply_region_limits(self) -> None:
         s = self.settings

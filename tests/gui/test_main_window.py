@@ -237,3 +237,30 @@ def test_click_seeks(qtbot, loaded):
     assert seeks and seeks[0] == pytest.approx(7.5, abs=0.05)
     assert d.playhead.value() == pytest.approx(seeks[0])
     assert loaded.overview.playhead.value() == pytest.approx(seeks[0])
+
+
+def test_region_advice_follows_settings(loaded):
+    loaded.region.set(1.0, 5.0)
+    assert loaded.region.warnings == []
+    loaded.settings.set("region/warn_shorter_than", 5.0)
+    assert any("shorter than 5 s" in w for w in loaded.region.warnings)
+    assert "shorter than 5 s" in loaded.region_fields.message.text()
+
+
+def test_dock_layout_is_restored(qtbot, settings, workers):
+    from PySide6.QtCore import Qt as _Qt
+
+    from inpaint_studio.gui.main_window import MainWindow
+
+    first = MainWindow(settings, workers, interactive=False)
+    qtbot.addWidget(first)
+    dock = first.add_dock(QLabel("panel"), "Jobs", _Qt.DockWidgetArea.LeftDockWidgetArea)
+    first.show()
+    qtbot.waitExposed(first)
+    first.close()
+    second = MainWindow(settings, workers, interactive=False)
+    qtbot.addWidget(second)
+    dock2 = second.add_dock(QLabel("panel"), "Jobs")  # added on the right ...
+    second.restore_state()
+    assert second.dockWidgetArea(dock2) == _Qt.DockWidgetArea.LeftDockWidgetArea  # ... put back
+    assert first.dockWidgetArea(dock) == _Qt.DockWidgetArea.LeftDockWidgetArea
