@@ -67,12 +67,31 @@ def install_exception_hooks(handler: ExceptionHandler) -> None:
     threading.excepthook = thread_hook
 
 
-def install_features(window: Any) -> list[Any]:
-    """Let each feature add its panels, menus, lanes and shortcuts (CONTRACTS §C). Returns the
-    installed objects (keep them alive with the window)."""
+def install_features(window: Any, screenshot: bool = False) -> list[Any]:
+    """Let each feature add its panels, menus, lanes and shortcuts (CONTRACTS §C) and return the
+    installed objects (keep them alive with the window). A feature that fails to install is
+    reported and left out; the editor still starts (Picard's player facade idea)."""
+    installed: dict[str, Any] = {}
+
+    def install(name: str, make: Callable[[], Any]) -> Any:
+        try:
+            installed[name] = make()
+        except Exception as exc:  # noqa: BLE001 - one broken feature must not stop the editor
+            logging.getLogger(__name__).exception("could not install %s", name)
+            window.report_error(f"{name.capitalize()} is unavailable", str(exc))
+        return installed.get(name)
+
+    from inpaint_studio.gui.compare_panel import install_compare
+    from inpaint_studio.gui.jobs_panel import install_jobs
+    from inpaint_studio.gui.keep_panel import install_keep
     from inpaint_studio.gui.welcome_panel import install_welcome
 
-    return [install_welcome(window, window.open_file, window.open_dialog)]
+    install("welcome", lambda: install_welcome(window, window.open_file, window.open_dialog))
+    # A screenshot must not resume jobs or ask to restore an autosave: it only shows the window.
+    jobs = install("jobs", lambda: install_jobs(window, resume=not screenshot))
+    install("keep", lambda: install_keep(window, jobs, restore_prompt=not screenshot))
+    install("compare", lambda: install_compare(window))
+    return list(installed.values())
 
 
 def main(argv: list[str] | None = None) -> int:

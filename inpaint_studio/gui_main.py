@@ -65,7 +65,7 @@ def run_gui(argv: list[str]) -> int:
     window = MainWindow(Settings(), workers, interactive=not args.screenshot)
     crash.parent_widget = window
     crash.interactive = not args.screenshot
-    features = composition.install_features(window)
+    features = composition.install_features(window, screenshot=bool(args.screenshot))
     window._features = features  # keep the installed features alive as long as the window
     if not args.screenshot:
         window.restore_state()  # after the features: their docks must exist to be restored
