@@ -156,8 +156,27 @@ def edit_records(entries: list[Edit], files: dict[str, Path]) -> list[dict[str, 
 def rebuild_stack(song: Audio, records: list[dict[str, Any]], position: int,
                   base_dir: Path | None = None, token: CancelToken = NEVER) -> EditStack:
     """An `EditStack` over `song` with the recorded edits, the first `position` applied to the
-    song in place (bit-identical to when they were made), the rest ready to be redone."""
+    song in place (bit-identical to when they were made), the rest ready to be redone. On any
+    error the edits already applied are undone first, so the song is left as it was."""
     stack = EditStack(song)
+    try:
+        _rebuild(stack, records, position, base_dir, token)
+    except BaseException:
+        while stack.can_undo:
+            stack.undo()
+        raise
+    return stack
+
+
+def missing_segments(project: Project) -> list[str]:
+    """The segment files the project's keeps need that are not there."""
+    return [rec["segment_file"] for rec in project.edits
+            if rec.get("kind") == "keep" and not Path(rec.get("segment_file", "")).is_file()]
+
+
+def _rebuild(stack: EditStack, records: list[dict[str, Any]], position: int,
+             base_dir: Path | None, token: CancelToken) -> None:
+    song = stack.song
     for i, rec in enumerate(records):
         token.raise_if_cancelled()
         apply = i < position
@@ -180,7 +199,6 @@ def rebuild_stack(song: Audio, records: list[dict[str, Any]], position: int,
                         plan=plan_splice(song.frames, song.sample_rate, *region, xf),
                         id=rec["id"])
         stack.add_keep(edit, apply)
-    return stack
 
 
 def resolve(path: str, base_dir: Path | None) -> Path:

@@ -28,6 +28,7 @@ from inpaint_studio.core.project import (
     find_moved_source,
     load_autosave,
     load_project,
+    missing_segments,
     remove_autosave,
     save_project,
     sha256_file,
@@ -65,6 +66,10 @@ def _save(ctx: WorkContext, project: Project, target: Path) -> tuple[Project, Pa
 def _open(ctx: WorkContext, target: Path | None, autosave: Autosave | None
           ) -> tuple[Project, str, Path | None]:
     project = load_project(target) if target is not None else load_autosave(autosave)
+    missing = missing_segments(project)
+    if missing:
+        raise ProjectError(f"{len(missing)} kept version(s) of this project cannot be found "
+                           f"(e.g. {missing[0]}); was its -files folder moved or deleted?")
     status = source_status(project, token=ctx.token)
     if status == "missing":
         # Moved alongside the project? Look beside it before asking the musician.
@@ -109,6 +114,7 @@ class ProjectService(QObject):
         self._autosaved_once = False
         session.segment_dir = self.segment_dir
         session.history_changed.connect(self._on_history)
+        session.failed.connect(self._on_session_failed)
         document.loaded.connect(self._on_loaded)
         self.timer = QTimer(self)
         self.timer.setInterval(max(5, int(settings.get("projects/autosave_s"))) * 1000)
@@ -133,6 +139,12 @@ class ProjectService(QObject):
     def _on_history(self) -> None:
         if self._pending is None and self.session.entries():
             self._set_dirty(True)
+
+    def _on_session_failed(self, _title: str, _message: str) -> None:
+        if self._pending is not None:  # the project's edits could not be re-applied
+            self._pending = None
+            self.path = None
+            self._set_dirty(False)
 
     def snapshot(self) -> Project:
         """The project as it stands (GUI thread; cheap: no samples, no hashing)."""

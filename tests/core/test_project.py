@@ -27,6 +27,7 @@ from inpaint_studio.core.project import (
     find_moved_source,
     load_autosave,
     load_project,
+    missing_segments,
     rebuild_stack,
     remove_autosave,
     save_project,
@@ -91,6 +92,23 @@ def test_save_open_round_trip_rebuilds_the_song_exactly(tmp_path):
     assert np.array_equal(fresh.samples, song.samples)
     while rebuilt.can_undo:
         rebuilt.undo()
+    assert np.array_equal(fresh.samples, original)
+
+
+def test_a_failed_rebuild_leaves_the_song_as_it_was(tmp_path):
+    song, original, stack, files = edited(tmp_path)
+    records = edit_records(stack.entries, files)
+    keeps = [r for r in records if r["kind"] == "keep"]
+    Path(keeps[1]["segment_file"]).write_bytes(b"not audio")  # the second keep is corrupt
+    fresh = Audio(original.copy(), RATE)
+    with pytest.raises(Exception):  # noqa: B017 - soundfile's own error type
+        rebuild_stack(fresh, records, 3)
+    assert np.array_equal(fresh.samples, original)
+    Path(keeps[1]["segment_file"]).unlink()
+    project = Project(source_path="/x.wav", edits=records)
+    assert missing_segments(project) == [keeps[1]["segment_file"]]
+    with pytest.raises(ProjectError, match="missing"):
+        rebuild_stack(fresh, records, 3)
     assert np.array_equal(fresh.samples, original)
 
 

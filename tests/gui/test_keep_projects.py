@@ -237,3 +237,20 @@ def test_opening_a_project_over_unsaved_edits_asks_first(qtbot, settings, worker
     # Saved first (with both keeps), then reopened: the file now holds both keeps.
     assert feature.session.position == 4 and not feature.projects.dirty
     assert len(json.loads(first.read_text())["edits"]) == 4
+
+
+def test_a_project_whose_edit_audio_is_gone_says_so(qtbot, settings, workers, tmp_path, song):
+    import shutil
+
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 8, (1.0, 2.0))
+    target = tmp_path / "gone.inpaint"
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.projects.save(target)
+    shutil.rmtree(tmp_path / "gone.inpaint-files")
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    with qtbot.waitSignal(feature2.projects.failed, timeout=10000) as failed:
+        feature2.project.open_project(str(target))
+    assert "cannot be found" in failed.args[1] and "-files" in failed.args[1]
+    assert win2.document.state == "empty"  # nothing half-opened
