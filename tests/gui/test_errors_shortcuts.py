@@ -99,3 +99,20 @@ def test_every_shortcut_is_listed_and_works(qtbot, window):
         assert any(d == description for d, _ in rows), description
     assert ("Open a song", "Ctrl+O") in rows
     dialog.close()
+
+
+def test_a_feature_that_fails_to_install_is_reported_not_fatal(qtbot, window, studio_home,
+                                                               monkeypatch):
+    import inpaint_studio.gui.compare_panel as compare_panel
+
+    def broken(win):
+        raise RuntimeError("no sound today")
+
+    monkeypatch.setattr(compare_panel, "install_compare", broken)
+    features = app.install_features(window, screenshot=True)
+    try:
+        assert ("Compare is unavailable", "no sound today") in window.errors.history
+        assert len(features) == 3  # welcome, jobs and keep are still there
+        assert window.menu("Jobs").actions()  # the jobs feature added its menu entries
+    finally:
+        window.close()
