@@ -238,7 +238,7 @@ class ProjectService(QObject):
         self._proceed(project, status, dirty=False)
 
     def _open_failed(self, path: str, exc: BaseException) -> None:
-        if isinstance(exc, ProjectError | OSError):
+        if not os.path.isfile(path):  # gone: no use offering it again
             self.remove_recent(path)
         self.failed.emit("Could not open the project", str(exc))
 
