@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from inpaint_studio import paths
     from inpaint_studio.server.config import ServerConfig
@@ -59,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"API key: {key}")
     print(f"Data folder: {data}")
     print("Press Ctrl+C to stop.", flush=True)
+    # `kill` (SIGTERM) stops as cleanly as Ctrl+C: jobs and engine processes are ended.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -56,7 +56,8 @@ class JobRunner:
                 workers = self.config.workers or min(self.config.parallel_limit,
                                                      os.cpu_count() or 1)
                 self._procs = ProcessPoolExecutor(
-                    max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"),
+                    initializer=proc.watch_parent, initargs=(os.getpid(),))
             return self._procs
 
     def start(self, task_id: str, base: str) -> None:

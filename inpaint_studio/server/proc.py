@@ -6,7 +6,10 @@ Versions cross the process boundary as `.npy` files in the task's work folder, n
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,20 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.ffmpeg import ffmpeg_path
+
+
+def watch_parent(parent_pid: int) -> None:
+    """Pool initializer: end this engine process when the server's process is gone. Pool
+    workers of a killed parent would otherwise wait on their queue forever (each holds the
+    queue's write end, so it never reports end-of-file)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 class EngineFailed(Exception):

@@ -56,3 +56,59 @@ def test_serve_with_a_given_key_does_not_print_it(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
+
+
+def _engine_pid(data: Path) -> int:
+    import json
+    import time
+
+    for _ in range(400):
+        for path in (data / "tasks").glob("*.json"):
+            rec = json.loads(path.read_text())
+            if rec.get("versions", {}).get("1"):
+                return rec["versions"]["1"]["meta"]["pid"]
+        time.sleep(0.05)
+    raise AssertionError("no version was made")
+
+
+def _gone(pid: int, timeout: float = 5.0) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return True  # exited, waiting to be reaped by init
+        time.sleep(0.1)
+    return False
+
+
+def test_engine_processes_end_with_the_server_even_when_it_is_killed(tmp_path):
+    import numpy as np
+
+    from inpaint_studio.core.audio import Audio
+    from inpaint_studio.core.encode import encode_audio
+
+    song = tmp_path / "s.wav"
+    t = np.arange(44100 * 8) / 44100
+    encode_audio(Audio(np.asarray([0.2 * np.sin(2 * np.pi * 440 * t)], np.float32), 44100), song)
+    for stop in (signal.SIGTERM, signal.SIGKILL):
+        data = tmp_path / f"data-{stop}"
+        proc, info = _start("--key", "k", "--data", str(data), home=tmp_path)
+        try:
+            with open(song, "rb") as fh:
+                resp = requests.post(info["Local MusicGPT server"] + "/v1/inpaint",
+                                     headers={"Authorization": "k"}, timeout=30,
+                                     data={"prompt": "p", "replace_start_at": 2,
+                                           "replace_end_at": 5, "num_outputs": 1},
+                                     files={"audio_file": fh})
+            assert resp.status_code == 200
+            pid = _engine_pid(data)
+            assert pid != proc.pid
+        finally:
+            proc.send_signal(stop)
+            proc.wait(timeout=15)
+        assert _gone(pid), f"engine process {pid} outlived the server ({stop!r})"
