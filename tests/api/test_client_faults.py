@@ -173,13 +173,17 @@ def test_gets_retry_5xx_and_dropped_connections(client, live):
 
 def test_gets_give_up_after_their_attempts(live, key, clean):
     live.faults.paths = ("/v1/",)
-    live.faults.server_error_next = 10
-    c = MusicGPTClient(live.base_url, key, get_attempts=2)
+    live.faults.server_error_next, live.faults.server_error_status = 10, 503
+    c = MusicGPTClient(live.base_url, key, get_attempts=2, retry_base_s=0.05)
     with pytest.raises(ServerError) as info:
         c.check_key()
-    assert live.faults.server_error_next == 8
+    assert live.faults.server_error_next == 8  # 503 is retried
     assert "Internal Server Error" in info.value.user_message  # read from "messsage"
     clean(info.value)
+    live.faults.server_error_status = 500
+    with pytest.raises(ServerError):
+        c.check_key()
+    assert live.faults.server_error_next == 7  # a plain 500 is not
 
 
 def test_submit_500_is_not_retried(client, live, song):
