@@ -57,3 +57,50 @@ def test_fields_view_follows_model(qtbot):
         "1:01.500", "1:15.000", "0:13.500")
     model.clear()
     assert view.start.text() == "" and "Drag" in view.message.text()
+
+
+def test_loader_feeds_the_document_in_order(qtbot, audio_file, workers):
+    import numpy as np
+
+    from inpaint_studio.core.peaks import PeakPyramid
+    from inpaint_studio.services.document import DocumentModel
+    from inpaint_studio.services.loader import AudioLoader
+
+    doc = DocumentModel()
+    loader = AudioLoader(doc, workers)
+    events = []
+    doc.loading_started.connect(lambda p: events.append("started"))
+    doc.info_known.connect(lambda i: events.append("info"))
+    doc.progressed.connect(lambda f: events.append("progress"))
+    doc.loaded.connect(lambda: events.append("loaded"))
+    path = audio_file(".ogg", seconds=8.0, rate=48000, channels=2)
+    with qtbot.waitSignal(doc.loaded, timeout=10000):
+        loader.load(path)
+    assert events[:3] == ["started", "info", "progress"] and events[-1] == "loaded"
+    assert doc.state == "ready" and not loader.busy
+    assert (doc.info.sample_rate, doc.info.channels, doc.info.codec) == (48000, 2, "vorbis")
+    assert doc.duration == pytest.approx(8.0, abs=0.05)
+    # the pyramid built chunk by chunk equals one built from the finished song
+    whole = PeakPyramid.from_samples(doc.audio.samples, doc.audio.sample_rate)
+    a = doc.peaks.envelope(0, doc.audio.frames, 300)
+    b = whole.envelope(0, doc.audio.frames, 300)
+    np.testing.assert_array_equal(a.mins, b.mins)
+    np.testing.assert_array_equal(a.maxs, b.maxs)
+
+
+def test_a_new_load_supersedes_the_running_one(qtbot, audio_file, workers):
+    from inpaint_studio.services.document import DocumentModel
+    from inpaint_studio.services.loader import AudioLoader
+
+    doc = DocumentModel()
+    loader = AudioLoader(doc, workers)
+    first = audio_file(".flac", seconds=30.0)
+    second = audio_file(".wav", seconds=2.0, channels=1)
+    cancelled = []
+    doc.load_cancelled.connect(lambda: cancelled.append(1))
+    with qtbot.waitSignal(doc.loaded, timeout=10000):
+        loader.load(first)
+        loader.load(second)
+    assert doc.path == str(second) and doc.audio.channels == 1
+    qtbot.wait(100)
+    assert doc.path == str(second) and cancelled == []  # the old worker's end is ignored
