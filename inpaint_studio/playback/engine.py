@@ -10,31 +10,46 @@ a worker and the result handed to `load_sources`."""
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 from inpaint_studio.core.audio import Audio
+from inpaint_studio.playback.isolated import RemoteOutput, shared_array, start_isolated
 from inpaint_studio.playback.mixer import Mixer
 from inpaint_studio.playback.output import DEFAULT_BLOCK, DEFAULT_LATENCY_S, open_output
-from inpaint_studio.playback.sources import SourceSet
+from inpaint_studio.playback.sources import Allocator, SourceSet
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PRE_ROLL_S = 2.0
 DEFAULT_POST_ROLL_S = 2.0
 SEAM_HALF_WIDTH_S = 2.0
-_LATENCY_STEPS = (0.05, 0.1, 0.2)  # buffer sizes to fall back on when the device underruns
-_UNDERRUNS_TO_ESCALATE = 3
+_LATENCY_STEPS = (0.05, 0.1)  # buffer sizes to fall back on when the device underruns
+_UNDERRUNS_TO_ESCALATE = 4
 _UNDERRUN_WINDOW_S = 10.0
 
 
 def prepare_sources(sources: Mapping[str, Audio], channels: int = 2,
-                    gains_db: Mapping[str, float] | None = None) -> SourceSet:
+                    gains_db: Mapping[str, float] | None = None,
+                    allocate: Allocator | None = None) -> SourceSet:
     """Build a `SourceSet` (any thread; copies the audio). All sources take the length of the
-    first one (the original's timeline)."""
+    first one (the original's timeline). `allocate` puts the arrays where the mixer can read
+    them (shared memory for the audio process)."""
     first = next(iter(sources.values()))
     gains = {k: 10.0 ** (v / 20.0) for k, v in (gains_db or {}).items()}
-    return SourceSet(sources, channels=channels, frames=first.frames, gains=gains)
+    extra = {"allocate": allocate} if allocate is not None else {}
+    return SourceSet(sources, channels=channels, frames=first.frames, gains=gains, **extra)
+
+
+def _isolation_default() -> bool:
+    """Run the audio in its own process unless told not to (INPAINT_STUDIO_AUDIO_PROCESS=0) or
+    frozen (a frozen app must call multiprocessing.freeze_support() first; see the README)."""
+    env = os.environ.get("INPAINT_STUDIO_AUDIO_PROCESS")
+    if env is not None:
+        return env.strip() not in ("0", "false", "no", "")
+    return not getattr(sys, "frozen", False)
 
 
 class PlaybackEngine:
@@ -42,8 +57,10 @@ class PlaybackEngine:
 
     def __init__(self, *, use_device: bool = True, device: Any = None,
                  blocksize: int = DEFAULT_BLOCK, latency: float | str = DEFAULT_LATENCY_S,
-                 channels: int = 2, sample_rate: int = 44100) -> None:
+                 channels: int = 2, sample_rate: int = 44100,
+                 isolated: bool | None = None) -> None:
         self._use_device = use_device
+        self.isolated = _isolation_default() if isolated is None else isolated
         self._device = device
         self._blocksize = blocksize
         self._latency = latency
@@ -57,9 +74,28 @@ class PlaybackEngine:
         self._past_underruns = 0
         self._seen_underruns = 0
         self._recent: list[float] = []
-        self.mixer = Mixer(sample_rate, channels)
-        self.output = open_output(self.mixer, device=device, blocksize=blocksize,
-                                  latency=latency, use_device=use_device)
+        self.mixer, self.output = self._open(sample_rate)
+
+    def _open(self, rate: int) -> tuple[Any, Any]:
+        """A mixer and its started output: in the audio process when isolated (falling back to
+        this process if it cannot be started), else here."""
+        options = {"device": self._device, "blocksize": self._blocksize,
+                   "latency": self._latency, "use_device": self._use_device}
+        if self.isolated:
+            try:
+                return start_isolated(rate, self.channels, options)
+            except Exception:  # noqa: BLE001 - no audio process: play from this one
+                log.warning("the audio process could not be started; playing in-process",
+                            exc_info=True)
+                self.isolated = False
+        mixer = Mixer(rate, self.channels)
+        return mixer, open_output(mixer, **options)
+
+    def prepare(self, sources: Mapping[str, Audio]) -> SourceSet:
+        """Prepare sources for this engine's mixer (any thread; copies the audio once, into
+        shared memory when the mixer runs in the audio process)."""
+        return prepare_sources(sources, self.channels, self.gains_db,
+                               shared_array if self.isolated else None)
 
     # -- what is there ---------------------------------------------------------------------
     @property
@@ -90,7 +126,7 @@ class PlaybackEngine:
     # -- sources -----------------------------------------------------------------------------
     def set_sources(self, sources: Mapping[str, Audio]) -> None:
         """Prepare and load on the calling thread (fine for short songs and tests)."""
-        self.load_sources(prepare_sources(sources, self.channels, self.gains_db))
+        self.load_sources(self.prepare(sources))
 
     def load_sources(self, prepared: SourceSet) -> None:
         """Swap in prepared sources at the same playhead. A new sample rate reopens the output
@@ -110,15 +146,21 @@ class PlaybackEngine:
         position, playing = old_mixer.position, old_mixer.playing
         self._past_underruns += self.output.underruns
         self._seen_underruns = 0
+        if keep_mixer and isinstance(self.output, RemoteOutput) and self.output.alive:
+            self.output.reopen(rate, self._latency)  # the audio process keeps its mixer
+            return
         self.output.close()
-        if not keep_mixer:
-            self.mixer = Mixer(rate, self.channels)
-        self.output = open_output(self.mixer, device=self._device, blocksize=self._blocksize,
-                                  latency=self._latency, use_device=self._use_device)
-        if not keep_mixer:
-            self.mixer.seek(round(position * rate / old_mixer.sample_rate))
-            if playing:
-                self.mixer.play()
+        if keep_mixer and not isinstance(self.output, RemoteOutput):
+            self.output = open_output(self.mixer, device=self._device,
+                                      blocksize=self._blocksize, latency=self._latency,
+                                      use_device=self._use_device)
+            return
+        self.mixer, self.output = self._open(rate)
+        if self._sources is not None and self._sources.sample_rate == rate:
+            self.mixer.set_sources(self._sources)  # a restarted audio process needs them again
+        self.mixer.seek(round(position * rate / old_mixer.sample_rate))
+        if playing:
+            self.mixer.play()
 
     # -- transport ---------------------------------------------------------------------------
     @property
@@ -229,6 +271,9 @@ class PlaybackEngine:
         """Call periodically (e.g. with the playhead updates; `now` = time.monotonic()). If the
         device keeps underrunning (a busy machine), reopen it with a larger buffer, keeping the
         playhead and what plays, and return a message saying so; else None."""
+        if isinstance(self.output, RemoteOutput) and not self.output.alive:
+            self._reopen(self.mixer.sample_rate)
+            return "The audio process stopped unexpectedly and was restarted."
         count = self.output.underruns
         if count != self._seen_underruns:
             self._recent.extend([now] * (count - self._seen_underruns))

@@ -7,7 +7,7 @@ held together with its gain. The callback then only slices and multiplies these 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -16,12 +16,21 @@ from inpaint_studio.core.audio import Audio
 TAIL_FRAMES = 4096  # silence after the end of every source; longer than any crossfade
 
 
-def prepare(audio: Audio, channels: int, frames: int) -> np.ndarray:
+Allocator = Callable[[tuple[int, ...], type], np.ndarray]  # shape, dtype → zero-filled array
+
+
+def _zeros(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    return np.zeros(shape, dtype=dtype)
+
+
+def prepare(audio: Audio, channels: int, frames: int,
+            allocate: Allocator = _zeros) -> np.ndarray:
     """`audio` as a C-contiguous (frames + TAIL_FRAMES, channels) float32 array: the layout of
     an output buffer, so the callback copies rows with no transpose. Mono is duplicated, more
-    channels than the output are folded down by averaging."""
+    channels than the output are folded down by averaging. `allocate` makes the (zeroed) array,
+    e.g. in memory shared with the audio process."""
     src = audio.samples
-    out = np.zeros((frames + TAIL_FRAMES, channels), dtype=np.float32)
+    out = allocate((frames + TAIL_FRAMES, channels), np.float32)
     n = min(frames, src.shape[1])
     if src.shape[0] == channels:
         out[:n] = src[:, :n].T
@@ -42,7 +51,8 @@ class SourceSet:
     other threads for display only."""
 
     def __init__(self, sources: Mapping[str, Audio], channels: int = 2,
-                 frames: int | None = None, gains: Mapping[str, float] | None = None) -> None:
+                 frames: int | None = None, gains: Mapping[str, float] | None = None,
+                 allocate: Allocator = _zeros) -> None:
         if not sources:
             raise ValueError("a SourceSet needs at least one source")
         rates = {a.sample_rate for a in sources.values()}
@@ -53,13 +63,28 @@ class SourceSet:
         self.names: tuple[str, ...] = tuple(sources)
         self.frames = frames if frames is not None else max(a.frames for a in sources.values())
         self.data: tuple[np.ndarray, ...] = tuple(
-            prepare(a, channels, self.frames) for a in sources.values()
+            prepare(a, channels, self.frames, allocate) for a in sources.values()
         )
         self.index = {name: i for i, name in enumerate(self.names)}
-        self.gains = np.ones(len(self.names), dtype=np.float64)
+        self.gains = allocate((len(self.names),), np.float64)
+        self.gains[:] = 1.0
         for name, g in (gains or {}).items():
             if name in self.index:
                 self.gains[self.index[name]] = float(g)
+
+    @classmethod
+    def from_arrays(cls, names: tuple[str, ...], data: tuple[np.ndarray, ...],
+                    gains: np.ndarray, frames: int, sample_rate: int) -> SourceSet:
+        """A set over arrays prepared elsewhere (e.g. mapped from shared memory); no copy."""
+        self = cls.__new__(cls)
+        self.sample_rate = sample_rate
+        self.channels = int(data[0].shape[1])
+        self.names = tuple(names)
+        self.frames = frames
+        self.data = tuple(data)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.gains = gains
+        return self
 
     @property
     def duration(self) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.playback.engine import PlaybackEngine, prepare_sources
+from inpaint_studio.playback.engine import PlaybackEngine
 from inpaint_studio.services.worker import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,8 @@ log = logging.getLogger(__name__)
 TICK_MS = 33  # ~30 Hz playhead updates
 
 
-def _prepare(ctx: Any, sources: dict[str, Audio], channels: int,
-             gains_db: dict[str, float]) -> Any:
-    return prepare_sources(sources, channels, gains_db)
+def _prepare(ctx: Any, engine: PlaybackEngine, sources: dict[str, Audio]) -> Any:
+    return engine.prepare(sources)
 
 
 class Player(QObject):
@@ -109,8 +108,7 @@ class Player(QObject):
             self._pending.cancel()
         if not sources:
             return None
-        worker = Worker(_prepare, dict(sources), self.engine.channels,
-                        dict(self.engine.gains_db), name="prepare playback")
+        worker = Worker(_prepare, self.engine, dict(sources), name="prepare playback")
         self._pending = worker
         worker.returned.connect(lambda prepared, w=worker: self._loaded(w, prepared))
         worker.errored.connect(
