@@ -214,11 +214,26 @@ class MainWindow(QMainWindow):
                 self.region.set(self.region.region.start, self.region.region.end)
 
     def restore_state(self) -> None:
-        """Put docks and toolbars back where they were; call once every feature has added its
-        docks (app.py does, after `install_features`)."""
+        """Put docks and toolbars back where they were (or arrange them, the first time); call
+        once every feature has added its docks (app.py does, after `install_features`)."""
         state = self.settings.get("window/state")
-        if state:
-            self.restoreState(state)
+        if not state or not self.restoreState(state):
+            self.arrange_docks()
+
+    def arrange_docks(self) -> None:
+        """The default layout: the waveform keeps most of the room; docks below get about a
+        fifth of the height and docks at the sides about a fifth of the width."""
+        area = Qt.DockWidgetArea
+        docks = [d for d in self.findChildren(QDockWidget) if not d.isFloating()]
+        below = [d for d in docks if self.dockWidgetArea(d) == area.BottomDockWidgetArea]
+        beside = [d for d in docks
+                  if self.dockWidgetArea(d) in (area.LeftDockWidgetArea, area.RightDockWidgetArea)]
+        if below:
+            height = max(150, self.height() // 5)
+            self.resizeDocks(below, [height] * len(below), Qt.Orientation.Vertical)
+        if beside:
+            width = max(280, self.width() // 5)
+            self.resizeDocks(beside, [width] * len(beside), Qt.Orientation.Horizontal)
 
     def _apply_region_limits(self) -> None:
         s = self.settings

@@ -45,6 +45,8 @@ def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, f
                     out: Path, size: tuple[int, int]) -> int:
     window.resize(*size)
     window.show()
+    QApplication.processEvents()
+    window.arrange_docks()  # the first-start layout, at the final size
     if file:
         window.open_file(file)
         error = wait_until_loaded(window)
