@@ -135,8 +135,9 @@ class PeakPyramid:
     # -- queries ---------------------------------------------------------------------------------
     def envelope(self, start: float, end: float, columns: int) -> Envelope | None:
         """Min/max per column over frames `[start, end)`, with at most about `columns` columns,
-        each a whole number of bins of the coarsest level whose bins are no wider than a column. Columns are aligned to a
-        fixed grid so that panning does not make the waveform shimmer. None when empty."""
+        each a whole number of bins of the coarsest level whose bins are no wider than a column.
+        Columns sit on a fixed grid so that panning does not make the waveform shimmer. None
+        when the range holds no audio."""
         columns = max(1, int(columns))
         with self._lock:
             if not self._counts:
