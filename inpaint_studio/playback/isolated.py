@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,11 @@ def shared_array(shape: tuple[int, ...], dtype: type) -> np.ndarray:
     count = int(np.prod(shape)) if shape else 1
     if count == 0:
         shape, count = (1,) * max(1, len(shape)), 1
-    return np.memmap(path, dtype=dtype, mode="w+", shape=shape)
+    array = np.memmap(path, dtype=dtype, mode="w+", shape=shape)
+    # The audio process unlinks the file once it has mapped it; if it never gets to (the set
+    # was superseded, the process died), the file goes when this side lets go of the array.
+    weakref.finalize(array, _unlink, path)
+    return array
 
 
 def _unlink(path: str | None) -> None:
@@ -115,6 +120,7 @@ def _child_main(conn: Any, state_path: str, rate: int, channels: int, crossfade_
     """Entry point of the audio process: open the output, then apply commands until told to
     close (or until the parent goes away)."""
     state = np.memmap(state_path, dtype=np.float64, mode="r+", shape=(len(_FIELDS),))
+    _unlink(state_path)  # both sides have it mapped; the file is no longer needed
 
     def new_mixer(r: int) -> _PublishingMixer:
         m = _PublishingMixer(r, channels, crossfade_s)

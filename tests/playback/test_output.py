@@ -3,6 +3,7 @@ the sink's monitor; and the null output when there is no device."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -111,9 +112,11 @@ def test_without_a_device_the_null_output_keeps_the_clock_and_says_why(case, tmp
     assert result["playing"] and 0.4 < result["position"] < 0.8
 
 
-def test_engine_transport_in_seconds_over_the_null_output():
-    engine = PlaybackEngine(use_device=False)
+@pytest.mark.parametrize("isolated", [True, False], ids=["audio-process", "in-process"])
+def test_engine_transport_in_seconds_over_the_null_output(isolated):
+    engine = PlaybackEngine(use_device=False, isolated=isolated)
     try:
+        assert engine.isolated == isolated
         assert engine.output_kind == "null" and engine.unavailable_reason
         tone = sine(440, seconds=20.0)
         engine.set_sources({"original": tone, "v1": tone, "v2": tone})
@@ -142,3 +145,26 @@ def test_engine_transport_in_seconds_over_the_null_output():
         assert engine.sample_rate == 48000 and engine.names == ("original",)
     finally:
         engine.close()
+
+
+def test_a_dead_audio_process_is_restarted_with_its_sources():
+    engine = PlaybackEngine(use_device=False, isolated=True)
+    try:
+        engine.set_sources({"original": sine(440, 10.0), "v1": sine(1000, 10.0)})
+        engine.select("v1")
+        engine.seek(2.0)
+        time.sleep(0.2)
+        engine.output._proc.kill()  # what a crash in the audio process looks like
+        engine.output._proc.join(5)
+        note = engine.check_health(time.monotonic())
+        assert note and "restarted" in note
+        engine.select("v1")
+        engine.play()
+        time.sleep(0.3)
+        assert engine.playing and engine.audible == "v1" and 2.1 < engine.position < 2.6
+        shared = [a.filename for a in (*engine.mixer.sources.data, engine.mixer.sources.gains)]
+    finally:
+        engine.close()
+    del engine
+    gc.collect()
+    assert not [f for f in shared if os.path.exists(f)]  # no shared memory left behind
