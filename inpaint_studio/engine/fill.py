@@ -15,7 +15,7 @@ import numpy as np
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.engine.analysis import analyse
-from inpaint_studio.engine.beats import beat_grid
+from inpaint_studio.engine.beats import BeatGrid, beat_grid, fixed_grid
 from inpaint_studio.engine.errors import EngineError
 from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
 from inpaint_studio.engine.metrics import measure, predicted_seam_ok
@@ -34,6 +34,7 @@ from inpaint_studio.engine.search import (
 )
 
 MIN_REGION, MAX_REGION = 3.0, 60.0
+FRAME_STEP = 0.25  # seconds per unit of the frame-level grid
 EXTRA_TRIES = 3  # candidates rendered beyond the versions asked for, when some fail a gate
 PLANNED = 12  # best-ranked candidates planned (cheap) before any is rendered
 MAX_SONG = 10 * 60.0 + 5.0
@@ -77,9 +78,9 @@ def _prompt_preference(prompt: str) -> int:
 
 
 def _plans(an, grid, queue: list[Candidate], kL: int, kR: int, start: float, end: float,
-           ) -> list[tuple[Candidate, Plan]]:
-    """Plans for the best-ranked candidates, those whose seams are predicted to pass the seam
-    gate first (trying seams up to a beat further out when the tight window does not)."""
+           ) -> tuple[list[tuple[Candidate, Plan]], list[tuple[Candidate, Plan]]]:
+    """Plans for the best-ranked candidates: (predicted to pass the seam gate, the others).
+    A plan whose seams fail is retried with seams up to a beat further out."""
     good, rest = [], []
     for cand in queue[:PLANNED]:
         plan = make_plan(an, grid, cand, kL, kR, start, end)
@@ -91,11 +92,40 @@ def _plans(an, grid, queue: list[Candidate], kL: int, kR: int, start: float, end
             good.append((cand, wide))
         else:
             rest.append((cand, plan))
-    return good + rest
+    return good, rest
 
 
-def _version(audio: Audio, an, grid, cand: Candidate, plan: Plan, seed: int,
-             ) -> FillVersion | None:
+def _search(an, grid, start: float, end: float, num_versions: int, seed: int,
+            ) -> tuple[SearchSpace, list[Candidate], int, int]:
+    """(search space, ranked candidates, kL, kR) on `grid`; EngineError if nothing fits."""
+    times = grid.times
+    kL = int(np.searchsorted(times, start, side="right") - 1)
+    kR = int(np.searchsorted(times, end, side="left"))
+    kL, kR = max(kL, 0), min(kR, len(times) - 2)
+    if kR - kL < 2:
+        raise EngineError("The region is too short for the song's beat.")
+    groups = beat_features(an, times)
+    dist = distance_matrix(groups)
+    inner = distance_matrix([groups[1], groups[3]])  # harmony and level of the region itself
+    for context in (CONTEXT_BEATS, 4, 2):  # shorter context only when the song is short
+        sp = SearchSpace(dist, inner, kL, kR, context, 1 if grid.fallback else 4)
+        pool = candidates(sp)
+        if len(pool) >= num_versions:
+            break
+    if not pool:
+        raise EngineError("There is not enough music outside the region to fill it from: the "
+                          "song needs at least as much material elsewhere as the region is long.")
+    return sp, ranked(pool, seed), kL, kR
+
+
+def _frame_grid(an, grid: BeatGrid) -> BeatGrid:
+    """The frame-level grid (short fixed steps) used when beat-level seams cannot hide."""
+    dur = an.frames * an.frame_seconds
+    return BeatGrid(fixed_grid(dur, FRAME_STEP), FRAME_STEP, grid.strength, False, True)
+
+
+def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: str,
+             cost: float) -> FillVersion | None:
     """Render and measure one planned candidate; None when its fill would be silent."""
     song, gain_db = render(audio, plan)
     sr = audio.sample_rate
@@ -107,12 +137,14 @@ def _version(audio: Audio, an, grid, cand: Candidate, plan: Plan, seed: int,
     notes = []
     if grid.fallback:
         notes.append("No steady beat was found: filled by frame-level similarity.")
+    elif method == "frame":
+        notes.append("Cut on a fine frame grid: no beat-aligned cut hid well here.")
     failed = [k for k, v in metrics["gates"].items() if v is False]
     if failed:
         notes.append("Quality gates not met: " + ", ".join(failed) + ".")
     return FillVersion(song, {
         "engine": ENGINE_NAME,
-        "method": "frame-fallback" if grid.fallback else "beat",
+        "method": "frame-fallback" if grid.fallback else method,
         "seed": seed,
         "seams": seams,
         "replaced": [round(plan.start, 4), round(plan.end, 4)],
@@ -122,9 +154,22 @@ def _version(audio: Audio, an, grid, cand: Candidate, plan: Plan, seed: int,
         "gain_db": round(gain_db, 2),
         "loudness_lufs": round(level, 2),
         "tempo_bpm": round(60.0 / grid.period, 2),
-        "cost": round(cand.cost, 4),
+        "cost": round(cost, 4),
         "notes": notes,
     })  # fmt: skip
+
+
+def _differs(cand: Candidate, plan: Plan, space: SearchSpace,
+             kept: list[tuple[Candidate, Plan, SearchSpace]]) -> bool:
+    """Different content from every kept take: by beat features within one search space, by
+    source passages at least 4 s apart across spaces."""
+    for c, p, s in kept:
+        if s is space:
+            if not differs(space, cand, [c]):
+                return False
+        elif abs(plan.sources[0]["source_start"] - p.sources[0]["source_start"]) < 4.0:
+            return False
+    return True
 
 
 def fill_region(
@@ -159,48 +204,44 @@ def fill_region(
     an = analyse(audio, token)
     lap("analysis", 0.35)
     grid = beat_grid(an)
-    times = grid.times
     lap("beats", 0.45)
-    kL = int(np.searchsorted(times, start, side="right") - 1)
-    kR = int(np.searchsorted(times, end, side="left"))
-    kL, kR = max(kL, 0), min(kR, len(times) - 2)
-    if kR - kL < 2:
-        raise EngineError("The region is too short for the song's beat.")
-    groups = beat_features(an, times)
-    sp = None
-    pool = []
-    dist = distance_matrix(groups)
-    inner = distance_matrix([groups[1], groups[3]])  # harmony and level of the region itself
-    for context in (CONTEXT_BEATS, 4, 2):  # shorter context only when the song is short
-        sp = SearchSpace(dist, inner, kL, kR, context, 1 if grid.fallback else 4)
-        pool = candidates(sp)
-        if len(pool) >= num_versions:
-            break
-    if not pool or sp is None:
-        raise EngineError("There is not enough music outside the region to fill it from: the "
-                          "song needs at least as much material elsewhere as the region is long.")
-    queue = ranked(pool, seed)
+    sp, queue, kL, kR = _search(an, grid, start, end, num_versions, seed)
     lap("search", 0.6)
     preference = _prompt_preference(prompt)
-    # Render in rank order; keep takes that pass the gates and differ in content from those
+    good, rest = _plans(an, grid, queue, kL, kR, start, end)
+    # (candidate, plan, search space, method); plans predicted to pass come first
+    planned = [(c, p, sp, "beat") for c, p in good]
+    if not good and not grid.fallback:
+        # no beat-aligned cut hides here (legato, rubato, little repetition): the paper's
+        # frame-level similarity on a fine fixed grid, keeping beat-level plans as a fallback
+        fgrid = _frame_grid(an, grid)
+        try:
+            fsp, fqueue, fkL, fkR = _search(an, fgrid, start, end, num_versions, seed)
+            fgood, _ = _plans(an, fgrid, fqueue, fkL, fkR, start, end)
+            planned += [(c, p, fsp, "frame") for c, p in fgood]
+        except EngineError:
+            pass
+    planned += [(c, p, sp, "beat") for c, p in rest]
+    lap("plan", 0.65)
+    # Render in that order; keep takes that pass the gates and differ in content from those
     # already kept. A few extra candidates may be tried; failing ones are the last resort.
     kept: list[tuple[Candidate, FillVersion]] = []
     spare: list[tuple[Candidate, FillVersion]] = []
+    kept_plans: list[tuple[Candidate, Plan, SearchSpace]] = []
     tried: set[int] = set()
-    planned = _plans(an, grid, queue, kL, kR, start, end)
-    lap("plan", 0.65)
     for strict in (True, False):  # second pass: same content allowed, if nothing else fits
-        for i, (cand, plan) in enumerate(planned):
+        for i, (cand, plan, space, method) in enumerate(planned):
             if len(kept) >= num_versions or len(tried) >= num_versions + EXTRA_TRIES:
                 break
-            if i in tried or (strict and not differs(sp, cand, [c for c, _ in kept])):
+            if i in tried or (strict and not _differs(cand, plan, space, kept_plans)):
                 continue
             tried.add(i)
-            version = _version(audio, an, grid, cand, plan, seed)
+            version = _version(audio, an, grid, plan, seed, method, cand.cost)
             if version is None:
                 continue  # silent material: never a take
             if version.meta["confidence"] == "ok" or grid.fallback:
                 kept.append((cand, version))
+                kept_plans.append((cand, plan, space))
             else:
                 spare.append((cand, version))
             lap(f"try_{len(tried)}", 0.65 + 0.3 * min(1.0, len(kept) / num_versions))

@@ -111,3 +111,22 @@ def test_measure_judges_any_version_against_the_original(short_song):
     v = result.versions[0]
     again = measure(short_song, v.audio, v.meta["seams"])
     assert again == v.meta["metrics"]  # the app's seam readout sees what the engine saw
+
+
+def test_the_frame_level_path_plans_and_renders_a_take():
+    """The path taken when no beat-aligned cut hides (real legato/rubato music)."""
+    from inpaint_studio.engine import fill as engine_fill
+    from inpaint_studio.engine.analysis import analyse
+    from inpaint_studio.engine.beats import beat_grid
+
+    song = synth_song(seconds=50.0, bpm=90.0, seed=4, style="legato")
+    an = analyse(song)
+    grid = beat_grid(an)
+    frames = engine_fill._frame_grid(an, grid)
+    space, queue, kL, kR = engine_fill._search(an, frames, 22.0, 29.0, 2, 0)
+    good, rest = engine_fill._plans(an, frames, queue, kL, kR, 22.0, 29.0)
+    cand, plan = (good + rest)[0]
+    take = engine_fill._version(song, an, grid, plan, 0, "frame", cand.cost)
+    assert take is not None and take.meta["method"] == "frame"
+    assert take.meta["seams"][0] <= 22.0 and take.meta["seams"][-1] >= 29.0
+    assert take.meta["confidence"] == ("ok" if take.meta["metrics"]["passed"] else "low")
