@@ -17,12 +17,13 @@ def test_screenshot_script_renders_the_waveform_shot(tmp_path, qapp):
     data = (tmp_path / "waveform.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1600, 900)
-    # A drawn waveform, not an empty window: many pixels in the waveform's colour.
+    # A drawn waveform, not an empty window: many pixels in the waveform's colour (the welcome
+    # view has none; the waveform shot ~5 % of the samples, less when docks take room).
     image = QImage(str(tmp_path / "waveform.png"))
     wave = QColor(theme.WAVE[0]).rgb() & 0xFFFFFF
     hits = sum((image.pixel(x, y) & 0xFFFFFF) == wave
                for x in range(0, 1600, 8) for y in range(0, 900, 8))
-    assert hits > 0.05 * (200 * 113)
+    assert hits > 0.02 * (200 * 113)
     assert not list(tmp_path.glob("*.part.png"))
 
 
