@@ -16,10 +16,12 @@ SCREENSHOT_SIZE = (1600, 900)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from inpaint_studio.cli import COMMANDS
+
     parser = argparse.ArgumentParser(
         prog=EXECUTABLE,
-        description="Inpaint Studio: replace one section of a song and keep the best take. "
-        "Headless commands: inpaint-studio COMMAND --help.",
+        description="Inpaint Studio: replace one section of a song and keep the best take.",
+        epilog=f"Headless commands ({EXECUTABLE} COMMAND --help): {', '.join(sorted(COMMANDS))}.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="a song to open")
     parser.add_argument("--screenshot", metavar="OUT.png",
