@@ -204,15 +204,17 @@ def test_clean_quit_removes_the_autosave(qtbot, settings, workers, tmp_path, son
     win, feature = new_window(qtbot, settings, workers, autosave)
     load(qtbot, win, song)
     edit(qtbot, win, feature, 4, (1.0, 3.0))
+    timer = feature.projects.timer
+    assert timer.isActive() and timer.interval() == 60000  # projects/autosave_s
     with qtbot.waitSignal(feature.projects.autosaved, timeout=10000):
-        assert feature.projects.autosave()
+        timer.timeout.emit()  # what the timer does every minute while there are changes
     assert list(autosave.glob("*.inpaint"))
     feature.project.ask_unsaved = lambda: "cancel"
     win.close()
     assert win.isVisible() and list(autosave.glob("*.inpaint"))  # the quit was called off
     feature.project.ask_unsaved = lambda: "discard"
     win.close()
-    assert not win.isVisible()
+    assert not win.isVisible() and not timer.isActive()
     assert list(autosave.iterdir()) == []
 
 
