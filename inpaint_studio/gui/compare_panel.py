@@ -69,6 +69,8 @@ class CompareFeature(QObject):
         self.dock = window.add_dock(self.bar, "Transport", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.readout_dock = window.add_dock(self.table, "Seams",
                                             Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.resizeDocks([self.dock, self.readout_dock], [800, 800],
+                           Qt.Orientation.Horizontal)
         self._build_actions()
         self._connect()
         self._show_output()
@@ -131,7 +133,7 @@ class CompareFeature(QObject):
         w.region.committed.connect(self._on_region)
         w.document.loaded.connect(self._on_song_loaded)
         w.document.changed.connect(self._on_document_changed)
-        w.document.closed.connect(self.clear_versions)
+        w.document.closed.connect(self._on_song_closed)
         self.readout.updated.connect(self._on_readout)
         app = QCoreApplication.instance()
         if app is not None:
@@ -160,6 +162,10 @@ class CompareFeature(QObject):
         self.clear_versions()
         self.player.stop(0.0)
         self._send_sources()
+
+    def _on_song_closed(self) -> None:
+        self.player.stop(0.0)
+        self.clear_versions()
 
     def _on_document_changed(self) -> None:
         # A kept take replaces the original's audio in place (same timeline): hear the new one.

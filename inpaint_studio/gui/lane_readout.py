@@ -59,6 +59,7 @@ class SeamReadoutTable(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(96)  # a header and two takes
         self.note = QLabel("Seam metrics of each take appear here when takes are loaded.")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)

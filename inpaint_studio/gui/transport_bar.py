@@ -101,6 +101,7 @@ class TransportBar(QWidget):
         layout.addLayout(top)
         layout.addLayout(bottom)
         layout.addWidget(self.output_label)
+        layout.addStretch(1)  # extra height goes below the controls, not between them
 
     def _roll_box(self, tip: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
