@@ -107,5 +107,12 @@ def run() -> Iterator[dict]:
         yield figure(f"render.60min.{name}.p95", p95, "ms", "<= 16", p95 <= 16)
     ratio = float(np.median(results["full"]) / np.median(full_10))
     yield figure("render.full_view.60min_vs_10min", ratio, "x", "<= 2", ratio <= 2)
+    # The floor: the same frame with the waveform hidden (ruler, region, playhead, background),
+    # so a busy machine shows up here too.
+    for item in window.detail.curves.envelopes:
+        item.setVisible(False)
+    empty = _frames(window, lambda i: window.detail.set_view(100.0 + i, 160.0 + i))
+    yield figure("render.floor_without_waveform.median", float(np.median(empty)), "ms",
+                 "floor", None)  # fmt: skip
     window.close()
     window.settings.path.unlink(missing_ok=True)
