@@ -109,6 +109,7 @@ def run() -> Iterator[dict]:
     yield figure("render.full_view.60min_vs_10min", ratio, "x", "<= 2", ratio <= 2)
     # The floor: the same frame with the waveform hidden (ruler, region, playhead, background),
     # so a busy machine shows up here too.
+    window.detail.curves.peaks = None  # refresh() now draws nothing
     for item in window.detail.curves.envelopes:
         item.setVisible(False)
     empty = _frames(window, lambda i: window.detail.set_view(100.0 + i, 160.0 + i))
