@@ -104,3 +104,17 @@ def test_warnings_are_shown_beside_the_fields(loaded):
     loaded.region.clear()
     assert loaded.region_fields.start.text() == ""
     assert not loaded.detail.region_item.isVisible()
+
+
+def test_dragging_on_the_overview_moves_the_detail_view(qtbot, loaded):
+    d = loaded.detail
+    d.set_view(0.0, 2.0)
+    drag(qtbot, loaded.overview.plot_widget, 10.0, 15.0, y=0.5)
+    x0, x1 = d.visible_range()
+    assert x1 - x0 == pytest.approx(2.0, abs=1e-6)  # moved, not zoomed
+    assert (x0 + x1) / 2 == pytest.approx(15.0, abs=0.2)
+    assert loaded.overview.viewport.getRegion() == pytest.approx((x0, x1), abs=1e-6)
+    # dragging the bright viewport band itself pans too
+    drag(qtbot, loaded.overview.plot_widget, (x0 + x1) / 2, (x0 + x1) / 2 - 5.0, y=0.5)
+    y0, y1 = d.visible_range()
+    assert (y0 + y1) / 2 == pytest.approx((x0 + x1) / 2 - 5.0, abs=0.3)
