@@ -8,6 +8,7 @@ opened, its latest finished job's versions are drawn again, so nothing is lost b
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from inpaint_studio.gui.job_form import FormContext, JobForm
 from inpaint_studio.gui.job_list import JobList
 from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
-from inpaint_studio.services.backend import Backends
+from inpaint_studio.services.backend import LOCAL, Backends
 from inpaint_studio.services.job_controller import Job, JobController, JobStore, Stage
 from inpaint_studio.services.keystore import KeyStore
 from inpaint_studio.services.url_song import fetch_song
@@ -61,8 +62,12 @@ class JobsFeature(QObject):
         self._build_menus()
         self._connect()
         self.update_form()
+        self.spare_lanes: list[Any] = []  # made ahead, so a job's end does not build widgets
         if resume:
+            # A normal start: continue the jobs in flight, and get the local backend ready
+            # now rather than in the middle of the first job.
             QTimer.singleShot(0, self.controller.resume_all)
+            QTimer.singleShot(0, self.prepare)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -95,6 +100,25 @@ class JobsFeature(QObject):
         c.job_added.connect(self._job_changed)
         self.list.show_versions_requested.connect(self.show_job)
         w.settings.changed.connect(self._settings_changed)
+
+    def prepare(self) -> Worker | None:
+        """Start the local server in a worker (when it is the backend) and make the lanes ahead
+        of the first result; then freeze the objects made so far out of the cyclic garbage
+        collector, whose full passes over them would otherwise stall the GUI mid-job."""
+        if getattr(self.window, "compare", None) is None:
+            while len(self.spare_lanes) < 2:
+                lane = self.window.lanes.add_lane("")
+                lane.setVisible(False)
+                self.spare_lanes.append(lane)
+            self.window.lanes.setVisible(bool(self.lanes))
+        if self.backends.active_kind() != LOCAL:
+            gc.freeze()
+            return None
+        worker = self.window.workers.run(lambda ctx: self.backends.local_server(),
+                                         name="start local server")
+        worker.returned.connect(lambda _s: gc.freeze())
+        worker.errored.connect(lambda exc: self.window.status(str(exc)))
+        return worker
 
     def shutdown(self) -> None:
         """Stop waiting for jobs (they resume next start) and stop the local server."""
@@ -206,12 +230,27 @@ class JobsFeature(QObject):
             return
         for index, audio in versions:
             title = f"Version {index} — {job.prompt[:60]}"
-            self.lanes.append(self.window.lanes.add_lane(title, audio))
+            peaks = self.controller.peaks(job_id, index)
+            if self.spare_lanes:
+                lane = self.spare_lanes.pop(0)
+                lane.title.setText(title)
+                lane.set_audio(audio, peaks)
+                lane.setVisible(True)
+                self.window.lanes.setVisible(True)
+            else:
+                lane = self.window.lanes.add_lane(title, audio, peaks)
+            self.lanes.append(lane)
         self.window.status(f"{len(versions)} version(s) of job {job_id[:8]} under the song.")
 
     def clear_lanes(self) -> None:
+        """Hide this feature's lanes, keeping the widgets for the next job's versions."""
         for lane in self.lanes:
-            self.window.lanes.remove_lane(lane)
+            lane.setVisible(False)
+            lane.set_audio(None)  # let the audio go
+            self.spare_lanes.append(lane)
+        if self.lanes:
+            self.window.lanes.setVisible(any(not lane.isHidden()
+                                             for lane in self.window.lanes.lanes))
         self.lanes = []
         self.lanes_job = None
 

@@ -99,6 +99,10 @@ class Backends:
             return self._server.base_url if self._server is not None else "local"
         return self.settings.base_url
 
+    @property
+    def local_running(self) -> bool:
+        return self._server is not None
+
     def local_server(self) -> Any:
         """The in-process local server, started on first use (blocks until it is ready)."""
         with self._lock:

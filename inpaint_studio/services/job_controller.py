@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
+from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.jobs import lifecycle
 from inpaint_studio.jobs.describe import describe_stage, fmt_time
 from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
@@ -54,6 +55,7 @@ class JobController(QObject):
         self._workers: dict[str, Worker] = {}
         self._references: dict[str, Audio] = {}
         self._versions: dict[str, dict[int, Audio]] = {}
+        self._peaks: dict[tuple[str, int], PeakPyramid] = {}
 
     # -- reading -------------------------------------------------------------------------------
     def jobs(self, source: str | None = None) -> list[Job]:
@@ -145,11 +147,16 @@ class JobController(QObject):
         `versions_ready`."""
         job = self.store.get(job_id)
         ref = reference if reference is not None else self._references.get(job_id)
-        worker = Worker(_load_versions, job, ref, name=f"versions {job_id[:8]}")
+        worker = Worker(_load_versions, job, ref, self._peaks, name=f"versions {job_id[:8]}")
         worker.returned.connect(lambda versions, j=job_id: self._versions_loaded(j, versions))
         worker.errored.connect(lambda exc, j=job_id: self.job_note.emit(
             j, f"The versions could not be opened: {exc}"))
         return self.pool.start(worker)
+
+    def peaks(self, job_id: str, index: int) -> PeakPyramid | None:
+        """The waveform summary of a version delivered by `versions_ready` (built off the GUI
+        thread), or None."""
+        return self._peaks.get((job_id, index))
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """On quit: stop waiting for every job (they stay resumable, not paused)."""
@@ -185,7 +192,17 @@ class JobController(QObject):
             self.store.update(job_id, base_url=self.backends.base_url(LOCAL))
         runner = JobRunner(self.store, client, self.cache_dir, reference=self._reference,
                            on_progress=ctx.emit)
-        return (yield from runner.run(job_id, ctx.token))
+        gen = runner.run(job_id, ctx.token)
+        try:
+            while True:
+                event = next(gen)
+                if event.kind == "version" and event.audio is not None:
+                    # The waveform summary of a long version is built here, not on the GUI
+                    # thread that draws its lane.
+                    self._peaks[(job_id, event.index)] = _peaks(event.audio)
+                yield event
+        except StopIteration as stop:
+            return stop.value
 
     def _reference(self, job: Job) -> Audio | None:
         ref = self._references.get(job.id)
@@ -226,8 +243,12 @@ class JobController(QObject):
         self.versions_ready.emit(job_id, versions)
 
 
-def _load_versions(ctx: WorkContext, job: Job, reference: Audio | None
-                   ) -> list[tuple[int, Audio]]:
+def _peaks(audio: Audio) -> PeakPyramid:
+    return PeakPyramid.from_samples(audio.samples, audio.sample_rate)
+
+
+def _load_versions(ctx: WorkContext, job: Job, reference: Audio | None,
+                   peaks: dict[tuple[str, int], PeakPyramid]) -> list[tuple[int, Audio]]:
     """Worker body: each downloaded version, decoded and moved onto the original's timeline."""
     from inpaint_studio.core.align import Alignment, apply_alignment
     from inpaint_studio.core.decode import load_audio
@@ -244,5 +265,6 @@ def _load_versions(ctx: WorkContext, job: Job, reference: Audio | None
             a = Alignment(int(res.aligned["offset"]), int(res.aligned["sample_rate"]),
                           float(res.aligned["confidence"]))
             audio = apply_alignment(audio, a, length or audio.frames, channels)
+        peaks[(job.id, res.index)] = _peaks(audio)
         out.append((res.index, audio))
     return out

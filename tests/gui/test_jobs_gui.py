@@ -78,7 +78,12 @@ def _wait_stage(qtbot, feature, job_id, stages, timeout=JOB_TIMEOUT_MS):
 
 def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     window = jobs_window
-    feature = _install(window, tmp_path)  # no key: the local backend
+    feature = _install(window, tmp_path, resume=True)  # a normal start; no key: local backend
+    # the start prepares the local server (in a worker) and the lanes, kept hidden until used
+    qtbot.waitUntil(lambda: feature.backends.local_running and len(feature.spare_lanes) == 2,
+                    timeout=30000)
+    spare = list(feature.spare_lanes)
+    assert window.lanes.isHidden()
     form = feature.form
     assert not form.submit_button.isEnabled()
     assert "Open a song first" in form.why_disabled.text()
@@ -105,8 +110,8 @@ def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     assert (job.start, job.end) == (r.start, r.end) and job.prompt == "warm piano"
     assert [i for i, _ in versions] == [1, 2]
     # drawn as two lanes under the original, on its timeline
-    assert len(feature.lanes) == 2 and window.lanes.lanes == feature.lanes
-    assert window.lanes.isVisible()
+    assert feature.lanes == spare and window.lanes.lanes == feature.lanes
+    assert window.lanes.isVisible() and all(lane.isVisible() for lane in feature.lanes)
     for lane in feature.lanes:
         assert lane.audio.frames == window.document.audio.frames
         assert lane.plot.getViewBox().linkedView(0) is window.detail.plot.getViewBox()
