@@ -137,7 +137,11 @@ class ProjectService(QObject):
             self.dirty_changed.emit(dirty)
 
     def _on_history(self) -> None:
-        if self._pending is None and self.session.entries():
+        # Selecting regions in a song with no project and no kept version is nothing to save
+        # (and nothing to ask about on quit); once there is a project or a keep, it is.
+        entries = self.session.entries()
+        worth_keeping = self.path is not None or any(e.kind == "keep" for e in entries)
+        if self._pending is None and entries and worth_keeping:
             self._set_dirty(True)
 
     def _on_session_failed(self, _title: str, _message: str) -> None:
