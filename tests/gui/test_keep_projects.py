@@ -203,7 +203,11 @@ def test_clean_quit_removes_the_autosave(qtbot, settings, workers, tmp_path, son
     autosave = tmp_path / "autosave"
     win, feature = new_window(qtbot, settings, workers, autosave)
     load(qtbot, win, song)
+    win.region.set(0.5, 1.0)
+    settle(qtbot, feature)
+    assert not feature.projects.dirty  # only browsing: nothing to save, no prompt on quit
     edit(qtbot, win, feature, 4, (1.0, 3.0))
+    assert feature.projects.dirty
     timer = feature.projects.timer
     assert timer.isActive() and timer.interval() == 60000  # projects/autosave_s
     with qtbot.waitSignal(feature.projects.autosaved, timeout=10000):
