@@ -35,19 +35,27 @@ _I = {name: i for i, name in enumerate(_FIELDS)}
 _START_TIMEOUT_S = 20.0
 
 
-def _shared_dir() -> str:
+def _shared_dir(nbytes: int) -> str:
+    """/dev/shm when it has room to spare (containers often give it only 64 MB, and a full
+    tmpfs kills the process that writes to a mapping), else the temporary folder."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+    try:
+        st = os.statvfs(shm)
+        if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize > 2 * nbytes + (64 << 20):
+            return shm
+    except OSError:
+        pass
+    return tempfile.gettempdir()
 
 
 def shared_array(shape: tuple[int, ...], dtype: type) -> np.ndarray:
     """A zero-filled array in a memory-mapped file another process can map by its `filename`."""
-    fd, path = tempfile.mkstemp(prefix="inpaint-studio-audio-", suffix=".f",
-                                dir=_shared_dir())
-    os.close(fd)
     count = int(np.prod(shape)) if shape else 1
     if count == 0:
         shape, count = (1,) * max(1, len(shape)), 1
+    fd, path = tempfile.mkstemp(prefix="inpaint-studio-audio-", suffix=".f",
+                                dir=_shared_dir(count * np.dtype(dtype).itemsize))
+    os.close(fd)
     array = np.memmap(path, dtype=dtype, mode="w+", shape=shape)
     # The audio process unlinks the file once it has mapped it; if it never gets to (the set
     # was superseded, the process died), the file goes when this side lets go of the array.
