@@ -18,6 +18,7 @@ from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.errors import AudioError
 from inpaint_studio.core.export import FORMATS, ExportOptions, export_audio
 from inpaint_studio.core.splice import SpliceError, conform, plan_splice, splice
+from inpaint_studio.core.timefmt import parse_time
 
 LOW_CONFIDENCE = 0.5
 
@@ -27,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description=__doc__.split("\n\n")[1])
     p.add_argument("original", type=Path, help="the song (never written)")
     p.add_argument("version", type=Path, help="a version of the song with the region replaced")
-    p.add_argument("--start", type=float, required=True, help="region start, seconds")
-    p.add_argument("--end", type=float, required=True, help="region end, seconds")
+    p.add_argument("--start", type=_time, required=True, help="region start (s or m:ss.mmm)")
+    p.add_argument("--end", type=_time, required=True, help="region end (s or m:ss.mmm)")
     p.add_argument("--crossfade-ms", type=float, default=30.0,
                    help="crossfade length, centred on each seam (default 30)")
     p.add_argument("--out", type=Path, required=True, help="output file (.wav, .flac, .mp3)")
@@ -43,6 +44,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
     return p
+
+
+def _time(text: str) -> float:
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def default_depth(original: Path, fmt: str) -> int:

@@ -54,7 +54,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_splice_cli_keeps_the_original_outside_the_seams(files, suffix):
     tmp, original, version, other = files
     out = tmp / f"spliced{suffix}"
-    res = run_cli(str(original), str(version), "--start", str(START), "--end", str(END),
+    res = run_cli(str(original), str(version), "--start", "0:07.000", "--end", str(END),
                   "--crossfade-ms", "40", "--out", str(out))
     assert res.returncode == 0, res.stderr
     # ffmpeg drops the MP3's encoder delay, so the version sits exactly the pad late.
@@ -82,6 +82,9 @@ def test_splice_cli_errors(files):
     res = run_cli(str(original), str(version), "--start", "1", "--end", "2",
                   "--out", str(tmp / "x.ogg"))
     assert res.returncode == 2
+    res = run_cli(str(original), str(version), "--start", "soon", "--end", "2",
+                  "--out", str(tmp / "x.wav"))
+    assert res.returncode == 2 and "is not a time" in res.stderr
     res = run_cli(str(original), str(tmp / "missing.wav"), "--start", "1", "--end", "2",
                   "--out", str(tmp / "x.wav"))
     assert res.returncode == 1 and "does not exist" in res.stderr
