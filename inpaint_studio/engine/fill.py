@@ -226,7 +226,7 @@ def fill_region(
     # Render in that order; keep takes that pass the gates and differ in content from those
     # already kept. A few extra candidates may be tried; failing ones are the last resort.
     kept: list[tuple[Candidate, FillVersion]] = []
-    spare: list[tuple[Candidate, FillVersion]] = []
+    spare: list[tuple[Candidate, Plan, str]] = []
     kept_plans: list[tuple[Candidate, Plan, SearchSpace]] = []
     tried: set[int] = set()
     for strict in (True, False):  # second pass: same content allowed, if nothing else fits
@@ -242,13 +242,15 @@ def fill_region(
             if version.meta["confidence"] == "ok" or grid.fallback:
                 kept.append((cand, version))
                 kept_plans.append((cand, plan, space))
-            else:
-                spare.append((cand, version))
+            else:  # keep the plan, not the audio: a failing take is rebuilt only if needed
+                spare.append((cand, plan, method))
             lap(f"try_{len(tried)}", 0.65 + 0.3 * min(1.0, len(kept) / num_versions))
-    for item in sorted(spare, key=lambda cv: cv[0].cost):
+    for cand, plan, method in sorted(spare, key=lambda cpm: cpm[0].cost):
         if len(kept) >= num_versions:
             break
-        kept.append(item)
+        version = _version(audio, an, grid, plan, seed, method, cand.cost)
+        if version is not None:
+            kept.append((cand, version))
     if not kept:
         raise EngineError("The only material that fits this region is silent; the local "
                           "engine will not pass silence off as a fill.")
