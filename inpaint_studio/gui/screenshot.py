@@ -4,6 +4,7 @@ set the region, frame it, grab the window and write the file atomically."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -41,6 +42,15 @@ def wait_until_loaded(window: MainWindow, timeout_s: float = LOAD_TIMEOUT_S) -> 
     return outcome.get("error")
 
 
+def settle(window: MainWindow, timeout_s: float = 60.0) -> None:
+    """Let background work that opening the song started in features finish and deliver its
+    results (e.g. the lanes of the song's latest finished job) before the window is grabbed."""
+    deadline = time.monotonic() + timeout_s
+    while window.workers.active and time.monotonic() < deadline:
+        window.workers.wait_all(50)
+        QApplication.processEvents()
+
+
 def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, float] | None,
                     out: Path, size: tuple[int, int]) -> int:
     window.resize(*size)
@@ -62,6 +72,7 @@ def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, f
         r = window.region.region
         context = max(r.length, 8.0)
         window.detail.set_view(r.start - context, r.end + context)
+    settle(window)
     for _ in range(5):  # let layouts settle and the plots repaint at their final size
         QApplication.processEvents()
     pixmap = window.grab()
