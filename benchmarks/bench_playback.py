@@ -15,6 +15,7 @@ tests/playback/playback_pulse.py):
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -147,9 +148,11 @@ def _long_run(monitor: str, seconds: float) -> dict[str, float]:
     heard = np.flatnonzero(np.abs(x) > 0.05)
     body = level[heard[0] + RATE : heard[-1] - RATE]
     gaps = int(np.count_nonzero(np.diff((body < 0.2).astype(np.int8)) == 1))
+    gaps_per_min = gaps * 60.0 / max(body.size / RATE, 1.0)
     return {
         "underruns": int(underruns),
         "gaps": gaps,
+        "gaps_per_min": gaps_per_min,
         "switches": i,
         "redraw_hz": redraws[0] / seconds,
         # what the playhead says was played vs what the sink got, first to last audible frame
@@ -158,6 +161,36 @@ def _long_run(monitor: str, seconds: float) -> dict[str, float]:
         "escalations": len(notes),
         "final_latency_ms": final_latency * 1000,
     }
+
+
+def _count_gaps(x: np.ndarray, freq: float = 440.0) -> tuple[int, float]:
+    """Dropouts of a steady tone in a recording, and the seconds it was heard."""
+    level = tone_level(x, freq, window=441)
+    heard = np.flatnonzero(np.abs(x) > 0.05)
+    body = level[heard[0] + RATE : heard[-1] - RATE]
+    return int(np.count_nonzero(np.diff((body < 0.2).astype(np.int8)) == 1)), body.size / RATE
+
+
+def _native_client_gaps(sink: str, monitor: str, seconds: float, latency_ms: int) -> float:
+    """The floor: dropouts per minute of PulseAudio's own C client (pacat) playing a tone with
+    the same buffer on this machine now. A busy machine starves any client; this says how
+    much of what we measure is the machine rather than our engine."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype("<f4")
+    rec = record(monitor)
+    time.sleep(0.3)
+    proc = subprocess.Popen(
+        ["pacat", "--playback", "--raw", "--format=float32le", f"--rate={RATE}",
+         "--channels=2", f"--latency-msec={latency_ms}", "-d", sink],
+        stdin=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(np.stack([x, x], 1).tobytes())
+    proc.stdin.close()
+    proc.wait()
+    time.sleep(0.3)
+    gaps, heard_s = _count_gaps(rec.stop()[:, 0])
+    return gaps * 60.0 / max(heard_s, 1.0)
 
 
 def run() -> Iterator[dict[str, Any]]:
@@ -180,6 +213,11 @@ def run() -> Iterator[dict[str, Any]]:
                      bool(long["underruns"] == 0))
         yield figure("playback.gaps_at_sink_60s", long["gaps"], "count", "== 0",
                      bool(long["gaps"] == 0))
+        floor = _native_client_gaps(sink.name, sink.monitor, 20.0, 23)
+        yield figure("playback.gaps_per_min_vs_pacat", long["gaps_per_min"] / max(floor, 1.0),
+                     "ratio", f"<= 1 (floor: pacat, PulseAudio's C client, {floor:.1f} "
+                     "dropouts/min at 23 ms on this machine now)",
+                     bool(long["gaps_per_min"] <= max(floor, 1.0)))
         yield figure("playback.playhead_vs_sink", long["drift"], "frames",
                      f"<= {long['tolerance']} (one crossfade: the fades' quiet ends)",
                      bool(long["drift"] <= long["tolerance"]))

@@ -281,8 +281,9 @@ class PlaybackEngine:
         self._recent = [t for t in self._recent if now - t < _UNDERRUN_WINDOW_S]
         if self.output.kind != "device" or len(self._recent) < _UNDERRUNS_TO_ESCALATE:
             return None
-        current = getattr(self.output, "latency", 0.0)
-        larger = [v for v in _LATENCY_STEPS if v > current + 0.005]
+        asked = self._latency if isinstance(self._latency, float) else 0.0
+        current = max(asked, float(getattr(self.output, "latency", 0.0)))
+        larger = [v for v in _LATENCY_STEPS if v > current + 0.005 and v > asked]
         if not larger:
             return None
         self._latency = larger[0]

@@ -168,3 +168,38 @@ def test_a_dead_audio_process_is_restarted_with_its_sources():
     del engine
     gc.collect()
     assert not [f for f in shared if os.path.exists(f)]  # no shared memory left behind
+
+
+@pytest.mark.parametrize("isolated", [True, False], ids=["audio-process", "in-process"])
+def test_a_device_that_keeps_underrunning_gets_a_larger_buffer(pulse_sink, isolated):
+    engine = PlaybackEngine(isolated=isolated)
+    try:
+        assert engine.output_kind == "device"
+        engine.set_sources({"original": sine(440, 20.0)})
+        engine.play()
+        time.sleep(0.3)
+
+        def underrun(n: int) -> None:  # what a starved device reports
+            if isolated:
+                engine.output._state[8] += n  # the audio process's published count
+            else:
+                engine.output.underruns += n
+
+        now = time.monotonic()
+        underrun(1)
+        assert engine.check_health(now) is None  # one underrun is not a pattern
+        latencies = []
+        for _ in range(3):
+            underrun(4)
+            note = engine.check_health(now)
+            latencies.append(engine.output.latency)
+            if note is None:
+                break
+            assert "raised to" in note
+        assert latencies[0] >= 0.04 and latencies[1] >= 0.08  # 50 ms, then 100 ms asked
+        assert len(latencies) == 3 and latencies[2] == latencies[1]  # and no further
+        before = engine.position
+        time.sleep(0.3)
+        assert engine.playing and engine.position > before + 0.2  # still playing, same song
+    finally:
+        engine.close()
