@@ -6,7 +6,8 @@ INPAINT_STUDIO_HOME), and fail on import errors, missing Qt plugins or any trace
     python3 packaging/smoke_test.py [dist/inpaint-studio] [--quick]
 
 Checks, each a separate run of the executable:
-  --version; `doctor` with an empty PATH (so ffmpeg must be the bundled one); `--help` of every
+  --version; `doctor` with an empty PATH (so ffmpeg must be the bundled one); `doctor` with the
+  system's libportaudio hidden (root only: the bundled one must load); `--help` of every
   headless command; `--screenshot` of a synthesised song with --region 30 40 (with the system's
   PATH, then with an empty PATH); `--screenshot` of the welcome view; the real window on a private
   Xvfb display (xcb plugin), where Xvfb is installed; and, unless --quick, the
@@ -201,6 +202,30 @@ def window_on_xvfb(s: Smoke, song: Path) -> None:
         server.wait(timeout=10)
 
 
+def bundled_portaudio_without_the_system_one(s: Smoke) -> None:
+    """Hide the system's libportaudio (a private mount namespace, root only) and check that the
+    frozen app still finds its bundled copy. Skipped, saying so, where that cannot be arranged."""
+    name = "bundled PortAudio with the system's hidden"
+    bundled = s.exe.parent / "_internal" / "libportaudio.so.2"
+    system = Path("/usr/lib/x86_64-linux-gnu/libportaudio.so.2")
+    if not bundled.exists() or not system.exists() or os.geteuid() != 0 \
+            or shutil.which("unshare") is None:
+        print(f"skip {name}: needs root, unshare, and both copies")
+        return
+    script = (f"mount --bind /dev/null {system.resolve()} || exit 99; "
+              f"exec {s.exe} doctor")
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], env=s.env(), cwd=s.work,
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode == 99:
+        print(f"skip {name}: no mount namespace here")
+        return
+    audio = next((ln for ln in proc.stdout.splitlines() if " audio output:" in ln), "")
+    if proc.returncode != 0 or "library is missing" in audio or not audio:
+        s.fail(name, f"exit {proc.returncode}: {audio!r}\n{proc.stderr[-2000:]}")
+    else:
+        print(f"ok   {name}: {audio.strip()[:80]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke-test the frozen Inpaint Studio.")
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "dist" / "inpaint-studio")
@@ -231,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             s.check("PortAudio", not bundled or "library is missing" not in audio,
                     f"libportaudio.so.2 is bundled but doctor said {audio!r}")
             print(f"     {audio.strip()}")
+
+        bundled_portaudio_without_the_system_one(s)
 
         for command in registered_commands():
             s.run(f"{command} --help", [command, "--help"])
