@@ -54,12 +54,14 @@ class Backends:
 
     def __init__(self, settings: BackendSettings, keys: KeyStore, *,
                  server_dir: Path | None = None, server_engine: Any = None,
-                 server_config: Any = None) -> None:
+                 server_config: Any = None, client_options: dict[str, Any] | None = None,
+                 ) -> None:
         self.settings = settings
         self.keys = keys
         self._server_dir = server_dir
         self._engine = server_engine
         self._config = server_config
+        self._client_options = dict(client_options or {})  # e.g. faster polling in tests
         self._server: Any = None
         self._server_key = secrets.token_urlsafe(24)
         self._lock = threading.Lock()
@@ -85,13 +87,15 @@ class Backends:
         kind = kind or self.active_kind()
         if kind == LOCAL:
             server = self.local_server()
-            return MusicGPTClient(server.base_url, self._server_key, plan="pro")
+            return MusicGPTClient(server.base_url, self._server_key, plan="pro",
+                                  **self._client_options)
         key = self.keys.get()
         if not key:
             raise BackendUnavailable(
                 "No MusicGPT API key is set. Enter it in Settings (or set MUSICGPT_API_KEY), "
                 "or switch to the local backend.")
-        return MusicGPTClient(base_url or self.settings.base_url, key, plan=self.settings.plan)
+        return MusicGPTClient(base_url or self.settings.base_url, key, plan=self.settings.plan,
+                              **self._client_options)
 
     def base_url(self, kind: str | None = None) -> str:
         kind = kind or self.active_kind()

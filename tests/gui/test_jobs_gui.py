@@ -18,6 +18,7 @@ from tests.gui.conftest import drag, load
 from tests.jobs.support import KEY, counting_server, make_song
 
 JOB_TIMEOUT_MS = 60000
+FAST_POLLING = {"min_poll_interval": 0.2, "max_poll_interval": 0.5}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None,
              store=None):
     backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid"),
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
-                        server_config=config)
+                        server_config=config, client_options=FAST_POLLING)
     feature = install_jobs(window, store=store or JobStore(tmp_path / "jobs.sqlite3"),
                            backends=backends, keys=FixedKey(key), cache_dir=tmp_path / "cache",
                            resume=resume)
@@ -252,7 +253,7 @@ def test_retry_of_an_unknown_job_asks_first(qtbot, jobs_window, tmp_path, song):
 
 def test_cancel_stops_waiting_and_resume_finishes(qtbot, jobs_window, tmp_path, song):
     window = jobs_window
-    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=2.0)) as (srv,
+    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=1.0)) as (srv,
                                                                                            log):
         feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
         _select_and_describe(qtbot, window, feature, song)
@@ -277,7 +278,7 @@ def test_a_restarted_app_resumes_the_job_and_redraws_it(qtbot, tmp_path, setting
 
     theme.configure_pyqtgraph()
     store_path = tmp_path / "jobs.sqlite3"
-    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=2.0)) as (srv,
+    with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=1.0)) as (srv,
                                                                                            log):
         first = MainWindow(settings, workers, interactive=False)
         qtbot.addWidget(first)

@@ -59,13 +59,15 @@ def test_submit_local_wait_out_makes_both_versions_without_key_or_network(tmp_pa
     assert rows[0]["submit_attempts"] == 1
 
 
-def test_invalid_input_is_refused_before_anything_is_saved(song, tmp_path):
-    env = _env(tmp_path / "home")
-    res = _cli("submit", str(song), "--start", "11", "--end", "6", "--prompt", " ",
-               "--backend", "local", env=env)
-    assert res.returncode == 2
-    assert "prompt" in res.stderr and "must end after it starts" in res.stderr
-    assert "No jobs yet." in _cli("jobs", env=env).stdout
+def test_invalid_input_is_refused_before_anything_is_saved(song, studio_home, capsys):
+    from inpaint_studio import cli
+
+    code = cli.main(["submit", str(song), "--start", "11", "--end", "6", "--prompt", " ",
+                     "--backend", "local"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "prompt" in err and "must end after it starts" in err
+    assert cli.main(["jobs"]) == 0 and "No jobs yet." in capsys.readouterr().out
 
 
 def test_sigkill_mid_job_then_resume_submits_once_and_downloads_once(song, tmp_path):

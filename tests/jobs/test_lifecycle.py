@@ -182,9 +182,9 @@ def test_cancel_stops_waiting_and_resume_finishes(store, client, server, song, t
 def test_a_job_past_its_deadline_fails_and_can_be_checked_again(store, client, server, song,
                                                                 tmp_path):
     srv, log = server
-    srv.config.version_delay_s = 2.0
+    srv.config.version_delay_s = 1.0
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache", poll_deadline_s=1.0), job.id)
+    _drain(JobRunner(store, client, tmp_path / "cache", poll_deadline_s=0.5), job.id)
     stalled = store.get(job.id)
     assert stalled.stage is Stage.FAILED and stalled.error_kind == "ApiTimeout"
     assert "has not finished" in stalled.message
