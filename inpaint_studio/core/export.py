@@ -30,6 +30,7 @@ FLAC_DEPTHS = (16, 24)
 MP3_BITRATES = (128, 160, 192, 224, 256, 320)
 _BLOCK = 1 << 15  # frames per conversion block: a few hundred kB, stays in cache
 _WAV_LIMIT = 0xFFFFFFFF - 1024
+_S32_FROM_24 = -24  # a pseudo depth: 24-bit values, shifted into the top of 32-bit words
 
 Progress = Callable[[int, int], None]
 
@@ -104,11 +105,11 @@ def codec_args(options: ExportOptions) -> list[str]:
 
 # -- FLAC and MP3 through ffmpeg ------------------------------------------------------------------
 def _feed(options: ExportOptions) -> tuple[int, str]:
-    """What we pipe to ffmpeg: 16-bit FLAC gets exactly its samples (s16le, nothing left for
-    ffmpeg to convert); 24-bit FLAC and MP3 get float (packing 24-bit here costs more than
-    ffmpeg's own conversion, and LAME works in float)."""
-    if options.format == "flac" and options.bit_depth == 16:
-        return 16, "s16le"
+    """What we pipe to ffmpeg: FLAC gets exactly its samples (s16le, or 24-bit values in s32le,
+    the encoder's own formats: nothing left for ffmpeg to convert); MP3 gets float (LAME works
+    in float). The conversion then runs here, on the other core, while ffmpeg encodes."""
+    if options.format == "flac":
+        return (16, "s16le") if options.bit_depth == 16 else (_S32_FROM_24, "s32le")
     return 32, "f32le"
 
 
@@ -194,7 +195,8 @@ def _export_wav(audio: Audio, target: Path, options: ExportOptions, token: Cance
 
 
 def _wav_blocks(samples: np.ndarray, depth: int) -> Iterator[tuple[int, memoryview]]:
-    """(frames done, interleaved little-endian block) of the song at `depth` (16/24 int, 32 float).
+    """(frames done, interleaved little-endian block) of the song at `depth` (16/24 int, 32 float,
+    or `_S32_FROM_24`: 24-bit values in 32-bit words).
 
     Integers are rounded to nearest and clipped, not wrapped; one scratch buffer is reused, so
     no song-sized temporary is ever made. Yielded views are valid until the next block."""
@@ -207,6 +209,8 @@ def _wav_blocks(samples: np.ndarray, depth: int) -> Iterator[tuple[int, memoryvi
     else:
         out = np.empty((_BLOCK, ch), "<i4")
         packed = np.empty((_BLOCK * ch * 3 + 12) // 4, "<u4")
+    shift = depth == _S32_FROM_24
+    depth = 24 if shift else depth
     scale = float(2 ** (depth - 1)) if depth != 32 else 1.0
     for s in range(0, n, _BLOCK):
         m = min(_BLOCK, n - s)
@@ -222,6 +226,9 @@ def _wav_blocks(samples: np.ndarray, depth: int) -> Iterator[tuple[int, memoryvi
         for c in range(ch):
             out[:m, c] = t[c]
         if depth == 16:
+            yield s + m, memoryview(out[:m]).cast("B")
+        elif shift:
+            np.left_shift(out[:m], 8, out=out[:m])
             yield s + m, memoryview(out[:m]).cast("B")
         else:
             yield s + m, _pack24(out[:m].reshape(-1), packed)
