@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from inpaint_studio.core.cancel import CancelToken, Cancelled
 
@@ -69,6 +69,7 @@ class Worker(QObject):
         self.started.emit()
         ctx = WorkContext(self)
         try:
+            self.token.raise_if_cancelled()  # cancelled before it ever ran
             result = self.fn(ctx, *self.args, **self.kwargs)
             if inspect.isgenerator(result):
                 result = self._drain(result)
@@ -118,26 +119,38 @@ class WorkerPool(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._active: set[Worker] = set()
+        self._pending: list[Worker] = []
 
     def start(self, worker: Worker) -> Worker:
+        """Start `worker` now. Connect its signals before calling this: a signal emitted before
+        a connection exists is not delivered later."""
         self._active.add(worker)
         worker.finished.connect(lambda w=worker: self._active.discard(w))
         self._pool.start(_Runnable(worker))
         return worker
 
     def run(self, fn: Callable[..., Any], *args: Any, name: str = "", **kwargs: Any) -> Worker:
-        """Shorthand: wrap `fn` in a `Worker` and start it. Connect signals right after; they are
-        queued to this thread, so none is missed."""
-        return self.start(Worker(fn, *args, name=name, **kwargs))
+        """Wrap `fn` in a `Worker` and start it on the next turn of this thread's event loop, so
+        that signals connected right after this call (in the same block of code) are heard."""
+        worker = Worker(fn, *args, name=name, **kwargs)
+        self._pending.append(worker)
+        QTimer.singleShot(0, self, self._launch_pending)
+        return worker
+
+    def _launch_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for worker in pending:
+            self.start(worker)
 
     @property
     def active(self) -> list[Worker]:
-        return list(self._active)
+        return list(self._active) + list(self._pending)
 
     def cancel_all(self) -> None:
-        for worker in list(self._active):
+        for worker in self.active:
             worker.cancel()
 
     def wait_all(self, timeout_ms: int = 5000) -> bool:
         """Block until every worker has finished (used on quit and in tests)."""
+        self._launch_pending()
         return self._pool.waitForDone(timeout_ms)
