@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from inpaint_studio import paths
+from inpaint_studio.api.errors import ApiError
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
@@ -22,6 +23,7 @@ from inpaint_studio.services.backend import (
     PLAN_NAMES,
     Backends,
     BackendSettings,
+    BackendUnavailable,
 )
 from inpaint_studio.services.keystore import KeyStore
 
@@ -83,7 +85,18 @@ class Printer:
 
 def run_job(store: JobStore, backends: Backends, job: Job, *, printer: Printer,
             token: CancelToken = NEVER) -> Job:
-    """Advance `job` as far as it goes with the right client, printing its stages."""
+    """Advance `job` as far as it goes with the right client, printing its stages. A run that
+    stops early (no key, lost contact) leaves the job resumable and says why on stderr."""
+    try:
+        return _run_job(store, backends, job, printer=printer, token=token)
+    except (BackendUnavailable, ApiError) as exc:
+        print(f"{job.id[:8]} stopped: {exc.user_message} Run `inpaint-studio resume` to "
+              "continue.", file=sys.stderr)
+        return store.get(job.id)
+
+
+def _run_job(store: JobStore, backends: Backends, job: Job, *, printer: Printer,
+             token: CancelToken) -> Job:
     client = backends.client(job.backend, job.base_url if job.backend == MUSICGPT else None)
     if job.backend == LOCAL:
         # The local server gets a new port each run; the job follows it.

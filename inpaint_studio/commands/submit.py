@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     backends = make_backends(args, args.backend or "")
     kind = backends.active_kind()
+    if kind == MUSICGPT and not backends.keys.get():
+        print("error: no MusicGPT API key: set MUSICGPT_API_KEY (or store one in the app's "
+              "Settings), or use --backend local.", file=sys.stderr)
+        return 2
     store = open_store(args)
     params = {k: v for k, v in fields.items() if v not in (None, "")}
     job = store.create(backend=kind, base_url=backends.base_url(kind) if kind == MUSICGPT

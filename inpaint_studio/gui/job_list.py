@@ -25,6 +25,7 @@ from inpaint_studio.services.job_controller import (
     Job,
     JobController,
     Stage,
+    describe_details,
     describe_stage,
     fmt_time,
 )
@@ -114,6 +115,9 @@ class JobList(QWidget):
         item.setText(1, job.prompt)
         item.setToolTip(1, job.prompt)
         item.setText(2, job.backend)
+        details = describe_details(job)
+        for column in (0, 2):
+            item.setToolTip(column, details)
         self._set_stage(item, job)
         self._update_buttons()
 

@@ -98,6 +98,9 @@ class JobsFeature(QObject):
         c.versions_ready.connect(self._show_versions)
         c.job_changed.connect(self._job_changed)
         c.job_added.connect(self._job_changed)
+        c.job_note.connect(lambda _j, text: w.status(text))
+        c.job_stopped.connect(lambda _j, text: w.report_error("Job stopped", text + " It is "
+                                                             "kept; use Resume to continue."))
         self.list.show_versions_requested.connect(self.show_job)
         w.settings.changed.connect(self._settings_changed)
 
@@ -197,6 +200,11 @@ class JobsFeature(QObject):
         # listed at start-up).
         before = self._stages.get(job.id)
         self._stages[job.id] = job.stage
+        if before is Stage.SUBMITTING and job.task_id and job.stage is not before:
+            eta = f", expected in about {job.eta} s" if job.eta else ""
+            cost = (f", server's estimate {job.credit_estimate:g}"
+                    if job.credit_estimate is not None else "")
+            self.window.status(f"Job accepted: task {job.task_id}{eta}{cost}.")
         bad = (Stage.FAILED, Stage.UNKNOWN)
         if job.stage in bad and before is not None and before not in bad:
             title = "Job failed" if job.stage is Stage.FAILED else "Job outcome unknown"

@@ -20,13 +20,32 @@ def fmt_time(seconds: float) -> str:
     return f"{int(m)}:{s:06.3f}"
 
 
+def describe_details(job: Job) -> str:
+    """Several lines for a tooltip: the server's ids, ETA and estimate, the local copies."""
+    lines = [f"Job {job.id[:8]} on the {job.backend} backend ({job.base_url})",
+             f"Song: {job.source}"]
+    if job.task_id:
+        lines.append(f"Task id: {job.task_id}")
+    if job.eta:
+        lines.append(f"Server's ETA: {fmt_duration(job.eta)}")
+    if job.credit_estimate is not None:
+        lines.append(f"Server's cost estimate: {job.credit_estimate:g}")
+    if job.submit_attempts > 1:
+        lines.append(f"Sent {job.submit_attempts} times (retried by you)")
+    lines += [f"Version {r.index}: {r.path}" for r in job.results if r.path]
+    if job.message:
+        lines.append(job.message)
+    return "\n".join(lines)
+
+
 def describe_stage(job: Job, now: float | None = None, progress: tuple[int, int] | None = None,
                    ) -> str:
     """One line: what is happening to the job. `progress` (done, total) bytes when known."""
     now = time.time() if now is None else now
     pct = ""
     if progress and progress[1]:
-        pct = f" {100.0 * progress[0] / progress[1]:.0f}%"
+        done, total = progress
+        pct = f" {100.0 * done / total:.0f}% ({done / 1e6:.1f} of {total / 1e6:.1f} MB)"
     stage = job.stage
     if job.paused and stage.in_flight:
         return "cancelled (stopped waiting; resume to continue)"

@@ -19,7 +19,7 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.jobs import lifecycle
-from inpaint_studio.jobs.describe import describe_stage, fmt_time
+from inpaint_studio.jobs.describe import describe_details, describe_stage, fmt_time
 from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
 from inpaint_studio.jobs.store import Job, JobStore, Stage
 from inpaint_studio.services.backend import LOCAL, MUSICGPT, Backends
@@ -28,7 +28,8 @@ from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 log = logging.getLogger(__name__)
 
 # Re-exported for the widgets, which reach the job model only through the services.
-__all__ = ["JobController", "Job", "JobStore", "Stage", "describe_stage", "fmt_time"]
+__all__ = ["JobController", "Job", "JobStore", "Stage", "describe_details", "describe_stage",
+           "fmt_time"]
 
 # Writes the song as it now is (after kept edits) to the given path, in a worker.
 UploadWriter = Callable[[Path, CancelToken], None]
@@ -44,6 +45,7 @@ class JobController(QObject):
     job_removed = Signal(str)
     versions_ready = Signal(str, object)  # job id, list[tuple[int, Audio]] on the song's timeline
     running_changed = Signal(str, bool)  # job id, whether a worker is running it
+    job_stopped = Signal(str, str)  # job id, why its run stopped before the job ended
 
     def __init__(self, store: JobStore, backends: Backends, pool: WorkerPool, cache_dir: Path,
                  parent: QObject | None = None) -> None:
@@ -232,6 +234,7 @@ class JobController(QObject):
         if job.stage.in_flight and not job.error_kind:
             job = self.store.update(job_id, message=text, error_kind=type(exc).__name__)
         self.job_note.emit(job_id, text)
+        self.job_stopped.emit(job_id, text)
         self.job_changed.emit(job)
 
     def _on_finished(self, job_id: str, worker: Worker) -> None:

@@ -212,8 +212,9 @@ def test_each_error_is_shown_in_words(qtbot, jobs_window, tmp_path, song, case):
         assert KEY not in " ".join(m for _, m in window.errors.history)
         assert log.submits() == 1  # never sent twice on its own
         feature.list.select(job.id)
-        if stage is Stage.UNKNOWN:
-            assert feature.list.find_button.isEnabled() and feature.list.retry_button.isEnabled()
+        if stage is Stage.UNKNOWN:  # once the worker has ended, the user may act on it
+            qtbot.waitUntil(lambda: feature.list.find_button.isEnabled()
+                            and feature.list.retry_button.isEnabled(), timeout=3000)
 
 
 def test_server_faults_during_a_job_are_ridden_out(qtbot, jobs_window, tmp_path, song):

@@ -107,3 +107,13 @@ def test_sigkill_mid_job_then_resume_submits_once_and_downloads_once(song, tmp_p
         again = _cli("resume", "--base-url", srv.base_url, env=env)
         assert again.returncode == 0 and "Nothing to resume" in again.stderr
         assert log.submits() == 1 and log.downloads() == downloads
+
+
+def test_musicgpt_without_a_key_says_how_to_set_one(song, studio_home, capsys, monkeypatch):
+    from inpaint_studio import cli
+
+    monkeypatch.delenv("MUSICGPT_API_KEY", raising=False)
+    code = cli.main(["submit", str(song), "--start", "6", "--end", "11", "--prompt", "x",
+                     "--backend", "musicgpt"])
+    assert code == 2 and "MUSICGPT_API_KEY" in capsys.readouterr().err
+    assert cli.main(["jobs"]) == 0 and "No jobs yet." in capsys.readouterr().out
