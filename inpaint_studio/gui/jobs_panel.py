@@ -9,6 +9,7 @@ opened, its latest finished job's versions are drawn again, so nothing is lost b
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -234,7 +235,12 @@ class JobsFeature(QObject):
         self.lanes_job = job_id
         compare = getattr(self.window, "compare", None)
         if compare is not None and hasattr(compare, "set_versions"):
-            compare.set_versions(versions, job=job)  # the compare panel draws its own lanes
+            # The compare panel draws its own lanes; hand it the summaries built off the GUI
+            # thread when it takes them.
+            kwargs: dict[str, Any] = {"job": job}
+            if "peaks" in inspect.signature(compare.set_versions).parameters:
+                kwargs["peaks"] = {i: self.controller.peaks(job_id, i) for i, _ in versions}
+            compare.set_versions(versions, **kwargs)
             return
         for index, audio in versions:
             title = f"Version {index} — {job.prompt[:60]}"
