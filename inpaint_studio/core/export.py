@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import struct
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,8 @@ import numpy as np
 from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.core.encode import pipe_to_ffmpeg
 from inpaint_studio.core.errors import EncodeError
-from inpaint_studio.core.ffmpeg import ffmpeg_path
 
 FORMATS = ("wav", "flac", "mp3")
 WAV_DEPTHS = (16, 24, 32)  # 32 means 32-bit float
@@ -116,36 +115,11 @@ def _feed(options: ExportOptions) -> tuple[int, str]:
 def _export_ffmpeg(audio: Audio, target: Path, options: ExportOptions, token: CancelToken,
                    progress: Progress | None) -> Path:
     depth, raw_format = _feed(options)
-    meta: list[str] = []
-    for key, value in options.tags().items():
-        meta += ["-metadata", f"{key}={value}"]
-    with atomic_path(target, suffix=f".part.{options.format}") as tmp:
-        cmd = [ffmpeg_path(), "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y",
-               "-f", raw_format, "-ar", str(audio.sample_rate), "-ac", str(audio.channels),
-               "-i", "pipe:0", *codec_args(options), *meta, "-f", options.format, str(tmp)]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdin is not None and proc.stderr is not None
-        try:
-            # The blocks are interleaved on this thread while ffmpeg encodes the previous ones
-            # on the other core; a pipe write blocks only when the encoder is behind.
-            for done, chunk in _wav_blocks(audio.samples, depth):
-                token.raise_if_cancelled()
-                proc.stdin.write(chunk)
-                if progress is not None:
-                    progress(done, audio.frames)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            proc.stderr.close()
-            raise
-        err = proc.stderr.read().decode("utf-8", "replace")
-        proc.stderr.close()
-        if proc.wait() != 0:
-            raise EncodeError(f"Could not write {target.name}: {err.strip() or 'ffmpeg failed'}")
-    return target
+    return pipe_to_ffmpeg(_wav_blocks(audio.samples, depth), target, raw_format=raw_format,
+                          sample_rate=audio.sample_rate, channels=audio.channels,
+                          total_frames=audio.frames, codec_args=codec_args(options),
+                          container=options.format, metadata=options.tags(), token=token,
+                          progress=progress)
 
 
 # -- WAV ----------------------------------------------------------------------------------------
