@@ -109,6 +109,20 @@ def _scrub(text: str, secret: str | None) -> str:
     return text
 
 
+def _scrub_data(data: Any, secret: str | None) -> Any:
+    """`data` (parsed JSON) with `secret` replaced in every string, keys included: the body is
+    kept on the error for logs, and a server may echo the key it rejected."""
+    if not secret:
+        return data
+    if isinstance(data, str):
+        return _scrub(data, secret)
+    if isinstance(data, Mapping):
+        return {_scrub(str(k), secret): _scrub_data(v, secret) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_scrub_data(v, secret) for v in data]
+    return data
+
+
 def snippet(body: bytes | str | None, secret: str | None = None) -> str:
     """The first characters of a body, printable, for messages about unexpected answers."""
     if body is None:
@@ -186,7 +200,7 @@ def error_from_response(status: int, body: bytes | str | None,
                         secret: str | None = None) -> ApiError:
     """THE mapping from an HTTP answer that is not a success to a typed error with a message a
     musician can act on. Also handles a 2xx whose body is not the expected JSON object."""
-    data = _body_json(body)
+    data = _scrub_data(_body_json(body), secret)
     said = _scrub(server_text(data), secret)
     quoted = f": {said}" if said else ""
     kw: dict[str, Any] = {"status": status, "body": data if data is not None

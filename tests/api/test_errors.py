@@ -95,6 +95,11 @@ def test_non_json_and_unexpected_json():
 def test_key_echoed_by_a_server_is_scrubbed(key, clean):
     e = err(401, {"error": f"key {key} is not valid"}, secret=key)
     clean(e)
+    assert key not in json.dumps(e.body)  # the parsed body kept for logs is scrubbed too
+    e = err(422, {"detail": [{"loc": ["header", key], "msg": f"bad {key}", "input": key}]},
+            secret=key)
+    clean(e)
+    assert key not in json.dumps(e.body) and key not in e.user_message
     e = err(200, f"<html>{key}</html>", secret=key)
     clean(e)
     assert key not in json.dumps(e.body)
