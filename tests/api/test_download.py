@@ -48,7 +48,9 @@ def test_cancel_interrupts_a_blocked_read(tmp_path):
         with pytest.raises(Cancelled):
             download_file(requests.Session(), f"http://127.0.0.1:{httpd.server_address[1]}/x",
                           tmp_path / "x.wav", token=token, timeout=30)
-        assert time.monotonic() - stamps[0] < 0.35
+        # Stopped mid-body rather than after the ~40 s trickle or the 30 s read timeout; the
+        # bound is loose so that a loaded CI machine does not make the test flaky.
+        assert time.monotonic() - stamps[0] < 3.0
         assert not (tmp_path / "x.wav").exists()
         assert partial_path(tmp_path / "x.wav").exists()  # kept for a later resume
     finally:
