@@ -3,7 +3,8 @@
 A job that was never sent is sent; one that was sent is polled and its results downloaded; a
 result already downloaded is not fetched again. A job whose submit outcome is unknown is never
 sent again unless `--retry` says so (it may be charged twice); `--task-id` attaches the task
-the user found for it instead."""
+the user found for it instead. A local job resumes on the local server started here, which first
+runs again the tasks it had left unfinished (same task, same result), so nothing is resent."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from inpaint_studio.commands.jobs_common import (
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobBusy, attach_task, check_again, reset_for_retry
 from inpaint_studio.jobs.store import Stage
+from inpaint_studio.services.backend import LOCAL, MUSICGPT
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -32,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--retry", action="store_true",
                    help="send the given failed/unknown jobs again (may be charged twice)")
     p.add_argument("--task-id", dest="task_id", help="the server task of the one given job")
+    p.add_argument("--backend", choices=(LOCAL, MUSICGPT), default=None,
+                   help="only the jobs of this backend (default: all)")
     p.add_argument("--out", type=Path, help="copy finished versions here")
     p.add_argument("-q", "--quiet", action="store_true")
     add_backend_options(p)
@@ -62,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         chosen = [store.get(j.id) for j in chosen]
     else:
         chosen = [j for j in store.list() if j.runnable or j.stage is Stage.SUBMITTING]
+    if args.backend:
+        chosen = [j for j in chosen if j.backend == args.backend]
     if not chosen:
         print("Nothing to resume.", file=sys.stderr)
         return 0

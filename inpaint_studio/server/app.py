@@ -1,7 +1,7 @@
 """The local server's HTTP routes (FastAPI), under /api/public/v1/… like the real host:
 `GET /v1/` (key check), `POST /v1/inpaint`, `GET /v1/byId`, and the result files under /files/
 (Range requests supported, no key needed, like the CDN). Everything is wrapped in the fault
-middleware, which also counts submits."""
+middleware, which also logs submits and file requests (`submits.log`, `downloads.log`)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from inpaint_studio.core.decode import probe
 from inpaint_studio.core.errors import AudioError
 from inpaint_studio.server import wire
 from inpaint_studio.server.config import Faults, ServerConfig
-from inpaint_studio.server.faults import FaultMiddleware, SubmitLog
+from inpaint_studio.server.faults import FaultMiddleware, RequestLog
 from inpaint_studio.server.jobs import JobRunner
 from inpaint_studio.server.requests_form import parse_fields
 from inpaint_studio.server.store import TaskStore
@@ -49,7 +49,10 @@ class ServerState:
                  runner: JobRunner) -> None:
         self.store, self.keys, self.config, self.faults = store, keys, config, faults
         self.runner = runner
-        self.submits = SubmitLog()
+        # Persisted in the data folder: "one submit, each result fetched once" can be checked
+        # across restarts of the server (and of the app it runs in).
+        self.submits = RequestLog(store.root / "submits.log")
+        self.downloads = RequestLog(store.root / "downloads.log")
         self.credit = config.credit_balance
         self._lock = threading.Lock()
         self._calls: dict[str, deque[float]] = {}
@@ -146,7 +149,7 @@ def create_app(state: ServerState) -> Any:
             return _json({"success": False, "message": "File not found"}, 404)
         return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
 
-    return FaultMiddleware(app, state.faults, state.submits)
+    return FaultMiddleware(app, state.faults, state.submits, state.downloads)
 
 
 def _too_large(limit: int) -> JSONResponse:

@@ -1,12 +1,17 @@
-"""ASGI middleware that counts submits and injects the faults armed in `Faults`: latency, 429
-bursts, 5xx, broken JSON, and connections cut half-way through an answer (the request itself
-has been handled, so a cut submit has created its job: exactly the "outcome unknown" case)."""
+"""ASGI middleware that logs submits and result downloads (persisted, see `RequestLog`) and
+injects the faults armed in `Faults`: latency, 429 bursts, 5xx, broken JSON, and connections cut
+half-way through an answer (the request itself has been handled, so a cut submit has created its
+job: exactly the "outcome unknown" case)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import threading
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from inpaint_studio.server.config import Faults
@@ -19,26 +24,57 @@ class DroppedConnection(Exception):
     """Raised on purpose after part of an answer: uvicorn then closes the socket."""
 
 
-class SubmitLog:
-    """Every POST /v1/inpaint that reached the server, faults included."""
+class RequestLog:
+    """An append-only log of some requests (one JSON line each: time, method, path), kept in a
+    file of the server's data folder when given one, so counts hold across restarts (each line
+    goes out in one `write` on an O_APPEND file: a crash can cut only the last line, which
+    loading skips). Never holds headers or bodies, so the key cannot end up in it."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self._lock = threading.Lock()
+        self.path = path
         self.entries: list[dict[str, Any]] = []
+        if path is not None and path.exists():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    if isinstance(entry, dict):
+                        self.entries.append(entry)
 
     def add(self, entry: dict[str, Any]) -> None:
+        entry = {"at": datetime.now(timezone.utc).isoformat(), **entry}
         with self._lock:
             self.entries.append(entry)
+            if self.path is not None:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
+                finally:
+                    os.close(fd)
 
     @property
     def count(self) -> int:
         with self._lock:
             return len(self.entries)
 
+    def paths(self, method: str = "GET") -> dict[str, int]:
+        """How many `method` requests each path got."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for e in self.entries:
+                if e.get("method") == method:
+                    counts[e["path"]] = counts.get(e["path"], 0) + 1
+            return counts
+
+
+SubmitLog = RequestLog  # the name the server's users know for the submits' log
+
 
 class FaultMiddleware:
-    def __init__(self, app: Any, faults: Faults, submits: SubmitLog) -> None:
+    def __init__(self, app: Any, faults: Faults, submits: RequestLog,
+                 downloads: RequestLog | None = None) -> None:
         self.app, self.faults, self.submits = app, faults, submits
+        self.downloads = downloads
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -46,7 +82,9 @@ class FaultMiddleware:
             return
         path: str = scope.get("path", "")
         if scope["method"] == "POST" and path.endswith("/v1/inpaint"):
-            self.submits.add({"path": path})
+            self.submits.add({"method": "POST", "path": path})
+        elif self.downloads is not None and path.startswith("/files/"):
+            self.downloads.add({"method": scope["method"], "path": path})
         f = self.faults
         if f.latency_s:
             await asyncio.sleep(f.latency_s)

@@ -1,6 +1,7 @@
 """Running accepted tasks: IN_QUEUE → IN_PROGRESS → version 1 → version 2 → COMPLETED, or FAILED
 with a reason. One coordinating thread per task; the decode, engine and encodes run in spawned
-processes so a server inside the GUI process never stalls it."""
+processes so a server inside the GUI process never stalls it. A task run again after a restart
+keeps the versions it had published (same files, no second webhook)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from inpaint_studio.api.client import is_loopback
+from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.server import proc, wire
 from inpaint_studio.server.config import Faults, ServerConfig
 from inpaint_studio.server.store import TaskStore, now_iso
@@ -100,6 +102,8 @@ class JobRunner:
         req = rec["request"]
         if armed.fail:
             raise proc.EngineFailed(armed.fail)
+        if rec.get("restarts"):
+            self.store.drop_partials(task_id)
         song = rec.get("song_path") or self._fetch_url(task_id, req["audio_url"])
         self.store.update(task_id, status="IN_PROGRESS", message="Filling the region")
         if armed.never_finish:
@@ -114,6 +118,8 @@ class JobRunner:
             cid = rec["conversion_ids"][i - 1]
             title = req.get("title") or f"Inpaint take {i}"
             mp3, wav = self.store.mp3_rel(cid), self.store.wav_rel(cid)
+            if str(i) in rec.get("versions", {}) and self.store.has_files(mp3, wav):
+                continue  # published before a restart (and its webhook sent): keep it as is
             for rel in (mp3, wav):
                 (self.store.files / rel).parent.mkdir(parents=True, exist_ok=True)
             duration = self._call(proc.encode_version, version["npy"], filled["rate"],
@@ -131,7 +137,9 @@ class JobRunner:
             if i < n and self.config.version_delay_s and self._stop.wait(
                     self.config.version_delay_s):
                 raise _Stopped()
-        if req.get("generate_album_cover"):
+        if req.get("generate_album_cover") and not (
+                rec.get("album_cover") and self.store.has_files(rec["album_cover"],
+                                                                rec["album_cover_thumb"])):
             image, thumb = self.store.cover_rel(task_id), self.store.cover_rel(task_id, True)
             (self.store.files / image).parent.mkdir(parents=True, exist_ok=True)
             self._call(proc.draw_cover, song, str(self.store.files / image),
@@ -156,9 +164,10 @@ class JobRunner:
         suffix = Path(urlsplit(url).path).suffix.lower()
         target = self.store.upload_dir(task_id) / ("song" + (suffix if len(suffix) <= 5 else ""))
         try:
-            with requests.get(url, stream=True, timeout=30) as resp:
+            # Atomic: the kept copy is what a rerun after a restart uses instead of fetching.
+            with requests.get(url, stream=True, timeout=30) as resp, atomic_path(target) as tmp:
                 resp.raise_for_status()
-                with open(target, "wb") as fh:
+                with open(tmp, "wb") as fh:
                     for chunk in resp.iter_content(256 * 1024):
                         fh.write(chunk)
         except requests.RequestException:

@@ -18,6 +18,7 @@ import numpy as np
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
+from inpaint_studio.core.errors import AudioError
 from inpaint_studio.core.ffmpeg import ffmpeg_path
 
 
@@ -57,7 +58,10 @@ def run_fill(engine_ref: str, song: str, start: float, end: float, seed: int, ve
              prompt: str, work_dir: str) -> dict[str, Any]:
     """Decode `song`, fill [start, end) with the engine, save each version as `v<N>.npy`."""
     engine = resolve_engine(engine_ref)  # first: a missing engine fails before a long decode
-    audio = load_audio(song)
+    try:
+        audio = load_audio(song)
+    except AudioError as exc:  # e.g. the kept upload was damaged while the server was down
+        raise EngineFailed(f"The song of this job could not be decoded: {exc}") from None
     try:
         result = engine(audio, start, end, seed=seed, num_versions=versions, prompt=prompt)
     except _engine_error_types() as exc:

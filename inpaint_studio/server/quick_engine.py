@@ -1,5 +1,7 @@
 """A fast, deterministic stand-in engine with the `engine.fill.fill_region` signature, for the
-server's own tests (and `serve --engine quick` demos). The app never uses it.
+server's own tests (and `serve --engine quick` demos). The app never uses it. `slow_fill_region`
+is the same engine after a pause ($INPAINT_STUDIO_SLOW_ENGINE_S seconds), for tests that must
+catch a job mid-run (e.g. kill the app then).
 
 Each version fills the region with audio copied from elsewhere in the same song (an offset that
 depends on the seed and the version), with 10 ms linear crossfades; everything outside the region
@@ -8,6 +10,7 @@ is left sample-identical."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -59,3 +62,13 @@ def fill_region(audio: Audio, start: float, end: float, *, seed: int = 0, num_ve
         if progress is not None:
             progress((k + 1) / num_versions)
     return QuickResult(versions, notes=["deterministic test engine"])
+
+
+SLOW_ENV = "INPAINT_STUDIO_SLOW_ENGINE_S"
+
+
+def slow_fill_region(audio: Audio, start: float, end: float, **kwargs: object) -> QuickResult:
+    """`fill_region` after a pause of $INPAINT_STUDIO_SLOW_ENGINE_S seconds (default 30), so the
+    result is exactly the quick engine's for the same seed."""
+    time.sleep(float(os.environ.get(SLOW_ENV, "30")))
+    return fill_region(audio, start, end, **kwargs)  # type: ignore[arg-type]

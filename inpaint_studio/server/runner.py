@@ -1,6 +1,7 @@
 """`LocalServer`: the local MusicGPT-compatible server on a thread of this process (uvicorn on
 127.0.0.1, port 0 = any free port), with a readiness wait and `stop()` — like moto's
-ThreadedMotoServer. The engine itself runs in spawned processes (see jobs.py)."""
+ThreadedMotoServer. The engine itself runs in spawned processes (see jobs.py). On start, the
+tasks a previous run left unfinished (stopped or killed) are run again (see store.py)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,12 @@ class LocalServer:
 
     @property
     def submit_count(self) -> int:
+        """Submits this server's data folder has seen, over all its runs (`submits.log`)."""
         return self.state.submits.count
+
+    def download_counts(self) -> dict[str, int]:
+        """GETs of each result file path, over all runs of this data folder (`downloads.log`)."""
+        return self.state.downloads.paths("GET")
 
     def start(self, timeout: float = 20.0) -> None:
         """Start serving; returns once the socket accepts connections (RuntimeError if not)."""
@@ -86,6 +92,11 @@ class LocalServer:
             raise RuntimeError(f"The local server did not start on {self.host}:{self._port}"
                                + (f": {self._failure}" if self._failure else "."))
         log.info("local server listening on %s", self.base_url)
+        # Tasks the previous server (or app) left unfinished run again, with the same ids.
+        root = f"http://{self.host}:{self.port}/"
+        for task_id in self.store.unfinished():
+            log.info("running task %s again after a restart", task_id)
+            self.runner.start(task_id, root)
 
     def _serve(self) -> None:
         assert self._server is not None

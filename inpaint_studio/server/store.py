@@ -1,5 +1,7 @@
 """The local server's task store: one JSON file per task (atomic writes) and the result files,
-all under the server's data folder, so a restarted server still answers for finished tasks.
+all under the server's data folder, so a restarted server still answers for finished tasks and
+runs its unfinished ones again: a record keeps the request fields, the seed and the song's path
+(the uploaded or fetched file, kept under `uploads/`), which is all a rerun needs.
 
 Layout: `tasks/<task_id>.json`, `uploads/<task_id>/`, `work/<task_id>/`, and under `files/` the
 same paths as MusicGPT's CDN: `conversions/api/standard/<cid>/<cid>.mp3`,
@@ -22,6 +24,9 @@ from inpaint_studio.core.atomic import atomic_write_text
 log = logging.getLogger(__name__)
 
 TERMINAL = ("COMPLETED", "FAILED", "ERROR")
+# A task whose run keeps taking the server down (the app killed mid-job again and again) is
+# given up after this many restarts rather than retried forever.
+MAX_RESTARTS = 3
 _ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
@@ -40,6 +45,7 @@ class TaskStore:
         self._lock = threading.Lock()
         self._tasks: dict[str, dict[str, Any]] = {}
         self._by_cid: dict[str, str] = {}
+        self._unfinished: list[str] = []
         self._load()
 
     def _load(self) -> None:
@@ -50,12 +56,24 @@ class TaskStore:
                 log.warning("skipping unreadable task file %s: %s", path.name, exc)
                 continue
             if rec.get("status") not in TERMINAL:
-                # Its engine process died with the previous server: say so instead of hanging.
-                rec.update(status="FAILED", updated_at=now_iso(),
-                           message="The local server stopped while this job was running. "
-                                   "Submit it again.")
+                # Its engine run died with the previous server: run it again (same ids, seed
+                # and input, so the same result), unless it cannot be redone.
+                problem = _redo_problem(rec)
+                if problem:
+                    rec.update(status="FAILED", updated_at=now_iso(), message=problem)
+                else:
+                    runs = int(rec.get("restarts", 0)) + (rec.get("status") == "IN_PROGRESS")
+                    rec.update(restarts=runs, updated_at=now_iso(),
+                               status="IN_QUEUE", message="Waiting for the local engine "
+                               "(restarted after the local server stopped)")
+                    self._unfinished.append(rec["task_id"])
                 self._write(rec)
             self._index(rec)
+        self._unfinished.sort(key=lambda t: self._tasks[t].get("created_at", ""))
+
+    def unfinished(self) -> list[str]:
+        """Tasks found unfinished when this store was opened (oldest first), to be run again."""
+        return list(self._unfinished)
 
     def _index(self, rec: dict[str, Any]) -> None:
         self._tasks[rec["task_id"]] = rec
@@ -114,6 +132,23 @@ class TaskStore:
     def drop_work(self, task_id: str) -> None:
         shutil.rmtree(self.root / "work" / task_id, ignore_errors=True)
 
+    def drop_partials(self, task_id: str) -> None:
+        """Remove the temp files a killed run left beside this task's results and upload
+        (atomic writes name them `.<name>.<random>…`; finished files never start with a dot)."""
+        rec = self.get(task_id) or {}
+        folders = [self.root / "uploads" / task_id]
+        for cid in rec.get("conversion_ids", []):
+            folders += [(self.files / self.mp3_rel(cid)).parent,
+                        (self.files / self.wav_rel(cid)).parent]
+        folders.append((self.files / self.cover_rel(task_id)).parent)
+        for folder in folders:
+            for path in folder.glob(".*") if folder.is_dir() else ():
+                if path.is_file() and (task_id in path.name or folder.name != "api"):
+                    path.unlink(missing_ok=True)
+
+    def has_files(self, *rels: str) -> bool:
+        return all((self.files / rel).is_file() for rel in rels)
+
     @staticmethod
     def mp3_rel(cid: str) -> str:
         return f"conversions/api/standard/{cid}/{cid}.mp3"
@@ -138,6 +173,27 @@ class TaskStore:
 def _mk(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _redo_problem(rec: dict[str, Any]) -> str:
+    """Why an unfinished task cannot be run again after a restart ("" if it can)."""
+    req = rec.get("request")
+    if not isinstance(req, dict) or not rec.get("conversion_ids") or "seed" not in rec or \
+            not all(k in req for k in ("prompt", "replace_start_at", "replace_end_at")):
+        return ("The local server stopped while this job was running and its saved request is "
+                "incomplete, so it cannot be finished. Submit it again.")
+    song = rec.get("song_path")
+    if song and not Path(song).is_file():
+        return ("The local server stopped while this job was running and the song uploaded "
+                "for it is gone from the server's folder, so it cannot be finished. "
+                "Submit it again.")
+    if not song and not req.get("audio_url"):
+        return ("The local server stopped while this job was running and no song was saved "
+                "for it, so it cannot be finished. Submit it again.")
+    if int(rec.get("restarts", 0)) >= MAX_RESTARTS:
+        return (f"The local server stopped {MAX_RESTARTS + 1} times while running this job, "
+                "so it is not tried again. Submit it again.")
+    return ""
 
 
 def valid_id(value: str) -> bool:
