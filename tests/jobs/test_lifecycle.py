@@ -10,12 +10,8 @@ import pytest
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio
-from inpaint_studio.jobs.lifecycle import (
-    JobRunner,
-    attach_task,
-    check_again,
-    reset_for_retry,
-)
+from inpaint_studio.jobs.lifecycle import JobRunner
+from inpaint_studio.jobs.recovery import attach_task, check_again, reset_for_retry
 from inpaint_studio.jobs.store import Stage
 
 PARAMS = {"prompt": "warm piano", "num_outputs": 2}
