@@ -25,7 +25,7 @@ from common import figure
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.playback.engine import PlaybackEngine
-from tests.playback.playback_pulse import RATE, open_sink, record, tone_level
+from tests.playback.playback_pulse import RATE, record, routed_sink, tone_level
 
 SWITCHES = 24
 LONG_RUN_S = float(os.environ.get("BENCH_PLAYBACK_SECONDS", "60"))
@@ -194,10 +194,7 @@ def _native_client_gaps(sink: str, monitor: str, seconds: float, latency_ms: int
 
 
 def run() -> Iterator[dict[str, Any]]:
-    sink = open_sink(f"inpaint_studio_bench_{os.getpid()}")
-    old = os.environ.get("PULSE_SINK")
-    os.environ["PULSE_SINK"] = sink.name
-    try:
+    with routed_sink(f"inpaint_studio_bench_{os.getpid()}") as sink:
         latencies, floor, _ = _switch_latencies(sink.monitor)
         ms = np.asarray(latencies) * 1000
         median = float(np.median(ms))
@@ -226,9 +223,3 @@ def run() -> Iterator[dict[str, Any]]:
                      None)
         yield figure("playback.redraw_rate", long["redraw_hz"], "Hz", ">= 25",
                      bool(long["redraw_hz"] >= 25))
-    finally:
-        if old is None:
-            os.environ.pop("PULSE_SINK", None)
-        else:
-            os.environ["PULSE_SINK"] = old
-        sink.close()

@@ -10,19 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.playback.playback_pulse import PulseSink, open_sink
+from tests.playback.playback_pulse import PulseSink, routed_sink
 
 
 @pytest.fixture(scope="session")
 def pulse_sink() -> Iterator[PulseSink]:
-    sink = open_sink(f"inpaint_studio_test_{os.getpid()}")
-    old = os.environ.get("PULSE_SINK")
-    os.environ["PULSE_SINK"] = sink.name
-    try:
+    with routed_sink(f"inpaint_studio_test_{os.getpid()}") as sink:
         yield sink
-    finally:
-        if old is None:
-            os.environ.pop("PULSE_SINK", None)
-        else:
-            os.environ["PULSE_SINK"] = old
-        sink.close()
+

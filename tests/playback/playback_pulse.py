@@ -4,11 +4,13 @@ and benchmarks/bench_playback.py."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +75,23 @@ def open_sink(name: str) -> PulseSink:
         sink.close()
         raise
     return sink
+
+
+@contextlib.contextmanager
+def routed_sink(name: str) -> Iterator[PulseSink]:
+    """`open_sink(name)`, with new streams pointed at it through `PULSE_SINK` while inside;
+    the variable is restored and the sink unloaded on the way out."""
+    sink = open_sink(name)
+    old = os.environ.get("PULSE_SINK")
+    os.environ["PULSE_SINK"] = sink.name
+    try:
+        yield sink
+    finally:
+        if old is None:
+            os.environ.pop("PULSE_SINK", None)
+        else:
+            os.environ["PULSE_SINK"] = old
+        sink.close()
 
 
 def wait_until_real_time(name: str, timeout: float = 10.0) -> float:
