@@ -74,23 +74,41 @@ def test_splice_cli_keeps_the_original_outside_the_seams(files, suffix):
     assert np.sum((inner - ref.samples[:, l1:r0]) ** 2) / np.sum(new**2) > 0.5
 
 
-def test_splice_cli_errors(files):
+def run_in_process(capsys, *args: str) -> tuple[int, str]:
+    """`inpaint-studio splice ...` through `cli.main` in this process (argparse's exit 2
+    included): the error cases need no fresh interpreter each, which cost ~1.5 s apiece."""
+    from inpaint_studio.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(["splice", *args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+
+
+def test_splice_cli_errors(files, capsys):
     tmp, original, version, _ = files
-    res = run_cli(str(original), str(version), "--start", "5", "--end", "4",
-                  "--out", str(tmp / "x.wav"))
-    assert res.returncode == 1 and "empty or reversed" in res.stderr
-    res = run_cli(str(original), str(version), "--start", "1", "--end", "2",
-                  "--out", str(tmp / "x.ogg"))
-    assert res.returncode == 2
-    res = run_cli(str(original), str(version), "--start", "soon", "--end", "2",
-                  "--out", str(tmp / "x.wav"))
-    assert res.returncode == 2 and "is not a time" in res.stderr
-    res = run_cli(str(original), str(tmp / "missing.wav"), "--start", "1", "--end", "2",
-                  "--out", str(tmp / "x.wav"))
-    assert res.returncode == 1 and "does not exist" in res.stderr
+    code, err = run_in_process(capsys, str(original), str(version), "--start", "5", "--end", "4",
+                               "--out", str(tmp / "x.wav"))
+    assert code == 1 and "empty or reversed" in err
+    code, err = run_in_process(capsys, str(original), str(version), "--start", "1", "--end", "2",
+                               "--out", str(tmp / "x.ogg"))
+    assert code == 2 and "--out must end in one of" in err
+    before = original.read_bytes()
+    code, err = run_in_process(capsys, str(original), str(version), "--start", "1", "--end", "2",
+                               "--out", str(original))
+    assert code == 2 and "never written" in err
+    assert original.read_bytes() == before  # the user's source is never written
+    code, err = run_in_process(capsys, str(original), str(version), "--start", "soon", "--end",
+                               "2", "--out", str(tmp / "x.wav"))
+    assert code == 2 and "is not a time" in err
+    code, err = run_in_process(capsys, str(original), str(tmp / "missing.wav"), "--start", "1",
+                               "--end", "2", "--out", str(tmp / "x.wav"))
+    assert code == 1 and "does not exist" in err
     unrelated = tmp / "unrelated.wav"
     encode_audio(synth_song(20.0, bpm=90, seed=21, sample_rate=RATE, style="legato"), unrelated)
-    res = run_cli(str(original), str(unrelated), "--start", "1", "--end", "2",
-                  "--out", str(tmp / "x.wav"))
-    assert res.returncode == 3 and "confidence" in res.stderr
+    code, err = run_in_process(capsys, str(original), str(unrelated), "--start", "1", "--end",
+                               "2", "--out", str(tmp / "x.wav"))
+    assert code == 3 and "confidence" in err
     assert not (tmp / "x.wav").exists()
