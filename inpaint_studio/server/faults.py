@@ -67,9 +67,6 @@ class RequestLog:
             return counts
 
 
-SubmitLog = RequestLog  # the name the server's users know for the submits' log
-
-
 class FaultMiddleware:
     def __init__(self, app: Any, faults: Faults, submits: RequestLog,
                  downloads: RequestLog | None = None) -> None:
