@@ -31,7 +31,7 @@ from inpaint_studio.jobs.recovery import (  # noqa: F401 - re-exported: callers 
     check_again,
     reset_for_retry,
 )
-from inpaint_studio.jobs.store import IN_FLIGHT, JobStore, Result, Stage
+from inpaint_studio.jobs.store import IN_FLIGHT, LEASE_S, JobStore, Result, Stage
 from inpaint_studio.jobs.store import Job as Job
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class JobRunner:
         self.reference = reference or load_reference
         self.on_progress = on_progress
         self.poll_deadline_s = poll_deadline_s
+        self._renewed: dict[str, float] = {}  # job id → when its lease was last renewed
 
     # -- the whole run -------------------------------------------------------------------------
     def run(self, job_id: str, token: CancelToken = NEVER) -> Generator[JobEvent, None, Job]:
@@ -131,6 +132,7 @@ class JobRunner:
 
         def progress(done: int, total: int) -> None:
             sent[:] = [done, total]
+            self._keep_lease(job.id)
             self._progress(job, "upload", done, total)
 
         try:
@@ -278,6 +280,7 @@ class JobRunner:
             target = folder / f"version-{res.index}{suffix}"
 
             def progress(done: int, total: int, index: int = res.index, at: Job = job) -> None:
+                self._keep_lease(at.id)
                 self._progress(at, "download", done, total, index)
 
             try:
@@ -305,6 +308,7 @@ class JobRunner:
         reference = self.reference(job)
         for res in list(job.results):
             token.raise_if_cancelled()
+            self._keep_lease(job.id)
             version = load_audio(res.path, token=token)
             if reference is None:
                 yield JobEvent(job, "version", index=res.index, audio=version)
@@ -337,6 +341,15 @@ class JobRunner:
         text = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
         return self.store.transition(job.id, from_stages, Stage.FAILED,
                                      message=prefix + text, error_kind=type(exc).__name__)
+
+    def _keep_lease(self, job_id: str) -> None:
+        """Renew the job's lease during long uploads, downloads and alignment (polls renew it
+        too): a lease left to expire lets another process take the job and write the same
+        partial files. Throttled to a few renewals per lease period."""
+        now = time.monotonic()
+        if now - self._renewed.get(job_id, -LEASE_S) >= LEASE_S / 4:
+            self._renewed[job_id] = now
+            self.store.renew(job_id)
 
     def _progress(self, job: Job, kind: str, done: int, total: int, index: int = 0) -> None:
         if self.on_progress is None:

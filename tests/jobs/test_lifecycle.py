@@ -187,3 +187,25 @@ def test_a_job_past_its_deadline_fails_and_can_be_checked_again(store, client, s
     check_again(store, job.id)
     _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
+
+
+def test_the_lease_is_renewed_during_upload_download_and_alignment(store, client, song,
+                                                                    tmp_path, monkeypatch):
+    # A lease left to lapse during a long transfer lets another process take the job over and
+    # write the same partial files; so every long step renews it, not only polls.
+    from inpaint_studio.jobs import lifecycle
+
+    monkeypatch.setattr(lifecycle, "LEASE_S", 0.0)  # no throttling: every chance renews
+    stages_at_renewal = []
+    renew = store.renew
+
+    def spy(job_id, pid=None):
+        stages_at_renewal.append(store.get(job_id).stage)
+        renew(job_id, pid)
+
+    monkeypatch.setattr(store, "renew", spy)
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    assert store.get(job.id).stage is Stage.DONE
+    seen = set(stages_at_renewal)
+    assert {Stage.SUBMITTING, Stage.DOWNLOADING, Stage.ALIGNING} <= seen, seen
