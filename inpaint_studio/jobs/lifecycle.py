@@ -95,6 +95,7 @@ class JobRunner:
         self.on_progress = on_progress
         self.poll_deadline_s = poll_deadline_s
         self._renewed: dict[str, float] = {}  # job id → when its lease was last renewed
+        self._last_progress: dict[str, float] = {}  # job id → when progress was last reported
 
     # -- the whole run -------------------------------------------------------------------------
     def run(self, job_id: str, token: CancelToken = NEVER) -> Generator[JobEvent, None, Job]:
@@ -162,8 +163,15 @@ class JobRunner:
             job = self._fail(job, exc, [Stage.SUBMITTING])
             yield JobEvent(job)
             return job
-        except Exception as exc:  # a local file error (unreadable upload) before anything went
-            job = self._fail(job, exc, [Stage.SUBMITTING])
+        except Exception as exc:  # not an API error: a local file error, or a bug
+            if sent[0] > 0:
+                # Bytes had left: the server may have the job, so it must not look safe to
+                # send again (a FAILED job invites a retry that may be charged twice).
+                log.exception("submit of job %s ended unexpectedly", job.id[:8])
+                job = self._mark_unknown(job, f"Sending stopped unexpectedly ({type(exc).__name__}"
+                                              ") after part of the request had gone out.")
+            else:
+                job = self._fail(job, exc, [Stage.SUBMITTING])
             yield JobEvent(job)
             return job
         status = TaskStatus(res.status) if res.status else TaskStatus.IN_QUEUE
@@ -355,10 +363,9 @@ class JobRunner:
         if self.on_progress is None:
             return
         now = time.monotonic()
-        last = getattr(self, "_last_progress", 0.0)
-        if done < total and now - last < _PROGRESS_EVERY_S:
+        if done < total and now - self._last_progress.get(job.id, 0.0) < _PROGRESS_EVERY_S:
             return
-        self._last_progress = now
+        self._last_progress[job.id] = now
         self.on_progress(JobEvent(job, kind, int(done), int(total), index))
 
 

@@ -209,3 +209,25 @@ def test_the_lease_is_renewed_during_upload_download_and_alignment(store, client
     assert store.get(job.id).stage is Stage.DONE
     seen = set(stages_at_renewal)
     assert {Stage.SUBMITTING, Stage.DOWNLOADING, Stage.ALIGNING} <= seen, seen
+
+
+class _BreaksWhileSending:
+    """Stands in for MusicGPT's client: the POST dies of a non-API error after `sent` bytes."""
+
+    def __init__(self, sent: int) -> None:
+        self.sent = sent
+
+    def submit_inpaint(self, req, progress=None, token=None):
+        if self.sent:
+            progress(self.sent, 1000)
+        raise RuntimeError("an unexpected bug")
+
+
+@pytest.mark.parametrize(("sent", "stage"), [(0, Stage.FAILED), (400, Stage.UNKNOWN)])
+def test_an_unexpected_error_after_bytes_left_is_an_unknown_outcome(store, song, tmp_path,
+                                                                     sent, stage):
+    # Only a submit that certainly sent nothing may look safe to send again.
+    job = _job(store, song)
+    _drain(JobRunner(store, _BreaksWhileSending(sent), tmp_path / "cache"), job.id)
+    after = store.get(job.id)
+    assert after.stage is stage and after.submit_attempts == 1
