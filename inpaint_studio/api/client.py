@@ -213,8 +213,10 @@ class MusicGPTClient:
         log.info("POST v1/inpaint (%d bytes, %s)", body.length,
                  "file upload" if req.audio_path else "audio_url")
         try:
+            # No redirects: requests would send the POST again (307/308) or turn it into a GET
+            # (301-303), a second request either way; a 3xx is reported as it is instead.
             resp = self._session.post(self._url("v1/inpaint"), data=body, headers=headers,
-                                      timeout=self.timeout)
+                                      timeout=self.timeout, allow_redirects=False)
         except Cancelled:
             raise
         except requests.ConnectionError as exc:
