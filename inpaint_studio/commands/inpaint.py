@@ -13,7 +13,7 @@ from pathlib import Path
 from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
-from inpaint_studio.core.errors import AudioError
+from inpaint_studio.core.errors import AudioError, EncodeError
 from inpaint_studio.engine.errors import EngineError
 from inpaint_studio.engine.fill import fill_region
 
@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    planned = [f"version_{i}.wav" for i in range(1, args.versions + 1)] + ["result.json"]
+    if args.song.resolve() in {(args.out / name).resolve() for name in planned}:
+        print(f"error: {args.song} would be overwritten; choose another --out folder (the song "
+              "is never written)", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
     try:
         audio = load_audio(args.song)
@@ -58,12 +63,14 @@ def run(args: argparse.Namespace) -> int:
     except EngineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for v in result.versions:
-        name = f"version_{v.meta['index']}.wav"
-        encode_audio(v.audio, args.out / name)
-        files.append(name)
+    files = [f"version_{v.meta['index']}.wav" for v in result.versions]
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for v, name in zip(result.versions, files, strict=True):
+            encode_audio(v.audio, args.out / name)
+    except (EncodeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     doc = {
         "song": str(args.song.resolve()),
         "region": [args.start, args.end],

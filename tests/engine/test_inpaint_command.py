@@ -45,3 +45,15 @@ def test_inpaint_reports_an_unfillable_region_and_a_missing_file(tmp_path):
     assert not (tmp_path / "o" / "result.json").exists()
     proc = _run(str(tmp_path / "nope.wav"), "--start", "5", "--end", "9", "--out", str(tmp_path))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_inpaint_refuses_an_out_folder_that_would_overwrite_the_song(tmp_path, capsys):
+    from inpaint_studio.cli import main
+
+    song = tmp_path / "version_1.wav"  # exactly where the first version would be written
+    encode_audio(synth_song(seconds=20.0, seed=2), song)
+    before = song.read_bytes()
+    code = main(["inpaint", str(song), "--start", "5", "--end", "12", "--out", str(tmp_path)])
+    assert code == 2 and "never written" in capsys.readouterr().err
+    assert song.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["version_1.wav"]
