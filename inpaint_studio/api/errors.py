@@ -210,6 +210,13 @@ def error_from_response(status: int, body: bytes | str | None,
             f"{what} answered with something that is not the expected JSON "
             f"(HTTP {status}: {snippet(body, secret) or 'empty body'!r}). The service may be "
             "having trouble, or the base URL in Settings may point to the wrong place.", **kw)
+    if 300 <= status < 400:  # redirects are never followed (a submit must go out once)
+        where = (headers or {}).get("Location") or (headers or {}).get("location") or ""
+        to = f" to {_scrub(where, secret)[:120]}" if where else ""
+        return BadResponse(
+            f"{what} redirected the request (HTTP {status}{to}) and it was not followed. Check "
+            "the base URL in Settings: it should be the address the service now answers at.",
+            **kw)
     if status in (401, 403):
         return AuthError(
             f"{what} rejected the API key (HTTP {status}{quoted}). Check the key in Settings "

@@ -47,4 +47,5 @@ def test_a_redirected_submit_is_not_followed(live, key, song, status):
     assert posts == ["/v1/inpaint"]  # one request, not followed anywhere
     assert live.submit_count == before
     assert not isinstance(info.value, SubmitOutcomeUnknown)  # a redirect created no job
-    assert str(status) in info.value.user_message
+    assert f"HTTP {status} to {target}" in info.value.user_message
+    assert "was not followed" in info.value.user_message
