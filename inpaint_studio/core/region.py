@@ -3,6 +3,7 @@ say whether a region can be sent (errors) and whether it is wise (warnings)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from inpaint_studio.core.timefmt import format_time
@@ -53,6 +54,8 @@ def snap(seconds: float, sample_rate: int) -> float:
 def make_region(start: float, end: float, duration: float, sample_rate: int) -> Region:
     """A `Region` snapped to samples, or `RegionError` when it is empty, reversed or reaches
     outside a song of `duration` seconds."""
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RegionError("The region's start and end must be times within the song.")
     s, e = snap(start, sample_rate), snap(end, sample_rate)
     total = snap(duration, sample_rate)
     if s < 0 or e < 0:

@@ -25,7 +25,8 @@ def test_snaps_to_samples():
 @pytest.mark.parametrize(
     "start,end,words",
     [(5, 5, "empty"), (5, 5.000001, "empty"), (6, 5, "ends before"), (-1, 5, "beginning"),
-     (5, 101, "past the end"), (101, 102, "past the end")],
+     (5, 101, "past the end"), (101, 102, "past the end"),
+     (float("nan"), 5, "must be times"), (1, float("inf"), "must be times")],
 )  # fmt: skip
 def test_errors(start, end, words):
     with pytest.raises(RegionError, match=words):
