@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +41,9 @@ from inpaint_studio.services.worker import WorkerPool
 
 log = logging.getLogger(__name__)
 MENUS = ("File", "Edit", "View", "Playback", "Jobs", "Help")
+# Where the features' docks go on first start (by title); see `arrange_docks`.
+LAYOUT = {"right": ("Job", "Keep"), "bar": ("Transport",), "tabs": ("Jobs", "Seams", "History")}
+LAYOUT_VERSION = 2  # bump when LAYOUT changes, so saved layouts of the old one are replaced
 AUDIO_FILTER = (
     "Audio (*.mp3 *.wav *.flac *.ogg *.oga *.m4a *.aac *.aif *.aiff *.opus);;All files (*)"
 )
@@ -82,6 +86,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.region_fields)
         layout.addWidget(self.lanes, 2)
         self.setCentralWidget(central)
+        # The right-hand column runs the full height (the job form needs it); the bottom docks
+        # sit under the waveform only. Tabs of tabbed docks on top, like every other tab.
+        for corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner):
+            self.setCorner(corner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         self.overview.navigate.connect(self.detail.centre_on)
         self.overview.viewport.sigRegionChanged.connect(self._viewport_moved)
         self.detail.view_changed.connect(self._show_viewport)
@@ -215,25 +224,58 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Put docks and toolbars back where they were (or arrange them, the first time); call
-        once every feature has added its docks (app.py does, after `install_features`)."""
+        once every feature has added its docks (app.py does, after `install_features`). A layout
+        saved by an older version (LAYOUT_VERSION) is replaced by the first-start layout."""
         state = self.settings.get("window/state")
-        if not state or not self.restoreState(state):
+        if not state or not self.restoreState(state, LAYOUT_VERSION):
             self.arrange_docks()
 
     def arrange_docks(self) -> None:
-        """The default layout: the waveform keeps most of the room; docks below get about a
-        fifth of the height and docks at the sides about a fifth of the width."""
-        area = Qt.DockWidgetArea
-        docks = [d for d in self.findChildren(QDockWidget) if not d.isFloating()]
-        below = [d for d in docks if self.dockWidgetArea(d) == area.BottomDockWidgetArea]
-        beside = [d for d in docks
-                  if self.dockWidgetArea(d) in (area.LeftDockWidgetArea, area.RightDockWidgetArea)]
-        if below:
-            height = max(150, self.height() // 5)
-            self.resizeDocks(below, [height] * len(below), Qt.Orientation.Vertical)
-        if beside:
-            width = max(280, self.width() // 5)
-            self.resizeDocks(beside, [width] * len(beside), Qt.Orientation.Horizontal)
+        """The first-start layout (one place for the whole product): the waveform keeps most
+        of the room; the job form and the keep panel share a full-height column on the right
+        (the form gets what it needs to show Submit and the cost unscrolled); under the
+        waveform a slim transport bar, and below it the job list, seam readout and history as
+        tabs. Docks not named in LAYOUT stay where their feature put them."""
+        area, vertical = Qt.DockWidgetArea, Qt.Orientation.Vertical
+        docks = {d.windowTitle(): d for d in self.findChildren(QDockWidget)
+                 if not d.isFloating()}
+        right = [docks[t] for t in LAYOUT["right"] if t in docks]
+        bar = [docks[t] for t in LAYOUT["bar"] if t in docks]
+        tabs = [docks[t] for t in LAYOUT["tabs"] if t in docks]
+        for group, where in ((right, area.RightDockWidgetArea),
+                             (bar + tabs[:1], area.BottomDockWidgetArea)):
+            for dock in group:
+                self.addDockWidget(where, dock, vertical)  # stacked top to bottom in order
+        for dock in tabs[1:]:
+            self.tabifyDockWidget(tabs[0], dock)
+        if tabs:
+            tabs[0].raise_()
+        # Sizes need the final geometry: now when shown, else once the event loop runs (after
+        # the window is shown).
+        if self.isVisible():
+            self._size_docks()
+        else:
+            QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        docks = {d.windowTitle(): d for d in self.findChildren(QDockWidget)
+                 if not d.isFloating() and d.isVisible()}
+        vertical = Qt.Orientation.Vertical
+        right = [docks[t] for t in LAYOUT["right"] if t in docks]
+        bar = [docks[t] for t in LAYOUT["bar"] if t in docks]
+        tabs = [docks[t] for t in LAYOUT["tabs"] if t in docks]
+        if right:
+            width = min(max(360, self.width() // 4), 440)
+            self.resizeDocks(right, [width] * len(right), Qt.Orientation.Horizontal)
+            # The form first: every dock after it keeps only the height it asks for.
+            rest = [d.sizeHint().height() + 40 for d in right[1:]]  # + room for wrapped text
+            first = max(200, self.height() - sum(rest))
+            self.resizeDocks(right, [first, *rest], vertical)
+        if bar and tabs:
+            # The transport keeps its own (slim) height; the tabs get about a fifth.
+            heights = [d.sizeHint().height() for d in bar]
+            self.resizeDocks([*bar, tabs[0]], [*heights, max(150, self.height() // 5)],
+                             vertical)
 
     def _apply_region_limits(self) -> None:
         s = self.settings
@@ -341,12 +383,19 @@ class MainWindow(QMainWindow):
         geometry = self.settings.get("window/geometry")
         if geometry:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 760)
+            return
+        # First start: the size the layout is made for (1600×900), or what the screen has.
+        size = [1600, 900]
+        screen = self.screen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            size = [min(size[0], int(room.width() * 0.95)), min(size[1], int(room.height() * 0.9))]
+        self.resize(max(size[0], 960), max(size[1], 600))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.set("window/geometry", bytes(self.saveGeometry().data()))
-        self.settings.set("window/state", bytes(self.saveState().data()))
+        self.settings.set("window/state",
+                          bytes(self.saveState(LAYOUT_VERSION).data()))
         self.settings.flush()
         self.loader.cancel()
         self.workers.cancel_all()

@@ -54,9 +54,11 @@ def settle(window: MainWindow, timeout_s: float = 60.0) -> None:
 def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, float] | None,
                     out: Path, size: tuple[int, int]) -> int:
     window.resize(*size)
+    window.arrange_docks()  # placed before showing: the features' own placement never counts
     window.show()
+    window.resize(*size)
     QApplication.processEvents()
-    window.arrange_docks()  # the first-start layout, at the final size
+    window.arrange_docks()  # again, sized at the final geometry
     if file:
         window.open_file(file)
         error = wait_until_loaded(window)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +21,7 @@ from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui import theme
 
 SOURCE_KEYS = ("original", "v1", "v2")
+SOURCE_LABELS = ("Original", "Version 1", "Version 2")  # what the keys 1/2/3 hear
 
 
 class TransportBar(QWidget):
@@ -61,8 +63,8 @@ class TransportBar(QWidget):
         self.source_group = QButtonGroup(self)
         self.source_group.setExclusive(True)
         self.source_buttons: list[QPushButton] = []
-        for i, text in enumerate(("1  Original", "2  Version 1", "3  Version 2")):
-            button = QPushButton(text)
+        for i, label in enumerate(SOURCE_LABELS):
+            button = QPushButton(f"{i + 1}  {label}")
             button.setCheckable(True)
             button.setToolTip(f"Hear this at the same playhead (key {i + 1})")
             self.source_group.addButton(button, i)
@@ -83,25 +85,35 @@ class TransportBar(QWidget):
         self.pick_button.setVisible(False)
         self.pick_button.clicked.connect(self.pick_clicked.emit)
         self.output_label = QLabel("")
-        self.output_label.setWordWrap(True)
+        # The output line never widens the bar: it is cut where room ends (full text in its
+        # tooltip).
+        self.output_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)
 
         top = QHBoxLayout()
         for w in (self.play_button, self.stop_button, self.time_label, self.loop_button,
                   QLabel("pre"), self.pre_roll, QLabel("post"), self.post_roll,
                   self.left_seam, self.right_seam):
             top.addWidget(w)
-        top.addStretch(1)
+        top.addSpacing(12)
+        top.addWidget(self.output_label, 1)
         bottom = QHBoxLayout()
         for w in (*self.source_buttons, self.hearing_label, self.loudness_box, self.gain_label,
                   self.blind_box, self.pick_button):
             bottom.addWidget(w)
         bottom.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setContentsMargins(4, 0, 4, 2)
+        layout.setSpacing(2)
         layout.addLayout(top)
         layout.addLayout(bottom)
-        layout.addWidget(self.output_label)
-        layout.addStretch(1)  # extra height goes below the controls, not between them
+        # What is on (the take heard, the loop) must read at a glance; Fusion's sunken look
+        # for a checked button barely shows on the dark palette.
+        self.setStyleSheet(f"QPushButton:checked {{ background: {theme.CHECKED}; "
+                           "color: white; border: 1px solid #5a9bd4; border-radius: 2px; "
+                           "padding: 3px 8px; }")
+        # A slim bar: as tall as its two rows, never taller (the dock does not stretch it).
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def _roll_box(self, tip: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
@@ -141,5 +153,6 @@ class TransportBar(QWidget):
 
     def show_output(self, text: str, problem: bool) -> None:
         self.output_label.setText(text)
+        self.output_label.setToolTip(text)
         colour = "#e57373" if problem else theme.MUTED
         self.output_label.setStyleSheet(f"color: {colour};")

@@ -1,0 +1,86 @@
+"""The first-start layout at 1600×900 with every feature installed: the waveform large, the job
+form usable without scrolling (Submit and the cost visible), a slim transport, and the job list,
+seam readout and history as tabs under it."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QScrollArea
+
+from inpaint_studio import app as composition
+from inpaint_studio.gui import main_window
+from inpaint_studio.gui.main_window import MainWindow
+
+AREA = Qt.DockWidgetArea
+
+
+@pytest.fixture
+def full_window(qtbot, settings, workers, studio_home):
+    """The window as `--screenshot` builds it (every feature), 1600×900."""
+    win = MainWindow(settings, workers, interactive=False)
+    qtbot.addWidget(win)
+    win._features = composition.install_features(win, screenshot=True)
+    win.resize(1600, 900)
+    win.restore_state()  # nothing saved yet: the first-start layout
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.wait(50)  # the sizes are set once the window is shown
+    yield win
+    for feature in win._features:
+        if hasattr(feature, "shutdown"):
+            feature.shutdown()
+    win.player.close()
+
+
+def _docks(win):
+    return {d.windowTitle(): d for d in win.findChildren(main_window.QDockWidget)}
+
+
+def test_first_start_layout(full_window):
+    win = full_window
+    docks = _docks(win)
+    assert win.dockWidgetArea(docks["Job"]) == AREA.RightDockWidgetArea
+    assert win.dockWidgetArea(docks["Keep"]) == AREA.RightDockWidgetArea
+    assert docks["Job"].geometry().top() < docks["Keep"].geometry().top()
+    # the job form shows every field, the cost and Submit without scrolling
+    form = _jobs(win).form
+    scroll = form.findChild(QScrollArea)
+    assert scroll.verticalScrollBar().maximum() == 0
+    for widget in (form.submit_button, form.cost_label, form.prompt, form.title):
+        assert not widget.visibleRegion().isEmpty(), widget
+    # the transport is a slim bar under the waveform; jobs, seams and history are tabs below it
+    transport = docks["Transport"]
+    assert win.dockWidgetArea(transport) == AREA.BottomDockWidgetArea
+    assert transport.height() < 90
+    tabbed = {d.windowTitle() for d in win.tabifiedDockWidgets(docks["Jobs"])}
+    assert tabbed == {"Seams", "History"}
+    assert transport.geometry().bottom() < docks["Jobs"].geometry().top()
+    # the bottom docks span the waveform's width only; the right column runs the full height
+    assert docks["Jobs"].geometry().right() < docks["Job"].geometry().left()
+    assert docks["Keep"].geometry().bottom() > docks["Jobs"].geometry().top()
+    # the waveform keeps the most room
+    assert win.detail.height() > 0.4 * win.height()
+    assert win.detail.width() > 0.7 * win.width()
+    # the seam readout's columns fit their tab (no clipped table at this size)
+    win.compare.readout_dock.raise_()
+    QApplication.processEvents()
+    table = win.compare.table.table
+    assert table.horizontalHeader().length() <= table.viewport().width() + 1
+
+
+def _jobs(win):
+    return next(f for f in win._features if type(f).__name__ == "JobsFeature")
+
+
+def test_a_layout_saved_by_an_older_version_is_replaced(qtbot, settings, workers, studio_home):
+    win = MainWindow(settings, workers, interactive=False)
+    qtbot.addWidget(win)
+    composition.install_features(win, screenshot=True)
+    # the old layout, saved without a version: Keep and History squeezed under the form
+    settings.set("window/state", bytes(win.saveState(1).data()))
+    win.restore_state()
+    docks = _docks(win)
+    assert {d.windowTitle() for d in win.tabifiedDockWidgets(docks["Jobs"])} == {"Seams",
+                                                                                 "History"}
+    win.player.close()
