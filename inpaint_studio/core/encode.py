@@ -6,6 +6,7 @@ beside the target, and renames that file into place only when ffmpeg succeeded."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -92,7 +93,9 @@ def pipe_to_ffmpeg(blocks: Iterable[tuple[int, object]], target: Path, *, raw_fo
                     progress(done, total_frames)
             proc.stdin.close()
         except BrokenPipeError:
-            pass  # ffmpeg stopped reading: its exit status and message say why, below
+            # ffmpeg stopped reading: its exit status and message say why, below.
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
         except BaseException:
             proc.kill()
             proc.wait()
