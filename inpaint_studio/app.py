@@ -90,7 +90,8 @@ def install_features(window: Any, screenshot: bool = False) -> list[Any]:
     # A screenshot must not resume jobs or ask to restore an autosave: it only shows the window.
     jobs = install("jobs", lambda: install_jobs(window, resume=not screenshot))
     install("keep", lambda: install_keep(window, jobs, restore_prompt=not screenshot))
-    install("compare", lambda: install_compare(window))
+    # ... nor open the sound device (a screenshot plays nothing).
+    install("compare", lambda: install_compare(window, audio_output=not screenshot))
     return list(installed.values())
 
 

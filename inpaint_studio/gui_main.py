@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render the window offscreen to OUT.png and exit")  # fmt: skip
     parser.add_argument("--region", nargs=2, metavar=("START", "END"),
                         help="select this region (m:ss.mmm or seconds)")  # fmt: skip
+    parser.add_argument("--hear", type=int, choices=(1, 2, 3), metavar="N",
+                        help="with --screenshot: show 1 Original / 2 Version 1 / 3 Version 2 "
+                             "as the one heard")  # fmt: skip
+    parser.add_argument("--loop", action="store_true",
+                        help="with --screenshot: show the region's loop turned on")
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     return parser
@@ -76,7 +81,7 @@ def run_gui(argv: list[str]) -> int:
 
         try:
             code = take_screenshot(window, args.file, region, Path(args.screenshot),
-                                   SCREENSHOT_SIZE)  # fmt: skip
+                                   SCREENSHOT_SIZE, hear=args.hear, loop=args.loop)
         finally:
             window.close()
         if crash.count:

@@ -62,10 +62,16 @@ SHOTS: tuple[Shot, ...] = (
         lambda song: [],
     ),
 )
-# Shots made on request (`screenshots.py NAME`) but not listed in the metainfo/README yet. Next:
-# the compare view (a job's versions as lanes, Version 1 selected), once `--screenshot` can show a
-# finished job's versions.
-EXTRA_SHOTS: tuple[Shot, ...] = ()
+# Shots made too (and by name) but not listed in the metainfo/README yet: moving one into SHOTS
+# changes the metainfo, so run packaging/make_assets.py after.
+EXTRA_SHOTS: tuple[Shot, ...] = (
+    Shot(
+        "compare",
+        "Comparing a finished job's two versions at one playhead: Version 1 heard, region looped",
+        lambda song: [str(song), "--region", "30", "40", "--hear", "2", "--loop"],
+        setup=local_job,
+    ),
+)
 
 
 def synthesise_song(folder: Path) -> Path:
@@ -117,7 +123,7 @@ def take(shot: Shot, song: Path, command: list[str], home: Path, out_dir: Path) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Make docs/screenshots/*.png from the real app.")
-    parser.add_argument("names", nargs="*", help="shots to make (default: all)")
+    parser.add_argument("names", nargs="*", help="shots to make (default: all, extras too)")
     parser.add_argument("--app", help="a frozen inpaint-studio executable (default: this tree)")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in known]
     if unknown:
         parser.error(f"unknown shot(s): {', '.join(unknown)}; known: {', '.join(known)}")
-    shots = [known[n] for n in args.names] if args.names else list(SHOTS)
+    shots = [known[n] for n in args.names] if args.names else list(SHOTS + EXTRA_SHOTS)
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0
     with tempfile.TemporaryDirectory(prefix="inpaint-shots-") as tmp:

@@ -48,9 +48,11 @@ class _TitleClicks(QObject):
 class CompareFeature(QObject):
     """Wires the player to the window: transport, keys, lanes, readout, loudness, blind mode."""
 
-    def __init__(self, window: Any, player: Player, readout: SeamReadout) -> None:
+    def __init__(self, window: Any, player: Player, readout: SeamReadout, *,
+                 audio_output: bool = True) -> None:
         super().__init__(window)
         self.window = window
+        self.audio_output = audio_output  # False: no device was asked for (--screenshot)
         self.player = player
         self.readout = readout
         self.versions: dict[str, Audio] = {}
@@ -333,7 +335,9 @@ class CompareFeature(QObject):
             self.player.set_region((region.start, region.end))
 
     def _show_output(self) -> None:
-        if self.player.available:
+        if not self.audio_output:
+            self.bar.show_output("", problem=False)  # nothing was asked of a device
+        elif self.player.available:
             self.bar.show_output(f"Output: {self.player.output_description}", problem=False)
         else:
             reason = self.player.unavailable_reason or "no audio output"
@@ -431,14 +435,17 @@ class CompareFeature(QObject):
 
 
 def install_compare(window: Any, player: Player | None = None,
-                    readout: SeamReadout | None = None) -> CompareFeature:
+                    readout: SeamReadout | None = None, *,
+                    audio_output: bool = True) -> CompareFeature:
     """Add the compare feature to `window` (CONTRACTS §C) and return it. Without `player`, one
-    is made on the window's worker pool, using the sound device if one opens."""
-    player = player if player is not None else Player(window.workers, parent=window)
+    is made on the window's worker pool, using the sound device if one opens (never with
+    `audio_output=False`, e.g. for --screenshot: the transport then keeps time silently)."""
+    if player is None:
+        player = Player(window.workers, use_device=audio_output, parent=window)
     readout = readout if readout is not None else SeamReadout(window.workers, parent=window)
-    feature = CompareFeature(window, player, readout)
+    feature = CompareFeature(window, player, readout, audio_output=audio_output)
     window.compare = feature  # the jobs feature hands over takes here
     window.player = player  # the keep feature auditions seams through play_range
-    if not player.available:
+    if audio_output and not player.available:
         window.status(f"Playback is off: {player.unavailable_reason}")
     return feature

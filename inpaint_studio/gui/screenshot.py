@@ -51,8 +51,24 @@ def settle(window: MainWindow, timeout_s: float = 60.0) -> None:
         QApplication.processEvents()
 
 
+def show_compare(window: MainWindow, hear: int | None, loop: bool) -> str | None:
+    """Set what the transport shows as heard (1 Original, 2/3 the takes) and the loop; the error
+    text when that cannot be shown (no compare feature, no such take)."""
+    compare = getattr(window, "compare", None)
+    if compare is None:
+        return "--hear/--loop need the compare feature"
+    if hear is not None:
+        if hear > 1 and len(compare.versions) < hear - 1:
+            return f"--hear {hear}: the song has no finished job with that version"
+        compare.select_slot(hear - 1)
+    if loop:
+        compare.player.set_loop(True)
+    return None
+
+
 def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, float] | None,
-                    out: Path, size: tuple[int, int]) -> int:
+                    out: Path, size: tuple[int, int], *, hear: int | None = None,
+                    loop: bool = False) -> int:
     window.resize(*size)
     window.arrange_docks()  # placed before showing: the features' own placement never counts
     window.show()
@@ -75,6 +91,11 @@ def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, f
         context = max(r.length, 8.0)
         window.detail.set_view(r.start - context, r.end + context)
     settle(window)
+    if hear is not None or loop:
+        error = show_compare(window, hear, loop)
+        if error:
+            return _fail(error, 2)
+        settle(window)
     for _ in range(5):  # let layouts settle and the plots repaint at their final size
         QApplication.processEvents()
     pixmap = window.grab()

@@ -46,7 +46,10 @@ class Player(QObject):
                  use_device: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = pool
-        self.engine = engine if engine is not None else PlaybackEngine(use_device=use_device)
+        if engine is None:
+            # Without a device (e.g. --screenshot) the silent clock needs no audio process.
+            engine = PlaybackEngine(use_device=use_device, isolated=None if use_device else False)
+        self.engine = engine
         self._pending: Worker | None = None
         self._last_position = -1.0
         self._last_playing: bool | None = None

@@ -105,7 +105,7 @@ def test_a_feature_that_fails_to_install_is_reported_not_fatal(qtbot, window, st
                                                                monkeypatch):
     import inpaint_studio.gui.compare_panel as compare_panel
 
-    def broken(win):
+    def broken(win, *args, **kwargs):
         raise RuntimeError("no sound today")
 
     monkeypatch.setattr(compare_panel, "install_compare", broken)

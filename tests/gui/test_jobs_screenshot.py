@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QImage
 
 from inpaint_studio.api.client import MusicGPTClient
+from inpaint_studio.gui import theme
 from inpaint_studio.jobs.lifecycle import JobRunner
 from inpaint_studio.jobs.store import JobStore, Stage
 from tests.jobs.support import KEY, counting_server, make_song
@@ -33,7 +34,8 @@ def test_screenshot_shows_the_finished_job_as_two_lanes(tmp_path, qapp):
     env = dict(os.environ, INPAINT_STUDIO_HOME=str(home))
     env.pop("QT_QPA_PLATFORM", None)
     proc = subprocess.run([sys.executable, "-m", "inpaint_studio", str(song), "--screenshot",
-                           str(out), "--region", "6", "11"], cwd=ROOT, env=env,
+                           str(out), "--region", "6", "11", "--hear", "2", "--loop"],
+                          cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     image = QImage(str(out))
@@ -42,3 +44,20 @@ def test_screenshot_shows_the_finished_job_as_two_lanes(tmp_path, qapp):
     greens = [c for c in colours if 110 <= c.hue() <= 130 and c.saturation() > 40]
     purples = [c for c in colours if 280 <= c.hue() <= 300 and c.saturation() > 40]
     assert len(greens) > 300 and len(purples) > 300  # Version 1 and Version 2 lanes
+    # Version 1 heard and the loop on: their buttons in the "on" colour
+    on = QColor(theme.CHECKED)
+    assert sum(c == on for c in colours) > 100
+    # a screenshot opens no sound device (no ALSA/PortAudio chatter, no audio process)
+    assert "underrun" not in proc.stderr and "audio process" not in proc.stderr
+
+
+def test_screenshot_refuses_a_take_the_song_does_not_have(tmp_path, qapp):
+    song = make_song(tmp_path / "song.wav", seconds=8.0)
+    env = dict(os.environ, INPAINT_STUDIO_HOME=str(tmp_path / "home"))
+    env.pop("QT_QPA_PLATFORM", None)
+    proc = subprocess.run([sys.executable, "-m", "inpaint_studio", str(song), "--screenshot",
+                           str(tmp_path / "x.png"), "--hear", "3"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "no finished job with that version" in proc.stderr
+    assert not (tmp_path / "x.png").exists()

@@ -17,7 +17,7 @@ AREA = Qt.DockWidgetArea
 
 @pytest.fixture
 def full_window(qtbot, settings, workers, studio_home):
-    """The window as `--screenshot` builds it (every feature), 1600×900."""
+    """The window as `--screenshot` builds it (every feature, no audio device), 1600×900."""
     win = MainWindow(settings, workers, interactive=False)
     qtbot.addWidget(win)
     win._features = composition.install_features(win, screenshot=True)
@@ -39,6 +39,9 @@ def _docks(win):
 
 def test_first_start_layout(full_window):
     win = full_window
+    # built as for --screenshot: the sound device is never opened, no audio process started
+    assert win.player.engine.output_kind == "null" and not win.player.engine.isolated
+    assert win.compare.bar.output_label.text() == ""
     docks = _docks(win)
     assert win.dockWidgetArea(docks["Job"]) == AREA.RightDockWidgetArea
     assert win.dockWidgetArea(docks["Keep"]) == AREA.RightDockWidgetArea
