@@ -316,6 +316,7 @@ class CompareFeature(QObject):
 
     def _show_sources(self) -> None:
         order = self._lane_order()
+        self.bar.set_song_open(self._original() is not None)
         labels: list[str | None] = ["Original" if self._original() is not None else None]
         labels += [self._label(order[i]) if i < len(order) else None for i in range(2)]
         self.bar.show_sources(labels)

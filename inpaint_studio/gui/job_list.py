@@ -92,6 +92,7 @@ class JobList(QWidget):
         self._clock.timeout.connect(self._tick)
         self._clock.start()
         self.reload()
+        self._update_buttons()  # an empty list (no set_job yet) has nothing to act on
 
     # -- model → view --------------------------------------------------------------------------
     def reload(self) -> None:
@@ -140,6 +141,7 @@ class JobList(QWidget):
         self._jobs.pop(job_id, None)
         if item is not None:
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self._update_buttons()
 
     def _tick(self) -> None:
         now = time.time()

@@ -144,7 +144,17 @@ class TransportBar(QWidget):
         """Label the three source buttons; None disables one (no such take loaded)."""
         for i, (button, label) in enumerate(zip(self.source_buttons, labels, strict=True)):
             button.setEnabled(label is not None)
-            button.setText(f"{i + 1}  {label or ('Version ' + str(i))}")
+            button.setText(f"{i + 1}  {label or SOURCE_LABELS[i]}")
+
+    def set_song_open(self, open_: bool) -> None:
+        """With no song there is nothing to play, loop or match: those controls are off."""
+        for w in (self.play_button, self.stop_button, self.loop_button, self.pre_roll,
+                  self.post_roll, self.left_seam, self.right_seam, self.loudness_box,
+                  self.blind_box):
+            w.setEnabled(open_)
+        if not open_:
+            self.hearing_label.setText("Hearing: —")
+            self.show_position(0.0)
 
     def show_hearing(self, index: int | None, label: str) -> None:
         if index is not None:
