@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 
 from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.gui.lane_marks import LaneMarks
 from inpaint_studio.gui.lane_readout import SeamReadoutTable
 from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
@@ -56,6 +58,7 @@ class CompareFeature(QObject):
         self.player = player
         self.readout = readout
         self.versions: dict[str, Audio] = {}
+        self.peaks: dict[str, PeakPyramid] = {}  # the takes' waveform summaries, by name
         self.version_region: tuple[float, float] | None = None
         self.lanes: dict[str, Any] = {}
         self.marks: dict[str, LaneMarks] = {}
@@ -175,11 +178,21 @@ class CompareFeature(QObject):
         if doc.state == "ready" and doc.audio is not None and doc.audio is not self._sent[0]:
             self._send_sources()
 
-    def set_versions(self, versions: list[tuple[int, Audio]], job: Any = None) -> None:
+    def set_versions(self, versions: list[tuple[int, Audio]], job: Any = None,
+                     peaks: Mapping[int, PeakPyramid | None] | None = None) -> None:
         """Show and load the takes of a job: `[(1, audio), (2, audio)]` on the song's timeline.
-        `job` (optional) gives the region they were made for (`job.start`, `job.end`)."""
+        `job` (optional) gives the region they were made for (`job.start`, `job.end`); `peaks`
+        the takes' waveform summaries by index when already built (the jobs feature builds
+        them in its worker). Missing ones are built in a worker: a long take's summary would
+        stall the GUI thread."""
         self.clear_versions()
         self.versions = {f"v{index}": audio for index, audio in versions if index in (1, 2)}
+        given = peaks or {}
+        self.peaks = {f"v{i}": given[i] for i in (1, 2) if given.get(i) is not None
+                      and f"v{i}" in self.versions}
+        for name, audio in self.versions.items():
+            if name not in self.peaks:
+                self._build_peaks(name, audio)
         region = None
         if job is not None and getattr(job, "start", None) is not None:
             region = (float(job.start), float(job.end))
@@ -204,6 +217,21 @@ class CompareFeature(QObject):
                  if name in ("v1", "v2")]
         self.set_versions(pairs, job=job)
 
+    def _build_peaks(self, name: str, audio: Audio) -> None:
+        worker = self.window.workers.run(
+            lambda _ctx: PeakPyramid.from_samples(audio.samples, audio.sample_rate),
+            name=f"peaks {name}")
+        worker.returned.connect(lambda pyramid: self._peaks_built(name, audio, pyramid))
+
+    def _peaks_built(self, name: str, audio: Audio, pyramid: PeakPyramid) -> None:
+        if self.versions.get(name) is not audio:
+            return  # other takes were shown meanwhile
+        self.peaks[name] = pyramid
+        lane = self.lanes.get(name)
+        if lane is not None:
+            lane.set_audio(audio, pyramid)
+            self._draw_marks(name)
+
     def clear_versions(self) -> None:
         self.readout.cancel()
         for marks in self.marks.values():
@@ -213,6 +241,7 @@ class CompareFeature(QObject):
         self.lanes, self.marks, self.readouts = {}, {}, {}
         had = bool(self.versions)
         self.versions = {}
+        self.peaks = {}
         self.version_region = None
         self.table.clear()
         if had:
@@ -237,7 +266,9 @@ class CompareFeature(QObject):
             self.window.lanes.remove_lane(lane)
         self.lanes, self.marks = {}, {}
         for name in self._lane_order():
-            lane = self.window.lanes.add_lane(self._label(name), self.versions[name])
+            pyramid = self.peaks.get(name)  # drawn once its summary is there (never built here)
+            lane = self.window.lanes.add_lane(self._label(name),
+                                              self.versions[name] if pyramid else None, pyramid)
             lane.clicked.connect(lambda _s, n=name: self.select(n))
             lane.title.installEventFilter(_TitleClicks(lambda n=name: self.select(n), lane))
             lane.title.setCursor(Qt.CursorShape.PointingHandCursor)

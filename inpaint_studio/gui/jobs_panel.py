@@ -9,7 +9,6 @@ opened, its latest finished job's versions are drawn again, so nothing is lost b
 from __future__ import annotations
 
 import gc
-import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -234,13 +233,11 @@ class JobsFeature(QObject):
         self.clear_lanes()
         self.lanes_job = job_id
         compare = getattr(self.window, "compare", None)
-        if compare is not None and hasattr(compare, "set_versions"):
-            # The compare panel draws its own lanes; hand it the summaries built off the GUI
-            # thread when it takes them.
-            kwargs: dict[str, Any] = {"job": job}
-            if "peaks" in inspect.signature(compare.set_versions).parameters:
-                kwargs["peaks"] = {i: self.controller.peaks(job_id, i) for i, _ in versions}
-            compare.set_versions(versions, **kwargs)
+        if compare is not None:
+            # The compare panel draws its own lanes, from the summaries built off the GUI
+            # thread with the versions.
+            compare.set_versions(versions, job=job,
+                                 peaks={i: self.controller.peaks(job_id, i) for i, _ in versions})
             return
         for index, audio in versions:
             title = f"Version {index} — {job.prompt[:60]}"

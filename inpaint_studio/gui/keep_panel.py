@@ -211,7 +211,7 @@ class KeepFeature(QObject):
         play_range = getattr(player, "play_range", None)
         if callable(play_range):
             ready = getattr(player, "sources_changed", None)
-            if ready is None or not getattr(player, "_pending", None):
+            if ready is None or not getattr(player, "preparing", False):
                 play_range(start, end)
                 return
             # The player is still preparing the edited song: play once it has it (or after a

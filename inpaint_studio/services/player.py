@@ -77,6 +77,12 @@ class Player(QObject):
         return self.engine.output_description
 
     @property
+    def preparing(self) -> bool:
+        """True while a new solo set is being prepared (`sources_changed` follows when it is in
+        place; until then the old sources play)."""
+        return self._pending is not None
+
+    @property
     def names(self) -> tuple[str, ...]:
         return self.engine.names
 

@@ -232,3 +232,38 @@ def test_dragging_the_playhead_seeks(qtbot, compare):
     drag(qtbot, plot, start, start + 4.0)
     qtbot.waitUntil(lambda: abs(player.position - (start + 4.0)) < 0.2, timeout=2000)
     assert win.region.region is None  # a drag on the playhead seeks; it selects nothing
+
+
+def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtbot, compare,
+                                                                            monkeypatch):
+    import threading
+
+    from inpaint_studio.core.peaks import PeakPyramid
+
+    versions = takes(compare.window.document.audio)
+    given = PeakPyramid.from_samples(versions[0][1].samples, versions[0][1].sample_rate)
+    threads = []
+    build = PeakPyramid.from_samples
+
+    def recorded(samples, rate):
+        threads.append(threading.current_thread())
+        return build(samples, rate)
+
+    monkeypatch.setattr(PeakPyramid, "from_samples", staticmethod(recorded))
+    compare.set_versions(versions, job=Job(), peaks={1: given, 2: None})
+    assert compare.lanes["v1"].curves.peaks is given  # drawn at once from what was handed over
+    assert compare.lanes["v2"].curves.peaks is None  # not built on the GUI thread ...
+    qtbot.waitUntil(lambda: compare.lanes["v2"].curves.peaks is not None, timeout=10000)
+    assert compare.lanes["v2"].audio is versions[1][1]  # ... but in a worker, then drawn
+    assert threads and threading.main_thread() not in threads
+    compare.set_blind(True)  # lanes made again reuse the summaries
+    assert {lane.curves.peaks for lane in compare.lanes.values()} == set(compare.peaks.values())
+    assert len(threads) == 1
+
+
+def test_the_player_says_while_it_prepares_new_sources(qtbot, compare):
+    assert not compare.player.preparing
+    with qtbot.waitSignal(compare.player.sources_changed, timeout=10000):
+        compare.set_versions(takes(compare.window.document.audio), job=Job())
+        assert compare.player.preparing  # the keep feature waits on this before auditioning
+    assert not compare.player.preparing
