@@ -280,9 +280,13 @@ class JobsFeature(QObject):
         if ok and url.strip():
             self.open_url(url.strip())
 
-    def open_url(self, url: str) -> Worker:
-        """Fetch the song at `url` in a worker, then open it; jobs send the address."""
+    def open_url(self, url: str) -> Worker | None:
+        """Fetch the song at `url` in a worker, then open it; jobs send the address. The
+        window's before-open hooks are asked first (None when they stopped or deferred it)."""
         w = self.window
+        confirm = getattr(w, "confirm_open", None)
+        if confirm is not None and not confirm(lambda: self.open_url(url)):
+            return None
         w.status(f"Fetching {url}…")
         worker = w.workers.run(fetch_song, url, paths.cache_dir(), name="open url")
         worker.returned.connect(lambda path: self._url_fetched(url, path))
@@ -291,7 +295,7 @@ class JobsFeature(QObject):
 
     def _url_fetched(self, url: str, path: Path) -> None:
         self.url_of[os.path.abspath(path)] = url
-        self.window.open_file(path)
+        self.window.open_file(path, confirm=False)  # asked before fetching
 
 
 def _writer(audio: Audio) -> Callable[[Path, CancelToken], None]:

@@ -333,6 +333,12 @@ def _jobs_provider(jobs: Any):  # noqa: ANN202 - returns a JobsProvider
     return provide
 
 
+def _song_opener(window: Any):  # noqa: ANN202 - returns Callable[[str], None]
+    """How projects open their song: they have asked about unsaved edits themselves (or there
+    are none, as when restoring), so the window's before-open question is not asked again."""
+    return lambda path: window.open_file(path, confirm=False)
+
+
 def install_keep(window: Any, jobs: Any = None, *, autosave_dir: Path | None = None,
                  restore_prompt: bool = True) -> KeepFeature:
     """Add keeping, history, export and projects to `window` (CONTRACTS §C). `jobs` is the
@@ -343,7 +349,7 @@ def install_keep(window: Any, jobs: Any = None, *, autosave_dir: Path | None = N
     exporter = Exporter(window.workers, lock=session.lock, parent=window)
     projects = ProjectService(
         window.document, window.region, session, window.workers, window.settings,
-        window.open_file, autosave_dir or (paths.data_dir() / "autosave"),
+        _song_opener(window), autosave_dir or (paths.data_dir() / "autosave"),
         jobs=_jobs_provider(jobs) if jobs is not None else None, parent=window)
     feature = KeepFeature(window, session, exporter, projects, jobs)
     window.keep = feature  # for the compare panel: window.keep.offer(index, audio, region)

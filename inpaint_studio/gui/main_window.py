@@ -3,12 +3,14 @@
 Features add themselves through the public API (CONTRACTS §C) and never edit this file:
 `menu(name)`, `add_dock(widget, title, area)`, `lanes`, `document`, `region`, `playhead`,
 `report_error(title, message)`, `shortcuts.register(key, description, action)`,
-`status(message)` and `workers`."""
+`status(message)` and `workers`; `add_before_open(hook)` lets a feature stop or defer opening
+another song (the keep feature asks about unsaved edits there)."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -40,6 +42,8 @@ from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
 
 log = logging.getLogger(__name__)
+# hook(proceed) -> may the song open now? (see MainWindow.add_before_open)
+BeforeOpen = Callable[[Callable[[], None]], bool]
 MENUS = ("File", "Edit", "View", "Playback", "Jobs", "Help")
 # Where the features' docks go on first start (by title); see `arrange_docks`.
 LAYOUT = {"right": ("Job", "Keep"), "bar": ("Transport",), "tabs": ("Jobs", "Seams", "History")}
@@ -68,6 +72,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self, interactive=interactive)
         self.shortcuts = ShortcutRegistry(self)
         self._menus: dict[str, QMenu] = {}
+        self._before_open: list[BeforeOpen] = []
         self.setWindowTitle(NAME)
         self.setAcceptDrops(True)
         self._apply_region_limits()
@@ -132,9 +137,25 @@ class MainWindow(QMainWindow):
     def status(self, message: str, timeout_ms: int = 6000) -> None:
         self.statusBar().showMessage(message, timeout_ms)
 
-    def open_file(self, path: str | os.PathLike[str]) -> None:
-        """Start loading `path`; the waveform fills in as it decodes."""
-        self.loader.load(os.fspath(path))
+    def add_before_open(self, hook: BeforeOpen) -> None:
+        """Let a feature veto opening another song (e.g. to ask about unsaved edits first).
+        `hook(proceed)` returns True to let the opening go on now, or False to stop it: the hook
+        has then either given up (the musician said Cancel) or calls `proceed()` itself later
+        (e.g. once a save has finished), which asks every hook again."""
+        self._before_open.append(hook)
+
+    def confirm_open(self, proceed: Callable[[], None]) -> bool:
+        """Ask the before-open hooks (in the order added, stopping at the first veto); True when
+        a song may be opened now, else `proceed` is what a hook may call later."""
+        return all(hook(proceed) for hook in list(self._before_open))
+
+    def open_file(self, path: str | os.PathLike[str], *, confirm: bool = True) -> None:
+        """Start loading `path`; the waveform fills in as it decodes. Unless `confirm` is False
+        (the caller has asked already), the before-open hooks may stop or defer it."""
+        path = os.fspath(path)
+        if confirm and not self.confirm_open(lambda: self.open_file(path)):
+            return
+        self.loader.load(path)
 
     def open_dialog(self) -> None:
         start = self.settings.get("files/last_dir") or os.path.expanduser("~")

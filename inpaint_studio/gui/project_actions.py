@@ -65,6 +65,9 @@ class ProjectActions(QObject):
         w.document.changed.connect(self.update_actions)
         self.update_actions()
         window.installEventFilter(self)
+        add_hook = getattr(window, "add_before_open", None)
+        if add_hook is not None:  # opening another song asks about unsaved edits first
+            add_hook(self.before_open)
 
     def update_actions(self) -> None:
         self.save_action.setEnabled(self.projects.can_save())
@@ -89,24 +92,42 @@ class ProjectActions(QObject):
                 return
             if answer == "save":
                 target = self.projects.path or self.ask_save_path()
-                if not target:
-                    return
-                p = self.projects
-
-                def settle(*_: object) -> None:
-                    p.saved.disconnect(then_open)
-                    p.failed.disconnect(settle)
-
-                def then_open(_saved: str) -> None:
-                    settle()
-                    p.open(path)
-
-                p.saved.connect(then_open)
-                p.failed.connect(settle)  # a failed save: stay, the error is shown
-                if not p.save(target):
-                    settle()
+                if target:
+                    self._save_then(target, lambda: self.projects.open(path))
                 return
         self.projects.open(path)
+
+    def before_open(self, proceed: Callable[[], None]) -> bool:
+        """The window's before-open hook: another song is about to replace this one and its
+        kept edits. Save (then `proceed`), Discard (go on now) or Cancel (stay)."""
+        if not self.projects.dirty:
+            return True
+        answer = self.ask_unsaved()
+        if answer == "discard":
+            return True
+        if answer == "save":
+            target = self.projects.path or self.ask_save_path()
+            if target:
+                self._save_then(target, proceed)
+        return False
+
+    def _save_then(self, target: str | Path, then: Callable[[], None]) -> None:
+        """Save the project to `target` in the background; run `then` once it is saved (a
+        failed save runs nothing: the error is shown and the musician stays)."""
+        p = self.projects
+
+        def settle(*_: object) -> None:
+            p.saved.disconnect(saved)
+            p.failed.disconnect(settle)
+
+        def saved(_path: str) -> None:
+            settle()
+            then()
+
+        p.saved.connect(saved)
+        p.failed.connect(settle)
+        if not p.save(target):
+            settle()
 
     def _source_missing(self, project: Project, status: str) -> None:
         found = self.ask_locate(project, status)

@@ -245,6 +245,47 @@ def test_opening_a_project_over_unsaved_edits_asks_first(qtbot, settings, worker
     assert len(json.loads(first.read_text())["edits"]) == 4
 
 
+def test_opening_another_song_over_unsaved_edits_asks_first(qtbot, settings, workers,
+                                                             tmp_path, song, audio_file):
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 7, (1.0, 2.0))
+    assert feature.projects.dirty
+    other = audio_file(".flac", seconds=5.0)
+    asked = []
+
+    def answer(reply):
+        def ask():
+            asked.append(reply)
+            return reply
+        return ask
+
+    feature.project.ask_unsaved = answer("cancel")
+    win.open_file(other)  # File ▸ Open, a recent file, a drop, the demo song: all come here
+    qtbot.wait(200)
+    assert asked == ["cancel"] and win.document.path == str(song)  # stayed, edits and all
+    assert feature.session.position == 2 and feature.projects.dirty
+    # Save: the project is written first, then the other song opens
+    target = tmp_path / "kept.inpaint"
+    feature.project.ask_unsaved = answer("save")
+    feature.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(win.document.loaded, timeout=20000):
+        win.open_file(other)
+    assert asked == ["cancel", "save"] and win.document.path == str(other)
+    assert len(json.loads(target.read_text())["edits"]) == 2
+    # Discard: nothing is written; the song opens at once
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 8, (1.0, 2.0))
+    feature.project.ask_unsaved = answer("discard")
+    with qtbot.waitSignal(win.document.loaded, timeout=20000):
+        win.open_file(other)
+    assert asked[-1] == "discard" and not feature.projects.dirty
+    assert len(json.loads(target.read_text())["edits"]) == 2
+    # Nothing unsaved: no question at all
+    load(qtbot, win, song)
+    assert asked[-1] == "discard" and len(asked) == 3
+
+
 def test_a_project_whose_edit_audio_is_gone_says_so(qtbot, settings, workers, tmp_path, song):
     import shutil
 
