@@ -6,6 +6,7 @@ set, writes OUT.png atomically and exits (0 on success, non-zero with a message 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -76,6 +77,9 @@ def run_gui(argv: list[str]) -> int:
     window._features = features  # keep the installed features alive as long as the window
     if not args.screenshot:
         window.restore_state()  # after the features: their docks must exist to be restored
+    # What start-up made (Qt wrappers, features, settings) lives as long as the app: keep it out
+    # of the cyclic garbage collector, whose full passes over it would stall the GUI mid-job.
+    gc.freeze()
     if args.screenshot:
         from inpaint_studio.gui.screenshot import take_screenshot
 

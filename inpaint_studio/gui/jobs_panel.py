@@ -8,7 +8,6 @@ opened, its latest finished job's versions are drawn again, so nothing is lost b
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from collections.abc import Callable
@@ -106,8 +105,7 @@ class JobsFeature(QObject):
 
     def prepare(self) -> Worker | None:
         """Start the local server in a worker (when it is the backend) and make the lanes ahead
-        of the first result; then freeze the objects made so far out of the cyclic garbage
-        collector, whose full passes over them would otherwise stall the GUI mid-job."""
+        of the first result (when no compare feature draws them)."""
         if getattr(self.window, "compare", None) is None:
             while len(self.spare_lanes) < 2:
                 lane = self.window.lanes.add_lane("")
@@ -115,11 +113,9 @@ class JobsFeature(QObject):
                 self.spare_lanes.append(lane)
             self.window.lanes.setVisible(bool(self.lanes))
         if self.backends.active_kind() != LOCAL:
-            gc.freeze()
             return None
         worker = self.window.workers.run(lambda ctx: self.backends.local_server(),
                                          name="start local server")
-        worker.returned.connect(lambda _s: gc.freeze())
         worker.errored.connect(lambda exc: self.window.status(str(exc)))
         return worker
 
