@@ -330,7 +330,8 @@ class MusicGPTClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ApiError(f"The result address {url[:80]!r} is not an http(s) URL.")
         return download_file(self._session, url, target, timeout=self.timeout,
-                             progress=progress, token=token, verify=verify)
+                             progress=progress, token=token, verify=verify,
+                             retry_base_s=self.retry_base_s)
 
     def raw_session_info(self) -> dict[str, Any]:
         """Non-secret facts for diagnostics (no key, no headers)."""

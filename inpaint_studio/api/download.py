@@ -47,10 +47,13 @@ def partial_path(target: Path) -> Path:
 
 def download_file(session: requests.Session, url: str, target: str | os.PathLike[str], *,
                   timeout: float = 30.0, progress: Callable[[int, int], None] | None = None,
-                  token: CancelToken = NEVER, attempts: int = 5, verify: str = "decode") -> Path:
+                  token: CancelToken = NEVER, attempts: int = 5, verify: str = "decode",
+                  retry_base_s: float = 0.25) -> Path:
     """Fetch `url` into `target`. `verify` is "decode" (full decode, catches truncated audio),
-    "probe" (header only) or "none" (non-audio, e.g. covers). Raises DownloadError/ApiError or
-    Cancelled; a partial file is kept for a later resume unless it proved bad."""
+    "probe" (header only) or "none" (non-audio, e.g. covers). Retries back off exponentially
+    from `retry_base_s` (with jitter, at most 8 s; a host's Retry-After wins). Raises
+    DownloadError/ApiError or Cancelled; a partial file is kept for a later resume unless it
+    proved bad."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(target)
@@ -66,7 +69,7 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
             continue  # the server ignored or rejected our Range: start over from byte 0
         except _Busy as busy:
             last = busy.error
-            if attempt + 1 < attempts and token.wait(busy.delay(attempt)):
+            if attempt + 1 < attempts and token.wait(busy.delay(attempt, retry_base_s)):
                 raise Cancelled() from None
             continue
         except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError,
@@ -74,7 +77,7 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
             last = exc
             log.info("download of %s broke after %d bytes (attempt %d): %s", target.name,
                      part.stat().st_size if part.exists() else 0, attempt + 1, type(exc).__name__)
-            if token.wait(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random())):
+            if token.wait(_backoff(attempt, retry_base_s)):
                 raise Cancelled() from None
             continue
         break
@@ -114,11 +117,15 @@ class _Busy(Exception):
         super().__init__(error.user_message)
         self.error = error
 
-    def delay(self, attempt: int) -> float:
+    def delay(self, attempt: int, base: float) -> float:
         after = getattr(self.error, "retry_after", None)
         if after is not None:
             return min(120.0, after)
-        return min(8.0, 0.25 * 2**attempt) * (0.5 + random.random())
+        return _backoff(attempt, base)
+
+
+def _backoff(attempt: int, base: float) -> float:
+    return min(8.0, base * 2**attempt) * (0.5 + random.random())
 
 
 @contextlib.contextmanager
