@@ -68,6 +68,7 @@ class JobForm(QWidget):
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
         self.region_label = QLabel()
+        self.region_label.setWordWrap(True)  # the hint with no region is long: never scroll
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         self.send_url = QCheckBox("Send the song's address instead of uploading it")

@@ -59,7 +59,7 @@ class Player(QObject):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
-        if self.engine.unavailable_reason:
+        if use_device and self.engine.unavailable_reason:  # (off by request is no news)
             log.warning("playback off: %s", self.engine.unavailable_reason)
 
     # -- what there is ---------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def test_screenshot_shows_the_finished_job_as_two_lanes(tmp_path, qapp):
     assert sum(c == on for c in colours) > 100
     # a screenshot opens no sound device (no ALSA/PortAudio chatter, no audio process)
     assert "underrun" not in proc.stderr and "audio process" not in proc.stderr
+    assert "playback off" not in proc.stderr
 
 
 def test_screenshot_refuses_a_take_the_song_does_not_have(tmp_path, qapp):

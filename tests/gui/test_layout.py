@@ -50,6 +50,7 @@ def test_first_start_layout(full_window):
     form = _jobs(win).form
     scroll = form.findChild(QScrollArea)
     assert scroll.verticalScrollBar().maximum() == 0
+    assert scroll.horizontalScrollBar().maximum() == 0  # the no-region hint wraps
     for widget in (form.submit_button, form.cost_label, form.prompt, form.title):
         assert not widget.visibleRegion().isEmpty(), widget
     # the transport is a slim bar under the waveform; jobs, seams and history are tabs below it
