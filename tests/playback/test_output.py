@@ -189,19 +189,27 @@ def test_a_device_that_keeps_underrunning_gets_a_larger_buffer(pulse_sink, isola
         engine.play()
         time.sleep(0.3)
 
-        def underrun(n: int) -> None:  # what a starved device reports
-            if isolated:
-                engine.output._state[8] += n  # the audio process's published count
-            else:
+        def underrun(n: int) -> str | None:  # what a starved device reports, then a check
+            if not isolated:
                 engine.output.underruns += n
+                return engine.check_health(now)
+            # The audio process republishes its own count on every callback (in a burst right
+            # after a reopen), and may do so between our write and the check's read: then the
+            # check saw no new underruns. Inject again until the check saw ours.
+            for _ in range(50):
+                before = engine._seen_underruns
+                engine.output._state[8] = before + n  # the audio process's published count
+                note = engine.check_health(now)
+                if note is not None or engine._seen_underruns == before + n:
+                    return note
+                time.sleep(0.02)
+            raise AssertionError("the audio process kept overwriting the injected underruns")
 
         now = time.monotonic()
-        underrun(1)
-        assert engine.check_health(now) is None  # one underrun is not a pattern
+        assert underrun(1) is None  # one underrun is not a pattern
         latencies = []
         for _ in range(3):
-            underrun(4)
-            note = engine.check_health(now)
+            note = underrun(4)
             latencies.append(engine.output.latency)
             if note is None:
                 break
