@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint_studio.api import errors as api_errors
+from inpaint_studio.api.download import result_filename
 from inpaint_studio.api.models import InpaintRequest, Task, TaskStatus
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
@@ -105,6 +106,7 @@ class JobRunner:
             raise JobBusy(job_id, self.store.holder(job_id))
         try:
             job = self.store.get(job_id)
+            found = job.stage
             if job.stage is Stage.SUBMITTING:
                 job = self._mark_unknown(job, "The app stopped while the job was being sent.")
                 yield JobEvent(job)
@@ -113,7 +115,13 @@ class JobRunner:
             if job.stage in (Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL):
                 job = yield from self._poll(job, token)
             if job.stage is Stage.DOWNLOADING:
-                job = yield from self._download(job, token)
+                # Found here at the start, the job's result addresses are from an earlier run:
+                # they may have expired, or point at a server that has moved (the local server
+                # listens on a new port each start). Ask for the task again first.
+                resumed = found is Stage.DOWNLOADING
+                if resumed:
+                    job = self._refresh_urls(job, token)
+                job = yield from self._download(job, token, refreshed=resumed)
             if job.stage is Stage.ALIGNING:
                 job = yield from self._align(job, token)
             return job
@@ -235,11 +243,11 @@ class JobRunner:
 
     def _record_task(self, job: Job, task: Task, expected: int) -> Job:
         for v in task.versions:
-            url = v.wav_url or v.mp3_url
+            url, alt = _urls_of(v)
             have = job.result(v.index)
             if url and (have is None or (not have.path and have.url != url)):
                 job = self.store.set_result(job.id, Result(
-                    index=v.index, conversion_id=v.conversion_id or "", url=url,
+                    index=v.index, conversion_id=v.conversion_id or "", url=url, alt_url=alt,
                     duration=v.duration))
         ready = sum(1 for r in job.results if r.url)
         stage = _stage_of(task.status, ready, expected)
@@ -279,26 +287,70 @@ class JobRunner:
         return job
 
     # -- download and verify ---------------------------------------------------------------------
-    def _download(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
+    def _refresh_urls(self, job: Job, token: CancelToken) -> Job:
+        """Read the task again (one GET) and keep its current result addresses for the versions
+        not yet downloaded. On an error the stored addresses stay (the download will say)."""
+        if not job.task_id:
+            return job
+        try:
+            task = self.client.get_task(job.task_id, token=token)
+        except Cancelled:
+            raise
+        except api_errors.ApiError as exc:
+            log.info("job %s: could not re-read the task's addresses: %s", job.id[:8],
+                     exc.user_message)
+            return job
+        for v in task.versions:
+            url, alt = _urls_of(v)
+            have = job.result(v.index)
+            if have is not None and not have.path and url and (url, alt) != (have.url,
+                                                                                have.alt_url):
+                have.url, have.alt_url = url, alt
+                job = self.store.set_result(job.id, have)
+        return job
+
+    def _download(self, job: Job, token: CancelToken,
+                  refreshed: bool = False) -> Generator[JobEvent, None, Job]:
+        """Fetch each version not yet verified. A version whose address fails is tried in its
+        other format (the MP3 beside a WAV), then once more after re-reading the task."""
         folder = self.cache_dir / "jobs" / job.id
-        for res in list(job.results):
+        for index in [r.index for r in job.results]:
+            res = job.result(index)
             if res.path and Path(res.path).is_file() and sha256_of(Path(res.path)) == res.sha256:
                 continue  # downloaded and verified before: never fetched twice
-            suffix = Path(res.url.split("?")[0]).suffix.lower() or ".mp3"
-            target = folder / f"version-{res.index}{suffix}"
 
-            def progress(done: int, total: int, index: int = res.index, at: Job = job) -> None:
+            def progress(done: int, total: int, index: int = index, at: Job = job) -> None:
                 self._keep_lease(at.id)
                 self._progress(at, "download", done, total, index)
 
-            try:
-                path = Path(self.client.download(res.url, target, progress=progress,
-                                                 token=token))
-            except Cancelled:
-                raise
-            except api_errors.ApiError as exc:
-                job = self._fail(job, exc, [Stage.DOWNLOADING],
-                                 prefix=f"Version {res.index} could not be downloaded: ")
+            tried: list[str] = []
+            error: api_errors.ApiError | None = None
+            path = None
+            while path is None:
+                untried = [u for u in (res.url, res.alt_url) if u and u not in tried]
+                if not untried:
+                    if refreshed or error is None:
+                        break
+                    refreshed = True
+                    job = self._refresh_urls(job, token)
+                    res = job.result(index)
+                    continue
+                url = untried[0]
+                tried.append(url)
+                try:
+                    path = Path(self.client.download(url, _target(folder, res, url),
+                                                     progress=progress, token=token))
+                except Cancelled:
+                    raise
+                except api_errors.ApiError as exc:
+                    log.info("job %s: version %d from %s failed: %s", job.id[:8], index,
+                             "the other format" if len(tried) > 1 else "its address",
+                             exc.user_message)
+                    error = error or exc
+            if path is None:
+                job = self._fail(job, error or api_errors.BadResponse(
+                    "The server gave no address for it."), [Stage.DOWNLOADING],
+                    prefix=f"Version {index} could not be downloaded: ")
                 yield JobEvent(job)
                 return job
             res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_of(path)
@@ -408,3 +460,22 @@ def load_reference(job: Job) -> Audio | None:
             except AudioError:
                 log.warning("reference %s unreadable; versions are not aligned", candidate)
     return None
+
+
+def _urls_of(version: Any) -> tuple[str, str]:
+    """A returned version's addresses: the WAV first (lossless) with the MP3 as its fallback,
+    or the MP3 alone."""
+    if version.wav_url:
+        return version.wav_url, version.mp3_url or ""
+    return version.mp3_url or "", ""
+
+
+def _target(folder: Path, res: Result, url: str) -> Path:
+    """Where a version's download goes: named by its conversion id (never by the URL's path),
+    or by its index where the server gave no usable id."""
+    suffix = Path(url.split("?")[0]).suffix.lower()
+    suffix = suffix if suffix in (".mp3", ".wav", ".flac") else ".mp3"
+    try:
+        return folder / result_filename(res.conversion_id, suffix)
+    except api_errors.ApiError:
+        return folder / f"version-{res.index}{suffix}"

@@ -66,6 +66,7 @@ class Result:
     index: int
     conversion_id: str = ""
     url: str = ""
+    alt_url: str = ""  # the same version in another format (the MP3 beside a WAV): a fallback
     duration: float | None = None
     path: str = ""  # the verified download in the cache, "" until downloaded
     sha256: str = ""

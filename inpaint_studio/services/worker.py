@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from inpaint_studio.core.cancel import CancelToken, Cancelled
+from inpaint_studio.core.cancel import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from inpaint_studio.api import errors as api_errors
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.jobs.lifecycle import JobRunner
 from inpaint_studio.jobs.recovery import attach_task, check_again, reset_for_retry
 from inpaint_studio.jobs.store import Stage
+from inpaint_studio.server.config import ServerConfig
+from tests.jobs.support import KEY, counting_server
 
 PARAMS = {"prompt": "warm piano", "num_outputs": 2}
 
@@ -231,3 +234,54 @@ def test_an_unexpected_error_after_bytes_left_is_an_unknown_outcome(store, song,
     _drain(JobRunner(store, _BreaksWhileSending(sent), tmp_path / "cache"), job.id)
     after = store.get(job.id)
     assert after.stage is stage and after.submit_attempts == 1
+
+
+def test_a_job_stopped_while_downloading_finishes_from_a_server_on_a_new_port(store, song,
+                                                                             tmp_path):
+    # The app's local server listens on a new port each start, so the result addresses saved
+    # with a job stopped mid-download point at a server that is gone. The resumed run reads
+    # the task again and fetches from the server that answers now.
+    data = tmp_path / "server"
+    with counting_server(data, config=ServerConfig(version_delay_s=0.0)) as (first, _):
+        old_port = first.port
+        with MusicGPTClient(first.base_url, KEY, min_poll_interval=0.2) as c1:
+            job = _job(store, song)
+            _drain(JobRunner(store, c1, tmp_path / "cache"), job.id, stop_at=Stage.DOWNLOADING)
+    stopped = store.get(job.id)
+    assert stopped.stage is Stage.DOWNLOADING and not any(r.path for r in stopped.results)
+    assert all(f":{old_port}/" in r.url for r in stopped.results)
+    with counting_server(data) as (second, log):
+        new_port = second.port
+        assert new_port != old_port
+        with MusicGPTClient(second.base_url, KEY, min_poll_interval=0.2) as c2:
+            _drain(JobRunner(store, c2, tmp_path / "cache"), job.id)
+    done = store.get(job.id)
+    assert done.stage is Stage.DONE, done.message
+    assert log.submits() == 0 and sorted(log.downloads().values()) == [1, 1]
+    assert all(f":{new_port}/" in r.url for r in done.results)
+    # named by the server's conversion ids, never by the address's path
+    assert sorted(Path(r.path).stem for r in done.results) == sorted(done.conversion_ids)
+
+
+def test_a_version_whose_wav_is_gone_is_fetched_as_mp3(store, client, server, song, tmp_path):
+    # WAVs are kept for a shorter time than MP3s (API notes): a WAV that 404s falls back to
+    # the same version's MP3 instead of failing the job.
+    _, log = server
+    job = _job(store, song)
+    _drain(JobRunner(store, client, tmp_path / "cache"), job.id, stop_at=Stage.DOWNLOADING)
+    stopped = store.get(job.id)
+    for res in stopped.results:
+        assert res.url.endswith(".wav") and res.alt_url.endswith(".mp3")
+        res.url = res.url.replace(".wav", "-expired.wav")
+        store.set_result(job.id, res)
+
+    class NoRefresh(MusicGPTClient):  # keep the expired addresses: test the fallback alone
+        def get_task(self, task_id, *, token=None):
+            raise api_errors.ServerError("down for the test", status=503)
+
+    with NoRefresh(client.base_url, KEY) as c:
+        _drain(JobRunner(store, c, tmp_path / "cache"), job.id)
+    done = store.get(job.id)
+    assert done.stage is Stage.DONE, done.message
+    assert all(Path(r.path).suffix == ".mp3" for r in done.results)
+    assert all(load_audio(r.path).frames > 0 for r in done.results)
