@@ -58,6 +58,9 @@ class JobController(QObject):
         self._references: dict[str, Audio] = {}
         self._versions: dict[str, dict[int, Audio]] = {}
         self._peaks: dict[tuple[str, int], PeakPyramid] = {}
+        # jobs whose upload (the song as edited) is still to be written → the writer, so that
+        # Resume or Retry after a cancelled or failed write can write it
+        self._writers: dict[str, UploadWriter] = {}
 
     # -- reading -------------------------------------------------------------------------------
     def jobs(self, source: str | None = None) -> list[Job]:
@@ -90,6 +93,8 @@ class JobController(QObject):
             end=end, params=params)
         if reference is not None:
             self._references[job.id] = reference
+        if write_upload is not None:
+            self._writers[job.id] = write_upload
         self.job_added.emit(job)
         self._start(job.id, write_upload)
         return job
@@ -172,6 +177,7 @@ class JobController(QObject):
     def _start(self, job_id: str, write_upload: UploadWriter | None = None) -> bool:
         if self.is_running(job_id):
             return False
+        write_upload = write_upload or self._writers.get(job_id)
         self._versions.pop(job_id, None)
         worker = Worker(self._run, job_id, write_upload, name=f"job {job_id[:8]}")
         worker.partial.connect(self._on_event)
@@ -186,8 +192,19 @@ class JobController(QObject):
     def _run(self, ctx: WorkContext, job_id: str, write_upload: UploadWriter | None) -> Any:
         """Worker body: (write the edited song,) then advance the job, relaying every event."""
         job = self.store.get(job_id)
-        if write_upload is not None and job.stage is Stage.CREATED:
-            write_upload(Path(job.upload_path), ctx.token)
+        upload = Path(job.upload_path) if job.upload_path else None
+        if job.stage is Stage.CREATED and upload is not None and not upload.is_file():
+            if write_upload is not None:
+                write_upload(upload, ctx.token)  # atomic: a stopped write leaves no file
+                self._writers.pop(job_id, None)
+            elif upload.parent == self.cache_dir / "uploads":
+                # The app stopped before it had written the edited song; nothing was sent.
+                job = self.store.transition(
+                    job_id, [Stage.CREATED], Stage.FAILED, error_kind="UploadMissing",
+                    message="The app stopped before the edited song was written for this job, "
+                            "so nothing was sent. Select the region and submit it again.")
+                ctx.emit(JobEvent(job))
+                return job
         client = self.backends.client(job.backend,
                                       job.base_url if job.backend == MUSICGPT else None)
         if job.backend == LOCAL:

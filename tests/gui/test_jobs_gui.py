@@ -372,3 +372,41 @@ def test_a_song_opened_from_an_address_can_be_sent_as_audio_url(qtbot, jobs_wind
             assert srv.store.get(job.task_id)["request"]["audio_url"] == url
     finally:
         httpd.shutdown()
+
+
+def test_an_edited_upload_stopped_while_written_is_written_on_resume(qtbot, jobs_window, tmp_path,
+                                                                    song):
+    from inpaint_studio.core.cancel import Cancelled
+    from inpaint_studio.core.encode import encode_audio
+
+    window = jobs_window
+    with counting_server(tmp_path / "ext") as (srv, log):
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        load(qtbot, window, song)
+        c = feature.controller
+        writes = []
+
+        def write(target, token):  # the keep feature's writer of the song as edited
+            writes.append(target)
+            if len(writes) == 1:
+                raise Cancelled()  # stopped (Cancel, or quit) while it was being written
+            encode_audio(window.document.audio, target, token=token)
+
+        job = c.submit({"prompt": "warm piano", "num_outputs": 2}, source=str(song), start=6.0,
+                       end=11.0, write_upload=write)
+        qtbot.waitUntil(lambda: not c.is_running(job.id), timeout=JOB_TIMEOUT_MS)
+        assert c.job(job.id).stage is Stage.CREATED and log.submits() == 0
+        c.resume(job.id)  # the edited song is written this time, then sent once
+        done = _wait_stage(qtbot, feature, job.id, {Stage.DONE, Stage.FAILED})
+        assert done.stage is Stage.DONE, done.message
+        assert len(writes) == 2 and log.submits() == 1
+
+        # After a restart the writer is gone: a job whose edited song was never written says so
+        # (nothing was sent) instead of failing on a missing file at every retry.
+        lost = c.store.create(backend=MUSICGPT, base_url=srv.base_url, source=str(song),
+                              upload_path=str(tmp_path / "cache" / "uploads" / "never.flac"),
+                              start=6.0, end=11.0, params={"prompt": "warm piano"})
+        c.resume(lost.id)
+        failed = _wait_stage(qtbot, feature, lost.id, {Stage.FAILED, Stage.DONE})
+        assert failed.stage is Stage.FAILED and failed.error_kind == "UploadMissing"
+        assert "nothing was sent" in failed.message and log.submits() == 1
