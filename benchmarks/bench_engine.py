@@ -30,8 +30,10 @@ REAL = [WESNOTH / "knolls.ogg", WESNOTH / "battle.ogg", WESNOTH / "elvish-theme.
         FOF / "muldjord" / "chaos_god"]  # fmt: skip
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1] + "/benchmarks")
+from common import peak_rss_mb
 import numpy as np
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.analysis import analyse
@@ -40,12 +42,12 @@ samples = np.load(sys.argv[2])
 audio = Audio(samples, 44100)
 start, end = float(sys.argv[3]), float(sys.argv[4])
 t0 = time.perf_counter(); analyse(audio); floor = time.perf_counter() - t0
-rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss_before = peak_rss_mb()
 t0, c0 = time.perf_counter(), time.process_time()
 result = fill_region(audio, start, end, seed=0)
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 print(json.dumps({"wall": wall, "floor": floor, "cpu": cpu,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_mb": peak_rss_mb(),
                   "song_mb": samples.nbytes / 2**20, "rss_before": rss_before,
                   "metrics": [v.meta["metrics"] for v in result.versions]}))
 """

@@ -25,5 +25,15 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MB: VmHWM, this process's own. (Not
+    getrusage's ru_maxrss: Linux carries the parent's peak across fork+exec into it, so a child
+    started by a big benchmark runner reported the runner's memory, e.g. 980 MB for a 460 MB
+    engine run.)"""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
