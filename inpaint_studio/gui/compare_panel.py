@@ -222,6 +222,8 @@ class CompareFeature(QObject):
             lambda _ctx: PeakPyramid.from_samples(audio.samples, audio.sample_rate),
             name=f"peaks {name}")
         worker.returned.connect(lambda pyramid: self._peaks_built(name, audio, pyramid))
+        worker.errored.connect(lambda exc: self.window.status(
+            f"The waveform of {name} could not be drawn: {exc}"))
 
     def _peaks_built(self, name: str, audio: Audio, pyramid: PeakPyramid) -> None:
         if self.versions.get(name) is not audio:

@@ -116,7 +116,9 @@ class JobsFeature(QObject):
             return None
         worker = self.window.workers.run(lambda ctx: self.backends.local_server(),
                                          name="start local server")
-        worker.errored.connect(lambda exc: self.window.status(str(exc)))
+        worker.errored.connect(lambda exc: self.window.report_error(
+            "The local server did not start", f"{exc} Local jobs cannot run until it does; "
+            "the log file has the details."))
         return worker
 
     def shutdown(self) -> None:

@@ -120,9 +120,13 @@ class Player(QObject):
         worker = Worker(_prepare, self.engine, dict(sources), name="prepare playback")
         self._pending = worker
         worker.returned.connect(lambda prepared, w=worker: self._loaded(w, prepared))
-        worker.errored.connect(
-            lambda exc: self.error.emit(f"The audio could not be prepared for playback: {exc}"))
+        worker.errored.connect(lambda exc, w=worker: self._prepare_failed(w, exc))
         return self.pool.start(worker)
+
+    def _prepare_failed(self, worker: Worker, exc: BaseException) -> None:
+        if worker is self._pending:
+            self._pending = None  # not `preparing` any more: nothing is on its way
+        self.error.emit(f"The audio could not be prepared for playback: {exc}")
 
     def _loaded(self, worker: Worker, prepared: Any) -> None:
         if worker is not self._pending:

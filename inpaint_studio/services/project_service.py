@@ -110,6 +110,11 @@ class ProjectService(QObject):
         self.project_jobs: list[dict[str, Any]] = []
         self._hashes: dict[str, tuple[str, int]] = {}
         self._pending: tuple[Project, bool] | None = None  # a project waiting for its song
+        # the crashed session's autosave being restored: kept until this session has written
+        # its own autosave of the restored work (or quits cleanly), so that a restore that
+        # stops half-way (the song not located, another crash) can be offered again
+        self._restored_from: Autosave | None = None
+        self._after_autosave: list[Callable[[], None]] = []
         self._autosave_busy = False
         self._autosaved_once = False
         session.segment_dir = self.segment_dir
@@ -229,8 +234,9 @@ class ProjectService(QObject):
 
     def _restored(self, autosave: Autosave, result: tuple[Project, str, Path | None]) -> None:
         project, status, _ = result
-        # Its segment files stay where they are; only the stale marker goes.
-        autosave.path.unlink(missing_ok=True)
+        # Its segment files stay where they are; its marker goes once this session's autosave
+        # holds the restored work (see _rebuilt).
+        self._restored_from = autosave
         self.path = Path(autosave.project_path) if autosave.project_path else None
         self._proceed(project, status, dirty=True)
 
@@ -314,19 +320,39 @@ class ProjectService(QObject):
                                              else None)
         self._set_dirty(dirty)
         self.opened.emit(str(self.path or ""))
+        restored, self._restored_from = self._restored_from, None
+        if restored is not None:
+            # Next turn of the event loop: the edit queue that called us is still busy now.
+            QTimer.singleShot(0, lambda: self.autosave(
+                then=lambda: restored.path.unlink(missing_ok=True)))
 
     # -- autosave ------------------------------------------------------------------------------
-    def autosave(self) -> bool:
-        """Write the autosave now if there are unsaved changes (in a worker)."""
+    def autosave(self, then: Callable[[], None] | None = None) -> bool:
+        """Write the autosave now if there are unsaved changes (in a worker); `then` runs once
+        it is written."""
         if self._autosave_busy or not self.dirty or not self.can_save() or self.session.busy:
+            if then is not None:
+                self._after_autosave.append(then)  # with the next autosave that is written
             return False
         self._autosave_busy = True
         project = self.snapshot()
         worker = Worker(
             lambda ctx: write_autosave(project, self.autosave_dir, self.session_id,
                                        str(self.path or "")), name="autosave")
-        worker.returned.connect(lambda p: self.autosaved.emit(str(p)))
-        worker.errored.connect(lambda exc: log.warning("autosave failed: %s", exc))
+        waiting = [*self._after_autosave, *([then] if then is not None else [])]
+        self._after_autosave = []
+
+        def written(path: Path) -> None:
+            self.autosaved.emit(str(path))
+            for fn in waiting:
+                fn()
+
+        def failed(exc: BaseException) -> None:
+            log.warning("autosave failed: %s", exc)
+            self._after_autosave[:0] = waiting  # with the next autosave that is written
+
+        worker.returned.connect(written)
+        worker.errored.connect(failed)
         worker.finished.connect(lambda: setattr(self, "_autosave_busy", False))
         self.workers.start(worker)
         return True
@@ -336,6 +362,9 @@ class ProjectService(QObject):
         else refers to them, the segment files of a project that was never saved)."""
         self.timer.stop()
         remove_autosave(self.autosave_dir, self.session_id)
+        for fn in self._after_autosave:  # e.g. drop a restored crash's autosave: quit cleanly
+            fn()
+        self._after_autosave = []
 
     # -- recent projects -----------------------------------------------------------------------
     def recent(self) -> list[str]:

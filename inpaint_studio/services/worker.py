@@ -81,7 +81,9 @@ class Worker(QObject):
             if self.token.cancelled:
                 self.cancelled.emit()
             else:
-                log.debug("worker %s failed", self.name, exc_info=True)
+                # In the log file whatever the receivers do with it (a failure nobody shows
+                # must still leave a trace there).
+                log.info("worker %s failed: %s", self.name, type(exc).__name__, exc_info=True)
                 self.errored.emit(exc)
         else:
             self.returned.emit(result)

@@ -174,8 +174,8 @@ _CRASHER = textwrap.dedent("""
 """)
 
 
-def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
-    autosave = tmp_path / "autosave"
+def _crash(song, tmp_path, autosave):
+    """A session that keeps a version, autosaves, and is SIGKILLed; its pid and its audio."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", _CRASHER, str(song), str(autosave),
                              str(tmp_path / "crasher.ini"), str(tmp_path / "edited.npy")],
@@ -184,7 +184,12 @@ def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
     assert proc.stdout.readline().strip() == "autosaved"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    edited = np.load(tmp_path / "edited.npy")
+    return proc, np.load(tmp_path / "edited.npy")
+
+
+def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
+    autosave = tmp_path / "autosave"
+    proc, edited = _crash(song, tmp_path, autosave)
 
     win, feature = new_window(qtbot, settings, workers, autosave)
     offered = []
@@ -196,7 +201,33 @@ def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
     assert np.array_equal(win.document.audio.samples, edited)
     assert [r.split(" (")[0] for r in feature.history.rows()][-1].startswith("Keep Version 1")
     assert feature.projects.dirty and feature.projects.path is None
-    assert feature.projects.crashed() == []  # offered once, not again at the next start
+    # The restored work is autosaved by this session at once; then the crashed session's
+    # autosave goes: offered once, not again at the next start.
+    qtbot.waitUntil(lambda: feature.projects.crashed() == [], timeout=10000)
+    mine = feature.projects.session_id
+    assert [p.name for p in autosave.glob("*.inpaint")] == [f"{mine}.inpaint"]
+
+
+def test_a_restore_that_stops_half_way_is_offered_again(qtbot, settings, workers, tmp_path,
+                                                        song):
+    import shutil
+
+    autosave = tmp_path / "autosave"
+    copy = tmp_path / "crashed-song.wav"
+    shutil.copy(song, copy)
+    _crash(copy, tmp_path, autosave)
+    copy.unlink()  # the song is gone by the next start, and the musician does not locate it
+
+    win, feature = new_window(qtbot, settings, workers, autosave)
+    feature.project.ask_restore = lambda a: True
+    asked = []
+    feature.project.ask_locate = lambda project, status: asked.append(status)
+    feature.project.offer_restore()
+    qtbot.waitUntil(lambda: asked == ["missing"], timeout=20000)
+    settle(qtbot, feature)
+    assert len(feature.projects.crashed()) == 1  # still there for the next start
+    feature.projects.shutdown()
+    assert len(feature.projects.crashed()) == 1  # a clean quit does not drop it either
 
 
 def test_clean_quit_removes_the_autosave(qtbot, settings, workers, tmp_path, song):

@@ -67,3 +67,37 @@ def test_every_bound_key_is_in_the_shortcuts_dialog(qtbot, studio_home):
         workers.cancel_all()
         workers.wait_all(10000)
         del features
+
+
+def _readme_keys() -> set[str]:
+    """The keys in the README's shortcut table (`a / b` and `a or b` list several)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Keyboard shortcuts", 1)[1].split("\n#", 1)[0]
+    keys: set[str] = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0] in ("Key", "---"):
+            continue
+        keys |= {k.strip() for k in re.split(r" / | or ", cells[0]) if k.strip()}
+    return keys
+
+
+def test_the_readme_shortcut_table_matches_the_app(qtbot, studio_home):
+    workers = WorkerPool()
+    window = MainWindow(Settings(), workers, interactive=False)
+    qtbot.addWidget(window)
+    features = composition.install_features(window)
+    try:
+        registered = {_text(QKeySequence(entry.key)) for entry in window.shortcuts.entries}
+        in_readme = _readme_keys()
+        assert len(in_readme) > 20, "the README's table was not found"
+        assert registered - in_readme == set(), "missing from the README's shortcut table"
+        assert in_readme - registered == set(), "in the README's table but not in the app"
+    finally:
+        window.close()
+        workers.cancel_all()
+        workers.wait_all(10000)
+        del features

@@ -82,6 +82,8 @@ def test_crossfade_is_equal_power():
     assert np.all(np.diff(down[:x]) < 0) and np.all(down[x:] == 0)
     assert up[x - 1] < 1.0 and np.all(up[x:] == 1.0)
     assert x / RATE <= 0.010  # the whole switch is heard within 10 ms
+    for rate in (44100, 48000, 96000):  # and so with the app's default crossfade
+        assert Mixer(rate).crossfade_frames / rate <= 0.010
 
 
 def test_switch_in_the_middle_of_a_block_of_any_size():
