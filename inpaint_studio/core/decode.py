@@ -6,6 +6,7 @@ planar chunks as ffmpeg produces them, so a waveform can be drawn while a file s
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import subprocess
@@ -221,13 +222,13 @@ def load_audio(
             stream = DecodeStream(path, channels=2)
             info = stream.info
         expected = int((info.declared_duration or 60.0) * info.sample_rate * 1.01) + CHUNK_FRAMES
-        data = np.empty((info.channels, expected), dtype=np.float32)
+        data = empty_planar(info.channels, expected)
         filled = 0
         for inter in stream.interleaved():
             token.raise_if_cancelled()
             n = inter.shape[0]
             if filled + n > data.shape[1]:
-                grown = np.empty((info.channels, int((filled + n) * 1.5)), dtype=np.float32)
+                grown = empty_planar(info.channels, int((filled + n) * 1.5))
                 grown[:, :filled] = data[:, :filled]
                 data = grown
             data[:, filled : filled + n] = inter.T  # de-interleave straight into place
@@ -249,6 +250,25 @@ def load_audio(
     # A view, not a copy: each channel row stays contiguous and the peak memory stays at one
     # buffer (a 60-minute stereo song is 1.27 GB of float32).
     return Audio(samples=data[:, :filled], sample_rate=info.sample_rate)
+
+
+_PLAIN_PAGES_FROM = 64 << 20  # bytes
+
+
+def empty_planar(channels: int, frames: int) -> np.ndarray:
+    """An uninitialised (channels, frames) float32 array; a large one on ordinary pages.
+
+    numpy asks Linux for transparent huge pages for big arrays (madvise). Where the kernel then
+    compacts memory to find them on first touch (THP defrag "madvise", a common default), the
+    decode loop stalls for tens of ms at a time: ffmpeg's 1 MiB pipe fills and the decode
+    waits. Measured here on a 60-min MP3: complete load 1.2-1.7x the time of ffmpeg alone with
+    numpy's pages, 1.0-1.15x with these."""
+    nbytes = channels * frames * 4
+    if nbytes < _PLAIN_PAGES_FROM or not hasattr(mmap, "MAP_PRIVATE"):
+        return np.empty((channels, frames), dtype=np.float32)
+    pages = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE,
+                      prot=mmap.PROT_READ | mmap.PROT_WRITE)  # anonymous, private
+    return np.frombuffer(pages, dtype=np.float32).reshape(channels, frames)
 
 
 def _riff_declared_duration(path: str) -> float | None:

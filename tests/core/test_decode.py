@@ -139,3 +139,17 @@ def test_no_ffmpeg(audio_file, monkeypatch, tmp_path):
         monkeypatch.delenv("INPAINT_STUDIO_FFMPEG")
         ffmpeg_path.cache_clear()
     assert load_audio(path).frames > 0
+
+
+def test_large_decode_buffers_are_ordinary_writable_planar_arrays():
+    from inpaint_studio.core.decode import _PLAIN_PAGES_FROM, empty_planar
+
+    frames = _PLAIN_PAGES_FROM // 8 + 1000  # above the size that gets its own pages
+    data = empty_planar(2, frames)
+    assert data.shape == (2, frames) and data.dtype == np.float32
+    assert data.flags.c_contiguous and data.flags.writeable
+    data[1, -3:] = [1.0, 2.0, 3.0]
+    data[0, :2] = 0.5
+    assert data[1, -1] == 3.0 and data[0, 1] == 0.5
+    small = empty_planar(2, 1000)
+    assert small.shape == (2, 1000) and small.dtype == np.float32
