@@ -10,10 +10,13 @@ partial file where the musician asked for one."""
 from __future__ import annotations
 
 import os
+import queue
 import struct
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -156,11 +159,8 @@ def _export_wav(audio: Audio, target: Path, options: ExportOptions, token: Cance
         try:
             with open(tmp, "wb") as fh:
                 fh.write(header)
-                for done, chunk in _wav_blocks(audio.samples, depth):
-                    token.raise_if_cancelled()
-                    fh.write(chunk)
-                    if progress is not None:
-                        progress(done, n)
+                _write_overlapped(fh, _wav_blocks(audio.samples, depth, buffers=3), token,
+                                  lambda done: progress(done, n) if progress else None)
                 if (n * ch * (depth // 8)) % 2:
                     fh.write(b"\0")  # RIFF chunks are padded to an even length
         except OSError as exc:
@@ -168,26 +168,59 @@ def _export_wav(audio: Audio, target: Path, options: ExportOptions, token: Cance
     return target
 
 
-def _wav_blocks(samples: np.ndarray, depth: int) -> Iterator[tuple[int, memoryview]]:
+def _write_overlapped(fh: Any, blocks: Iterator[tuple[int, memoryview]], token: CancelToken,
+                      progress: Callable[[int], None]) -> None:
+    """Write `blocks` to `fh` from a helper thread while the next ones are converted (numpy and
+    write() both release the GIL, so the two overlap on two cores). `blocks` must rotate at
+    least three buffers: one being written, one queued, one being filled."""
+    pending: queue.Queue[memoryview | None] = queue.Queue(maxsize=1)
+    failure: list[BaseException] = []
+
+    def writer() -> None:
+        while (block := pending.get()) is not None:
+            if not failure:
+                try:
+                    fh.write(block)
+                except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                    failure.append(exc)
+
+    thread = threading.Thread(target=writer, name="wav writer", daemon=True)
+    thread.start()
+    try:
+        for done, block in blocks:
+            token.raise_if_cancelled()
+            if failure:
+                break
+            pending.put(block)
+            progress(done)
+    finally:
+        pending.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _wav_blocks(samples: np.ndarray, depth: int,
+                buffers: int = 1) -> Iterator[tuple[int, memoryview]]:
     """(frames done, interleaved little-endian block) of the song at `depth` (16/24 int, 32 float,
     or `_S32_FROM_24`: 24-bit values in 32-bit words).
 
-    Integers are rounded to nearest and clipped, not wrapped; one scratch buffer is reused, so
-    no song-sized temporary is ever made. Yielded views are valid until the next block."""
+    Integers are rounded to nearest and clipped, not wrapped; scratch buffers are reused, so
+    no song-sized temporary is ever made. A yielded view stays valid while the next
+    `buffers - 1` blocks are made."""
     ch, n = samples.shape
     scratch = np.empty((ch, _BLOCK), np.float32)
-    if depth == 32:
-        out = np.empty((_BLOCK, ch), "<f4")
-    elif depth == 16:
-        out = np.empty((_BLOCK, ch), "<i2")
-    else:
-        out = np.empty((_BLOCK, ch), "<i4")
-        packed = np.empty((_BLOCK * ch * 3 + 12) // 4, "<u4")
+    kind = {32: "<f4", 16: "<i2"}.get(depth, "<i4")
+    outs = [np.empty((_BLOCK, ch), kind) for _ in range(buffers)]
+    packs = [np.empty((_BLOCK * ch * 3 + 12) // 4, "<u4") for _ in range(buffers)] \
+        if depth == 24 else []
     shift = depth == _S32_FROM_24
     depth = 24 if shift else depth
     scale = float(2 ** (depth - 1)) if depth != 32 else 1.0
-    for s in range(0, n, _BLOCK):
+    for i, s in enumerate(range(0, n, _BLOCK)):
         m = min(_BLOCK, n - s)
+        out = outs[i % buffers]
+        packed = packs[i % buffers] if packs else None
         if depth == 32:
             for c in range(ch):  # per-channel strided copies beat a transposed copy 3-4x
                 out[:m, c] = samples[c, s : s + m]

@@ -159,3 +159,49 @@ def test_sigkill_mid_export_never_leaves_a_partial_target(tmp_path, fmt):
             assert info.frames == 44100 * 120
             outcomes.add("new")
     assert "old" in outcomes
+
+
+class _SlowFile:
+    """A file whose writes take a while (a slow disk), then fail after `fail_after` bytes."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.data = bytearray()
+        self.fail_after = fail_after
+
+    def write(self, block) -> int:
+        time.sleep(0.002)
+        if self.fail_after is not None and len(self.data) >= self.fail_after:
+            raise OSError(28, "No space left on device")
+        self.data += bytes(block)
+        return len(block)
+
+
+def test_wav_blocks_written_behind_the_conversion_are_never_overwritten():
+    from inpaint_studio.core import export
+
+    rng = np.random.default_rng(5)
+    samples = rng.uniform(-1, 1, (2, export._BLOCK * 7 + 123)).astype(np.float32)
+    expected = b"".join(bytes(b) for _, b in export._wav_blocks(samples, 24))
+    slow = _SlowFile()
+    done = []
+    export._write_overlapped(slow, export._wav_blocks(samples, 24, buffers=3), CancelToken(),
+                             done.append)
+    assert bytes(slow.data) == expected
+    assert done[-1] == samples.shape[1]
+
+
+def test_a_write_error_behind_the_conversion_reaches_the_caller(tmp_path):
+    from inpaint_studio.core import export
+
+    samples = np.zeros((2, export._BLOCK * 20), np.float32)
+    failing = _SlowFile(fail_after=export._BLOCK * 6 * 3)
+    produced = []
+
+    def blocks():
+        for item in export._wav_blocks(samples, 24, buffers=3):
+            produced.append(item[0])
+            yield item
+
+    with pytest.raises(OSError, match="No space"):
+        export._write_overlapped(failing, blocks(), CancelToken(), lambda done: None)
+    assert len(produced) < 20  # the conversion stopped soon after the failure
