@@ -62,8 +62,12 @@ def run() -> Iterator[dict]:
                  stack_s * 1000 <= 20)
     yield figure("splice_edit_memory_vs_song", stack.nbytes / song.samples.nbytes, "ratio",
                  "region-sized, << 1", stack.nbytes < 0.2 * song.samples.nbytes)
-    copy_s, _ = timed(lambda: splice(song, version, *region, 0.030), repeat=3)
-    floor_s, _ = timed(lambda: song.samples.copy(), repeat=3)
+    # Alternated, best of each: the first song-sized allocation of a process is slower than
+    # the later ones (the kernel finds it fresh pages), and must not count against either.
+    copy_s = floor_s = float("inf")
+    for _ in range(4):
+        copy_s = min(copy_s, timed(lambda: splice(song, version, *region, 0.030))[0])
+        floor_s = min(floor_s, timed(lambda: song.samples.copy())[0])
     yield figure("splice_copy_once_vs_bare_copy", copy_s / floor_s, "ratio", "<= 1.2",
                  copy_s / floor_s <= 1.2)
 
