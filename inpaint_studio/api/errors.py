@@ -5,7 +5,10 @@ never appears in any message: `error_from_response` scrubs the secret it is give
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -186,12 +189,22 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
-    """`Retry-After` as seconds (the delta form; HTTP dates are rare for APIs and ignored)."""
+def retry_after_seconds(headers: Mapping[str, str] | None,
+                        now: float | None = None) -> float | None:
+    """`Retry-After` as seconds from `now`: the delta form, or an HTTP date (RFC 9110 §10.2.3).
+    None when absent or unreadable."""
     if not headers:
         return None
     value = headers.get("Retry-After") or headers.get("retry-after")
     seconds = _number(value)
+    if seconds is None and value:
+        try:
+            when = email.utils.parsedate_to_datetime(str(value))
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is GMT
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        seconds = when.timestamp() - (time.time() if now is None else now)
     return max(0.0, seconds) if seconds is not None else None
 
 

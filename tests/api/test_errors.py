@@ -71,6 +71,19 @@ def test_429_reads_retry_after():
     assert err(429, "", {}).retry_after is None
 
 
+def test_retry_after_as_an_http_date():
+    import email.utils
+
+    from inpaint_studio.api.errors import retry_after_seconds
+
+    now = 1_800_000_000.0
+    date = email.utils.formatdate(now + 42, usegmt=True)  # "Fri, 15 Jan 2027 08:00:42 GMT"
+    assert retry_after_seconds({"Retry-After": date}, now=now) == 42.0
+    past = email.utils.formatdate(now - 10, usegmt=True)
+    assert retry_after_seconds({"Retry-After": past}, now=now) == 0.0
+    assert retry_after_seconds({"Retry-After": "soon"}, now=now) is None
+
+
 def test_5xx_including_the_specs_misspelling():
     e = err(500, {"success": False, "messsage": "Internal Server Error"})
     assert isinstance(e, ServerError) and "Internal Server Error" in e.user_message
