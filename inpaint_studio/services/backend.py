@@ -10,6 +10,7 @@ cost estimate. No Qt here, so the CLI uses the same code."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class Backends:
         self._server: Any = None
         self._server_key = secrets.token_urlsafe(24)
         self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str, str], MusicGPTClient] = {}
 
     def __repr__(self) -> str:
         return f"Backends(kind={self.active_kind()!r}, local_running={self._server is not None})"
@@ -87,15 +89,25 @@ class Backends:
         kind = kind or self.active_kind()
         if kind == LOCAL:
             server = self.local_server()
-            return MusicGPTClient(server.base_url, self._server_key, plan="pro",
-                                  **self._client_options)
+            return self._shared_client(server.base_url, self._server_key, "pro")
         key = self.keys.get()
         if not key:
             raise BackendUnavailable(
                 "No MusicGPT API key is set. Enter it in Settings (or set MUSICGPT_API_KEY), "
                 "or switch to the local backend.")
-        return MusicGPTClient(base_url or self.settings.base_url, key, plan=self.settings.plan,
-                              **self._client_options)
+        return self._shared_client(base_url or self.settings.base_url, key, self.settings.plan)
+
+    def _shared_client(self, base_url: str, key: str, plan: str) -> MusicGPTClient:
+        """One client per account, address and plan, shared by every job: its pacing keeps the
+        status checks of all running jobs together within the plan's rate limit (one client per
+        job would let three jobs poll three times as often)."""
+        ident = (base_url.rstrip("/"), hashlib.sha256(key.encode()).hexdigest(), plan)
+        with self._lock:
+            client = self._clients.get(ident)
+            if client is None:
+                client = MusicGPTClient(base_url, key, plan=plan, **self._client_options)
+                self._clients[ident] = client
+            return client
 
     def base_url(self, kind: str | None = None) -> str:
         kind = kind or self.active_kind()
@@ -143,6 +155,9 @@ class Backends:
 
     def stop(self) -> None:
         with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
             if self._server is not None:
                 self._server.stop()
                 self._server = None

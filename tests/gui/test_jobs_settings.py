@@ -93,3 +93,19 @@ def test_connection_test_reports_a_rejected_key(qtbot, settings, keys, backends,
         assert d.test_result.text().startswith("✔") and "key was accepted" in \
             d.test_result.text()
         assert ("GET", "/api/public/v1/") in log.counts
+
+
+def test_jobs_of_one_account_share_one_client_and_its_status_check_pacing(keys, backends):
+    # The plan's byId limit is per account: every running job must poll through one pacer.
+    keys.set("sk-account-A")
+    backends.settings = BackendSettings(kind=MUSICGPT, base_url="https://api.example.test/x",
+                                        plan="free")
+    first, second = backends.client(MUSICGPT), backends.client(MUSICGPT)
+    assert first is second and first._pacer.gap >= 3.0  # free plan: 20 a minute
+    keys.set("sk-account-B")
+    other = backends.client(MUSICGPT)
+    assert other is not first  # another account paces on its own
+    local_a, local_b = backends.client(LOCAL), backends.client(LOCAL)
+    assert local_a is local_b and local_a is not first
+    backends.stop()
+    assert backends.client(MUSICGPT) is not other  # closed on stop, made anew after
