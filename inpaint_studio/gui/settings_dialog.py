@@ -46,6 +46,9 @@ class _FixedKey:
     def get(self) -> str | None:
         return self._key
 
+    def has_key(self) -> bool:
+        return bool(self._key)
+
     def __repr__(self) -> str:
         return "_FixedKey(***)"
 
@@ -120,6 +123,7 @@ class SettingsDialog(QDialog):
         self._refresh()
 
     def _refresh(self) -> None:
+        self.keys.refresh()  # the dialog reads the keyring anyway: renew the cached answer
         info = self.keys.info()
         self.key_status.setText(f"Current key: {info.describe()}.")
         ok = self.keys.keyring_ok

@@ -76,7 +76,7 @@ class Backends:
         """The backend new jobs go to: the chosen one, else MusicGPT when a key exists."""
         if self.settings.kind in (LOCAL, MUSICGPT):
             return self.settings.kind
-        return MUSICGPT if self.keys.get() else LOCAL
+        return MUSICGPT if self.keys.has_key() else LOCAL
 
     def limits(self, kind: str | None = None) -> Limits:
         """Documented limits are errors everywhere; the inferred ones warn."""

@@ -47,6 +47,7 @@ class KeyStore:
             file_path = paths.config_dir() / "musicgpt.key"
         self.file_path = Path(file_path)
         self._session: str | None = None
+        self._present: bool | None = None  # has_key's answer, until set/clear/refresh
         self.keyring_ok, self.keyring_problem = _probe_keyring()
 
     def __repr__(self) -> str:  # never show the key
@@ -70,6 +71,20 @@ class KeyStore:
                 return value or None
         return None
 
+    def has_key(self) -> bool:
+        """Whether a key is set, cheap enough for the GUI thread: the keyring (which may be a
+        D-Bus round trip, or an unlock prompt) is asked once; `set` and `clear` renew it, and
+        `refresh` forgets it (e.g. when the settings dialog opens)."""
+        if os.environ.get(ENV_VAR, "").strip() or self._session:
+            return True
+        present = getattr(self, "_present", None)
+        if present is None:
+            present = self._present = self.get() is not None
+        return present
+
+    def refresh(self) -> None:
+        self._present = None
+
     def info(self) -> KeyInfo:
         if os.environ.get(ENV_VAR, "").strip():
             return KeyInfo("env", True)
@@ -87,6 +102,7 @@ class KeyStore:
         """Store `key` (stripped; empty clears it): in the keyring when it works, else in a
         0600 file if `to_file`, else for this session only. Returns where it went."""
         key = key.strip()
+        self._present = None
         if not key:
             self.clear()
             return self.info()
@@ -110,6 +126,7 @@ class KeyStore:
     def clear(self) -> None:
         """Forget the stored key everywhere it may be (not the environment variable)."""
         self._session = None
+        self._present = None
         if self.keyring_ok:
             with contextlib.suppress(Exception):
                 _keyring().delete_password(SERVICE, USERNAME)

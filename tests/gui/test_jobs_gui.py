@@ -37,6 +37,9 @@ class FixedKey(KeyStore):
     def get(self) -> str | None:
         return self._key
 
+    def has_key(self) -> bool:
+        return self._key is not None
+
 
 def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None, resume=False,
              store=None):

@@ -29,6 +29,9 @@ class NoKey(KeyStore):
     def get(self) -> str | None:
         return None
 
+    def has_key(self) -> bool:
+        return False
+
 
 @pytest.fixture
 def both(window, tmp_path):

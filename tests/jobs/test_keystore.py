@@ -39,3 +39,22 @@ def test_the_environment_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, SECRET)
     assert keys.get() == SECRET and keys.info().source == "env"
     assert "environment variable" in keys.info().describe()
+
+
+def test_has_key_asks_the_store_once_and_follows_set_and_clear(tmp_path, monkeypatch):
+    # The job form asks which backend is active on every region drag, on the GUI thread: the
+    # keyring (a D-Bus round trip, perhaps an unlock prompt) must not be asked each time.
+    from inpaint_studio.services.keystore import ENV_VAR, KeyStore
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    keys = KeyStore(tmp_path / "musicgpt.key")
+    reads = []
+    real_get = keys.get
+    monkeypatch.setattr(keys, "get", lambda: (reads.append(1), real_get())[1])
+    assert not keys.has_key() and not keys.has_key() and len(reads) == 1
+    keys.set("sk-once-789", to_file=True)
+    assert keys.has_key()
+    keys.clear()
+    assert not keys.has_key()
+    monkeypatch.setenv(ENV_VAR, "sk-env")
+    assert keys.has_key()
