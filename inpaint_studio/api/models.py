@@ -59,7 +59,7 @@ class Limits:
     lyrics_section_max: int = 3000  # documented (OpenAPI maxLength)
     prompt_max: int | None = 1000  # MusicAI FAQ; inferred for inpaint
     lyrics_max: int | None = 5000  # FAQ; older inpaint OpenAPI said 2000
-    region_min_s: float | None = 6.0  # Suno replace-section peer
+    region_min_s: float | None = 3.0  # peers enforce 3-6 s; the app's region rules warn below 3
     region_max_s: float | None = 60.0
     region_max_fraction: float | None = 0.5  # of the song
     max_upload_bytes: int | None = None  # undocumented; the local server has its own cap

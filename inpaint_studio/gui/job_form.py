@@ -45,6 +45,7 @@ class FormContext:
     kind: str = backend_service.LOCAL
     plan: str = "pro"
     edited: bool = False  # the song has kept edits: the edited audio is uploaded
+    limits: backend_service.Limits | None = None  # what requests are checked against
 
 
 def _fmt(seconds: float) -> str:
@@ -251,7 +252,7 @@ class JobForm(QWidget):
             path = None if url else (ctx.upload_path or ctx.source)
             self.issues = backend_service.validate(
                 self.fields(), audio_path=path, audio_url=url, start=a, end=b,
-                song_duration=ctx.duration)
+                song_duration=ctx.duration, limits=ctx.limits)
             if ctx.region is None:
                 self.issues = [i for i in self.issues
                                if i.field not in ("replace_start_at", "replace_end_at")]

@@ -154,7 +154,7 @@ class JobsFeature(QObject):
             duration=doc.duration if ready else None,
             region=(region.start, region.end) if region is not None else None,
             kind=self.backends.active_kind(), plan=self.backends.settings.plan,
-            edited=self.is_edited()))
+            edited=self.is_edited(), limits=self.backends.limits(self.window.region.limits)))
 
     def _doc_loaded(self) -> None:
         self._loaded_audio = self.window.document.audio
@@ -171,6 +171,8 @@ class JobsFeature(QObject):
         if key.startswith("backend/"):
             self.backends.settings = backend_settings.load(self.window.settings)
             self.update_form()
+        elif key.startswith("region/"):
+            self.update_form()  # the region warnings changed
 
     # -- submitting ----------------------------------------------------------------------------
     def submit(self, fields: dict, send_url: bool) -> Job | None:

@@ -20,6 +20,7 @@ from typing import Any
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
 from inpaint_studio.api.plans import PLANS, plan_named
+from inpaint_studio.core.region import RegionLimits
 from inpaint_studio.services.keystore import KeyStore
 
 LOCAL = "local"
@@ -78,9 +79,15 @@ class Backends:
             return self.settings.kind
         return MUSICGPT if self.keys.has_key() else LOCAL
 
-    def limits(self, kind: str | None = None) -> Limits:
-        """Documented limits are errors everywhere; the inferred ones warn."""
-        return Limits()
+    @staticmethod
+    def limits(region: RegionLimits | None = None) -> Limits:
+        """What requests are checked against: the documented limits (errors) and the inferred
+        ones (warnings), with the region's taken from the musician's region warnings (Settings)
+        so that the form and the waveform warn about the same lengths."""
+        region = region or RegionLimits()
+        return Limits(region_min_s=region.warn_shorter_than,
+                      region_max_s=region.warn_longer_than,
+                      region_max_fraction=region.warn_fraction_of_song)
 
     # -- clients -------------------------------------------------------------------------------
     def client(self, kind: str | None = None, base_url: str | None = None) -> MusicGPTClient:

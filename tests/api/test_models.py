@@ -86,7 +86,7 @@ def test_inferred_limits_are_warnings_and_configurable(ok):
     assert set(w) >= {"prompt", "lyrics", "replace_end_at"}
     assert errors(long, song_duration=100.0) == {}
     short = InpaintRequest(**{**ok.__dict__, "replace_end_at": 12.0})
-    assert "6 s" in warnings(short)["replace_end_at"]
+    assert "3 s" in warnings(short)["replace_end_at"]
     strict = Limits(inferred_severity="error", region_min_s=1.0)
     assert set(errors(long, limits=strict, song_duration=100.0)) >= {"prompt", "lyrics"}
     assert warnings(short, limits=Limits(region_min_s=1.0)) == {}
