@@ -273,11 +273,15 @@ class JobForm(QWidget):
         warnings = [i.message for i in self.issues if i.severity != "error"]
         lines = [f"✖ {m}" for m in errors] + [f"⚠ {m}" for m in warnings]
         self.issue_label.setText("\n".join(lines))
-        blockers += [m for m in errors if m not in blockers]
-        self.submit_button.setEnabled(not blockers)
-        self.why_disabled.setText("Submit is disabled: " + " ".join(dict.fromkeys(blockers))
-                                  if blockers else "")
-        self.submit_button.setToolTip(self.why_disabled.text())
+        self.submit_button.setEnabled(not blockers and not errors)
+        # The reasons not already listed just above (✖ lines) are spelt out; the rest referred
+        # to, so that a missing prompt is not said twice in a row.
+        why = " ".join(dict.fromkeys(blockers))
+        if errors:
+            why = f"{why} Fix the problems marked ✖ above.".strip()
+        self.why_disabled.setText(f"Submit is disabled: {why}" if why else "")
+        self.submit_button.setToolTip(
+            "Submit is disabled: " + " ".join(dict.fromkeys(blockers + errors)) if why else "")
 
     def _submit(self) -> None:
         self._check()

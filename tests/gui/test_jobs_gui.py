@@ -96,7 +96,11 @@ def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     drag(qtbot, window.detail.plot_widget, 6.0, 11.0, y=0.5)
     r = window.region.region
     assert form.region_label.text().startswith("0:06")
-    assert "prompt is required" in form.why_disabled.text()
+    # said once: listed as a problem (✖), referred to under the button, whole in its tooltip
+    assert "prompt is required" in form.issue_label.text()
+    assert "marked ✖ above" in form.why_disabled.text()
+    assert "prompt is required" not in form.why_disabled.text()
+    assert "prompt is required" in form.submit_button.toolTip()
     assert not form.local_note.isHidden() and "cannot be sung" in form.local_note.text()
     assert form.cost_label.text().startswith("Cost: Free")
     QTest.keyClicks(form.prompt, "warm piano")
@@ -139,12 +143,12 @@ def test_the_form_checks_inline_and_estimates_the_cost(qtbot, jobs_window, tmp_p
     assert "About $0.06" in form.cost_label.text()
     form.section_lyrics.setPlainText("la " * 1001)
     assert not form.submit_button.isEnabled()
-    assert "the limit is 3000" in form.why_disabled.text()
+    assert "the limit is 3000" in form.submit_button.toolTip()
     assert "e57373" in form.section_lyrics.styleSheet()
     assert "limit is 3000" in form.section_lyrics.toolTip()
     form.section_lyrics.setPlainText("new words here")
     form.webhook.setText("ftp://nope")
-    assert "webhook URL must start with http" in form.why_disabled.text()
+    assert "webhook URL must start with http" in form.submit_button.toolTip()
     form.webhook.setText("")
     form.prompt.setPlainText("x" * 1200)  # over the inferred cap: a warning, not a block
     assert form.submit_button.isEnabled()
