@@ -152,7 +152,9 @@ class MusicGPTClient:
 
     def _connection_error(self, exc: Exception, *, reached: bool = True) -> ApiError:
         host = urlsplit(self.base_url).netloc
-        if isinstance(exc, requests.Timeout):
+        # A read timeout while the body streams can surface as a ConnectionError wrapping
+        # urllib3's ReadTimeoutError: still a timeout to the musician.
+        if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
             return ApiTimeout(f"{host} did not answer within {self.timeout:g} s. Check your "
                               "connection and try again.")
         text = str(exc)
@@ -257,6 +259,8 @@ class MusicGPTClient:
             raise
 
     def _unknown(self, cause: Exception) -> SubmitOutcomeUnknown:
+        if isinstance(cause, requests.RequestException):
+            cause = self._connection_error(cause)  # in words, e.g. "did not answer within 30 s"
         detail = cause.user_message if isinstance(cause, ApiError) else type(cause).__name__
         return SubmitOutcomeUnknown(
             "The upload may have reached MusicGPT, but no usable answer came back "

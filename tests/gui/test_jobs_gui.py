@@ -42,10 +42,10 @@ class FixedKey(KeyStore):
 
 
 def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None, resume=False,
-             store=None):
+             store=None, client_options=None):
     backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid"),
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
-                        server_config=config, client_options=FAST_POLLING)
+                        server_config=config, client_options={**FAST_POLLING, **(client_options or {})})
     feature = install_jobs(window, store=store or JobStore(tmp_path / "jobs.sqlite3"),
                            backends=backends, keys=FixedKey(key), cache_dir=tmp_path / "cache",
                            resume=resume)
@@ -196,6 +196,8 @@ ERROR_CASES = {
     "malformed": (None, _fault_malformed, KEY, Stage.UNKNOWN, "no usable answer"),
     "task-failed": (None, _fault_fail, KEY, Stage.FAILED, "no passage of the song fits"),
     "truncated": (None, _fault_truncate, KEY, Stage.FAILED, "could not be downloaded"),
+    "too-large": (ServerConfig(max_upload_bytes=64 * 1024), None, KEY, Stage.FAILED,
+                  "too large"),
 }
 
 
@@ -417,3 +419,33 @@ def test_an_edited_upload_stopped_while_written_is_written_on_resume(qtbot, jobs
         failed = _wait_stage(qtbot, feature, lost.id, {Stage.FAILED, Stage.DONE})
         assert failed.stage is Stage.FAILED and failed.error_kind == "UploadMissing"
         assert "nothing was sent" in failed.message and log.submits() == 1
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+@pytest.mark.parametrize("case", ["refused", "no-answer"])
+def test_an_unreachable_or_silent_server_is_shown_in_words(qtbot, jobs_window, tmp_path, song,
+                                                          case):
+    window = jobs_window
+    with counting_server(tmp_path / "ext") as (srv, log):
+        if case == "refused":  # nothing listens at the address: the job was never sent
+            base_url = f"http://127.0.0.1:{_closed_port()}/api/public"
+            stage, words = Stage.FAILED, "connection was refused"
+        else:  # the upload went out and no answer came in time: it may exist, never resent
+            base_url = srv.base_url
+            srv.faults.latency_s = 3.0
+            stage, words = Stage.UNKNOWN, "did not answer within 1 s"
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=base_url,
+                           client_options={"timeout": 1.0})
+        _select_and_describe(qtbot, window, feature, song)
+        job = _wait_stage(qtbot, feature, _submit(qtbot, feature).id, {stage})
+        assert words in job.message
+        assert window.errors.history and words in window.errors.history[-1][1]
+        assert log.submits() == (0 if case == "refused" else 1)
+        srv.faults.latency_s = 0.0
