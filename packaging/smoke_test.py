@@ -189,7 +189,13 @@ def window_on_xvfb(s: Smoke, song: Path) -> None:
         app.terminate()
         _, err = app.communicate(timeout=15)
         bad = BAD_STDERR.search(err)
-        if not running or not found or bad:
+        # Playback runs in its own process (multiprocessing spawn of the frozen executable,
+        # which needs the launcher's freeze_support): the log says whether it came up.
+        log = s.home / "logs" / "inpaint-studio.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if "audio process started" not in text or "could not be started" in text:
+            s.fail(name, f"the audio process did not start; log:\n{text[-3000:]}")
+        elif not running or not found or bad:
             s.fail(name, f"running={running} window={found!r}\n--- stderr\n{err[-3000:]}")
         else:
             print(f"ok   {name}: {found[:90]}")

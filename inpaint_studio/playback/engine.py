@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,12 +43,13 @@ def prepare_sources(sources: Mapping[str, Audio], channels: int = 2,
 
 
 def _isolation_default() -> bool:
-    """Run the audio in its own process unless told not to (INPAINT_STUDIO_AUDIO_PROCESS=0) or
-    frozen (a frozen app must call multiprocessing.freeze_support() first; see the README)."""
+    """Run the audio in its own process unless told not to (INPAINT_STUDIO_AUDIO_PROCESS=0). A
+    frozen app can too: its entry script (packaging/launcher.py) calls
+    multiprocessing.freeze_support() first, and the smoke test checks the process starts."""
     env = os.environ.get("INPAINT_STUDIO_AUDIO_PROCESS")
     if env is not None:
         return env.strip() not in ("0", "false", "no", "")
-    return not getattr(sys, "frozen", False)
+    return True
 
 
 class PlaybackEngine:

@@ -347,4 +347,5 @@ def start_isolated(sample_rate: int, channels: int, options: dict[str, Any],
     except BaseException:
         output.close()
         raise
+    log.info("audio process started (pid %s): %s output", proc.pid, output.kind)
     return MixerProxy(output, state, sample_rate, channels, crossfade_s), output

@@ -45,7 +45,8 @@ def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None,
              store=None, client_options=None):
     backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid"),
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
-                        server_config=config, client_options={**FAST_POLLING, **(client_options or {})})
+                        server_config=config,
+                        client_options={**FAST_POLLING, **(client_options or {})})
     feature = install_jobs(window, store=store or JobStore(tmp_path / "jobs.sqlite3"),
                            backends=backends, keys=FixedKey(key), cache_dir=tmp_path / "cache",
                            resume=resume)
