@@ -7,6 +7,7 @@ client agree on what is valid."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,7 +225,8 @@ class JobForm(QWidget):
             self.source_label.setText("Uploads the song with your kept edits (written to a "
                                       "temporary file first).")
         else:
-            self.source_label.setText(f"Uploads {ctx.upload_path or ctx.source}")
+            path = ctx.upload_path or ctx.source
+            self.source_label.setText(f"Uploads {os.path.basename(path) or path}")
         prompt_max = backend_service.prompt_limit()
         section_max = backend_service.lyrics_section_limit()
         n = len(self.prompt.toPlainText().strip())

@@ -63,6 +63,9 @@ def show_compare(window: MainWindow, hear: int | None, loop: bool) -> str | None
         compare.select_slot(hear - 1)
     if loop:
         compare.player.set_loop(True)
+        region = window.region.region
+        if region is not None:  # the playhead where a loop starts playing: inside the region
+            compare.player.seek(region.start + min(2.0, region.length / 2))
     return None
 
 
@@ -96,6 +99,10 @@ def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, f
         if error:
             return _fail(error, 2)
         settle(window)
+        end = time.monotonic() + 0.1  # the transport shows the playhead on its next tick
+        while time.monotonic() < end:
+            QApplication.processEvents()
+            time.sleep(0.005)
     for _ in range(5):  # let layouts settle and the plots repaint at their final size
         QApplication.processEvents()
     pixmap = window.grab()
