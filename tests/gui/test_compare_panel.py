@@ -267,3 +267,15 @@ def test_the_player_says_while_it_prepares_new_sources(qtbot, compare):
         compare.set_versions(takes(compare.window.document.audio), job=Job())
         assert compare.player.preparing  # the keep feature waits on this before auditioning
     assert not compare.player.preparing
+
+
+def test_the_detail_view_pages_forward_with_the_playhead(qtbot, compare):
+    win, player = compare.window, compare.player
+    win.detail.set_view(0.0, 0.5)  # zoomed in: the playhead leaves the view within a second
+    key(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.playing and win.playhead.position > 0.8, timeout=5000)
+    x0, x1 = win.detail.visible_range()
+    assert x0 > 0.3 and x1 - x0 == pytest.approx(0.5, rel=0.05)  # paged on, same zoom
+    assert x0 <= win.playhead.position <= x1 + 0.1  # (the playhead moves on as we look)
+    key(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not player.playing, timeout=2000)
