@@ -32,8 +32,44 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--engine", default=None,
                    help='engine as "module:function" (default: the local engine; "quick" is '
                         "the fast test engine)")
+    faults = p.add_argument_group(
+        "fault mode", "make the server misbehave, to test a client's handling of each fault")
+    faults.add_argument("--fault-latency", type=float, default=0.0, metavar="S",
+                        help="wait S seconds before answering every request")
+    faults.add_argument("--fault-429", type=int, default=0, metavar="N",
+                        help="answer the next N API requests 429 (Retry-After: 1)")
+    faults.add_argument("--fault-5xx", type=int, default=0, metavar="N",
+                        help="answer the next N API requests 500")
+    faults.add_argument("--fault-drop", type=int, default=0, metavar="N",
+                        help="cut the connection half-way through the next N answers")
+    faults.add_argument("--fault-malformed", type=int, default=0, metavar="N",
+                        help="answer the next N API requests with broken JSON")
+    faults.add_argument("--fault-paths", default="", metavar="A,B",
+                        help="apply the faults above only to paths containing one of these "
+                             '(e.g. "/v1/byId,/files/"; default: every API path)')
+    faults.add_argument("--fault-truncate", action="store_true",
+                        help="write result files cut short (they do not decode)")
+    faults.add_argument("--fault-never-finish", action="store_true",
+                        help="jobs stay IN_PROGRESS until the server stops")
+    faults.add_argument("--fault-fail", metavar="REASON",
+                        help="jobs end FAILED with this reason")
     p.set_defaults(func=run)
     return p
+
+
+def _apply_faults(faults: object, args: argparse.Namespace) -> list[str]:
+    """Set the server's fault mode from the --fault-* options; what was set, in words."""
+    settings = {
+        "latency_s": args.fault_latency, "rate_limit_next": args.fault_429,
+        "server_error_next": args.fault_5xx, "drop_next": args.fault_drop,
+        "malformed_next": args.fault_malformed, "truncate_results": args.fault_truncate,
+        "never_finish": args.fault_never_finish, "fail_jobs": args.fault_fail,
+        "paths": tuple(p for p in args.fault_paths.split(",") if p),
+    }
+    on = {k: v for k, v in settings.items() if v}
+    for name, value in on.items():
+        setattr(faults, name, value)
+    return [f"{k}={v}" for k, v in on.items()]
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -59,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    faults = _apply_faults(server.faults, args)
     print(f"Local MusicGPT server: {server.base_url}")
+    if faults:
+        print(f"Fault mode: {', '.join(faults)}")
     if not args.key:
         print(f"API key: {key}")
     print(f"Data folder: {data}")

@@ -23,7 +23,8 @@ def _start(*args: str, home: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     info: dict[str, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
-        m = re.match(r"(Local MusicGPT server|API key|Data folder): (.+)", line.strip())
+        m = re.match(r"(Local MusicGPT server|API key|Data folder|Fault mode): (.+)",
+                     line.strip())
         if m:
             info[m.group(1)] = m.group(2)
         if line.startswith("Press Ctrl+C"):
@@ -53,6 +54,22 @@ def test_serve_with_a_given_key_does_not_print_it(tmp_path):
         base = info["Local MusicGPT server"]
         assert requests.get(base + "/v1/", headers={"Authorization": "my-own-key-123"},
                             timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_serve_fault_mode_from_the_command_line(tmp_path):
+    # A client's author points it at `serve --fault-…` to see each fault handled.
+    proc, info = _start("--key", "k-123", "--fault-429", "1", "--fault-5xx", "1",
+                        "--fault-paths", "/v1/", home=tmp_path)
+    try:
+        assert "rate_limit_next=1" in info["Fault mode"]
+        base, auth = info["Local MusicGPT server"], {"Authorization": "k-123"}
+        first = requests.get(base + "/v1/", headers=auth, timeout=10)
+        assert first.status_code == 429 and first.headers["Retry-After"]
+        assert requests.get(base + "/v1/", headers=auth, timeout=10).status_code == 500
+        assert requests.get(base + "/v1/", headers=auth, timeout=10).status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
