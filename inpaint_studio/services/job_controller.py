@@ -238,9 +238,21 @@ class JobController(QObject):
             self._versions.setdefault(job.id, {})[event.index] = event.audio
         else:
             self.job_changed.emit(job)
+            if job.stage is Stage.DONE:
+                self._drop_upload_copy(job)
             if job.stage is Stage.DONE and self._versions.get(job.id):
                 got = sorted(self._versions.pop(job.id).items())
                 self.versions_ready.emit(job.id, got)
+
+    def _drop_upload_copy(self, job: Job) -> None:
+        """A finished job's copy of the edited song (written for its upload) is not needed any
+        more; a failed one keeps it for Retry."""
+        upload = Path(job.upload_path) if job.upload_path else None
+        if upload is not None and upload.parent == self.cache_dir / "uploads":
+            try:
+                upload.unlink(missing_ok=True)
+            except OSError as exc:
+                log.info("could not remove %s: %s", upload, exc)
 
     def _on_error(self, job_id: str, exc: BaseException) -> None:
         if isinstance(exc, JobBusy):

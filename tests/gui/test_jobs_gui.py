@@ -4,6 +4,8 @@ resume and restart without a second submit. The server is the local one, over lo
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -341,11 +343,12 @@ def test_an_edited_song_is_written_and_uploaded_as_edited(qtbot, jobs_window, tm
         job = feature.controller.job(job.id)
         assert job.source == str(song) and job.upload_path.endswith(".flac")
         assert job.upload_path.startswith(str(tmp_path / "cache" / "uploads"))
-        sent = load_audio(job.upload_path)
-        assert np.allclose(sent.samples, edited.samples, atol=1e-3)
         (uploaded,) = [p for p in srv.store.upload_dir(job.task_id).iterdir()]
-        assert uploaded.read_bytes() == open(job.upload_path, "rb").read()
+        sent = load_audio(uploaded)  # what the server got: the song as edited
+        assert np.allclose(sent.samples, edited.samples, atol=1e-3)
         assert song.stat().st_size != uploaded.stat().st_size  # not the file on disk
+        # the job is done: its copy of the edited song is not kept in the cache
+        qtbot.waitUntil(lambda: not os.path.exists(job.upload_path), timeout=5000)
 
 
 def test_a_song_opened_from_an_address_can_be_sent_as_audio_url(qtbot, jobs_window, tmp_path,

@@ -82,7 +82,8 @@ def test_versions_from_a_job_are_kept_and_the_next_job_uploads_the_edit(qtbot, b
     window.region.set(14.0, 17.0)
     second = run_job(qtbot, jobs, (14.0, 17.0))
     assert second.upload_path != jobs.source()[1]
-    sent = load_audio(second.upload_path)
+    (uploaded,) = jobs.backends.local_server().store.upload_dir(second.task_id).iterdir()
+    sent = load_audio(uploaded)  # what the server got
     assert np.max(np.abs(sent.samples - edited)) < 1e-4
 
     # The project records both jobs as plain data, with their server ids and result files.
