@@ -4,6 +4,7 @@ that the shortcuts registry, which the dialog shows, has it."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QTableWidget
 
@@ -37,36 +38,41 @@ def _bound_keys(window: MainWindow) -> dict[str, str]:
     return bound
 
 
-def test_every_bound_key_is_in_the_shortcuts_dialog(qtbot, studio_home):
+@pytest.fixture
+def app_window(qtbot, studio_home):
+    """The window as the app builds it: every feature installed by the composition root."""
     workers = WorkerPool()
     window = MainWindow(Settings(), workers, interactive=False)
     qtbot.addWidget(window)
     features = composition.install_features(window)
-    try:
-        registered = {entry.key for entry in window.shortcuts.entries}
-        bound = _bound_keys(window)
-        assert bound, "no shortcuts found at all: the search is broken"
-        missing = {key: what for key, what in bound.items() if key not in registered}
-        assert missing == {}, f"bound but not in Help ▸ Keyboard shortcuts: {missing}"
+    yield window
+    window.close()
+    workers.cancel_all()
+    workers.wait_all(10000)
+    del features
 
-        dialog = window.show_shortcuts()
-        table = dialog.findChild(QTableWidget)
-        shown = {table.item(r, 1).text() for r in range(table.rowCount())} | {
-            table.item(r, 0).text() for r in range(table.rowCount())}
-        for entry in window.shortcuts.entries:
-            assert entry.description in shown
-        dialog.close()
 
-        # The search does find a key bound behind the registry's back.
-        stray = QAction("Stray", window)
-        stray.setShortcut(QKeySequence("Ctrl+Alt+Shift+F12"))
-        window.addAction(stray)
-        assert "Ctrl+Alt+Shift+F12" in _bound_keys(window)
-    finally:
-        window.close()
-        workers.cancel_all()
-        workers.wait_all(10000)
-        del features
+def test_every_bound_key_is_in_the_shortcuts_dialog(app_window):
+    window = app_window
+    registered = {entry.key for entry in window.shortcuts.entries}
+    bound = _bound_keys(window)
+    assert bound, "no shortcuts found at all: the search is broken"
+    missing = {key: what for key, what in bound.items() if key not in registered}
+    assert missing == {}, f"bound but not in Help ▸ Keyboard shortcuts: {missing}"
+
+    dialog = window.show_shortcuts()
+    table = dialog.findChild(QTableWidget)
+    shown = {table.item(r, 1).text() for r in range(table.rowCount())} | {
+        table.item(r, 0).text() for r in range(table.rowCount())}
+    for entry in window.shortcuts.entries:
+        assert entry.description in shown
+    dialog.close()
+
+    # The search does find a key bound behind the registry's back.
+    stray = QAction("Stray", window)
+    stray.setShortcut(QKeySequence("Ctrl+Alt+Shift+F12"))
+    window.addAction(stray)
+    assert "Ctrl+Alt+Shift+F12" in _bound_keys(window)
 
 
 def _readme_keys() -> set[str]:
@@ -85,19 +91,9 @@ def _readme_keys() -> set[str]:
     return keys
 
 
-def test_the_readme_shortcut_table_matches_the_app(qtbot, studio_home):
-    workers = WorkerPool()
-    window = MainWindow(Settings(), workers, interactive=False)
-    qtbot.addWidget(window)
-    features = composition.install_features(window)
-    try:
-        registered = {_text(QKeySequence(entry.key)) for entry in window.shortcuts.entries}
-        in_readme = _readme_keys()
-        assert len(in_readme) > 20, "the README's table was not found"
-        assert registered - in_readme == set(), "missing from the README's shortcut table"
-        assert in_readme - registered == set(), "in the README's table but not in the app"
-    finally:
-        window.close()
-        workers.cancel_all()
-        workers.wait_all(10000)
-        del features
+def test_the_readme_shortcut_table_matches_the_app(app_window):
+    registered = {_text(QKeySequence(e.key)) for e in app_window.shortcuts.entries}
+    in_readme = _readme_keys()
+    assert len(in_readme) > 20, "the README's table was not found"
+    assert registered - in_readme == set(), "missing from the README's shortcut table"
+    assert in_readme - registered == set(), "in the README's table but not in the app"
