@@ -97,6 +97,7 @@ class KeepFeature(QObject):
         super().__init__(window)
         self.window, self.session, self.exporter = window, session, exporter
         self.projects, self.jobs = projects, jobs
+        self._left_next = True  # which seam "Audition seam" plays next
         self.panel = KeepPanel()
         self.history = HistoryView(session)
         self.panel.crossfade.setValue(float(window.settings.get("keep/crossfade_ms")))
@@ -201,7 +202,13 @@ class KeepFeature(QObject):
         if edit is None or self.window.document.audio is None:
             self.window.status("Keep a version first; then its seams can be auditioned.")
             return
-        seam = edit.plan.start / self.window.document.audio.sample_rate
+        # Left seam, then the right one on the next click, and so on.
+        left = self._left_next or edit.plan.end <= edit.plan.start
+        self._left_next = not left
+        frame = edit.plan.start if left else edit.plan.end
+        seam = frame / self.window.document.audio.sample_rate
+        self.window.status(f"Playing across the {'left' if left else 'right'} seam of the kept "
+                           "version (click again for the other one).")
         self.audition(max(0.0, seam - 1.5), seam + 1.5)
 
     def audition(self, start: float, end: float) -> None:

@@ -95,6 +95,10 @@ def test_crossfade_after_the_fact_and_audition(qtbot, loaded, keep):
     assert "crossfade 120 ms" in keep.history.rows()[-1]
     # No player in this window: the audition puts the playhead 1.5 s before the left seam.
     assert loaded.playhead.position == pytest.approx(2.5)
+    loaded.playhead.set_position(0.0)
+    for seam in (2.5, 4.5, 2.5):  # Audition seam: the left seam, the right one, the left…
+        keep.panel.audition.click()
+        assert loaded.playhead.position == pytest.approx(seam)
 
 
 def test_export_dialog_and_worker(qtbot, loaded, keep, tmp_path):
