@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--credits", type=float, help="start with this balance (USD); 402 when short")
     p.add_argument("--accept-bearer", action="store_true",
                    help='also accept "Authorization: Bearer <key>"')
+    p.add_argument("--allow-remote", action="store_true",
+                   help="fetch audio_url and call webhook_url on other hosts too (by default "
+                        "only on this computer: a local server has no business calling out)")
     p.add_argument("--engine", default=None,
                    help='engine as "module:function" (default: the local engine; "quick" is '
                         "the fast test engine)")
@@ -86,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Warning: binding {args.host} exposes the server beyond this computer; anyone "
               "who can reach it and knows the key can run jobs.", file=sys.stderr)
     config = ServerConfig(plan=args.plan, credit_balance=args.credits,
-                          accept_bearer=args.accept_bearer)
+                          accept_bearer=args.accept_bearer,
+                          allow_remote_audio_url=args.allow_remote,
+                          allow_remote_webhooks=args.allow_remote)
     data = args.data or paths.data_dir() / "server"
     server = LocalServer(data, key, port=args.port, engine=args.engine, config=config,
                          host=args.host)

@@ -31,6 +31,7 @@ class ServerConfig:
     webhook_subtype: str = "remix"  # what the inpaint docs' sample says
     webhook_timeout_s: float = 10.0
     webhook_attempts: int = 3
+    allow_remote_webhooks: bool = False  # webhook_url is called only on loopback by default
     version_delay_s: float = 0.0  # pause between publishing version 1 and version 2
     eta_base_s: float = 5.0
     eta_per_song_s: float = 0.25

@@ -44,7 +44,8 @@ class LocalServer:
         self.faults = Faults()
         self.host, self._port = host, port
         self.store = TaskStore(Path(data_dir))
-        self.webhooks = WebhookSender(self.config.webhook_timeout_s, self.config.webhook_attempts)
+        self.webhooks = WebhookSender(self.config.webhook_timeout_s, self.config.webhook_attempts,
+                                      loopback_only=not self.config.allow_remote_webhooks)
         self.runner = JobRunner(self.store, self.config, self.faults, engine_ref(engine),
                                 self.webhooks)
         self.state = ServerState(self.store, [api_key, *self.config.extra_keys], self.config,

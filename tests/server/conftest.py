@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from pathlib import Path
 
 import jsonschema
@@ -127,6 +128,7 @@ class Receiver:
     def __init__(self) -> None:
         self.posts: list[dict] = []
         self.status = 200
+        self.delay_s = 0.0  # a slow (hung) receiver answers this late
         self.lock = threading.Lock()
         receiver = self
 
@@ -136,6 +138,7 @@ class Receiver:
                 with receiver.lock:
                     receiver.posts.append({"json": json.loads(body),
                                            "type": self.headers.get("Content-Type")})
+                time.sleep(receiver.delay_s)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

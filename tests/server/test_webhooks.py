@@ -69,3 +69,18 @@ def test_failing_webhooks_are_retried_and_never_fail_the_job(api, live, song, re
     task = api.submit(song, webhook_url=gone.url, num_outputs=1).json()
     assert api.wait(task["task_id"])[-1]["conversion"]["status"] == "COMPLETED"
     live.webhooks.attempts = 3
+
+
+def test_a_hung_webhook_receiver_times_out_and_never_holds_up_the_job(api, live, song,
+                                                                      receiver):
+    receiver.delay_s = 3.0
+    live.webhooks.timeout, live.webhooks.attempts = 0.3, 2
+    try:
+        started = time.monotonic()
+        task = api.submit(song, webhook_url=receiver.url, num_outputs=1).json()
+        assert api.wait(task["task_id"])[-1]["conversion"]["status"] == "COMPLETED"
+        _until(lambda: len(receiver.posts) >= 2)  # the first attempt timed out: tried again
+        assert time.monotonic() - started < 2.9  # neither attempt waited for the answer
+    finally:
+        live.webhooks.timeout, live.webhooks.attempts = 10.0, 3
+        receiver.delay_s = 0.0
