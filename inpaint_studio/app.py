@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import Any
 
 from inpaint_studio import cli, paths
+from inpaint_studio.identity import EXECUTABLE
 
-LOG_FILE = "inpaint-studio.log"
+LOG_FILE = f"{EXECUTABLE}.log"
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 

@@ -19,6 +19,7 @@ from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.synth import synth_song
 from inpaint_studio.gui.about import show_about
 from inpaint_studio.gui.welcome import WelcomeView
+from inpaint_studio.identity import NAME
 from inpaint_studio.services.worker import WorkContext
 
 DEMO_FILE = "demo-song.flac"
@@ -36,7 +37,7 @@ def make_demo_song(ctx: WorkContext, target: Path) -> Path:
     audio = synth_song(DEMO_SECONDS, bpm=112.0, seed=DEMO_SEED)
     ctx.token.raise_if_cancelled()
     return encode_audio(audio, target, token=ctx.token,
-                        metadata={"title": "Inpaint Studio demo song", "artist": "core/synth.py"})
+                        metadata={"title": f"{NAME} demo song", "artist": "core/synth.py"})
 
 
 class WelcomePanel(QObject):
@@ -61,7 +62,7 @@ class WelcomePanel(QObject):
             signal = getattr(doc, name, None)
             if signal is not None:
                 signal.connect(self.refresh)
-        self.about_action = QAction("&About Inpaint Studio", window)
+        self.about_action = QAction(f"&About {NAME}", window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(lambda: show_about(self.window))
         window.menu("Help").addAction(self.about_action)

@@ -12,9 +12,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from inpaint_studio.identity import EXECUTABLE
+
 log = logging.getLogger(__name__)
 
-SERVICE = "inpaint-studio"
+SERVICE = EXECUTABLE  # the keyring entry: a stored key must keep this name
 USERNAME = "musicgpt-api-key"
 ENV_VAR = "MUSICGPT_API_KEY"
 

@@ -14,9 +14,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from inpaint_studio import paths
+from inpaint_studio.identity import EXECUTABLE
 
 SCHEMA_VERSION = 1
-FILE_NAME = "inpaint-studio.ini"
+FILE_NAME = f"{EXECUTABLE}.ini"
 MAX_RECENT = 10
 
 
