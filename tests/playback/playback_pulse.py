@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -52,9 +53,20 @@ def ensure_daemon() -> bool:
                    capture_output=True, timeout=20)
     for _ in range(100):
         if _pactl("info").returncode == 0:
+            _rescan_portaudio()
             return True
         time.sleep(0.1)
     raise RuntimeError("could not start a PulseAudio daemon (pulseaudio -D)")
+
+
+def _rescan_portaudio() -> None:
+    """PortAudio lists the devices once, when it is initialised: if anything in this process
+    (e.g. `doctor`'s audio check) initialised it before the daemon ran, it would go on seeing no
+    output device. Initialise it again so that it finds the daemon's."""
+    sd = sys.modules.get("sounddevice")
+    if sd is not None:
+        sd._terminate()
+        sd._initialize()
 
 
 def open_sink(name: str) -> PulseSink:
