@@ -18,8 +18,9 @@ from inpaint_studio.engine.analysis import analyse
 from inpaint_studio.engine.beats import BeatGrid, beat_grid, fixed_grid
 from inpaint_studio.engine.errors import EngineError
 from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
-from inpaint_studio.engine.metrics import measure, predicted_seam_ok
-from inpaint_studio.engine.plan import Plan, make_plan
+from inpaint_studio.engine.metrics import measure, predicted_seam_ok, shortfall
+from inpaint_studio.engine.novelty import PhaseTable
+from inpaint_studio.engine.plan import OUTWARD_WIDE, Plan, make_plan
 from inpaint_studio.engine.render import render
 from inpaint_studio.engine.result import FillResult, FillVersion
 from inpaint_studio.engine.search import (
@@ -80,14 +81,16 @@ def _prompt_preference(prompt: str) -> int:
 def _plans(an, grid, queue: list[Candidate], kL: int, kR: int, start: float, end: float,
            ) -> tuple[list[tuple[Candidate, Plan]], list[tuple[Candidate, Plan]]]:
     """Plans for the best-ranked candidates: (predicted to pass the seam gate, the others).
-    A plan whose seams fail is retried with seams up to a beat further out."""
+    A plan whose seams fail is retried with seams up to OUTWARD_WIDE beats outside the region
+    (inside the context the search matched)."""
     good, rest = [], []
+    table = PhaseTable(an, grid)  # once per song and grid: every seam instant looks it up
     for cand in queue[:PLANNED]:
-        plan = make_plan(an, grid, cand, kL, kR, start, end)
+        plan = make_plan(an, grid, cand, kL, kR, start, end, table=table)
         if predicted_seam_ok(an, grid, plan.seams, plan.cut_novelty):
             good.append((cand, plan))
             continue
-        wide = make_plan(an, grid, cand, kL, kR, start, end, outward=1.0)
+        wide = make_plan(an, grid, cand, kL, kR, start, end, outward=OUTWARD_WIDE, table=table)
         if predicted_seam_ok(an, grid, wide.seams, wide.cut_novelty):
             good.append((cand, wide))
         else:
@@ -172,6 +175,44 @@ def _differs(cand: Candidate, plan: Plan, space: SearchSpace,
     return True
 
 
+def _takes(audio: Audio, an, grid: BeatGrid, planned: list, num_versions: int, seed: int,
+           lap: Callable[[int, float], None]) -> tuple[list[FillVersion], list[FillVersion]]:
+    """Render and measure planned takes until `num_versions` pass the gates or the try budget
+    is spent: (passing takes, failing takes best first, at most as many as are missing).
+
+    Plans predicted to pass are tried before the rest, both content-distinct ones and then
+    (rather than a failing take) ones that repeat a kept take's content; a budget spent on
+    unpredicted plans first would leave passing plans unrendered. Failing takes are ranked by
+    how far they miss the gates as measured (not by search cost: a cheap source can fail all
+    three) and kept as rendered, so what is returned is what was measured."""
+    kept: list[FillVersion] = []
+    kept_plans: list[tuple[Candidate, Plan, SearchSpace]] = []
+    spare: list[tuple[tuple, FillVersion]] = []
+    tried: set[int] = set()
+    for predicted, strict in ((True, True), (True, False), (False, True), (False, False)):
+        for i, (cand, plan, space, method, pred) in enumerate(planned):
+            if len(kept) >= num_versions or len(tried) >= num_versions + EXTRA_TRIES:
+                break
+            if pred != predicted or i in tried:
+                continue
+            if strict and not _differs(cand, plan, space, kept_plans):
+                continue
+            tried.add(i)
+            version = _version(audio, an, grid, plan, seed, method, cand.cost)
+            if version is None:
+                continue  # silent material: never a take
+            if version.meta["confidence"] == "ok" or grid.fallback:
+                kept.append(version)
+                kept_plans.append((cand, plan, space))
+            else:
+                spare.append(((*shortfall(version.meta["metrics"]), cand.cost, i), version))
+                spare.sort(key=lambda kv: kv[0])
+            # hold no more failing takes than could still be needed (each is a whole song)
+            del spare[max(0, num_versions - len(kept)) :]
+            lap(len(tried), min(1.0, len(kept) / num_versions))
+    return kept, [v for _, v in spare]
+
+
 def fill_region(
     audio: Audio,
     start: float,
@@ -209,8 +250,8 @@ def fill_region(
     lap("search", 0.6)
     preference = _prompt_preference(prompt)
     good, rest = _plans(an, grid, queue, kL, kR, start, end)
-    # (candidate, plan, search space, method); plans predicted to pass come first
-    planned = [(c, p, sp, "beat") for c, p in good]
+    # (candidate, plan, search space, method, predicted to pass the seam gate)
+    planned = [(c, p, sp, "beat", True) for c, p in good]
     if not good and not grid.fallback:
         # no beat-aligned cut hides here (legato, rubato, little repetition): the paper's
         # frame-level similarity on a fine fixed grid, keeping beat-level plans as a fallback
@@ -218,43 +259,18 @@ def fill_region(
         try:
             fsp, fqueue, fkL, fkR = _search(an, fgrid, start, end, num_versions, seed)
             fgood, _ = _plans(an, fgrid, fqueue, fkL, fkR, start, end)
-            planned += [(c, p, fsp, "frame") for c, p in fgood]
+            planned += [(c, p, fsp, "frame", True) for c, p in fgood]
         except EngineError:
             pass
-    planned += [(c, p, sp, "beat") for c, p in rest]
+    planned += [(c, p, sp, "beat", False) for c, p in rest]
     lap("plan", 0.65)
-    # Render in that order; keep takes that pass the gates and differ in content from those
-    # already kept. A few extra candidates may be tried; failing ones are the last resort.
-    kept: list[tuple[Candidate, FillVersion]] = []
-    spare: list[tuple[Candidate, Plan, str]] = []
-    kept_plans: list[tuple[Candidate, Plan, SearchSpace]] = []
-    tried: set[int] = set()
-    for strict in (True, False):  # second pass: same content allowed, if nothing else fits
-        for i, (cand, plan, space, method) in enumerate(planned):
-            if len(kept) >= num_versions or len(tried) >= num_versions + EXTRA_TRIES:
-                break
-            if i in tried or (strict and not _differs(cand, plan, space, kept_plans)):
-                continue
-            tried.add(i)
-            version = _version(audio, an, grid, plan, seed, method, cand.cost)
-            if version is None:
-                continue  # silent material: never a take
-            if version.meta["confidence"] == "ok" or grid.fallback:
-                kept.append((cand, version))
-                kept_plans.append((cand, plan, space))
-            else:  # keep the plan, not the audio: a failing take is rebuilt only if needed
-                spare.append((cand, plan, method))
-            lap(f"try_{len(tried)}", 0.65 + 0.3 * min(1.0, len(kept) / num_versions))
-    for cand, plan, method in sorted(spare, key=lambda cpm: cpm[0].cost):
-        if len(kept) >= num_versions:
-            break
-        version = _version(audio, an, grid, plan, seed, method, cand.cost)
-        if version is not None:
-            kept.append((cand, version))
+    kept, spare = _takes(audio, an, grid, planned, num_versions, seed, lambda i, f: lap(
+        f"try_{i}", 0.65 + 0.3 * f))
+    kept += spare[: num_versions - len(kept)]
     if not kept:
         raise EngineError("The only material that fits this region is silent; the local "
                           "engine will not pass silence off as a fill.")
-    versions = [v for _, v in kept]
+    versions = kept
     if preference and len(versions) > 1:  # the prompt only orders the takes
         versions.sort(key=lambda v: -preference * v.meta["loudness_lufs"])
     for i, v in enumerate(versions):

@@ -21,38 +21,19 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.analysis import Analysis, analyse, slice_features
 from inpaint_studio.engine.beats import BeatGrid, beat_grid
 from inpaint_studio.engine.loudness import loudness, momentary
-from inpaint_studio.engine.plan import HALF
+from inpaint_studio.engine.novelty import (  # noqa: F401 - re-exported for callers
+    SEAM_Z_MAX,
+    SEAM_Z_OVER_ORIGINAL,
+    phase_reference,
+    seam_limit,
+)
+from inpaint_studio.engine.novelty import novelty_at as _novelty_at
 
-SEAM_Z_MAX = 3.0
-SEAM_Z_OVER_ORIGINAL = 2.0
 BEAT_PHASE_MAX_MS = 40.0
 LOUDNESS_MAX_LU = 1.5
 STEP_EXCESS_MAX_LU = 2.0
 PHASE_FIT_BEATS = 6
 PHASE_SPAN = 2.0
-
-
-def _novelty_at(logmel: np.ndarray, t0: float, dt: float, t: float | np.ndarray) -> np.ndarray:
-    """Mean |log-mel| difference between the frames centred at t-46 ms and t+46 ms."""
-    n = len(logmel)
-    fa = np.clip(np.rint((np.asarray(t) - HALF - t0) / dt).astype(int), 0, n - 1)
-    fb = np.clip(np.rint((np.asarray(t) + HALF - t0) / dt).astype(int), 0, n - 1)
-    return np.abs(logmel[fa] - logmel[fb]).mean(axis=-1)
-
-
-def phase_reference(an: Analysis, grid: BeatGrid, t: float) -> tuple[float, float]:
-    """(median, MAD-sigma) of the original's novelty at every beat, at t's beat phase."""
-    times = grid.times
-    k = int(np.clip(np.searchsorted(times, t) - 1, 0, len(times) - 2))
-    ibi = times[k + 1] - times[k]
-    phase = (t - times[k]) / max(ibi, 1e-6)
-    dur = an.frames * an.frame_seconds
-    inst = times[:-1] + phase * np.diff(times)
-    inst = inst[(inst > HALF) & (inst < dur - HALF)]
-    vals = _novelty_at(an.logmel, 0.0, an.frame_seconds, inst)
-    med = float(np.median(vals))
-    mad = float(np.median(np.abs(vals - med))) * 1.4826
-    return med, max(mad, 1e-6)
 
 
 def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
@@ -70,7 +51,7 @@ def predicted_seam_ok(an: Analysis, grid: BeatGrid, seams: list[float],
     for t, cut in zip(seams, cut_novelty, strict=True):
         med, sigma = phase_reference(an, grid, t)
         own = float(_novelty_at(an.logmel, 0.0, an.frame_seconds, t))
-        if (cut - med) / sigma > max(SEAM_Z_MAX, (own - med) / sigma + SEAM_Z_OVER_ORIGINAL):
+        if (cut - med) / sigma > seam_limit((own - med) / sigma):
             return False
     return True
 
@@ -118,6 +99,25 @@ def loudness_delta(audio: Audio, original: Audio, t0: float, t1: float) -> float
 def _step(audio: Audio, t: float) -> float:
     sr = audio.sample_rate
     return momentary(audio.samples, sr, t, False) - momentary(audio.samples, sr, t, True)
+
+
+def shortfall(m: dict) -> tuple[int, float]:
+    """How far a measured version (`measure`'s dict) misses the gates: (gates failed, summed
+    excess beyond each failed limit, in units of that limit). (0, 0.0) for a pass. Only ranks
+    fallback takes; it never changes what `gates` and `passed` say."""
+    z = [1.0 if a is None else (a - float(seam_limit(b or 0.0))) / SEAM_Z_MAX
+         for a, b in zip(m["seam_z"], m["seam_z_original"], strict=True)]  # fmt: skip
+    phase = [1.0 if p is None else (p - BEAT_PHASE_MAX_MS) / BEAT_PHASE_MAX_MS
+             for p, p0 in zip(m["beat_phase_ms"], m["beat_phase_original_ms"], strict=True)
+             if p0 is not None and p0 <= BEAT_PHASE_MAX_MS]  # fmt: skip
+    d, d0 = m["loudness_delta_lu"] or 0.0, m["loudness_delta_original_lu"] or 0.0
+    loud = [(min(abs(d), abs(d - d0)) - LOUDNESS_MAX_LU) / LOUDNESS_MAX_LU]
+    loud += [(s - STEP_EXCESS_MAX_LU) / STEP_EXCESS_MAX_LU for s in m["loudness_step_excess_lu"]
+             if s is not None]
+    excess = {k: max([0.0, *v]) for k, v in (("seam", z), ("beat_phase", phase),
+                                              ("loudness", loud))}  # fmt: skip
+    failed = sum(v is False for v in m["gates"].values())
+    return failed, round(sum(excess[k] for k, v in m["gates"].items() if v is False), 6)
 
 
 def measure(

@@ -1,6 +1,7 @@
 """Turn a chosen candidate into a concrete plan: refine each shift on fine onset envelopes, map
 target time to source time piecewise-linearly through the beats (absorbing tempo drift), and
-place each seam at the instant of least *excess* spectral novelty inside a slack window.
+place each seam inside a slack window at the instant predicted to pass the seam gate (novelty
+z against the song's own, at that beat phase) by the widest margin.
 
 A `Plan` is a list of `Piece`s that tile [first seam, last seam]; each plays source audio
 through a linear time map. Pieces of the same source meet at `joins` (continuous material,
@@ -14,11 +15,18 @@ import numpy as np
 
 from inpaint_studio.engine.analysis import Analysis
 from inpaint_studio.engine.beats import BeatGrid
+from inpaint_studio.engine.novelty import HALF, PhaseTable, seam_limit
 from inpaint_studio.engine.search import Candidate
 
-HALF = 0.046  # seconds either side of a cut that the novelty measure compares
 FINE_FFT, FINE_HOP = 512, 128  # ~6 ms onset envelope for shift refinement
 REFINE_CONTEXT = 3.0
+OUTWARD = 0.25  # beats a seam may move outside the region's beats on a first plan
+OUTWARD_WIDE = 2.0  # ...and on a retry: the search matched 8 beats of context there
+MARGIN_ENOUGH = 1.0  # z below the seam gate's limit beyond which cuts count as equally safe
+PULL = 0.05  # objective per beat away from the preferred instant
+# a seam is preferred half a seam crossfade (render.SEAM_FADE, 60 ms) before its beat, so the
+# fade ends as the beat's attack starts: one source plays it whole, not two smeared together
+EARLY = -0.030
 
 
 @dataclass
@@ -110,19 +118,21 @@ def _novelty(an: Analysis, before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 
 def place_seam(an: Analysis, lo: float, hi: float, map_from, map_to, prefer: float,
-               ibi: float) -> tuple[float, float]:
+               ibi: float, table: PhaseTable) -> tuple[float, float]:
     """(instant, its cut novelty): the instant in [lo, hi] where cutting from `map_from(t)`
-    material to `map_to(t)` adds the least novelty beyond what either side already has there
-    (cuts hide under onsets), with a mild pull toward `prefer`."""
+    material to `map_to(t)` is predicted to pass the seam gate by the widest margin — its z
+    against the song's own change at that beat phase, minus the gate's limit there (which
+    allows for a change the original itself makes at that instant) — with a mild pull toward
+    `prefer`. Margins beyond MARGIN_ENOUGH count alike, so a safe cut stays near `prefer`
+    (a cut further out would replace more of the song for no gain the seam gate can see)."""
     step = an.frame_seconds
     ts = np.arange(lo, hi + 1e-9, step)
     if len(ts) == 0:
         ts = np.asarray([float(np.clip(prefer, lo, hi))])
-    a, b = map_from(ts), map_to(ts)
-    cut = _novelty(an, a, b)
-    natural = np.maximum(_novelty(an, a, a), _novelty(an, b, b))
-    excess = cut - natural + 0.25 * np.abs(ts - prefer) / max(ibi, 1e-3)
-    i = int(np.argmin(excess))
+    cut = _novelty(an, map_from(ts), map_to(ts))
+    margin = table.z(ts, cut) - seam_limit(table.own_z(ts))
+    obj = np.maximum(margin, -MARGIN_ENOUGH) + PULL * np.abs(ts - prefer) / max(ibi, 1e-3)
+    i = int(np.argmin(obj))
     return float(ts[i]), float(cut[i])
 
 
@@ -166,10 +176,13 @@ def _pieces(tt: np.ndarray, ss: np.ndarray, t0: float, t1: float, part: int,
 
 
 def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
-              start: float, end: float, outward: float = 0.25) -> Plan:
+              start: float, end: float, outward: float = OUTWARD,
+              table: PhaseTable | None = None) -> Plan:
     """Refine, map and place seams for one candidate; the plan always covers [start, end].
     Seams may move up to `outward` beats outside the region's beats (more replaced than
-    asked, in exchange for a cut that is better hidden)."""
+    asked, in exchange for a cut that is better hidden). `table`: the song's PhaseTable on
+    `grid`, computed here when not given (pass it when planning many candidates)."""
+    table = table if table is not None else PhaseTable(an, grid)
     times = grid.times
     ibi_l, ibi_r = grid.ibi_at(times[kL]), grid.ibi_at(times[min(kR, len(times) - 1)])
     max_lag = 0.2 * (grid.period if not grid.fallback else 0.5)
@@ -194,19 +207,20 @@ def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
         return lambda t: _extrap(tt, ss, t)
 
     ident = lambda t: np.asarray(t)  # noqa: E731 - the original plays itself
-    # left seam: up to one beat inward (but never past the region start), a quarter beat out
+    # left seam: up to one beat inward (but never past the region start), `outward` beats out
     dur = an.frames * an.frame_seconds
     lo_l = max(times[kL] - outward * ibi_l, 0.1)
     hi_r = min(times[kR] + outward * ibi_r, dur - 0.1)
-    tL, cL = place_seam(an, lo_l, min(times[kL] + ibi_l, start), ident, mapper(0), times[kL],
-                        ibi_l)
+    tL, cL = place_seam(an, lo_l, min(times[kL] + ibi_l, start), ident, mapper(0),
+                        times[kL] + EARLY, ibi_l, table)
     tR, cR = place_seam(an, max(times[kR] - ibi_r, end), hi_r, mapper(len(maps) - 1), ident,
-                        times[kR], ibi_r)
+                        times[kR] + EARLY, ibi_r, table)
     seams, cuts = [tL], [cL]
     if len(parts) == 2:
         tp = times[bounds[1]]
         ibi = grid.ibi_at(tp)
-        tM, cM = place_seam(an, tp - 0.5 * ibi, tp + 0.5 * ibi, mapper(0), mapper(1), tp, ibi)
+        tM, cM = place_seam(an, tp - 0.5 * ibi, tp + 0.5 * ibi, mapper(0), mapper(1), tp + EARLY,
+                            ibi, table)
         seams.append(tM)
         cuts.append(cM)
     seams.append(tR)
