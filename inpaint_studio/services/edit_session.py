@@ -20,10 +20,11 @@ from PySide6.QtCore import QObject, Signal
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.encode import encode_audio
+from inpaint_studio.core.heard_span import heard_span
 from inpaint_studio.core.history import Edit, EditStack, KeepEdit, RegionEdit
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.core.project import rebuild_stack, write_segment
-from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, plan_splice
+from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, conform, plan_splice
 from inpaint_studio.services.document import DocumentModel, RegionModel
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
@@ -141,8 +142,12 @@ class EditSession(QObject):
         if region is None:
             return False
         offer = self.offers[version_index]
+        # Where the region is the take's own, its edges may widen to the take's seams (what
+        # was auditioned); a region the musician narrowed is kept exactly as selected.
+        edges = (abs(region[0] - offer.region[0]) <= _TOLERANCE_S,
+                 abs(region[1] - offer.region[1]) <= _TOLERANCE_S)
         self._enqueue("keep", self._do_keep, offer.audio, region, self.crossfade_s,
-                      dict(offer.source))
+                      dict(offer.source), edges)
         return True
 
     def undo(self) -> None:
@@ -250,8 +255,13 @@ class EditSession(QObject):
         return PeakPyramid.from_samples(stack.song.samples, stack.song.sample_rate)
 
     def _do_keep(self, ctx: WorkContext, stack: EditStack, audio: Audio, region: Region,
-                 crossfade_s: float, source: dict[str, Any]) -> tuple[Any, ...]:
+                 crossfade_s: float, source: dict[str, Any],
+                 edges: tuple[bool, bool] = (False, False)) -> tuple[Any, ...]:
         with self.lock:
+            if any(edges):
+                take = conform(audio, stack.song.sample_rate, stack.song.channels)
+                region = heard_span(stack.song, take, region[0], region[1], left=edges[0],
+                                    right=edges[1])
             edit = stack.keep(audio, region, crossfade_s, source)
         self.segment_files[edit.id] = write_segment(edit.segment, stack.song.sample_rate,
                                                     self.segment_dir(), edit.id)

@@ -173,3 +173,33 @@ def test_upload_copy_is_the_edited_song(qtbot, loaded, keep, tmp_path):
     keep.session.write_upload(tmp_path / "up.flac", NEVER)
     back = load_audio(tmp_path / "up.flac")
     assert np.max(np.abs(back.samples - np.clip(doc.audio.samples, -1, 1))) < 1e-4
+
+
+def test_a_take_is_kept_as_heard_across_its_own_seams(qtbot, loaded, keep):
+    # The local engine may start a take a little before the region it was made for (its seam
+    # placed where the music hides it). Keeping the whole take keeps it from there, as it was
+    # auditioned; a narrowed region is kept exactly as selected.
+    doc = loaded.document
+    rate = doc.audio.sample_rate
+    original = doc.audio.samples.copy()
+    take = original.copy()
+    a, b = int(4.6 * rate), int(8.3 * rate)
+    take[:, a:b] = np.random.default_rng(9).uniform(-0.3, 0.3, (take.shape[0], b - a))
+    keep.offer(1, Audio(take, rate), (5.0, 8.0))
+    loaded.region.set(5.0, 8.0)
+    keep.keep(1)
+    settle(qtbot, keep)
+    kept = doc.audio.samples
+    assert np.array_equal(kept[:, a:b], take[:, a:b])  # the take whole, its seams included
+    assert np.array_equal(kept[:, : int(4.45 * rate)], original[:, : int(4.45 * rate)])
+    assert np.array_equal(kept[:, int(8.45 * rate):], original[:, int(8.45 * rate):])
+    edit = keep.session.latest_keep()
+    assert 4.45 < edit.region[0] < 4.6 and 8.3 < edit.region[1] < 8.45
+
+    keep.session.undo()
+    settle(qtbot, keep)
+    loaded.region.set(5.5, 7.0)  # a part of the take only: cut where the musician said
+    keep.keep(1)
+    settle(qtbot, keep)
+    assert keep.session.latest_keep().region == pytest.approx((5.5, 7.0), abs=1e-4)
+    assert np.array_equal(doc.audio.samples[:, : int(5.4 * rate)], original[:, : int(5.4 * rate)])
