@@ -242,10 +242,28 @@ def _wav_blocks(samples: np.ndarray, depth: int,
 
 
 def _pack24(values: np.ndarray, packed: np.ndarray) -> memoryview:
-    """The low three bytes of each int32 in `values`, back to back (24-bit PCM), via `packed`.
+    """The low three bytes of each int32 in `values`, back to back (24-bit PCM), via `packed`
+    (at least 3 × values.size + 1 bytes): `_pack24_strided`, once it has been seen to work
+    here, else `_pack24_shifts`."""
+    if _STRIDED_PACK_OK:
+        return _pack24_strided(values, packed)
+    return _pack24_shifts(values, packed)
 
-    Four samples become three 32-bit words with shifts, several times faster than gathering
-    3 of every 4 bytes; a tail of fewer than four samples takes the slow way."""
+
+def _pack24_strided(values: np.ndarray, packed: np.ndarray) -> memoryview:
+    """One strided copy: each value is stored as a 4-byte word every 3 bytes, in increasing
+    order, so the next value overwrites the stray fourth byte of the one before; 4x faster than
+    the shifts. It relies on numpy copying a 1-D array front to back."""
+    n = values.size
+    dst = packed.view(np.uint8)
+    words = np.ndarray((n,), "<u4", buffer=dst, strides=(3,))
+    np.copyto(words, values.view("<u4"))
+    return memoryview(dst[: 3 * n])
+
+
+def _pack24_shifts(values: np.ndarray, packed: np.ndarray) -> memoryview:
+    """Four samples become three 32-bit words with shifts; a tail of fewer than four samples
+    is gathered byte by byte."""
     u = values.view("<u4")
     k = u.size // 4
     q = u[: 4 * k].reshape(k, 4)
@@ -258,3 +276,13 @@ def _pack24(values: np.ndarray, packed: np.ndarray) -> memoryview:
         return body
     tail = u[4 * k :].view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     return memoryview(bytes(body) + tail)
+
+
+def _strided_pack_works() -> bool:
+    """Whether this numpy copies front to back (checked once, on a few thousand values)."""
+    probe = np.arange(-2_000_003, 2_000_003, 1_999, dtype="<i4") * 3
+    fast = bytes(_pack24_strided(probe, np.empty(probe.size, "<u4")))
+    return fast == bytes(_pack24_shifts(probe, np.empty(probe.size, "<u4")))
+
+
+_STRIDED_PACK_OK = _strided_pack_works()

@@ -205,3 +205,14 @@ def test_a_write_error_behind_the_conversion_reaches_the_caller(tmp_path):
     with pytest.raises(OSError, match="No space"):
         export._write_overlapped(failing, blocks(), CancelToken(), lambda done: None)
     assert len(produced) < 20  # the conversion stopped soon after the failure
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 1000, 65536 + 3])
+def test_24_bit_packing_both_ways_agrees_with_the_bytes(n):
+    from inpaint_studio.core import export
+
+    values = np.random.default_rng(n).integers(-2**23, 2**23, n).astype("<i4")
+    want = b"".join(int(v & 0xFFFFFF).to_bytes(3, "little") for v in values)
+    assert export._STRIDED_PACK_OK  # this numpy takes the fast way
+    for pack in (export._pack24_strided, export._pack24_shifts):
+        assert bytes(pack(values, np.empty((3 * n + 12) // 4, "<u4"))) == want
