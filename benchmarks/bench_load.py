@@ -183,8 +183,11 @@ def run() -> Iterator[dict]:
         path = bench_song(minutes)
         first_byte = ffmpeg_first_byte_seconds(path)
         before = ffmpeg_pipe_seconds(path)
-        r = load_in_subprocess(path)
+        runs = [load_in_subprocess(path), load_in_subprocess(path)]
         floor = min(before, ffmpeg_pipe_seconds(path))  # the machine's load varies: best of 2
+        # ...and so for the loads: the best of two for the times, the worst for memory and
+        # stalls, so that neither side of a ratio gets more tries than the other
+        r = {k: (min if k.endswith("_s") else max)(run[k] for run in runs) for k in runs[0]}
         tag = f"{minutes}min"
         yield figure(f"load.{tag}.first_pixels", r["first_pixels_s"], "s", "<= 0.1",
                      r["first_pixels_s"] <= 0.1)  # fmt: skip
