@@ -139,10 +139,10 @@ class JobsFeature(QObject):
             and doc.audio is not self._loaded_audio
 
     def set_edit_hook(self, is_edited: Callable[[], bool],
-                      write: Callable[[Path, CancelToken], None]) -> None:
-        """For the keep feature: say whether the song has kept edits, and write the edited song
-        to a path (in a worker) when a job is submitted."""
-        self.edit_hook = (is_edited, write)
+                      writer: Callable[[], Callable[[Path, CancelToken], None]]) -> None:
+        """For the keep feature: say whether the song has kept edits, and, at Submit, give a
+        writer of the song as it then stands (it writes later, in a worker)."""
+        self.edit_hook = (is_edited, writer)
         self.update_form()
 
     def update_form(self) -> None:
@@ -185,7 +185,7 @@ class JobsFeature(QObject):
         edited = self.is_edited()
         write = None
         if edited:
-            write = self.edit_hook[1] if self.edit_hook is not None else _writer(doc.audio)
+            write = self.edit_hook[1]() if self.edit_hook is not None else _writer(doc.audio)
         job = self.controller.submit(
             fields, source=source, start=region.start, end=region.end,
             upload_path=None if send_url else upload,

@@ -161,7 +161,7 @@ class KeepFeature(QObject):
         e.cancelled.connect(lambda: (self._exporting(False),
                                      w.status("Export cancelled; nothing was written.")))
         if self.jobs is not None:
-            self.jobs.set_edit_hook(s.is_edited, s.write_upload)
+            self.jobs.set_edit_hook(s.is_edited, s.upload_writer)
             self.jobs.controller.versions_ready.connect(self._job_versions)
 
     # -- offers and keeping --------------------------------------------------------------------

@@ -193,6 +193,16 @@ async def _submit(state: ServerState, request: Request) -> JSONResponse:
     except Exception:  # malformed multipart/JSON: starlette raises several kinds
         return _json(wire.error_422(cfg.validation_style, "The request body could not be read.",
                                     [("body", "invalid body")]), 422)
+    try:
+        return await _submit_read(state, request, raw, upload)
+    finally:
+        if upload is not None:
+            await upload.close()  # the spooled copy of the upload (a temporary file)
+
+
+async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any],
+                       upload: UploadFile | None) -> JSONResponse:
+    cfg = state.config
     parsed = parse_fields(raw, upload is not None, region_min_s=cfg.region_min_s,
                           region_max_s=cfg.region_max_s)
     if parsed.missing:

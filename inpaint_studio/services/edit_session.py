@@ -32,6 +32,18 @@ Region = tuple[float, float]
 _TOLERANCE_S = 0.0005
 
 
+class SongChanged(RuntimeError):
+    """The song was edited between Submit and the writing of the job's upload. Nothing was
+    sent (`nothing_sent`), so the job can only be submitted again."""
+
+    nothing_sent = True
+
+    def __init__(self) -> None:
+        super().__init__("The song was changed (a keep, undo or redo) after Submit, before its "
+                         "upload was written, so nothing was sent. Submit again to send the song "
+                         "as it is now.")
+
+
 @dataclass
 class Offer:
     """A version that can be kept: `audio` on the song's timeline, made for `region`."""
@@ -60,6 +72,7 @@ class EditSession(QObject):
         self.workers = workers
         self.segment_dir = segment_dir
         self.lock = threading.Lock()
+        self._generation = 0  # edits asked for so far (see upload_writer)
         self.stack: EditStack | None = None
         self._entries: list[Edit] = []  # the GUI's copy of stack.entries / stack.position
         self._position = 0
@@ -183,10 +196,29 @@ class EditSession(QObject):
         with self.lock:
             encode_audio(audio, target, token=token)
 
+    def upload_writer(self) -> Callable[[Path, CancelToken], None]:
+        """At Submit (GUI thread): a writer of the song as it stands now, for the job's upload.
+        It runs later in a worker; if an edit (keep, undo, redo…) was asked for in between, it
+        raises `SongChanged` instead of sending a song the musician did not submit."""
+        generation = self._generation
+
+        def write(target: Path, token: CancelToken) -> None:
+            with self.lock:  # edits change the samples under this lock
+                if self._generation != generation:
+                    raise SongChanged()
+                audio = self.document.audio
+                if audio is None:
+                    raise RuntimeError("no song is open")
+                encode_audio(audio, target, token=token)
+
+        return write
+
     # -- the queue -----------------------------------------------------------------------------
     def _enqueue(self, name: str, fn: Callable[..., Any], *args: Any) -> None:
         if self.stack is None:
             return
+        if name != "region":
+            self._generation += 1  # the samples will change: uploads made for before go stale
         self._queue.append((name, fn, args))
         if not self._busy:
             self._next()

@@ -195,7 +195,17 @@ class JobController(QObject):
         upload = Path(job.upload_path) if job.upload_path else None
         if job.stage is Stage.CREATED and upload is not None and not upload.is_file():
             if write_upload is not None:
-                write_upload(upload, ctx.token)  # atomic: a stopped write leaves no file
+                try:
+                    write_upload(upload, ctx.token)  # atomic: a stopped write leaves no file
+                except Exception as exc:
+                    if not getattr(exc, "nothing_sent", False):
+                        raise
+                    # e.g. the song was edited after Submit: this job cannot be sent as it was
+                    self._writers.pop(job_id, None)
+                    job = self.store.transition(job_id, [Stage.CREATED], Stage.FAILED,
+                                                error_kind=type(exc).__name__, message=str(exc))
+                    ctx.emit(JobEvent(job))
+                    return job
                 self._writers.pop(job_id, None)
             elif upload.parent == self.cache_dir / "uploads":
                 # The app stopped before it had written the edited song; nothing was sent.

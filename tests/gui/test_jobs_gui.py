@@ -453,3 +453,26 @@ def test_an_unreachable_or_silent_server_is_shown_in_words(qtbot, jobs_window, t
         assert window.errors.history and words in window.errors.history[-1][1]
         assert log.submits() == (0 if case == "refused" else 1)
         srv.faults.latency_s = 0.0
+
+
+def test_a_job_whose_song_changed_before_its_upload_was_written_fails_unsent(
+        qtbot, jobs_window, tmp_path, song):
+    from inpaint_studio.services.edit_session import SongChanged
+
+    window = jobs_window
+    with counting_server(tmp_path / "ext") as (srv, log):
+        feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
+        load(qtbot, window, song)
+
+        def stale(target, token):
+            raise SongChanged()
+
+        c = feature.controller
+        job = c.submit({"prompt": "warm piano"}, source=str(song), start=6.0, end=11.0,
+                       write_upload=stale)
+        failed = _wait_stage(qtbot, feature, job.id, {Stage.FAILED, Stage.DONE})
+        assert failed.stage is Stage.FAILED and "nothing was sent" in failed.message
+        assert log.submits() == 0
+        # the worker's report reaches the window a moment after the store says FAILED
+        qtbot.waitUntil(lambda: bool(window.errors.history), timeout=5000)
+        assert "Submit again" in window.errors.history[-1][1]

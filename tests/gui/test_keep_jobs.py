@@ -48,7 +48,7 @@ def run_job(qtbot, jobs, region):
     fields = {"prompt": "warm piano", "num_outputs": 2}
     job = jobs.controller.submit(fields, source=jobs.source()[0], start=region[0],
                                  end=region[1], upload_path=jobs.source()[1],
-                                 write_upload=jobs.edit_hook[1] if jobs.is_edited() else None,
+                                 write_upload=jobs.edit_hook[1]() if jobs.is_edited() else None,
                                  reference=jobs.window.document.audio)
     qtbot.waitUntil(lambda: jobs.controller.job(job.id).stage is Stage.DONE
                     and not jobs.controller.is_running(job.id), timeout=TIMEOUT_MS)

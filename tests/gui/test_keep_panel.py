@@ -203,3 +203,24 @@ def test_a_take_is_kept_as_heard_across_its_own_seams(qtbot, loaded, keep):
     settle(qtbot, keep)
     assert keep.session.latest_keep().region == pytest.approx((5.5, 7.0), abs=1e-4)
     assert np.array_equal(doc.audio.samples[:, : int(5.4 * rate)], original[:, : int(5.4 * rate)])
+
+
+def test_an_upload_writer_refuses_a_song_edited_after_submit(qtbot, loaded, keep, tmp_path):
+    from inpaint_studio.core.cancel import NEVER
+    from inpaint_studio.services.edit_session import SongChanged
+
+    doc = loaded.document
+    keep.offer(1, version_of(doc.audio, 4), (1.0, 2.0))
+    loaded.region.set(1.0, 2.0)
+    keep.keep(1)
+    settle(qtbot, keep)
+    at_submit = keep.session.upload_writer()  # Submit: the song with the keep
+    loaded.region.set(1.2, 1.8)  # moving the region does not change the samples
+    at_submit(tmp_path / "a.flac", NEVER)
+    assert (tmp_path / "a.flac").exists()
+    stale = keep.session.upload_writer()
+    keep.session.undo()  # an edit asked for after Submit, before the upload is written
+    settle(qtbot, keep)
+    with pytest.raises(SongChanged, match="nothing was sent"):
+        stale(tmp_path / "b.flac", NEVER)
+    assert not (tmp_path / "b.flac").exists()
