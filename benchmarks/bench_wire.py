@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from benchmarks.common import figure
+from benchmarks.common import figure, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-wire-key-0123456789"
@@ -47,11 +46,6 @@ def _wav(path: Path, seconds: float) -> Path:
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
-
-
-def _hwm_kb() -> int:
-    text = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", text).group(1))
 
 
 def _reset_hwm() -> None:
@@ -90,13 +84,13 @@ def run():
             req = InpaintRequest(audio_path=str(song), prompt="p", replace_start_at=10,
                                  replace_end_at=20)
             _reset_hwm()
-            before = _hwm_kb()
+            before = peak_rss_mb()
             streamed, in_memory = [], []
             for _ in range(3):  # best of three each: the machine is shared
                 t0 = time.perf_counter()
                 client.submit_inpaint(req)
                 streamed.append(time.perf_counter() - t0)
-                growth_mb = (_hwm_kb() - before) / 1024
+                growth_mb = peak_rss_mb() - before
                 time.sleep(1.0)  # let the failed job free the parallel slot
             body = b"".join(MultipartBody(req.form_fields(), "audio_file", song))
             ctype = "multipart/form-data; boundary=" + body[2:body.index(b"\r\n")].decode()
