@@ -264,13 +264,12 @@ def fill_region(
             pass
     planned += [(c, p, sp, "beat", False) for c, p in rest]
     lap("plan", 0.65)
-    kept, spare = _takes(audio, an, grid, planned, num_versions, seed, lambda i, f: lap(
+    versions, spare = _takes(audio, an, grid, planned, num_versions, seed, lambda i, f: lap(
         f"try_{i}", 0.65 + 0.3 * f))
-    kept += spare[: num_versions - len(kept)]
-    if not kept:
+    versions += spare[: num_versions - len(versions)]  # failing takes: the last resort
+    if not versions:
         raise EngineError("The only material that fits this region is silent; the local "
                           "engine will not pass silence off as a fill.")
-    versions = kept
     if preference and len(versions) > 1:  # the prompt only orders the takes
         versions.sort(key=lambda v: -preference * v.meta["loudness_lufs"])
     for i, v in enumerate(versions):

@@ -73,7 +73,6 @@ class PhaseTable:
         i = self._bin(t)
         return (np.asarray(novelty) - self.med[i]) / self.sigma[i]
 
-
     def own_z(self, t: np.ndarray) -> np.ndarray:
         """The original song's own z at instants `t`: what the seam gate allows for."""
         an = self.an

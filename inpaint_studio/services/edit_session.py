@@ -188,14 +188,6 @@ class EditSession(QObject):
         """Re-apply a project's edits to the freshly loaded song (queued like any edit)."""
         self._enqueue("open", self._do_rebuild, records, position, on_done)
 
-    def write_upload(self, target: Path, token: CancelToken) -> None:
-        """Write the song as edited now to `target` (FLAC), for a job's upload; worker thread."""
-        audio = self.document.audio
-        if audio is None:
-            raise RuntimeError("no song is open")
-        with self.lock:
-            encode_audio(audio, target, token=token)
-
     def upload_writer(self) -> Callable[[Path, CancelToken], None]:
         """At Submit (GUI thread): a writer of the song as it stands now, for the job's upload.
         It runs later in a worker; if an edit (keep, undo, redo…) was asked for in between, it

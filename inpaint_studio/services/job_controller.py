@@ -202,19 +202,13 @@ class JobController(QObject):
                         raise
                     # e.g. the song was edited after Submit: this job cannot be sent as it was
                     self._writers.pop(job_id, None)
-                    job = self.store.transition(job_id, [Stage.CREATED], Stage.FAILED,
-                                                error_kind=type(exc).__name__, message=str(exc))
-                    ctx.emit(JobEvent(job))
-                    return job
+                    return self._fail_unsent(ctx, job_id, type(exc).__name__, str(exc))
                 self._writers.pop(job_id, None)
             elif upload.parent == self.cache_dir / "uploads":
-                # The app stopped before it had written the edited song; nothing was sent.
-                job = self.store.transition(
-                    job_id, [Stage.CREATED], Stage.FAILED, error_kind="UploadMissing",
-                    message="The app stopped before the edited song was written for this job, "
-                            "so nothing was sent. Select the region and submit it again.")
-                ctx.emit(JobEvent(job))
-                return job
+                return self._fail_unsent(
+                    ctx, job_id, "UploadMissing", "The app stopped before the edited song was "
+                    "written for this job, so nothing was sent. Select the region and submit it "
+                    "again.")
         client = self.backends.client(job.backend,
                                       job.base_url if job.backend == MUSICGPT else None)
         if job.backend == LOCAL:
@@ -253,6 +247,13 @@ class JobController(QObject):
             if job.stage is Stage.DONE and self._versions.get(job.id):
                 got = sorted(self._versions.pop(job.id).items())
                 self.versions_ready.emit(job.id, got)
+
+    def _fail_unsent(self, ctx: WorkContext, job_id: str, kind: str, message: str) -> Job:
+        """Worker: a job that was never sent and cannot be as it stands ends FAILED, saying so."""
+        job = self.store.transition(job_id, [Stage.CREATED], Stage.FAILED, error_kind=kind,
+                                    message=message)
+        ctx.emit(JobEvent(job))
+        return job
 
     def _drop_upload_copy(self, job: Job) -> None:
         """A finished job's copy of the edited song (written for its upload) is not needed any

@@ -79,10 +79,9 @@ class KeyStore:
         `refresh` forgets it (e.g. when the settings dialog opens)."""
         if os.environ.get(ENV_VAR, "").strip() or self._session:
             return True
-        present = getattr(self, "_present", None)
-        if present is None:
-            present = self._present = self.get() is not None
-        return present
+        if self._present is None:
+            self._present = self.get() is not None
+        return self._present
 
     def refresh(self) -> None:
         self._present = None

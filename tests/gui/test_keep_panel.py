@@ -34,6 +34,14 @@ def settle(qtbot, feature, timeout=10000):
     qtbot.wait(5)
 
 
+def keep_take(qtbot, loaded, keep, index: int, take: Audio, region: tuple[float, float]) -> None:
+    """Offer `take` as version `index` for `region`, select that region, keep it, wait."""
+    keep.offer(index, take, region)
+    loaded.region.set(*region)
+    keep.keep(index)
+    settle(qtbot, keep)
+
+
 def test_keep_undo_redo_and_history(qtbot, loaded, keep):
     doc = loaded.document
     original = doc.audio.samples.copy()
@@ -103,10 +111,7 @@ def test_crossfade_after_the_fact_and_audition(qtbot, loaded, keep):
 
 def test_export_dialog_and_worker(qtbot, loaded, keep, tmp_path):
     doc = loaded.document
-    keep.offer(1, version_of(doc.audio, 3), (2.0, 4.0))
-    loaded.region.set(2.0, 4.0)
-    keep.keep(1)
-    settle(qtbot, keep)
+    keep_take(qtbot, loaded, keep, 1, version_of(doc.audio, 3), (2.0, 4.0))
     dialog = keep.export_dialog()
     assert isinstance(dialog, ExportDialog) and dialog.region_only.isEnabled()
     dialog.set_format("mp3")
@@ -165,12 +170,9 @@ def test_upload_copy_is_the_edited_song(qtbot, loaded, keep, tmp_path):
     from inpaint_studio.core.cancel import NEVER
 
     doc = loaded.document
-    keep.offer(1, version_of(doc.audio, 4), (1.0, 2.0))
-    loaded.region.set(1.0, 2.0)
-    keep.keep(1)
-    settle(qtbot, keep)
+    keep_take(qtbot, loaded, keep, 1, version_of(doc.audio, 4), (1.0, 2.0))
     assert keep.session.is_edited()
-    keep.session.write_upload(tmp_path / "up.flac", NEVER)
+    keep.session.upload_writer()(tmp_path / "up.flac", NEVER)
     back = load_audio(tmp_path / "up.flac")
     assert np.max(np.abs(back.samples - np.clip(doc.audio.samples, -1, 1))) < 1e-4
 
@@ -185,10 +187,7 @@ def test_a_take_is_kept_as_heard_across_its_own_seams(qtbot, loaded, keep):
     take = original.copy()
     a, b = int(4.6 * rate), int(8.3 * rate)
     take[:, a:b] = np.random.default_rng(9).uniform(-0.3, 0.3, (take.shape[0], b - a))
-    keep.offer(1, Audio(take, rate), (5.0, 8.0))
-    loaded.region.set(5.0, 8.0)
-    keep.keep(1)
-    settle(qtbot, keep)
+    keep_take(qtbot, loaded, keep, 1, Audio(take, rate), (5.0, 8.0))
     kept = doc.audio.samples
     assert np.array_equal(kept[:, a:b], take[:, a:b])  # the take whole, its seams included
     assert np.array_equal(kept[:, : int(4.45 * rate)], original[:, : int(4.45 * rate)])
@@ -210,10 +209,7 @@ def test_an_upload_writer_refuses_a_song_edited_after_submit(qtbot, loaded, keep
     from inpaint_studio.services.edit_session import SongChanged
 
     doc = loaded.document
-    keep.offer(1, version_of(doc.audio, 4), (1.0, 2.0))
-    loaded.region.set(1.0, 2.0)
-    keep.keep(1)
-    settle(qtbot, keep)
+    keep_take(qtbot, loaded, keep, 1, version_of(doc.audio, 4), (1.0, 2.0))
     at_submit = keep.session.upload_writer()  # Submit: the song with the keep
     loaded.region.set(1.2, 1.8)  # moving the region does not change the samples
     at_submit(tmp_path / "a.flac", NEVER)
