@@ -225,6 +225,8 @@ class JobController(QObject):
                     self._peaks[(job_id, event.index)] = _peaks(event.audio)
                 yield event
         except StopIteration as stop:
+            if stop.value is not None and stop.value.stage is Stage.DONE:
+                self._drop_upload_copy(stop.value)  # here, not on the GUI thread
             return stop.value
 
     def _reference(self, job: Job) -> Audio | None:
@@ -242,8 +244,6 @@ class JobController(QObject):
             self._versions.setdefault(job.id, {})[event.index] = event.audio
         else:
             self.job_changed.emit(job)
-            if job.stage is Stage.DONE:
-                self._drop_upload_copy(job)
             if job.stage is Stage.DONE and self._versions.get(job.id):
                 got = sorted(self._versions.pop(job.id).items())
                 self.versions_ready.emit(job.id, got)
@@ -256,8 +256,8 @@ class JobController(QObject):
         return job
 
     def _drop_upload_copy(self, job: Job) -> None:
-        """A finished job's copy of the edited song (written for its upload) is not needed any
-        more; a failed one keeps it for Retry."""
+        """Worker: a finished job's copy of the edited song (written for its upload) is not
+        needed any more; a failed one keeps it for Retry."""
         upload = Path(job.upload_path) if job.upload_path else None
         if upload is not None and upload.parent == self.cache_dir / "uploads":
             try:
