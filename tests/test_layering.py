@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "inpaint_studio"
-HEADLESS = ["core", "engine", "api", "server", "jobs", "playback", "commands"]
+HEADLESS = ["core", "engine", "api", "server", "jobs", "playback", "backends", "commands"]
 
 
 @pytest.mark.parametrize("package", HEADLESS + ["cli"])
@@ -57,6 +57,7 @@ FORBIDDEN = {
     "api": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
     "server": ["PySide6", "pyqtgraph"],
     "jobs": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
+    "backends": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
     "playback": ["PySide6", "pyqtgraph", "requests", "fastapi", "uvicorn"],
     "commands": ["PySide6", "pyqtgraph"],
     "services": ["PySide6.QtWidgets", "PySide6.QtGui", "pyqtgraph"],
@@ -72,14 +73,11 @@ ALLOWED = {
     "server": {"server", "api", "engine", "core"} | _LEAF,
     "jobs": {"jobs", "api", "core"} | _LEAF,
     "playback": {"playback", "core"},
-    "commands": {"commands", "jobs", "api", "server", "engine", "core"} | _LEAF,
-    "services": {"services", "jobs", "playback", "api", "server", "engine", "core"} | _LEAF,
-    "gui": {"gui", "services", "core", "resources"} | _LEAF,
-}
-# Known breaches, each to be removed when fixed (they are Qt-free modules that sit in services
-# but are used by the headless commands; they belong in a lower layer).
-EXCEPTIONS = {
-    "commands": {"services.backend", "services.keystore"},
+    "backends": {"backends", "api", "server", "core"} | _LEAF,
+    "commands": {"commands", "backends", "jobs", "api", "server", "engine", "core"} | _LEAF,
+    "services": {"services", "backends", "jobs", "playback", "api", "server", "engine",
+                 "core"} | _LEAF,
+    "gui": {"gui", "services", "backends", "core", "resources"} | _LEAF,
 }
 
 
@@ -97,7 +95,7 @@ def test_imports_point_one_way(package):
         for name in sorted(_imports(path)):
             part = _part(name)
             if part is not None:
-                if part.split(".")[0] in ALLOWED[package] or part in EXCEPTIONS.get(package, ()):
+                if part.split(".")[0] in ALLOWED[package]:
                     continue
                 bad.append(f"{path.relative_to(PKG)} imports {name}")
             elif any(name == lib or name.startswith(lib + ".") for lib in FORBIDDEN[package]):

@@ -16,7 +16,7 @@ from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
 from inpaint_studio.jobs.store import Job, JobStore, Stage
-from inpaint_studio.services.backend import (
+from inpaint_studio.backends.backend import (
     DEFAULT_BASE_URL,
     LOCAL,
     MUSICGPT,
@@ -25,7 +25,7 @@ from inpaint_studio.services.backend import (
     BackendSettings,
     BackendUnavailable,
 )
-from inpaint_studio.services.keystore import KeyStore
+from inpaint_studio.backends.keystore import KeyStore
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:

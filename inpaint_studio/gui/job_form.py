@@ -2,7 +2,7 @@
 
 The form shows the region (from the window's selection), the song that will be sent, the
 backend and a cost estimate; every field the API takes; and why Submit is disabled when it is.
-Checks come from the request model through `services.backend.validate`, so the form and the
+Checks come from the request model through `backends.backend.validate`, so the form and the
 client agree on what is valid."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_studio.services import backend as backend_service
+from inpaint_studio.backends import backend as backend_service
 
 _ERROR_STYLE = "border: 1px solid #e57373;"
 _WARN_STYLE = "border: 1px solid #ffb74d;"

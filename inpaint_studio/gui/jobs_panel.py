@@ -24,9 +24,9 @@ from inpaint_studio.gui.job_form import FormContext, JobForm
 from inpaint_studio.gui.job_list import JobList
 from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
-from inpaint_studio.services.backend import LOCAL, Backends
+from inpaint_studio.backends.backend import LOCAL, Backends
 from inpaint_studio.services.job_controller import Job, JobController, JobStore, Stage
-from inpaint_studio.services.keystore import KeyStore
+from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.services.url_song import fetch_song
 from inpaint_studio.services.worker import Worker
 

@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.services import backend_settings
-from inpaint_studio.services.backend import (
+from inpaint_studio.backends.backend import (
     LOCAL,
     MUSICGPT,
     PLAN_NAMES,
     Backends,
     BackendSettings,
 )
-from inpaint_studio.services.keystore import KeyStore
+from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import Worker, WorkerPool
 

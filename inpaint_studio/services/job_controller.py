@@ -22,7 +22,7 @@ from inpaint_studio.jobs import lifecycle
 from inpaint_studio.jobs.describe import describe_details, describe_stage, fmt_time
 from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
 from inpaint_studio.jobs.store import Job, JobStore, Stage
-from inpaint_studio.services.backend import LOCAL, MUSICGPT, Backends
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)

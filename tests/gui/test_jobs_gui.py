@@ -13,9 +13,9 @@ from PySide6.QtTest import QTest
 from inpaint_studio.gui.jobs_panel import install_jobs
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.server.config import ServerConfig
-from inpaint_studio.services.backend import LOCAL, MUSICGPT, Backends, BackendSettings
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSettings
 from inpaint_studio.services.job_controller import JobStore, Stage
-from inpaint_studio.services.keystore import KeyStore
+from inpaint_studio.backends.keystore import KeyStore
 from tests.gui.conftest import drag, load
 from tests.jobs.support import KEY, counting_server, make_song
 

@@ -10,9 +10,9 @@ import pytest
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.gui.jobs_panel import install_jobs
 from inpaint_studio.gui.keep_panel import install_keep
-from inpaint_studio.services.backend import Backends, BackendSettings
+from inpaint_studio.backends.backend import Backends, BackendSettings
 from inpaint_studio.services.job_controller import JobStore, Stage
-from inpaint_studio.services.keystore import KeyStore
+from inpaint_studio.backends.keystore import KeyStore
 from tests.gui.conftest import load
 from tests.jobs.support import make_song
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import stat
 
-from inpaint_studio.services.keystore import ENV_VAR, KeyStore
+from inpaint_studio.backends.keystore import ENV_VAR, KeyStore
 
 SECRET = "sk-keystore-SECRET-91"
 
@@ -44,7 +44,7 @@ def test_the_environment_overrides(tmp_path, monkeypatch):
 def test_has_key_asks_the_store_once_and_follows_set_and_clear(tmp_path, monkeypatch):
     # The job form asks which backend is active on every region drag, on the GUI thread: the
     # keyring (a D-Bus round trip, perhaps an unlock prompt) must not be asked each time.
-    from inpaint_studio.services.keystore import ENV_VAR, KeyStore
+    from inpaint_studio.backends.keystore import ENV_VAR, KeyStore
 
     monkeypatch.delenv(ENV_VAR, raising=False)
     keys = KeyStore(tmp_path / "musicgpt.key")

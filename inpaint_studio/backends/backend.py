@@ -21,7 +21,7 @@ from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
 from inpaint_studio.api.plans import PLANS, plan_named
 from inpaint_studio.core.region import RegionLimits
-from inpaint_studio.services.keystore import KeyStore
+from inpaint_studio.backends.keystore import KeyStore
 
 LOCAL = "local"
 MUSICGPT = "musicgpt"
