@@ -84,9 +84,9 @@ def run():
     from inpaint_studio.gui import theme
     from inpaint_studio.gui.jobs_panel import install_jobs
     from inpaint_studio.gui.main_window import MainWindow
-    from inpaint_studio.services.backend import Backends, BackendSettings
+    from inpaint_studio.backends.backend import Backends, BackendSettings
     from inpaint_studio.services.job_controller import JobStore, Stage
-    from inpaint_studio.services.keystore import KeyStore
+    from inpaint_studio.backends.keystore import KeyStore
     from inpaint_studio.services.settings import Settings
     from inpaint_studio.services.worker import WorkerPool
 
