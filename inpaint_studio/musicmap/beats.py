@@ -1,0 +1,155 @@
+"""Tempo and beats from the onset envelope: the tempo from the envelope's autocorrelation summed
+over its metrical multiples under a log-normal prior, beats by dynamic programming (Ellis 2007)
+on a tempo that may drift, a tempo curve from local autocorrelations, and a verdict on whether the
+music has a steady beat at all (no grid is invented for music that has none)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_BPM, MAX_BPM = 40.0, 240.0
+PRIOR_BPM = 110.0
+PRIOR_OCTAVES = 0.9
+TIGHTNESS = 150.0
+CURVE_WIN_S = 12.0
+CURVE_HOP_S = 4.0
+
+
+@dataclass
+class BeatTrack:
+    times: np.ndarray  # beat instants (s)
+    tempo_bpm: float | None
+    curve: list[tuple[float, float]]  # (time s, bpm) where the tempo is measured locally
+    confidence: float  # 0..1: how beat-like the music is
+    steady: bool
+
+
+def normalise(onset: np.ndarray, dt: float) -> np.ndarray:
+    """Onset envelope minus its ~1 s moving mean, clipped at 0, unit std."""
+    w = max(3, int(1.0 / dt) | 1)
+    local = np.convolve(onset, np.ones(w) / w, mode="same")
+    x = np.maximum(0.0, onset - local)
+    return x / max(float(x.std()), 1e-9)
+
+
+def autocorr(x: np.ndarray, max_lag: int) -> np.ndarray:
+    x = x - x.mean()
+    n = len(x)
+    nfft = 1 << int(np.ceil(np.log2(2 * n + 1)))
+    f = np.fft.rfft(x, nfft)
+    ac = np.fft.irfft(f * np.conj(f), nfft)[: max_lag + 1]
+    return ac / max(float(ac[0]), 1e-12)
+
+
+def tempo_scores(ac: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(bpm axis, score) for lags in the tempo range: the autocorrelation at a lag plus at its
+    double and triple (a beat is also a half and a third of a bar), times the prior."""
+    lags = np.arange(len(ac))
+    bpm = 60.0 / np.maximum(lags * dt, 1e-9)
+    ok = (bpm >= MIN_BPM) & (bpm <= MAX_BPM)
+    ac = np.maximum(ac, 0.0)
+    def at(k: np.ndarray) -> np.ndarray:
+        return np.where(k < len(ac), ac[np.minimum(k, len(ac) - 1)], 0.0)
+    comb = ac + 0.5 * np.maximum(at(2 * lags), at(3 * lags)) + 0.25 * at(4 * lags)
+    prior = np.exp(-0.5 * (np.log2(np.maximum(bpm, 1e-9) / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
+    return bpm, np.where(ok, comb * prior, 0.0)
+
+
+def estimate_period(x: np.ndarray, dt: float) -> tuple[float, float]:
+    """(period in frames, autocorrelation peak 0..1)."""
+    max_lag = int(60.0 / MIN_BPM / dt) * 4 + 2
+    ac = autocorr(x, min(max_lag, len(x) - 1))
+    _, score = tempo_scores(ac, dt)
+    lag = int(np.argmax(score))
+    if lag <= 0:
+        return 0.5 / dt, 0.0
+    if 0 < lag < len(ac) - 1:
+        a, b, c = score[lag - 1], score[lag], score[lag + 1]
+        den = a - 2 * b + c
+        frac = 0.5 * (a - c) / den if den < 0 else 0.0
+        return lag + float(np.clip(frac, -0.5, 0.5)), float(ac[lag])
+    return float(lag), float(ac[lag])
+
+
+def track(x: np.ndarray, period: float, tightness: float = TIGHTNESS) -> np.ndarray:
+    """Beat frames maximising onset strength plus a log-interval regularity score."""
+    n = len(x)
+    if n == 0 or period <= 1:
+        return np.zeros(0, int)
+    lo, hi = max(1, int(round(period * 0.6))), max(2, int(round(period * 1.6)))
+    offsets = np.arange(lo, hi + 1)
+    penalty = -tightness * np.log(offsets / period) ** 2
+    score = x.astype(np.float64).copy()
+    back = np.full(n, -1, dtype=np.int64)
+    for t in range(lo, n):
+        prev = t - offsets
+        ok = prev >= 0
+        cand = score[prev[ok]] + penalty[ok]
+        j = int(np.argmax(cand))
+        if cand[j] > 0:
+            score[t] = x[t] + cand[j]
+            back[t] = prev[ok][j]
+    # end on the best local maximum of the score within the last period
+    tail = max(0, n - int(round(period)))
+    t = tail + int(np.argmax(score[tail:]))
+    beats = []
+    while t >= 0:
+        beats.append(t)
+        t = int(back[t])
+    return np.asarray(beats[::-1], dtype=int)
+
+
+def _trim(frames: np.ndarray, env: np.ndarray) -> np.ndarray:
+    """Drop beats at the head and tail where the music has not started or has stopped."""
+    if len(frames) < 4:
+        return frames
+    w = 8
+    strength = np.array([env[max(0, f - w): f + w + 1].max() for f in frames])
+    level = 0.25 * float(np.median(strength))
+    # also ignore a silent stretch: use a smoothed strength over 4 beats
+    sm = np.convolve(strength, np.ones(4) / 4, mode="same")
+    good = np.flatnonzero(sm > level)
+    if len(good) == 0:
+        return frames[:0]
+    return frames[good[0] : good[-1] + 1]
+
+
+def tempo_curve(times: np.ndarray) -> list[tuple[float, float]]:
+    """Local tempo from the beat intervals, smoothed over ~8 beats."""
+    if len(times) < 3:
+        return []
+    ibi = np.diff(times)
+    k = min(8, len(ibi))
+    med = np.array([np.median(ibi[max(0, i - k // 2): i + k // 2 + 1]) for i in range(len(ibi))])
+    mids = (times[:-1] + times[1:]) / 2
+    out: list[tuple[float, float]] = []
+    next_t = -1.0
+    for t, p in zip(mids, med):
+        if t >= next_t:
+            out.append((round(float(t), 3), round(60.0 / float(p), 2)))
+            next_t = t + CURVE_HOP_S
+    return out
+
+
+def beat_track(onset: np.ndarray, dt: float) -> BeatTrack:
+    x = normalise(onset, dt)
+    if len(x) < int(4.0 / dt) or not np.any(x):
+        return BeatTrack(np.zeros(0), None, [], 0.0, False)
+    period, peak = estimate_period(x, dt)
+    frames = _trim(track(x, period), x)
+    if len(frames) < 8:
+        return BeatTrack(np.zeros(0), None, [], 0.0, False)
+    on = np.maximum.reduce([x[np.clip(frames + d, 0, len(x) - 1)] for d in (-1, 0, 1)])
+    mid = ((frames[:-1] + frames[1:]) // 2).astype(int)
+    ratio = float(on.mean() / max(float(x[mid].mean()), 1e-9))
+    ibi = np.diff(frames) * dt
+    regular = float(np.median(np.abs(ibi - np.median(ibi))) / np.median(ibi))
+    confidence = float(np.clip((ratio - 1.0) / 2.0, 0.0, 1.0) * np.clip(peak / 0.2, 0.0, 1.0))
+    steady = ratio >= 1.4 and peak > 0.05 and regular < 0.08
+    times = frames * dt
+    if not steady:
+        return BeatTrack(np.zeros(0), None, [], confidence, False)
+    tempo = 60.0 / float(np.median(ibi))
+    return BeatTrack(times, tempo, tempo_curve(times), confidence, True)
