@@ -10,9 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
-PRIOR_BPM = 110.0
+PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 0.9
 TIGHTNESS = 150.0
+SWING_VS_BEAT = 0.35  # the would-be long note is at least this strong against the grid's beats
+SWING_VS_OTHER = 2.5  # ... and this much stronger than the onsets 2/3 of a beat after them
+TRIPLET_MIN = 0.3  # both thirds of the beat at least this strong against the beat ...
+TRIPLET_EVEN = 0.6  # ... and about equally strong
 CURVE_WIN_S = 12.0
 CURVE_HOP_S = 4.0
 
@@ -57,11 +61,18 @@ def tempo_scores(ac: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     return bpm, np.where(ok, comb * prior, 0.0)
 
 
-def estimate_period(x: np.ndarray, dt: float) -> tuple[float, float]:
-    """(period in frames, autocorrelation peak 0..1)."""
+def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
+                    ) -> tuple[float, float]:
+    """(period in frames, autocorrelation peak 0..1); with `near`, the best of the score's
+    peaks within ±4 % of those periods."""
     max_lag = int(60.0 / MIN_BPM / dt) * 4 + 2
     ac = autocorr(x, min(max_lag, len(x) - 1))
     _, score = tempo_scores(ac, dt)
+    if near:
+        mask = np.zeros(len(score), bool)
+        for p in near:
+            mask[max(1, int(p * 0.96)): int(p * 1.04) + 2] = True
+        score = np.where(mask, score, 0.0)
     lag = int(np.argmax(score))
     if lag <= 0:
         return 0.5 / dt, 0.0
@@ -116,6 +127,41 @@ def _trim(frames: np.ndarray, env: np.ndarray) -> np.ndarray:
     return frames[good[0] : good[-1] + 1]
 
 
+def _strength_at(x: np.ndarray, frames: np.ndarray) -> float:
+    f = np.clip(frames, 0, len(x) - 1)
+    return float(np.maximum.reduce([x[np.clip(f + d, 0, len(x) - 1)] for d in range(-2, 3)]).mean())
+
+
+def swing_shift(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Swung music (long–short eighths, 2:1) has onsets on the beat and 2/3 of a beat after it.
+    A tracker can lock onto the swung eighth instead, which then has its strong neighbour only
+    1/3 of a beat later: move such a grid onto the long note."""
+    if len(frames) < 8:
+        return frames
+    ibi = np.diff(frames)
+    nxt = np.concatenate([ibi, ibi[-1:]])
+    s0 = _strength_at(x, frames)
+    s13 = _strength_at(x, frames + np.rint(nxt / 3).astype(int))
+    s23 = _strength_at(x, frames + np.rint(2 * nxt / 3).astype(int))
+    if s13 > SWING_VS_BEAT * s0 and s13 > SWING_VS_OTHER * s23:
+        return frames + np.rint(nxt / 3).astype(int)
+    return frames
+
+
+def triplet_grid(x: np.ndarray, frames: np.ndarray) -> bool:
+    """True when onsets fall evenly on the thirds of the tracked beat: then the beat is a
+    dotted or triplet level, not the notated one (3 against 2)."""
+    if len(frames) < 8:
+        return False
+    ibi = np.diff(frames)
+    nxt = np.concatenate([ibi, ibi[-1:]])
+    s0 = _strength_at(x, frames)
+    s13 = _strength_at(x, frames + np.rint(nxt / 3).astype(int))
+    s23 = _strength_at(x, frames + np.rint(2 * nxt / 3).astype(int))
+    lo, hi = min(s13, s23), max(s13, s23)
+    return lo > TRIPLET_MIN * s0 and lo > TRIPLET_EVEN * hi
+
+
 def tempo_curve(times: np.ndarray) -> list[tuple[float, float]]:
     """Local tempo from the beat intervals, smoothed over ~8 beats."""
     if len(times) < 3:
@@ -139,6 +185,10 @@ def beat_track(onset: np.ndarray, dt: float) -> BeatTrack:
         return BeatTrack(np.zeros(0), None, [], 0.0, False)
     period, peak = estimate_period(x, dt)
     frames = _trim(track(x, period), x)
+    if triplet_grid(x, frames):
+        period, peak = estimate_period(x, dt, near=[period * 2 / 3, period * 4 / 3])
+        frames = _trim(track(x, period), x)
+    frames = swing_shift(x, frames)
     if len(frames) < 8:
         return BeatTrack(np.zeros(0), None, [], 0.0, False)
     on = np.maximum.reduce([x[np.clip(frames + d, 0, len(x) - 1)] for d in (-1, 0, 1)])
