@@ -22,6 +22,8 @@ CHROMA_FFT = 4096
 CHROMA_HOP = 512
 MIDI_LO, MIDI_HI = 33, 96  # A1 .. C7: the semitone spectrum's range
 BASS_HI = 55  # semitones below G3 make the bass chroma
+HARMONIC_3 = 0.3
+HARMONIC_5 = 0.3
 LOUD_HOP_S = 0.1
 LOUD_WIN_S = 0.4
 BLOCK = 4096  # frames per FFT block: bounded memory for long songs
@@ -167,6 +169,12 @@ def extract(audio: Audio, token: CancelToken = NEVER) -> Features:
     padded = np.pad(semis, ((0, 0), (k, k)), mode="edge")
     floor = _moving_mean_rows(padded, 2 * k + 1)
     semis = np.maximum(0.0, semis - floor).astype(np.float32)
+    # take part of each note's 3rd and 5th harmonics (a twelfth and two octaves + a third up)
+    # off those semitones, so a bass note does not read as its own fifth and major third
+    clean = semis.copy()
+    clean[:, 28:] -= HARMONIC_5 * semis[:, :-28]
+    clean[:, 19:] -= HARMONIC_3 * semis[:, :-19]
+    semis = np.maximum(clean, 0.0)
     pcs = (np.arange(MIDI_LO, MIDI_HI) % 12)
     fold = np.zeros((MIDI_HI - MIDI_LO, 12), np.float32)
     fold[np.arange(len(pcs)), pcs] = 1.0

@@ -20,7 +20,7 @@ KEY_BASS_WEIGHT = 0.5
 QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7)}
 SEVENTHS = {"7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10)}
 BASS_BONUS = 0.15
-SWITCH_COST = 0.12
+SWITCH_COST = 0.06
 SEVENTH_MARGIN = 0.04
 SILENT = 0.08  # beat chroma energy below this fraction of the song's median → "N"
 
@@ -84,8 +84,8 @@ def chords_per_beat(chroma_b: np.ndarray, bass_b: np.ndarray,
         return [], np.zeros(0)
     labels, tmpl, roots = templates(sevenths)
     energy = chroma_b.sum(axis=1)
-    c = chroma_b / np.maximum(np.linalg.norm(chroma_b, axis=1, keepdims=True), 1e-9)
     b = bass_b / np.maximum(bass_b.sum(axis=1, keepdims=True), 1e-9)
+    c = chroma_b / np.maximum(np.linalg.norm(chroma_b, axis=1, keepdims=True), 1e-9)
     sim = c @ tmpl.T + BASS_BONUS * b[:, roots]
     is7 = np.array([":" in lab and lab.split(":")[1] in SEVENTHS for lab in labels])
     sim[:, is7] -= SEVENTH_MARGIN
