@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 METRES = (2, 3, 4)
-METRE_PRIOR = {2: -0.12, 3: -0.04, 4: 0.0}
-W_HARMONY, W_BASS, W_ACCENT = 1.0, 0.6, 0.3
-PHASE_JUMP = 4.0  # cost (in salience units) of a bar of another length
+METRE_PRIOR = {2: -0.3, 3: -0.1, 4: 0.0}
+W_HARMONY, W_HARMONY1, W_BASS, W_ACCENT = 1.0, 0.5, 0.3, 0.3
+PHASE_JUMP = 8.0  # cost (in salience units) of a bar of another length
 
 
 def beat_means(frames_t: np.ndarray, feats: np.ndarray, beats: np.ndarray) -> np.ndarray:
@@ -41,17 +41,18 @@ def salience(beats: np.ndarray, chroma_b: np.ndarray, onset: np.ndarray, onset_l
     if n < 2:
         return np.zeros(n)
     c = chroma_b / np.maximum(np.linalg.norm(chroma_b, axis=1, keepdims=True), 1e-9)
-    change = np.zeros(n)
     # harmony of the beat(s) from here vs before: two beats either side
     ahead = c + np.vstack([c[1:], c[-1:]])
     behind = np.vstack([c[:1], c[:-1]]) + np.vstack([c[:1], c[:1], c[:-2]])[:n]
     ahead /= np.maximum(np.linalg.norm(ahead, axis=1, keepdims=True), 1e-9)
     behind /= np.maximum(np.linalg.norm(behind, axis=1, keepdims=True), 1e-9)
     change = 1.0 - (ahead * behind).sum(axis=1)
+    change1 = 1.0 - (c * np.vstack([c[:1], c[:-1]])).sum(axis=1)  # this beat vs the one before
     f = np.clip(np.rint(beats / dt).astype(int), 0, len(onset) - 1)
     near = lambda env: np.maximum.reduce(  # noqa: E731
         [env[np.clip(f + d, 0, len(env) - 1)] for d in range(-3, 4)])
-    return W_HARMONY * _z(change) + W_BASS * _z(near(onset_low)) + W_ACCENT * _z(near(onset))
+    return (W_HARMONY * _z(change) + W_HARMONY1 * _z(change1) + W_BASS * _z(near(onset_low))
+            + W_ACCENT * _z(near(onset)))
 
 
 def choose_metre(sal: np.ndarray) -> tuple[int, int, float]:
