@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "splice": "splice",
     "doctor": "doctor",
     "serve": "serve",
+    "analyze": "analyze",
 }
 
 

@@ -13,10 +13,13 @@ MIN_BPM, MAX_BPM = 40.0, 240.0
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 0.9
 TIGHTNESS = 150.0
+AC_SMOOTH_S = 0.01
+MIN_PULSE = 1.4  # onset flux on the beats ÷ the song's 90th percentile, below: no steady beat
 SWING_VS_BEAT = 0.35  # the would-be long note is at least this strong against the grid's beats
 SWING_VS_OTHER = 2.5  # ... and this much stronger than the onsets 2/3 of a beat after them
 TRIPLET_MIN = 0.3  # both thirds of the beat at least this strong against the beat ...
 TRIPLET_EVEN = 0.6  # ... and about equally strong
+TRIPLET_MAX_BPM = 200.0  # the faster reading of a triplet grid only up to this tempo
 CURVE_WIN_S = 12.0
 CURVE_HOP_S = 4.0
 
@@ -54,8 +57,12 @@ def tempo_scores(ac: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     bpm = 60.0 / np.maximum(lags * dt, 1e-9)
     ok = (bpm >= MIN_BPM) & (bpm <= MAX_BPM)
     ac = np.maximum(ac, 0.0)
+    # a multiple of a fractional lag is only known to ±1 frame: take the best of the three
+    wide = np.maximum(ac, np.maximum(np.roll(ac, 1), np.roll(ac, -1)))
+
     def at(k: np.ndarray) -> np.ndarray:
-        return np.where(k < len(ac), ac[np.minimum(k, len(ac) - 1)], 0.0)
+        return np.where(k < len(ac), wide[np.minimum(k, len(ac) - 1)], 0.0)
+
     comb = ac + 0.5 * np.maximum(at(2 * lags), at(3 * lags)) + 0.25 * at(4 * lags)
     prior = np.exp(-0.5 * (np.log2(np.maximum(bpm, 1e-9) / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
     return bpm, np.where(ok, comb * prior, 0.0)
@@ -66,7 +73,11 @@ def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
     """(period in frames, autocorrelation peak 0..1); with `near`, the best of the score's
     peaks within ±4 % of those periods."""
     max_lag = int(60.0 / MIN_BPM / dt) * 4 + 2
-    ac = autocorr(x, min(max_lag, len(x) - 1))
+    # smooth over ~±25 ms first: a sharp onset's autocorrelation peak is narrower than one
+    # frame, and integer lags would catch it at some multiples of the beat and miss it at others
+    k = np.arange(-4, 5)
+    g = np.exp(-0.5 * (k * dt / AC_SMOOTH_S) ** 2)
+    ac = autocorr(np.convolve(x, g / g.sum(), mode="same"), min(max_lag, len(x) - 1))
     _, score = tempo_scores(ac, dt)
     if near:
         mask = np.zeros(len(score), bool)
@@ -186,18 +197,22 @@ def beat_track(onset: np.ndarray, dt: float) -> BeatTrack:
     period, peak = estimate_period(x, dt)
     frames = _trim(track(x, period), x)
     if triplet_grid(x, frames):
-        period, peak = estimate_period(x, dt, near=[period * 2 / 3, period * 4 / 3])
+        # the notated beat is then two of the three subdivisions (or, too fast for that, four)
+        faster = period * 2 / 3
+        near = [faster] if 60.0 / (faster * dt) <= TRIPLET_MAX_BPM else [period * 4 / 3]
+        period, peak = estimate_period(x, dt, near=near)
         frames = _trim(track(x, period), x)
     frames = swing_shift(x, frames)
     if len(frames) < 8:
         return BeatTrack(np.zeros(0), None, [], 0.0, False)
-    on = np.maximum.reduce([x[np.clip(frames + d, 0, len(x) - 1)] for d in (-1, 0, 1)])
-    mid = ((frames[:-1] + frames[1:]) // 2).astype(int)
-    ratio = float(on.mean() / max(float(x[mid].mean()), 1e-9))
+    # how far the onsets on the beats stand out of the song's ordinary onset level (raw flux in
+    # dB, so independent of gain): a drone or noise gives ~1, music with a pulse 1.8 and more
+    raw = np.maximum.reduce([onset[np.clip(frames + d, 0, len(onset) - 1)] for d in (-1, 0, 1)])
+    pulse = float(np.median(raw) / max(float(np.percentile(onset, 90)), 1e-9))
     ibi = np.diff(frames) * dt
     regular = float(np.median(np.abs(ibi - np.median(ibi))) / np.median(ibi))
-    confidence = float(np.clip((ratio - 1.0) / 2.0, 0.0, 1.0) * np.clip(peak / 0.2, 0.0, 1.0))
-    steady = ratio >= 1.4 and peak > 0.05 and regular < 0.08
+    confidence = float(np.clip((pulse - 1.0) / 1.5, 0.0, 1.0))
+    steady = pulse >= MIN_PULSE and regular < 0.08
     times = frames * dt
     if not steady:
         return BeatTrack(np.zeros(0), None, [], confidence, False)
