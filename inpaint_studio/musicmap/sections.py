@@ -1,5 +1,5 @@
-"""Sections from bar-synchronous features: boundaries where a checkerboard kernel on the bar
-self-similarity (harmony and timbre) peaks, snapped to bar lines; labels by similarity (A, B, …),
+"""Sections from bar-synchronous features: boundaries at bar lines where the bars before and
+after differ most (harmony and timbre, block means over a few bars); labels by similarity (A, B, …),
 a repeat that differs noticeably from its first appearance gets a prime (A′)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import string
 
 import numpy as np
 
-KERNEL_BARS = 4  # half-width of the checkerboard kernel
+KERNEL_BARS = 4  # bars compared either side of a candidate boundary
 MIN_BARS = 4  # shortest section
-PEAK_Z = 0.4  # novelty peaks above mean + PEAK_Z·std are boundaries
+PEAK_Z = 0.0  # novelty peaks above mean + PEAK_Z·std are boundaries
 SAME = 0.35  # cosine distance below which two sections get one letter
 PRIME = 0.15  # ... and above which a repeat is marked A′
 
@@ -20,25 +20,29 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
 
 
-def novelty(feats: list[np.ndarray], half: int = KERNEL_BARS) -> np.ndarray:
+def novelty(feats: list[np.ndarray], half: int | None = None) -> np.ndarray:
+    """Per bar line t: how different the `half` bars before it are from the `half` bars after
+    it — the distance of the two blocks' mean features (a chord progression inside a block
+    does not count as change, unlike a checkerboard on the bar self-similarity), each feature
+    group scaled by its own spread, then summed."""
+    half = half or KERNEL_BARS
     n = len(feats[0])
-    ssm = np.zeros((n, n))
+    total = np.zeros(n)
     for f in feats:
-        u = _unit(f)
-        ssm += u @ u.T
-    ssm /= len(feats)
-    i = np.arange(-half, half)
-    g = np.exp(-0.5 * ((i + 0.5) / (0.5 * half)) ** 2)
-    sign = np.sign(i + 0.5)
-    kern = np.outer(g, g) * np.outer(sign, sign)  # + on the diagonal blocks, − across
-    pad = np.pad(ssm, half, mode="edge")
-    nov = np.zeros(n)
-    for t in range(n):
-        nov[t] = float((pad[t : t + 2 * half, t : t + 2 * half] * kern).sum())
-    return nov
+        z = (f - f.mean(axis=0)) / np.maximum(f.std(axis=0), 1e-9)
+        c = np.concatenate([np.zeros((1, z.shape[1])), np.cumsum(z, axis=0)])
+        nov = np.zeros(n)
+        for t in range(1, n):
+            a, b = max(0, t - half), min(n, t + half)
+            before = (c[t] - c[a]) / (t - a)
+            after = (c[b] - c[t]) / (b - t)
+            nov[t] = float(np.linalg.norm(before - after)) / np.sqrt(z.shape[1])
+        total += nov / max(float(nov.std()), 1e-9)
+    return total / len(feats)
 
 
-def boundaries(nov: np.ndarray, min_bars: int = MIN_BARS) -> list[int]:
+def boundaries(nov: np.ndarray, min_bars: int | None = None) -> list[int]:
+    min_bars = min_bars or MIN_BARS
     n = len(nov)
     if n < 2 * min_bars:
         return []
