@@ -14,6 +14,7 @@ PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 0.9
 TIGHTNESS = 150.0
 AC_SMOOTH_S = 0.01
+TRIM_LEVEL = 0.1  # head and tail beats weaker than this share of the median are dropped
 MIN_PULSE = 1.4  # onset flux on the beats ÷ the song's 90th percentile, below: no steady beat
 SWING_VS_BEAT = 0.35  # the would-be long note is at least this strong against the grid's beats
 SWING_VS_OTHER = 2.5  # ... and this much stronger than the onsets 2/3 of a beat after them
@@ -129,7 +130,7 @@ def _trim(frames: np.ndarray, env: np.ndarray) -> np.ndarray:
         return frames
     w = 8
     strength = np.array([env[max(0, f - w): f + w + 1].max() for f in frames])
-    level = 0.25 * float(np.median(strength))
+    level = TRIM_LEVEL * float(np.median(strength))
     # also ignore a silent stretch: use a smoothed strength over 4 beats
     sm = np.convolve(strength, np.ones(4) / 4, mode="same")
     good = np.flatnonzero(sm > level)

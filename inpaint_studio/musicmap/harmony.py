@@ -16,6 +16,9 @@ KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69,
 T_MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
 T_MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
 KEY_BASS_WEIGHT = 0.5
+TONIC_CHORD_WEIGHT = 0.5
+FIRST_CHORD_WEIGHT = 0.1
+LAST_CHORD_WEIGHT = 0.1
 
 QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7)}
 SEVENTHS = {"7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10)}
@@ -51,10 +54,31 @@ def key_name(index: int) -> str:
     return f"{NAMES[index % 12]} {'major' if index < 12 else 'minor'}"
 
 
-def estimate_key(chroma_b: np.ndarray, bass_b: np.ndarray) -> tuple[str | None, float]:
+def tonic_shares(labels: list[str]) -> np.ndarray:
+    """(24,) the share of beats whose chord is each key's tonic triad (a seventh counts as its
+    triad): relative keys share their notes, but a piece dwells on its own tonic chord."""
+    out = np.zeros(24)
+    if not labels:
+        return out
+    for lab in labels:
+        if ":" not in lab:
+            continue
+        root, q = lab.split(":")
+        r = NAMES.index(root)
+        out[r + (12 if q.startswith("min") else 0)] += 1
+    return out / len(labels)
+
+
+def estimate_key(chroma_b: np.ndarray, bass_b: np.ndarray,
+                 labels: list[str] | None = None) -> tuple[str | None, float]:
     if len(chroma_b) == 0 or not np.any(chroma_b):
         return None, 0.0
     s = key_scores(chroma_b.sum(axis=0), bass_b.sum(axis=0))
+    s = s + TONIC_CHORD_WEIGHT * tonic_shares(labels or [])
+    named = [lab for lab in labels or [] if ":" in lab]
+    if named:  # pieces tend to open (and close) on their tonic chord
+        s = s + FIRST_CHORD_WEIGHT * tonic_shares(named[:1]) \
+            + LAST_CHORD_WEIGHT * tonic_shares(named[-1:])
     order = np.argsort(s)[::-1]
     return key_name(int(order[0])), float(np.clip((s[order[0]] - s[order[1]]) * 5, 0, 1))
 

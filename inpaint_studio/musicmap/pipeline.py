@@ -48,8 +48,8 @@ def analyze(audio: Audio, token: CancelToken = NEVER, progress: Progress | None 
         units = np.arange(0.0, f.duration, 0.5)
     chroma_b = metre.beat_means(chroma_t, f.chroma, units)
     bass_b = metre.beat_means(chroma_t, f.bass, units)
-    key, key_conf = harmony.estimate_key(chroma_b, bass_b)
     labels, conf = harmony.chords_per_beat(chroma_b, bass_b)
+    key, key_conf = harmony.estimate_key(chroma_b, bass_b, labels)
     chords = harmony.segments(units, f.duration, labels)
     if len(units) and units[0] > 0.05:
         chords.insert(0, (0.0, float(units[0]), "N"))
