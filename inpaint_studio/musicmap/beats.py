@@ -13,6 +13,8 @@ MIN_BPM, MAX_BPM = 40.0, 240.0
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 0.9
 TIGHTNESS = 150.0
+STRICT_TIGHTNESS = 2000.0
+STRICT_KEEPS = 0.9  # the strict grid is kept when its beats hold this share of the loose one's
 AC_SMOOTH_S = 0.01
 TRIM_LEVEL = 0.1  # head and tail beats weaker than this share of the median are dropped
 MIN_PULSE = 1.4  # onset flux on the beats ÷ the song's 90th percentile, below: no steady beat
@@ -96,8 +98,9 @@ def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
     return float(lag), float(ac[lag])
 
 
-def track(x: np.ndarray, period: float, tightness: float = TIGHTNESS) -> np.ndarray:
+def track(x: np.ndarray, period: float, tightness: float | None = None) -> np.ndarray:
     """Beat frames maximising onset strength plus a log-interval regularity score."""
+    tightness = TIGHTNESS if tightness is None else tightness
     n = len(x)
     if n == 0 or period <= 1:
         return np.zeros(0, int)
@@ -122,6 +125,20 @@ def track(x: np.ndarray, period: float, tightness: float = TIGHTNESS) -> np.ndar
         beats.append(t)
         t = int(back[t])
     return np.asarray(beats[::-1], dtype=int)
+
+
+def _steadiest(x: np.ndarray, period: float) -> np.ndarray:
+    """Track with a loose and a strict tempo; keep the strict grid unless it loses a real share
+    of the onset strength on its beats (then the tempo really moves: keep the loose one). A
+    loose grid on steady music drifts onto the off-beat now and then; a strict one cannot
+    follow a human tempo."""
+    loose = _trim(track(x, period, TIGHTNESS), x)
+    strict = _trim(track(x, period, STRICT_TIGHTNESS), x)
+    if len(strict) < 8 or len(loose) < 8:
+        return loose
+    if _strength_at(x, strict) >= STRICT_KEEPS * _strength_at(x, loose):
+        return strict
+    return loose
 
 
 def _trim(frames: np.ndarray, env: np.ndarray) -> np.ndarray:
@@ -196,13 +213,13 @@ def beat_track(onset: np.ndarray, dt: float) -> BeatTrack:
     if len(x) < int(4.0 / dt) or not np.any(x):
         return BeatTrack(np.zeros(0), None, [], 0.0, False)
     period, peak = estimate_period(x, dt)
-    frames = _trim(track(x, period), x)
+    frames = _steadiest(x, period)
     if triplet_grid(x, frames):
         # the notated beat is then two of the three subdivisions (or, too fast for that, four)
         faster = period * 2 / 3
         near = [faster] if 60.0 / (faster * dt) <= TRIPLET_MAX_BPM else [period * 4 / 3]
         period, peak = estimate_period(x, dt, near=near)
-        frames = _trim(track(x, period), x)
+        frames = _steadiest(x, period)
     frames = swing_shift(x, frames)
     if len(frames) < 8:
         return BeatTrack(np.zeros(0), None, [], 0.0, False)
