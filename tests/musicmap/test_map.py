@@ -156,3 +156,20 @@ def test_cancel_stops_the_analysis():
     token.cancel()
     with pytest.raises(Cancelled):
         analyze(synth_song(10.0, seed=1), token)
+
+
+def test_tempo_curve_follows_a_drifting_tempo(tmp_path_factory):
+    """±3 % drift over ~40 s: the beats stay locked and the curve follows the local tempo."""
+    seconds, bpm, seed, drift = 90.0, 110.0, 3, 0.03
+    m = analyze(decoded(tmp_path_factory, synth_song(seconds, bpm, seed, drift=drift),
+                        "drift.flac"))
+    beats = compose(seconds, bpm, seed, drift).beat_times
+    beats = beats[(beats > 5) & (beats < seconds - 1)]
+    assert f_measure(beats, [b for b in m.beats if b > 5]) >= 0.9
+    local = [60.0 / np.median(np.diff(beats[max(0, i - 4) : i + 4]))
+             for i in np.searchsorted(beats, [t for t, _ in m.tempo_curve])]
+    curve = np.array([bpm for _, bpm in m.tempo_curve])
+    assert len(curve) >= 15
+    assert curve.max() - curve.min() > 0.03 * bpm  # it does move, not one global value
+    assert np.max(np.abs(curve / np.array(local) - 1)) < 0.03
+    assert np.corrcoef(curve, local)[0, 1] > 0.8
