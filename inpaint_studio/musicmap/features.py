@@ -122,13 +122,14 @@ def _biquad(kind: str, f0: float, q: float, gain_db: float, rate: int):
 
 
 def loudness_curve(kpower: np.ndarray, dt: float) -> np.ndarray:
-    """Momentary loudness (LUFS-like, of the mono mix) every LOUD_HOP_S over LOUD_WIN_S, from
-    the K-weighted mean square of each STFT frame (Parseval)."""
+    """Momentary loudness (LUFS-like, of the mono mix) at 0, LOUD_HOP_S, 2·LOUD_HOP_S … s, each
+    over the LOUD_WIN_S that starts there, from the K-weighted mean square of each STFT frame
+    (Parseval). Exactly LOUD_HOP_S apart at any sample rate."""
     c = np.concatenate([[0.0], np.cumsum(kpower, dtype=np.float64)])
-    hop = max(1, int(round(LOUD_HOP_S / dt)))
-    win = max(1, int(round(LOUD_WIN_S / dt)))
-    starts = np.arange(0, max(1, len(kpower) - win + hop), hop)
-    ends = np.minimum(starts + win, len(kpower))
+    n = len(kpower)
+    count = int(np.floor((n - 1) * dt / LOUD_HOP_S + 1e-9)) + 1 if n else 0
+    starts = np.minimum(np.rint(np.arange(count) * LOUD_HOP_S / dt).astype(int), max(n - 1, 0))
+    ends = np.minimum(starts + max(1, int(round(LOUD_WIN_S / dt))), n)
     ms = (c[ends] - c[starts]) / np.maximum(ends - starts, 1)
     return (-0.691 + 10 * np.log10(np.maximum(ms, 1e-10))).astype(np.float32)
 

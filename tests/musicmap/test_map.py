@@ -173,3 +173,23 @@ def test_tempo_curve_follows_a_drifting_tempo(tmp_path_factory):
     assert curve.max() - curve.min() > 0.03 * bpm  # it does move, not one global value
     assert np.max(np.abs(curve / np.array(local) - 1)) < 0.03
     assert np.corrcoef(curve, local)[0, 1] > 0.8
+
+
+@pytest.mark.parametrize("rate,channels", [(48000, 2), (22050, 2), (11025, 1)])
+def test_any_rate_and_channel_count(rate, channels):
+    song = synth_song(30.0, bpm=128, seed=2, sample_rate=rate)
+    audio = type(song)(np.ascontiguousarray(song.samples[:channels]), rate)
+    m = analyze(audio)
+    assert m.tempo_bpm == pytest.approx(128.0, rel=0.02)
+    assert m.loudness_hop == 0.1
+    assert len(m.loudness) == pytest.approx(30.0 / m.loudness_hop, abs=1)
+
+
+def test_silence_and_empty_audio_have_no_music():
+    from inpaint_studio.core.audio import Audio
+
+    for audio in (Audio(np.zeros((2, 44100 * 8), np.float32), 44100),
+                  Audio(np.zeros((1, 0), np.float32), 44100)):
+        m = analyze(audio)
+        assert not m.steady_beat and m.beats == [] and m.key is None
+        assert {lab for _, _, lab in m.chords} <= {"N"}
