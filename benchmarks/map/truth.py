@@ -58,7 +58,7 @@ def chords_from_notes(notes: list, beats: np.ndarray, end: float) -> list[tuple[
     pitch = np.array([n[2] for n in notes])
     vel = np.array([n[3] for n in notes], dtype=float)
     out: list[tuple[float, float, str]] = []
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         if b <= a:
             continue
         ov = np.minimum(ends, b) - np.maximum(starts, a)

@@ -19,7 +19,7 @@ them by similarity. cache.py stores maps as JSON under `<cache dir>/musicmap/`, 
 
 Accuracy and speed on real compositions: `python benchmarks/run.py map` (benchmarks/README.md)."""
 
-from inpaint_studio.musicmap.pipeline import analyze, analyze_cached, map_file
 from inpaint_studio.musicmap.model import ANALYSIS_VERSION, MusicMap
+from inpaint_studio.musicmap.pipeline import analyze, analyze_cached, map_file
 
 __all__ = ["ANALYSIS_VERSION", "MusicMap", "analyze", "analyze_cached", "map_file"]

@@ -201,7 +201,7 @@ def tempo_curve(times: np.ndarray) -> list[tuple[float, float]]:
     mids = (times[:-1] + times[1:]) / 2
     out: list[tuple[float, float]] = []
     next_t = -1.0
-    for t, p in zip(mids, med):
+    for t, p in zip(mids, med, strict=True):
         if t >= next_t:
             out.append((round(float(t), 3), round(60.0 / float(p), 2)))
             next_t = t + CURVE_HOP_S

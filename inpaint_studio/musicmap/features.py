@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+
 import numpy as np
 from scipy.fft import dct, rfft
 from scipy.signal import firwin, freqz, resample_poly

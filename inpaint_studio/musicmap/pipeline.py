@@ -63,7 +63,7 @@ def analyze(audio: Audio, token: CancelToken = NEVER, progress: Progress | None 
         per_bar, _, _ = metre.choose_metre(sal)
         pos = metre.positions(sal, per_bar)
         positions = [int(p) + 1 for p in pos]
-        downbeats = [float(b) for b, p in zip(beats, pos) if p == 0]
+        downbeats = [float(b) for b, p in zip(beats, pos, strict=True) if p == 0]
         ts = f"{per_bar}/4"
     timings["bars"] = time.perf_counter() - t
     say(0.9, "sections")

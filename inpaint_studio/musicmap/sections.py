@@ -72,7 +72,8 @@ def labels(seg_feats: np.ndarray) -> list[str]:
             out.append(letter + ("′" if d[j] > PRIME else ""))
         else:
             letters = string.ascii_uppercase
-            letter = letters[len(firsts) % 26] + ("" if len(firsts) < 26 else str(len(firsts) // 26))
+            n = len(firsts)
+            letter = letters[n % 26] + ("" if n < 26 else str(n // 26))
             firsts.append(i)
             out.append(letter)
     return out
@@ -88,7 +89,7 @@ def sections(bar_times: np.ndarray, end: float, bar_chroma: np.ndarray, bar_timb
     starts = [0] + b
     stops = b + [n]
     feats = np.concatenate([_unit(bar_chroma), _unit(bar_timbre)], axis=1)
-    seg = np.asarray([feats[s:e].mean(axis=0) for s, e in zip(starts, stops)])
+    seg = np.asarray([feats[s:e].mean(axis=0) for s, e in zip(starts, stops, strict=True)])
     labs = labels(seg)
     times = [0.0] + [float(bar_times[i]) for i in b] + [float(end)]
     return [(times[i], times[i + 1], labs[i]) for i in range(len(labs))]

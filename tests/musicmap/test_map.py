@@ -67,7 +67,7 @@ def test_tempo_beats_and_bars_of_a_synthetic_song(synth_map):
     assert f_measure(bars[bars > 5], [d for d in m.downbeats if d > 5]) >= 0.9
     # bar positions count 1..4 and restart on every downbeat
     assert set(m.bar_positions) == {1, 2, 3, 4}
-    assert [b for b, p in zip(m.beats, m.bar_positions) if p == 1] == m.downbeats
+    assert [b for b, p in zip(m.beats, m.bar_positions, strict=True) if p == 1] == m.downbeats
 
 
 def test_key_of_a_synthetic_song(synth_map):
@@ -81,7 +81,7 @@ def test_chords_follow_the_synthetic_progression(synth_map):
     bpm, seed, _, m = synth_map
     truth = synth_bar_chords(SECONDS, bpm, seed)
     agree = total = 0
-    for t, label in zip(m.beats, m.beat_chords):
+    for t, label in zip(m.beats, m.beat_chords, strict=True):
         ref = next((lab for a, b, lab in truth if a <= t + 0.05 < b), None)
         if ref is None or ref.endswith("dim"):
             continue
@@ -98,7 +98,7 @@ def test_sections_cover_the_song_and_repeat_labels(synth_map):
     *_, m = synth_map
     assert m.sections[0][0] == 0.0
     assert m.sections[-1][1] == pytest.approx(m.duration, abs=0.01)
-    for (a0, a1, _), (b0, _, _) in zip(m.sections, m.sections[1:]):
+    for (a0, a1, _), (b0, _, _) in zip(m.sections, m.sections[1:], strict=False):
         assert a1 == b0 and a1 > a0
     # boundaries sit on bar lines
     for start, _, _ in m.sections[1:]:
