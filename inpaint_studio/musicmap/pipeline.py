@@ -72,9 +72,7 @@ def analyze(audio: Audio, token: CancelToken = NEVER, progress: Progress | None 
     frames_t = np.arange(len(f.timbre)) * f.onset_dt
     bar_chroma = metre.beat_means(chroma_t, f.chroma, bar_times)
     bar_timbre = metre.beat_means(frames_t, f.timbre, bar_times)
-    loud_t = np.arange(len(f.loudness)) * LOUD_HOP_S
-    bar_loud = metre.beat_means(loud_t, f.loudness[:, None].astype(np.float64), bar_times)[:, 0]
-    secs = secmod.sections(bar_times, f.duration, bar_chroma, bar_timbre, bar_loud)
+    secs = secmod.sections(bar_times, f.duration, bar_chroma, bar_timbre)
     timings["sections"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     say(1.0, "done")

@@ -79,8 +79,8 @@ def labels(seg_feats: np.ndarray) -> list[str]:
     return out
 
 
-def sections(bar_times: np.ndarray, end: float, bar_chroma: np.ndarray, bar_timbre: np.ndarray,
-             bar_loud: np.ndarray) -> list[tuple[float, float, str]]:
+def sections(bar_times: np.ndarray, end: float, bar_chroma: np.ndarray,
+             bar_timbre: np.ndarray) -> list[tuple[float, float, str]]:
     n = len(bar_times)
     if n < 2 * MIN_BARS:
         return [(0.0, float(end), "A")] if end > 0 else []
