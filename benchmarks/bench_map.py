@@ -3,7 +3,8 @@ files rendered to audio by FluidSynth (a separate program) with the `fluid-sound
 SoundFont, ground truth from the MIDI (benchmarks/map/truth.py), scored with mir_eval: beat and
 downbeat F-measure (±70 ms, first 5 s trimmed), tempo within 4 %, key (MIREX weighted, on the
 pieces whose MIDI has a key signature), chords (majmin, duration-weighted), section boundaries
-(±3 s, against a MIDI orchestration proxy) and analysis time per minute of audio. The tuning
+(±3 s, against a MIDI orchestration proxy), the share of pieces whose beats per bar are right
+(where the MIDI says 2/4, 3/4 or 4/4) and analysis time per minute of audio. The tuning
 half and the held-out half (benchmarks/map/pieces.py) are reported separately; librosa's beat
 tracker and chroma templates are the reference line in the same run.
 
@@ -72,8 +73,16 @@ def _missing() -> list[str]:
     return miss
 
 
+def _metre_ok(truth_sig: str, est_sig: str | None) -> float:
+    """Beats per bar right, where the truth is 2/4, 3/4 or 4/4 (else not scored)."""
+    if truth_sig not in ("2/4", "3/4", "4/4"):
+        return float("nan")
+    return float(est_sig == truth_sig)
+
+
 def _scores(tr, est: dict) -> dict:
     return {
+        "metre": _metre_ok(tr.time_signature, est.get("time_signature")),
         "beat_f": score.beat_f(tr.beats, est["beats"]),
         "downbeat_f": score.beat_f(tr.downbeats, est["downbeats"]),
         "tempo_4pct": score.tempo_ok(tr.tempo_bpm, est["tempo_bpm"]),
@@ -95,6 +104,7 @@ def evaluate(stems: list[str], reference: bool) -> list[dict]:
         m = analyze(audio)
         cpu, wall = time.process_time() - c0, time.perf_counter() - t0
         est = {"beats": m.beats, "downbeats": m.downbeats, "tempo_bpm": m.tempo_bpm,
+               "time_signature": m.time_signature,
                "key": m.key, "chords": m.chords, "sections": [s for s, _, _ in m.sections[1:]]}
         row = {"piece": stem, "minutes": audio.duration / 60, "cpu_s": cpu, "wall_s": wall,
                "truth": {"tempo": round(tr.tempo_bpm, 2), "sig": tr.time_signature,
@@ -128,6 +138,8 @@ def _figures(tag: str, rows: list[dict], reference: bool) -> Iterator[dict]:
         if reference:
             v, n = _mean(rows, "librosa", k)
             yield figure(f"map.{tag}.librosa.{k}", v, f"mean of {n} pieces", "reference", None)
+    v, n = _mean(rows, "ours", "metre")
+    yield figure(f"map.{tag}.metre", v, f"share of {n} pieces in 2/4, 3/4 or 4/4", "info", None)
     minutes = sum(r["minutes"] for r in rows)
     cpu = sum(r["cpu_s"] for r in rows) / minutes
     yield figure(f"map.{tag}.cpu_s_per_min", cpu, "s/min", f"<= {SPEED_GOAL}", cpu <= SPEED_GOAL)
