@@ -160,6 +160,19 @@ class Backends:
             return "The local backend is running and accepts requests."
         return f"Connected to {self.settings.base_url}: the API key was accepted."
 
+    def test_musicgpt(self, settings: BackendSettings, key: str | None) -> str:
+        """Check settings and a key not saved yet (the settings dialog's Test) with `GET /v1/`,
+        on a client of their own that is closed afterwards. Raises like `test_connection`."""
+        if not key:
+            raise BackendUnavailable("Enter an API key to test MusicGPT.")
+        client = MusicGPTClient(settings.base_url, key, plan=settings.plan,
+                                **self._client_options)
+        try:
+            client.check_key()
+        finally:
+            client.close()
+        return f"Connected to {settings.base_url}: the API key was accepted."
+
     def stop(self) -> None:
         with self._lock:
             for client in self._clients.values():

@@ -1,10 +1,10 @@
 """Compare: play, loop and switch Original / Version 1 / Version 2 at the same playhead.
 
-`install_compare(window, player=None, readout=None)` adds the transport (a dock), the Playback
-menu and its keys, one lane per returned take with the spans where it differs from the original
-and its seams, and the seam readout (a dock). The jobs feature hands over takes with
-`window.compare.set_versions([(1, audio1), (2, audio2)], job=job)` (already aligned to the
-song's timeline); `window.player` is the player service (`set_sources`, `play_range`, …).
+The feature adds the transport (a dock), the Playback menu and its keys, one lane per returned
+version with the spans where it differs from the original and its seams, and the seam readout
+(a dock). The composition root (app.py) builds it from the player and the seam readout and links
+the jobs feature's `versions_shown` to `show_versions` (versions already aligned to the song's
+timeline).
 
 Keys: Space play/pause, Shift+Space stop, 1/2/3 hear Original/Version 1/Version 2 (or click a
 lane), L loop the region with pre/post-roll, [ and ] play across the left/right seam, M match
@@ -17,14 +17,16 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.gui.lane_marks import LaneMarks
 from inpaint_studio.gui.lane_readout import SeamReadoutTable
+from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
+from inpaint_studio.services.job_controller import Job
 from inpaint_studio.services.player import Player
 from inpaint_studio.services.seam_readout import SeamReadout, VersionReadout
 
@@ -50,7 +52,7 @@ class _TitleClicks(QObject):
 class CompareFeature(QObject):
     """Wires the player to the window: transport, keys, lanes, readout, loudness, blind mode."""
 
-    def __init__(self, window: Any, player: Player, readout: SeamReadout, *,
+    def __init__(self, window: MainWindow, player: Player, readout: SeamReadout, *,
                  audio_output: bool = True) -> None:
         super().__init__(window)
         self.window = window
@@ -82,6 +84,8 @@ class CompareFeature(QObject):
         self._show_sources()
         for line in (window.detail.playhead, window.overview.playhead):
             self._draggable(line)
+        if audio_output and not player.available:
+            window.status(f"Playback is off: {player.unavailable_reason}")
 
     # -- building --------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -140,9 +144,6 @@ class CompareFeature(QObject):
         w.document.changed.connect(self._on_document_changed)
         w.document.closed.connect(self._on_song_closed)
         self.readout.updated.connect(self._on_readout)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(p.close)
 
     def _draggable(self, line: Any) -> None:
         """Let the musician drag a playhead line to seek (scrubbing while playing)."""
@@ -178,7 +179,12 @@ class CompareFeature(QObject):
         if doc.state == "ready" and doc.audio is not None and doc.audio is not self._sent[0]:
             self._send_sources()
 
-    def set_versions(self, versions: list[tuple[int, Audio]], job: Any = None,
+    def show_versions(self, job: Job, versions: list[tuple[int, Audio]],
+                      peaks: Mapping[int, PeakPyramid | None] | None = None) -> None:
+        """The jobs feature's `versions_shown`: a finished job's versions, to hear."""
+        self.set_versions(versions, job=job, peaks=peaks)
+
+    def set_versions(self, versions: list[tuple[int, Audio]], job: Job | None = None,
                      peaks: Mapping[int, PeakPyramid | None] | None = None) -> None:
         """Show and load the takes of a job: `[(1, audio), (2, audio)]` on the song's timeline.
         `job` (optional) gives the region they were made for (`job.start`, `job.end`); `peaks`
@@ -194,7 +200,7 @@ class CompareFeature(QObject):
             if name not in self.peaks:
                 self._build_peaks(name, audio)
         region = None
-        if job is not None and getattr(job, "start", None) is not None:
+        if job is not None:
             region = (float(job.start), float(job.end))
         elif self.window.region.region is not None:
             region = (self.window.region.region.start, self.window.region.region.end)
@@ -209,13 +215,6 @@ class CompareFeature(QObject):
             self.readout.compute(original, self.versions, region)
         self.window.status(f"{len(self.versions)} take(s) loaded: keys 1/2/3 switch what you "
                            "hear at the same playhead.")
-
-    def set_sources(self, sources: dict[str, Audio], job: Any = None) -> None:
-        """Same as `set_versions`, keyed by name: `{"original": …, "v1": …, "v2": …}` (the
-        original is the open song's; an "original" given here is ignored)."""
-        pairs = [(int(name[1:]), audio) for name, audio in sources.items()
-                 if name in ("v1", "v2")]
-        self.set_versions(pairs, job=job)
 
     def _build_peaks(self, name: str, audio: Audio) -> None:
         worker = self.window.workers.run(
@@ -467,19 +466,3 @@ class CompareFeature(QObject):
         self.window.status(message, 15000)
         return message
 
-
-def install_compare(window: Any, player: Player | None = None,
-                    readout: SeamReadout | None = None, *,
-                    audio_output: bool = True) -> CompareFeature:
-    """Add the compare feature to `window` (CONTRACTS §C) and return it. Without `player`, one
-    is made on the window's worker pool, using the sound device if one opens (never with
-    `audio_output=False`, e.g. for --screenshot: the transport then keeps time silently)."""
-    if player is None:
-        player = Player(window.workers, use_device=audio_output, parent=window)
-    readout = readout if readout is not None else SeamReadout(window.workers, parent=window)
-    feature = CompareFeature(window, player, readout, audio_output=audio_output)
-    window.compare = feature  # the jobs feature hands over takes here
-    window.player = player  # the keep feature auditions seams through play_range
-    if audio_output and not player.available:
-        window.status(f"Playback is off: {player.unavailable_reason}")
-    return feature

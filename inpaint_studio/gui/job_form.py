@@ -122,7 +122,7 @@ class JobForm(QWidget):
         self.issue_label.setWordWrap(True)
         self.issue_label.setTextFormat(Qt.TextFormat.PlainText)
         self.submit_button = QPushButton("Submit")
-        self.submit_button.clicked.connect(self._submit)
+        self.submit_button.clicked.connect(self.request_submit)
         self.why_disabled = QLabel()
         self.why_disabled.setWordWrap(True)
         self.why_disabled.setStyleSheet("color: #e57373;")
@@ -285,7 +285,9 @@ class JobForm(QWidget):
         self.submit_button.setToolTip(
             "Submit is disabled: " + " ".join(dict.fromkeys(blockers + errors)) if why else "")
 
-    def _submit(self) -> None:
+    def request_submit(self) -> None:
+        """Submit (the button, or Jobs ▸ Submit): emits `submit_requested` when the form allows
+        it, else leaves the reasons on screen."""
         self._check()
         if self.submit_button.isEnabled():
             self.submit_requested.emit(self.fields(), self.sends_url())

@@ -54,21 +54,21 @@ AUDIO_FILTER = (
 
 
 class MainWindow(QMainWindow):
-    """The editor window. Construct with the services from app.py (or let it make its own models
-    for tests); then `open_file(path)`."""
+    """The editor window over the models app.py built (`app.build_window`); then
+    `open_file(path)`."""
 
     song_opened = Signal(str)  # path, once fully decoded
 
-    def __init__(self, settings: Settings, workers: WorkerPool, *,
-                 document: DocumentModel | None = None, region: RegionModel | None = None,
-                 playhead: PlayheadModel | None = None, interactive: bool = True) -> None:
+    def __init__(self, settings: Settings, workers: WorkerPool, document: DocumentModel,
+                 region: RegionModel, playhead: PlayheadModel, loader: AudioLoader, *,
+                 interactive: bool = True) -> None:
         super().__init__()
         self.settings = settings
         self.workers = workers
-        self.document = document or DocumentModel(self)
-        self.region = region or RegionModel(self)
-        self.playhead = playhead or PlayheadModel(self)
-        self.loader = AudioLoader(self.document, workers, self)
+        self.document = document
+        self.region = region
+        self.playhead = playhead
+        self.loader = loader
         self.errors = ErrorReporter(self, interactive=interactive)
         self.shortcuts = ShortcutRegistry(self)
         self._menus: dict[str, QMenu] = {}
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Put docks and toolbars back where they were (or arrange them, the first time); call
-        once every feature has added its docks (app.py does, after `install_features`). A layout
+        once every feature has added its docks (app.run_gui does, after `install_features`). A layout
         saved by an older version (LAYOUT_VERSION) is replaced by the first-start layout."""
         state = self.settings.get("window/state")
         if not state or not self.restoreState(state, LAYOUT_VERSION):

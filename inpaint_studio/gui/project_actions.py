@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QKeySequence
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from inpaint_studio.core.cancel import NEVER
 from inpaint_studio.core.project import Autosave, Project
+from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.services import project_service
 from inpaint_studio.services.project_service import ProjectService
 
@@ -32,7 +32,7 @@ def quit_action(menu: QMenu) -> QAction | None:
 class ProjectActions(QObject):
     """Menu entries and prompts for projects. `on_quit` runs on a clean close of the window."""
 
-    def __init__(self, window: Any, projects: ProjectService,
+    def __init__(self, window: MainWindow, projects: ProjectService,
                  on_quit: Callable[[], None]) -> None:
         super().__init__(window)
         self.window, self.projects, self.on_quit = window, projects, on_quit
@@ -65,9 +65,7 @@ class ProjectActions(QObject):
         w.document.changed.connect(self.update_actions)
         self.update_actions()
         window.installEventFilter(self)
-        add_hook = getattr(window, "add_before_open", None)
-        if add_hook is not None:  # opening another song asks about unsaved edits first
-            add_hook(self.before_open)
+        window.add_before_open(self.before_open)  # another song: ask about unsaved edits first
 
     def update_actions(self) -> None:
         self.save_action.setEnabled(self.projects.can_save())
@@ -185,7 +183,7 @@ class ProjectActions(QObject):
 
     # -- dialogs (replaced in tests) -----------------------------------------------------------
     def _interactive(self) -> bool:
-        return bool(getattr(getattr(self.window, "errors", None), "interactive", True))
+        return self.window.errors.interactive
 
     def ask_save_path(self) -> str | None:
         if not self._interactive():

@@ -37,22 +37,6 @@ KINDS = [("", "Automatic: local until a MusicGPT key is set"), (LOCAL, "Local (t
          (MUSICGPT, "MusicGPT")]
 
 
-class _FixedKey:
-    """The key typed in the dialog, for a test before it is saved."""
-
-    def __init__(self, key: str | None) -> None:
-        self._key = key
-
-    def get(self) -> str | None:
-        return self._key
-
-    def has_key(self) -> bool:
-        return bool(self._key)
-
-    def __repr__(self) -> str:
-        return "_FixedKey(***)"
-
-
 class SettingsDialog(QDialog):
     """Edits the backend settings and the key; `saved` after OK stored them."""
 
@@ -150,15 +134,18 @@ class SettingsDialog(QDialog):
     def test_connection(self) -> Worker:
         """Check the key with GET /v1/ in a worker; the answer appears beside the button."""
         kind = self._kind_to_test()
+        backends = self.backends
         if kind == LOCAL:
-            probe = self.backends
+            def test() -> str:
+                return backends.test_connection(LOCAL)
         else:
-            chosen = self.chosen()
-            chosen.kind = MUSICGPT
-            probe = Backends(chosen, _FixedKey(self.key.text().strip() or self.keys.get()))
+            chosen, key = self.chosen(), self.key.text().strip() or self.keys.get()
+
+            def test() -> str:
+                return backends.test_musicgpt(chosen, key)
         self.test_button.setEnabled(False)
         self.test_result.setText("Testing…")
-        worker = self.workers.run(lambda ctx: probe.test_connection(kind), name="test connection")
+        worker = self.workers.run(lambda ctx: test(), name="test connection")
         worker.returned.connect(lambda text: self._tested(True, text))
         worker.errored.connect(lambda exc: self._tested(False, getattr(exc, "user_message", None)
                                                         or str(exc)))

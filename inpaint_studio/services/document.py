@@ -43,6 +43,7 @@ class DocumentModel(QObject):
         self.audio: Audio | None = None
         self.peaks: PeakPyramid | None = None
         self.progress = 0.0
+        self._origins: dict[str, str] = {}  # local copy → the address it was fetched from
 
     # -- called by the loader ----------------------------------------------------------------------
     def begin_loading(self, path: str) -> None:
@@ -103,6 +104,17 @@ class DocumentModel(QObject):
         self.changed.emit()
 
     # -- facts --------------------------------------------------------------------------------
+    def remember_origin(self, path: str | os.PathLike[str], address: str) -> None:
+        """`path` is a local copy of the song at `address` (opened from an address)."""
+        self._origins[os.path.abspath(path)] = address
+
+    @property
+    def source(self) -> str:
+        """The song's identity for jobs and projects: the address it came from, else its path
+        ("" with no song open)."""
+        path = self.path or ""
+        return self._origins.get(path, path)
+
     @property
     def sample_rate(self) -> int:
         if self.audio is not None:

@@ -17,9 +17,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio.gui.compare_panel import CompareFeature
 from inpaint_studio.playback.engine import PlaybackEngine
 from inpaint_studio.services.player import Player
+from inpaint_studio.services.seam_readout import SeamReadout
 
 from .conftest import drag, to_viewport
 
@@ -28,7 +29,7 @@ from .conftest import drag, to_viewport
 def compare(qtbot, loaded):
     player = Player(loaded.workers, use_device=False, parent=loaded)
     with qtbot.waitSignal(player.sources_changed, timeout=10000):
-        feature = install_compare(loaded, player)
+        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers))
         feature._on_song_loaded()  # the song was loaded before the feature was installed
     yield feature
     player.close()
@@ -170,7 +171,7 @@ def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
     engine = PlaybackEngine(device="no such device anywhere")  # PortAudio refuses it
     player = Player(loaded.workers, engine=engine, parent=loaded)
     try:
-        feature = install_compare(loaded, player)
+        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers))
         assert not player.available
         assert "Playback is off" in feature.bar.output_label.text()
         assert "could not be opened" in feature.bar.output_label.text()
@@ -185,13 +186,18 @@ def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
 APP_WITHOUT_SOUND = """
 import sys
 from PySide6.QtWidgets import QApplication
-from inpaint_studio.gui.main_window import MainWindow
-from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio import app as composition
+from inpaint_studio.services.job_controller import JobStore
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
+from pathlib import Path
 app = QApplication([])
-window = MainWindow(Settings(sys.argv[2]), WorkerPool(), interactive=False)
-feature = install_compare(window)  # the default player: tries the sound device
+home = Path(sys.argv[2]).parent
+# the app's own wiring, with the default player: it tries the sound device
+editor = composition.build_editor(Settings(sys.argv[2]), WorkerPool(),
+                                  job_store=JobStore(home / "jobs.sqlite3"),
+                                  cache_dir=home / "cache", autosave_dir=home / "autosave")
+window, feature = editor.window, editor.features.compare
 window.show()
 window.open_file(sys.argv[1])
 import time
@@ -205,7 +211,7 @@ for _ in range(20):
     app.processEvents(); time.sleep(0.05)
 print(feature.player.available, window.playhead.position > 0.3)
 print(feature.bar.output_label.text())
-feature.player.close()
+editor.services.shutdown()
 """
 
 
