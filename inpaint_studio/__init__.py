@@ -1,4 +1,4 @@
-"""Inpaint Studio: replace one section of a song with AI, compare the takes, keep the best."""
+"""Inpaint Studio: replace one section of a song with AI, compare the versions, keep the best."""
 
 from inpaint_studio.identity import VERSION as __version__
 

@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=EXECUTABLE,
-        description="Inpaint Studio: replace one section of a song and keep the best take.",
+        description="Inpaint Studio: replace one section of a song and keep the best version.",
         epilog=f"Headless commands ({EXECUTABLE} COMMAND --help): {', '.join(sorted(COMMANDS))}.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="a song to open")

@@ -104,7 +104,7 @@ def _step(audio: Audio, t: float) -> float:
 def shortfall(m: dict) -> tuple[int, float]:
     """How far a measured version (`measure`'s dict) misses the gates: (gates failed, summed
     excess beyond each failed limit, in units of that limit). (0, 0.0) for a pass. Only ranks
-    fallback takes; it never changes what `gates` and `passed` say."""
+    fallback versions; it never changes what `gates` and `passed` say."""
     z = [1.0 if a is None else (a - float(seam_limit(b or 0.0))) / SEAM_Z_MAX
          for a, b in zip(m["seam_z"], m["seam_z_original"], strict=True)]  # fmt: skip
     phase = [1.0 if p is None else (p - BEAT_PHASE_MAX_MS) / BEAT_PHASE_MAX_MS

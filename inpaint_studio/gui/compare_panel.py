@@ -36,7 +36,7 @@ NAMES = {"original": "Original", "v1": "Version 1", "v2": "Version 2"}
 
 
 class _TitleClicks(QObject):
-    """Clicking a lane's title selects its take without moving the playhead."""
+    """Clicking a lane's title selects its version without moving the playhead."""
 
     def __init__(self, callback: Any, parent: QObject) -> None:
         super().__init__(parent)
@@ -60,13 +60,13 @@ class CompareFeature(QObject):
         self.player = player
         self.readout = readout
         self.versions: dict[str, Audio] = {}
-        self.peaks: dict[str, PeakPyramid] = {}  # the takes' waveform summaries, by name
+        self.peaks: dict[str, PeakPyramid] = {}  # the versions' waveform summaries, by name
         self.version_region: tuple[float, float] | None = None
         self.lanes: dict[str, Any] = {}
         self.marks: dict[str, LaneMarks] = {}
         self.readouts: dict[str, VersionReadout] = {}
         self.blind = False
-        self.blind_order: list[str] = []  # blind take A, B, … → real name
+        self.blind_order: list[str] = []  # blind version A, B, … → real name
         self.picked: str | None = None
         self.loudness_match = False
         self._play_started_at = 0.0
@@ -174,7 +174,7 @@ class CompareFeature(QObject):
         self.clear_versions()
 
     def _on_document_changed(self) -> None:
-        # A kept take replaces the original's audio in place (same timeline): hear the new one.
+        # A kept version replaces the original's audio in place (same timeline): hear the new one.
         doc = self.window.document
         if doc.state == "ready" and doc.audio is not None and doc.audio is not self._sent[0]:
             self._send_sources()
@@ -186,10 +186,10 @@ class CompareFeature(QObject):
 
     def set_versions(self, versions: list[tuple[int, Audio]], job: Job | None = None,
                      peaks: Mapping[int, PeakPyramid | None] | None = None) -> None:
-        """Show and load the takes of a job: `[(1, audio), (2, audio)]` on the song's timeline.
+        """Show and load the versions of a job: `[(1, audio), (2, audio)]` on the song's timeline.
         `job` (optional) gives the region they were made for (`job.start`, `job.end`); `peaks`
-        the takes' waveform summaries by index when already built (the jobs feature builds
-        them in its worker). Missing ones are built in a worker: a long take's summary would
+        the versions' waveform summaries by index when already built (the jobs feature builds
+        them in its worker). Missing ones are built in a worker: a long version's summary would
         stall the GUI thread."""
         self.clear_versions()
         self.versions = {f"v{index}": audio for index, audio in versions if index in (1, 2)}
@@ -213,7 +213,7 @@ class CompareFeature(QObject):
         if original is not None and self.versions:
             self.table.clear()
             self.readout.compute(original, self.versions, region)
-        self.window.status(f"{len(self.versions)} take(s) loaded: keys 1/2/3 switch what you "
+        self.window.status(f"{len(self.versions)} version(s) loaded: keys 1/2/3 switch what you "
                            "hear at the same playhead.")
 
     def _build_peaks(self, name: str, audio: Audio) -> None:
@@ -226,7 +226,7 @@ class CompareFeature(QObject):
 
     def _peaks_built(self, name: str, audio: Audio, pyramid: PeakPyramid) -> None:
         if self.versions.get(name) is not audio:
-            return  # other takes were shown meanwhile
+            return  # other versions were shown meanwhile
         self.peaks[name] = pyramid
         lane = self.lanes.get(name)
         if lane is not None:
@@ -254,7 +254,7 @@ class CompareFeature(QObject):
     def _label(self, name: str) -> str:
         """What the musician sees for a source (hides identities in blind mode)."""
         if self.blind and name in self.blind_order:
-            return f"Take {'AB'[self.blind_order.index(name)]}"
+            return f"Version {'AB'[self.blind_order.index(name)]}"
         return NAMES.get(name, name)
 
     def _lane_order(self) -> list[str]:
@@ -297,7 +297,7 @@ class CompareFeature(QObject):
         self.player.stop(self._play_started_at)
 
     def select_slot(self, slot: int) -> None:
-        """Key 1/2/3: slot 0 is the original; 1 and 2 are the takes in the order shown."""
+        """Key 1/2/3: slot 0 is the original; 1 and 2 are the versions in the order shown."""
         if slot == 0:
             self.select("original")
             return
@@ -305,7 +305,7 @@ class CompareFeature(QObject):
         if slot - 1 < len(order):
             self.select(order[slot - 1])
         else:
-            self.window.status(f"Version {slot} is not loaded: no take has come back yet.")
+            self.window.status(f"Version {slot} is not here yet: no job has returned it for this song.")
             self._on_audible(self.player.audible or "original")
 
     def select(self, name: str) -> None:
@@ -389,7 +389,7 @@ class CompareFeature(QObject):
 
     def _show_readout(self) -> None:
         if self.blind:
-            self.table.set_hidden("Hidden in blind mode: pick a take to reveal.")
+            self.table.set_hidden("Hidden in blind mode: pick a version to reveal.")
             return
         self.table.set_hidden(None)
         self.table.clear()
@@ -412,7 +412,7 @@ class CompareFeature(QObject):
     def _apply_loudness(self) -> None:
         gains = {n: r.match_gain_db for n, r in self.readouts.items() if n in self.versions}
         if not gains:
-            self.bar.gain_label.setText("measuring…" if self.versions else "no takes loaded")
+            self.bar.gain_label.setText("measuring…" if self.versions else "no versions loaded")
             return
         self.player.set_gains_db(gains)
         self.bar.gain_label.setText("  ".join(
@@ -424,7 +424,7 @@ class CompareFeature(QObject):
         if on == self.blind:
             self._sync_blind_widgets()
             if not on and len(self.versions) < 2:
-                self.window.status("Blind comparison needs two takes.")
+                self.window.status("Blind comparison needs two versions.")
             return
         self.blind = on
         if on:
@@ -437,8 +437,8 @@ class CompareFeature(QObject):
         if self.loudness_match:
             self._apply_loudness()
         if on:
-            self.window.status("Blind: the takes are Take A and Take B in a random order. Pick "
-                               "the one you prefer to reveal which is which.")
+            self.window.status("Blind: the versions are Version A and Version B in a random "
+                               "order. Pick the one you prefer to reveal which is which.")
         else:
             self.blind_order = []
 
@@ -451,15 +451,17 @@ class CompareFeature(QObject):
         self.bar.pick_button.setVisible(self.blind)
 
     def pick(self) -> str | None:
-        """Pick the take heard now and reveal the order; returns a sentence saying what it was."""
+        """Pick the version heard now and reveal the order; returns a sentence saying what it
+        was."""
         if not self.blind:
             return None
         heard = self.player.audible
         if heard not in self.versions:
-            self.window.status("Play Take A or Take B (keys 2 and 3) and pick the one you hear.")
+            self.window.status("Play Version A or Version B (keys 2 and 3) and pick the one you "
+                               "hear.")
             return None
         self.picked = heard
-        mapping = ", ".join(f"Take {'AB'[i]} was {NAMES[n]}" for i, n in
+        mapping = ", ".join(f"Version {'AB'[i]} was {NAMES[n]}" for i, n in
                             enumerate(self.blind_order))
         message = f"You picked {self._label(heard)}, which is {NAMES[heard]}. ({mapping}.)"
         self.set_blind(False)

@@ -54,8 +54,8 @@ def settle(window: MainWindow, timeout_s: float = 60.0) -> None:
 
 def show_compare(window: MainWindow, compare: CompareFeature | None, hear: int | None,
                  loop: bool) -> str | None:
-    """Set what the transport shows as heard (1 Original, 2/3 the takes) and the loop; the error
-    text when that cannot be shown (no compare feature, no such take)."""
+    """Set what the transport shows as heard (1 Original, 2/3 the versions) and the loop; the error
+    text when that cannot be shown (no compare feature, no such version)."""
     if compare is None:
         return "--hear/--loop need the compare feature"
     if hear is not None:

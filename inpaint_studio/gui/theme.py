@@ -20,7 +20,7 @@ VIEWPORT_FILL = (255, 255, 255, 28)
 VIEWPORT_EDGE = (255, 255, 255, 120)
 PLAYHEAD = "#ff5252"
 ERROR = "#ff6e6e"
-CHECKED = "#2f6a9e"  # a toggle button that is on (the take heard, the loop)
+CHECKED = "#2f6a9e"  # a toggle button that is on (the version heard, the loop)
 WARNING = "#ffcc66"
 
 

@@ -23,7 +23,7 @@ BACKENDS_TEXT = (
     "(passages that match the music around it), so you can try the whole loop right away — "
     "it cannot follow a prompt. <b>MusicGPT</b> generates new music from your prompt and "
     "lyrics; it needs an API key (Jobs ▸ Backend settings), costs credits per job, and "
-    "uploads the song to MusicGPT's servers. Either way the takes come back as lanes under "
+    "uploads the song to MusicGPT's servers. Either way the versions come back as lanes under "
     "your song, and your original file is never changed."
 )
 
@@ -47,7 +47,7 @@ class WelcomeView(QWidget):
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lead = QLabel(
             "Open a song, drag across the part you want redone, describe the replacement, "
-            "then compare the takes at one playhead and keep the best."
+            "then compare the versions at one playhead and keep the best."
         )
         lead.setWordWrap(True)
         font = lead.font()

@@ -116,7 +116,7 @@ class JobRunner:
         subtype = self.config.webhook_subtype
         for i, version in enumerate(filled["versions"], 1):
             cid = rec["conversion_ids"][i - 1]
-            title = req.get("title") or f"Inpaint take {i}"
+            title = req.get("title") or f"Inpaint version {i}"
             mp3, wav = self.store.mp3_rel(cid), self.store.wav_rel(cid)
             if str(i) in rec.get("versions", {}) and self.store.has_files(mp3, wav):
                 continue  # published before a restart (and its webhook sent): keep it as is

@@ -89,7 +89,7 @@ class DocumentModel(QObject):
 
     # -- edits --------------------------------------------------------------------------------
     def replace_audio(self, audio: Audio, peaks: PeakPyramid | None = None) -> None:
-        """Show `audio` (same rate and channels) in place of the current song, e.g. after a take
+        """Show `audio` (same rate and channels) in place of the current song, e.g. after a version
         was kept. Pass `peaks` when built off the GUI thread; otherwise they are built here."""
         self.audio = audio
         self.peaks = peaks or PeakPyramid.from_samples(audio.samples, audio.sample_rate)

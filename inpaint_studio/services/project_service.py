@@ -309,15 +309,9 @@ class ProjectService(QObject):
     def _rebuilt(self, project: Project, dirty: bool) -> None:
         self._pending = None
         if project.region:
-            try:
-                self.session._moving_region = True
-                self.region.set(*project.region)
-            except ValueError:
-                pass
-            finally:
-                self.session._moving_region = False
-                self.session._last_region = (tuple(project.region) if self.region.region
-                                             else None)
+            # a region the song cannot hold (another song was located) is simply not set
+            start, end = project.region
+            self.session.restore_region((float(start), float(end)), report=False)
         self._set_dirty(dirty)
         self.opened.emit(str(self.path or ""))
         restored, self._restored_from = self._restored_from, None

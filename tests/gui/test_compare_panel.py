@@ -35,7 +35,7 @@ def compare(qtbot, loaded):
     player.close()
 
 
-def takes(song: Audio) -> list[tuple[int, Audio]]:
+def versions_of(song: Audio) -> list[tuple[int, Audio]]:
     """Version 1: the song 3 dB louder. Version 2: the song with 8–12 s replaced by noise."""
     louder = Audio((song.samples * np.float32(10 ** (3 / 20))).astype(np.float32), song.sample_rate)
     other = song.samples.copy()
@@ -54,9 +54,9 @@ def key(window, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     QTest.keyClick(window, k, modifier)
 
 
-def load_takes(qtbot, feature) -> None:
+def load_versions(qtbot, feature) -> None:
     with qtbot.waitSignal(feature.player.sources_changed, timeout=10000):
-        feature.set_versions(takes(feature.window.document.audio), job=Job())
+        feature.set_versions(versions_of(feature.window.document.audio), job=Job())
     qtbot.waitUntil(lambda: len(feature.readouts) == 2
                     and all(r.metrics is not None or r.metrics_error
                             for r in feature.readouts.values()), timeout=60000)
@@ -79,9 +79,9 @@ def test_space_plays_and_the_playhead_follows(qtbot, compare):
 
 def test_keys_switch_takes_at_the_same_playhead(qtbot, compare):
     win, player = compare.window, compare.player
-    key(win, Qt.Key.Key_2)  # no takes yet: says so, keeps the original
+    key(win, Qt.Key.Key_2)  # no versions yet: says so, keeps the original
     assert "not" in win.statusBar().currentMessage() and player.audible == "original"
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     assert [lane.title.text() for lane in win.lanes.lanes] == ["Version 1", "Version 2"]
     assert player.names == ("original", "v1", "v2")
     key(win, Qt.Key.Key_Space)
@@ -101,7 +101,7 @@ def test_keys_switch_takes_at_the_same_playhead(qtbot, compare):
 
 
 def test_changed_spans_and_seam_readout_per_take(qtbot, compare):
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     v2 = compare.readouts["v2"]
     assert len(v2.changed) == 1
     assert v2.changed[0][0] == pytest.approx(8.0, abs=0.1)
@@ -137,7 +137,7 @@ def test_click_seeks_and_the_loop_and_seam_keys(qtbot, compare):
 
 
 def test_loudness_match_shows_and_applies_the_gain(qtbot, compare):
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     key(compare.window, Qt.Key.Key_M)
     assert compare.bar.loudness_box.isChecked()
     assert compare.player.gains_db["v1"] == pytest.approx(-3.0, abs=0.1)
@@ -149,19 +149,19 @@ def test_loudness_match_shows_and_applies_the_gain(qtbot, compare):
 
 
 def test_blind_mode_hides_then_reveals(qtbot, compare):
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     win = compare.window
     key(win, Qt.Key.Key_B)
     assert compare.blind
-    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Take A", "Take B"]
+    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Version A", "Version B"]
     assert not compare.table.table.isVisible()
-    assert "Version" not in compare.bar.source_buttons[1].text()
-    key(win, Qt.Key.Key_2)  # Take A, whichever take that is
+    assert compare.bar.source_buttons[1].text() == "2  Version A"  # which one is hidden
+    key(win, Qt.Key.Key_2)  # Version A, whichever version that is
     first = compare.blind_order[0]
     qtbot.waitUntil(lambda: compare.player.engine.audible == first, timeout=2000)
-    assert compare.bar.hearing_label.text() == "Hearing: Take A"
+    assert compare.bar.hearing_label.text() == "Hearing: Version A"
     message = compare.pick()
-    assert message is not None and "Take A" in message
+    assert message is not None and "Version A" in message
     assert {"1": "v1", "2": "v2"}[message.split("which is Version ")[1][0]] == first
     assert not compare.blind and compare.picked == first
     assert [lane.title.text() for lane in win.lanes.lanes] == ["Version 1", "Version 2"]
@@ -246,7 +246,7 @@ def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtb
 
     from inpaint_studio.core.peaks import PeakPyramid
 
-    versions = takes(compare.window.document.audio)
+    versions = versions_of(compare.window.document.audio)
     given = PeakPyramid.from_samples(versions[0][1].samples, versions[0][1].sample_rate)
     threads = []
     build = PeakPyramid.from_samples
@@ -270,7 +270,7 @@ def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtb
 def test_the_player_says_while_it_prepares_new_sources(qtbot, compare):
     assert not compare.player.preparing
     with qtbot.waitSignal(compare.player.sources_changed, timeout=10000):
-        compare.set_versions(takes(compare.window.document.audio), job=Job())
+        compare.set_versions(versions_of(compare.window.document.audio), job=Job())
         assert compare.player.preparing  # the keep feature waits on this before auditioning
     assert not compare.player.preparing
 

@@ -22,7 +22,7 @@ def test_transport_and_job_buttons_follow_what_there_is(qtbot, settings, workers
     buttons = (jobs.cancel_button, jobs.resume_button, jobs.retry_button, jobs.find_button,
                jobs.show_button, jobs.remove_button)
     assert not any(b.isEnabled() for b in buttons)  # an empty list: nothing selected
-    # a song: the original plays; the takes stay off until a job brings them
+    # a song: the original plays; the versions stay off until a job brings them
     load(qtbot, win, audio_file(".flac", seconds=6.0))
     qtbot.waitUntil(lambda: bar.source_buttons[0].isEnabled(), timeout=5000)
     assert bar.play_button.isEnabled() and bar.loop_button.isEnabled()
