@@ -69,7 +69,8 @@ FORBIDDEN = {
     "services": ["PySide6.QtWidgets", "PySide6.QtGui", "pyqtgraph"],
     "gui": ["requests", "fastapi", "uvicorn"],
 }
-# The parts of inpaint_studio each layer may import (DESIGN.md §2); anything else is a breach.
+# The parts of inpaint_studio each layer may import (docs/ARCHITECTURE.md); anything else
+# is a breach.
 # identity and paths are leaf helpers with no imports of their own beyond identity.
 _LEAF = {"identity", "paths"}
 ALLOWED = {

@@ -20,8 +20,8 @@ from typing import Any
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
 from inpaint_studio.api.plans import PLANS, plan_named
-from inpaint_studio.core.region import RegionLimits
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.core.region import RegionLimits
 
 LOCAL = "local"
 MUSICGPT = "musicgpt"

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
 from inpaint_studio.commands.jobs_common import (
     Printer,
     add_backend_options,
@@ -20,7 +21,6 @@ from inpaint_studio.commands.jobs_common import (
     run_job,
 )
 from inpaint_studio.jobs.describe import describe_stage
-from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

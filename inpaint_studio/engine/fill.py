@@ -1,4 +1,4 @@
-"""The engine's entry point (CONTRACTS §A): fill a region of a song with two versions made of
+"""The engine's entry point: fill a region of a song with two versions made of
 the song's own material — analysis, beats, search, plan, render, metrics — in a few seconds.
 
 Music with no usable beat falls back to a fixed grid of short frames (the paper's frame-level

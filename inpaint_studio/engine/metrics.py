@@ -1,4 +1,5 @@
-"""The three seam metrics of ENGINE.md, computed from the song itself (no reference fill):
+"""The three seam metrics of the local engine (docs/ARCHITECTURE.md), computed from the song
+itself (no reference fill):
 
 1. seam novelty z-score: log-mel change across ~46 ms either side of a seam, as a robust z-score
    against the same measure at every beat of the ORIGINAL song at the same beat phase;

@@ -305,7 +305,8 @@ class CompareFeature(QObject):
         if slot - 1 < len(order):
             self.select(order[slot - 1])
         else:
-            self.window.status(f"Version {slot} is not here yet: no job has returned it for this song.")
+            self.window.status(f"Version {slot} is not here yet: no job has returned it for "
+                               "this song.")
             self._on_audible(self.player.audible or "original")
 
     def select(self, name: str) -> None:

@@ -1,6 +1,6 @@
 """The main window: overview + detail waveform, region fields, lanes, menus, status bar.
 
-Features add themselves through the public API (CONTRACTS §C) and never edit this file:
+Features add themselves through this public API (docs/ARCHITECTURE.md) and never edit this file:
 `menu(name)`, `add_dock(widget, title, area)`, `lanes`, `document`, `region`, `playhead`,
 `report_error(title, message)`, `shortcuts.register(key, description, action)`,
 `status(message)` and `workers`; `add_before_open(hook)` lets a feature stop or defer opening
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self._connect_document()
         self._restore_geometry()
 
-    # -- public API (CONTRACTS §C) -----------------------------------------------------------------
+    # -- public API (docs/ARCHITECTURE.md) ---------------------------------------------------------
     def menu(self, name: str) -> QMenu:
         """The top-level menu called `name`, created (before Help) when new."""
         if name not in self._menus:
@@ -245,8 +245,9 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Put docks and toolbars back where they were (or arrange them, the first time); call
-        once every feature has added its docks (app.run_gui does, after `install_features`). A layout
-        saved by an older version (LAYOUT_VERSION) is replaced by the first-start layout."""
+        once every feature has added its docks (app.run_gui does, after `install_features`). A
+        layout saved by an older version (LAYOUT_VERSION) is replaced by the first-start
+        layout."""
         state = self.settings.get("window/state")
         if not state or not self.restoreState(state, LAYOUT_VERSION):
             self.arrange_docks()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_studio.services import backend_settings
 from inpaint_studio.backends.backend import (
     LOCAL,
     MUSICGPT,
@@ -30,6 +29,7 @@ from inpaint_studio.backends.backend import (
     BackendSettings,
 )
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.services import backend_settings
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import Worker, WorkerPool
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.peaks import PeakPyramid
@@ -22,7 +23,6 @@ from inpaint_studio.jobs import lifecycle
 from inpaint_studio.jobs.describe import describe_details, describe_stage, fmt_time
 from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
 from inpaint_studio.jobs.store import Job, JobStore, Stage
-from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """What the compare panel shows next to each version: where it differs from the original, how
-loud it is against it, and the engine's seam metrics (ENGINE.md) on the version as returned,
+loud it is against it, and the engine's seam metrics (engine/metrics.py) on the version as returned,
 next to the original's own values at the same instants.
 
 `analyse_versions` is plain Python for a worker: it yields one `VersionReadout` per version as

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from inpaint_studio.gui.settings_dialog import SettingsDialog
-from inpaint_studio.services import backend_settings
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSettings
 from inpaint_studio.backends.keystore import ENV_VAR, KeyStore
+from inpaint_studio.gui.settings_dialog import SettingsDialog
+from inpaint_studio.services import backend_settings
 from tests.jobs.support import KEY, counting_server
 
 

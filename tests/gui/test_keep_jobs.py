@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint_studio.core.decode import load_audio
 from inpaint_studio.backends.backend import Backends, BackendSettings
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.core.decode import load_audio
 from inpaint_studio.services.job_controller import Stage
 from tests.gui.conftest import install_all, load
 from tests.jobs.support import make_song
