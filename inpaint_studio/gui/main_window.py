@@ -32,6 +32,7 @@ from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui import theme
 from inpaint_studio.gui.errors import ErrorReporter
 from inpaint_studio.gui.lanes import LanesContainer
+from inpaint_studio.gui.recent_menu import fill_recent_menu
 from inpaint_studio.gui.region_fields import RegionFields
 from inpaint_studio.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from inpaint_studio.gui.waveform_view import DetailView, OverviewView
@@ -63,12 +64,8 @@ class MainWindow(QMainWindow):
                  region: RegionModel, playhead: PlayheadModel, loader: AudioLoader, *,
                  interactive: bool = True) -> None:
         super().__init__()
-        self.settings = settings
-        self.workers = workers
-        self.document = document
-        self.region = region
-        self.playhead = playhead
-        self.loader = loader
+        self.settings, self.workers, self.loader = settings, workers, loader
+        self.document, self.region, self.playhead = document, region, playhead
         self.errors = ErrorReporter(self, interactive=interactive)
         self.shortcuts = ShortcutRegistry(self)
         self._menus: dict[str, QMenu] = {}
@@ -229,13 +226,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(os.path.basename(path))
-            action.setToolTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        self.recent_menu.setEnabled(bool(recent))
+        fill_recent_menu(self.recent_menu, self.settings.recent_files(), self.open_file)
 
     def _on_setting_changed(self, key: str, _value: object) -> None:
         if key.startswith("region/"):
@@ -309,12 +300,11 @@ class MainWindow(QMainWindow):
     # -- document → window -------------------------------------------------------------------------
     def _connect_document(self) -> None:
         doc = self.document
-        doc.loading_started.connect(self._on_loading_started)
-        doc.info_known.connect(self._on_info)
-        doc.progressed.connect(self._on_progress)
-        doc.loaded.connect(self._on_loaded)
-        doc.load_failed.connect(self._on_failed)
-        doc.load_cancelled.connect(self._on_cancelled)
+        for signal, slot in ((doc.loading_started, self._on_loading_started),
+                             (doc.info_known, self._on_info), (doc.progressed, self._on_progress),
+                             (doc.loaded, self._on_loaded), (doc.load_failed, self._on_failed),
+                             (doc.load_cancelled, self._on_cancelled)):
+            signal.connect(slot)
 
     def _set_loading(self, loading: bool) -> None:
         self._progress.setVisible(loading)
