@@ -50,9 +50,6 @@ IN_FLIGHT = frozenset(
     {Stage.CREATED, Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL, Stage.DOWNLOADING,
      Stage.ALIGNING}
 )  # fmt: skip
-SUBMITTED = frozenset(
-    {Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL, Stage.DOWNLOADING, Stage.ALIGNING}
-)
 
 
 class StaleTransition(Exception):

@@ -173,10 +173,6 @@ class Player(QObject):
     def set_rolls(self, pre_roll_s: float, post_roll_s: float) -> None:
         self.engine.set_rolls(pre_roll_s, post_roll_s)
 
-    @property
-    def rolls(self) -> tuple[float, float]:
-        return (self.engine.pre_roll_s, self.engine.post_roll_s)
-
     def set_loop(self, enabled: bool) -> None:
         if enabled and self.engine.region is None:
             self.message.emit("Select a region first: the loop plays the region with its "
@@ -185,9 +181,6 @@ class Player(QObject):
         self.engine.set_loop_enabled(enabled)
         self.loop_changed.emit(self.engine.loop_enabled)
         self._tick_soon()
-
-    def toggle_loop(self) -> None:
-        self.set_loop(not self.engine.loop_enabled)
 
     def loop_span(self) -> tuple[float, float] | None:
         return self.engine.loop_span()

@@ -116,7 +116,6 @@ class ProjectService(QObject):
         self._restored_from: Autosave | None = None
         self._after_autosave: list[Callable[[], None]] = []
         self._autosave_busy = False
-        self._autosaved_once = False
         session.segment_dir = self.segment_dir
         session.history_changed.connect(self._on_history)
         session.failed.connect(self._on_session_failed)
