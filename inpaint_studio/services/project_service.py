@@ -31,11 +31,11 @@ from inpaint_studio.core.project import (
     missing_segments,
     remove_autosave,
     save_project,
-    sha256_file,
     sidecar_dir,
     source_status,
     write_autosave,
 )
+from inpaint_studio.core.system import sha256_file
 from inpaint_studio.services.document import DocumentModel, RegionModel
 from inpaint_studio.services.edit_session import EditSession
 from inpaint_studio.services.settings import Settings, declare
