@@ -11,13 +11,9 @@ import time
 from pathlib import Path
 
 from inpaint_studio import paths
+from inpaint_studio.api.client import DEFAULT_BASE_URL
 from inpaint_studio.api.errors import ApiError
-from inpaint_studio.core.cancel import NEVER, CancelToken
-from inpaint_studio.jobs.describe import describe_stage
-from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
-from inpaint_studio.jobs.store import Job, JobStore, Stage
 from inpaint_studio.backends.backend import (
-    DEFAULT_BASE_URL,
     LOCAL,
     MUSICGPT,
     PLAN_NAMES,
@@ -26,6 +22,10 @@ from inpaint_studio.backends.backend import (
     BackendUnavailable,
 )
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.jobs.describe import describe_stage
+from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
+from inpaint_studio.jobs.store import Job, JobStore, Stage
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,8 @@ conversion to and from `BackendSettings`. The API key is not a setting: see `key
 
 from __future__ import annotations
 
-from inpaint_studio.backends.backend import DEFAULT_BASE_URL, LOCAL, MUSICGPT, BackendSettings
+from inpaint_studio.api.client import DEFAULT_BASE_URL
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, BackendSettings
 from inpaint_studio.services.settings import Settings, declare
 
 declare("backend/kind", str, "", "Where jobs go: 'local', 'musicgpt', or '' (local until a key "
