@@ -147,12 +147,9 @@ class JobForm(QWidget):
         inner = QWidget()
         col = QVBoxLayout(inner)
         col.addLayout(form)
-        col.addWidget(self.advanced_toggle)
-        col.addWidget(self.advanced)
-        col.addWidget(self.backend_label)
-        col.addWidget(self.local_note)
-        col.addWidget(self.cost_label)
-        col.addWidget(self.issue_label)
+        for widget in (self.advanced_toggle, self.advanced, self.backend_label, self.local_note,
+                       self.cost_label, self.issue_label):
+            col.addWidget(widget)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.submit_button)

@@ -7,7 +7,6 @@ is the `ProjectService`'s (services/project_service.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from inpaint_studio.core.cancel import NEVER
 from inpaint_studio.core.project import Autosave, Project
+from inpaint_studio.gui.recent_menu import fill_recent_menu
 from inpaint_studio.services import project_service
 from inpaint_studio.services.project_service import ProjectService
 
@@ -135,13 +135,7 @@ class ProjectActions(QObject):
             self.projects.locate(project, found)
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.projects.recent()
-        for path in recent:
-            action = self.recent_menu.addAction(os.path.basename(path))
-            action.setToolTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
-        self.recent_menu.setEnabled(bool(recent))
+        fill_recent_menu(self.recent_menu, self.projects.recent(), self.open_project)
 
     def offer_restore(self) -> bool:
         """After a crash: offer to restore the newest unsaved session (older ones are kept for a

@@ -5,14 +5,7 @@ installer in `welcome_panel` decides what happens (open dialog, demo song worker
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from inpaint_studio import identity
 from inpaint_studio.gui.about import icon_pixmap
