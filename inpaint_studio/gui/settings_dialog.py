@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_studio.services import backend_settings
 from inpaint_studio.backends.backend import (
     LOCAL,
     MUSICGPT,
@@ -30,6 +29,7 @@ from inpaint_studio.backends.backend import (
     BackendSettings,
 )
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.services import backend_settings
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import Worker, WorkerPool
 
@@ -66,7 +66,6 @@ class SettingsDialog(QDialog):
         self.keys = keys
         self.backends = backends
         self.workers = workers
-        self._test: Worker | None = None
         current = backend_settings.load(settings)
 
         self.kind = QComboBox()
@@ -163,7 +162,6 @@ class SettingsDialog(QDialog):
         worker.errored.connect(lambda exc: self._tested(False, getattr(exc, "user_message", None)
                                                         or str(exc)))
         worker.finished.connect(lambda: self.test_button.setEnabled(True))
-        self._test = worker
         return worker
 
     def _tested(self, ok: bool, text: str) -> None:
