@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -336,7 +335,3 @@ class MusicGPTClient:
         return download_file(self._session, url, target, timeout=self.timeout,
                              progress=progress, token=token, verify=verify,
                              retry_base_s=self.retry_base_s)
-
-    def raw_session_info(self) -> dict[str, Any]:
-        """Non-secret facts for diagnostics (no key, no headers)."""
-        return {"base_url": self.base_url, "plan": self.plan.name, "timeout": self.timeout}

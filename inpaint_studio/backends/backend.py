@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inpaint_studio.api.client import MusicGPTClient
+from inpaint_studio.api.client import DEFAULT_BASE_URL, MusicGPTClient
 from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
 from inpaint_studio.api.plans import PLANS, plan_named
 from inpaint_studio.backends.keystore import KeyStore
@@ -25,7 +25,6 @@ from inpaint_studio.core.region import RegionLimits
 
 LOCAL = "local"
 MUSICGPT = "musicgpt"
-DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"
 PLAN_NAMES = tuple(PLANS)
 VOICES = GENDERS
 REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from inpaint_studio import paths
+from inpaint_studio.api.client import DEFAULT_BASE_URL
 from inpaint_studio.api.errors import ApiError
 from inpaint_studio.backends.backend import (
-    DEFAULT_BASE_URL,
     LOCAL,
     MUSICGPT,
     PLAN_NAMES,

@@ -123,7 +123,7 @@ def _search(an, grid, start: float, end: float, num_versions: int, seed: int,
 
 def _frame_grid(an, grid: BeatGrid) -> BeatGrid:
     """The frame-level grid (short fixed steps) used when beat-level seams cannot hide."""
-    dur = an.frames * an.frame_seconds
+    dur = an.duration
     return BeatGrid(fixed_grid(dur, FRAME_STEP), FRAME_STEP, grid.strength, False, True)
 
 

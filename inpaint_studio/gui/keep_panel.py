@@ -38,11 +38,8 @@ from inpaint_studio.services.exporter import Exporter
 from inpaint_studio.services.job_controller import Job
 from inpaint_studio.services.player import Player
 from inpaint_studio.services.project_service import ProjectService
-from inpaint_studio.services.settings import declare
 
 log = logging.getLogger(__name__)
-declare("keep/crossfade_ms", float, 30.0, "Crossfade at each seam of a kept version (ms).")
-declare("export/last_dir", str, "", "The folder the Export dialog starts in.")
 PROJECT_FILTER = "Inpaint Studio projects (*.inpaint);;All files (*)"
 VERSIONS = (1, 2)
 

@@ -50,7 +50,6 @@ class SettingsDialog(QDialog):
         self.keys = keys
         self.backends = backends
         self.workers = workers
-        self._test: Worker | None = None
         current = backend_settings.load(settings)
 
         self.kind = QComboBox()
@@ -150,7 +149,6 @@ class SettingsDialog(QDialog):
         worker.errored.connect(lambda exc: self._tested(False, getattr(exc, "user_message", None)
                                                         or str(exc)))
         worker.finished.connect(lambda: self.test_button.setEnabled(True))
-        self._test = worker
         return worker
 
     def _tested(self, ok: bool, text: str) -> None:

@@ -12,7 +12,6 @@ GRID = "#2c313a"
 TEXT = "#d7dae0"
 MUTED = "#8a919e"
 WAVE = ["#4fc3f7", "#81d4fa"]  # per channel (left, right); more channels reuse them
-WAVE_OVERVIEW = "#5c8fb3"
 REGION_FILL = (255, 179, 0, 48)
 REGION_EDGE = "#ffb300"
 REGION_HOVER = (255, 179, 0, 90)

@@ -14,7 +14,6 @@ inside blocking calls where a generator cannot yield."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Generator
@@ -27,6 +26,7 @@ from inpaint_studio.api.download import result_filename
 from inpaint_studio.api.models import InpaintRequest, Task, TaskStatus
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.core.system import sha256_file
 from inpaint_studio.jobs.recovery import (  # noqa: F401 - re-exported: callers import them here
     attach_task,
     check_again,
@@ -71,14 +71,6 @@ def request_for(job: Job) -> InpaintRequest:
         replace_end_at=job.end,
         **job.params,
     )
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 class JobRunner:
@@ -316,7 +308,7 @@ class JobRunner:
         folder = self.cache_dir / "jobs" / job.id
         for index in [r.index for r in job.results]:
             res = job.result(index)
-            if res.path and Path(res.path).is_file() and sha256_of(Path(res.path)) == res.sha256:
+            if res.path and Path(res.path).is_file() and sha256_file(Path(res.path)) == res.sha256:
                 continue  # downloaded and verified before: never fetched twice
 
             def progress(done: int, total: int, index: int = index, at: Job = job) -> None:
@@ -353,7 +345,7 @@ class JobRunner:
                     prefix=f"Version {index} could not be downloaded: ")
                 yield JobEvent(job)
                 return job
-            res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_of(path)
+            res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_file(path)
             job = self.store.set_result(job.id, res)
             yield JobEvent(job)
         job = self.store.transition(job.id, [Stage.DOWNLOADING], Stage.ALIGNING)

@@ -24,7 +24,7 @@ from inpaint_studio.core.heard_span import heard_span
 from inpaint_studio.core.history import Edit, EditStack, KeepEdit, RegionEdit
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.core.project import rebuild_stack, write_segment
-from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, conform, plan_splice
+from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, conform
 from inpaint_studio.services.document import DocumentModel, RegionModel
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
@@ -397,11 +397,3 @@ class EditSession(QObject):
         self._queue.clear()
         self.offers_changed.emit()
         self.history_changed.emit()
-
-    def plan_for(self, region: Region) -> tuple[int, int] | None:
-        """The frames a keep of `region` would change with the current crossfade."""
-        audio = self.document.audio
-        if audio is None:
-            return None
-        plan = plan_splice(audio.frames, audio.sample_rate, region[0], region[1], self.crossfade_s)
-        return plan.lo, plan.hi

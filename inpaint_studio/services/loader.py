@@ -16,7 +16,7 @@ from inpaint_studio.core.cancel import Cancelled
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.services.document import DocumentModel
-from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+from inpaint_studio.services.worker import OneWorkerAtATime, WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)
 UPDATE_INTERVAL_S = 0.1
@@ -71,21 +71,15 @@ def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
     return Decoded(audio, pyramid, state["info"])
 
 
-class AudioLoader(QObject):
+class AudioLoader(OneWorkerAtATime):
     """Loads songs into a `DocumentModel`, one at a time; a new `load` cancels the previous one."""
 
     failed = Signal(str, object)  # path, exception
 
     def __init__(self, document: DocumentModel, workers: WorkerPool,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(workers, parent)
         self.document = document
-        self.workers = workers
-        self.worker: Worker | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.worker is not None
 
     def load(self, path: str | os.PathLike[str]) -> Worker:
         self.cancel()
@@ -99,11 +93,6 @@ class AudioLoader(QObject):
         self.worker = worker
         self.workers.start(worker)
         return worker
-
-    def cancel(self) -> None:
-        """Stop the running load (the document returns to empty when it has stopped)."""
-        if self.worker is not None:
-            self.worker.cancel()
 
     # -- worker signals (GUI thread); results of a superseded worker are ignored ----------------
     def _on_partial(self, worker: Worker, msg: DecodeStarted | DecodeProgress) -> None:
