@@ -48,12 +48,10 @@ class JobsFeature(QObject):
         self.edits = edits
         self.form = JobForm()
         self.list = JobList(controller)
-        self.form_dock = window.add_dock(self.form, "Job", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.list_dock = window.add_dock(self.list, "Jobs",
-                                         Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.add_dock(self.form, "Job", Qt.DockWidgetArea.RightDockWidgetArea)
+        window.add_dock(self.list, "Jobs", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.shown_job: str | None = None  # the job whose versions were shown last
         self._stages: dict[str, Stage] = {}  # the last stage seen of each job
-        self.settings_dialog: SettingsDialog | None = None
         self._build_menus()
         self._connect()
         self.update_form()
@@ -204,7 +202,6 @@ class JobsFeature(QObject):
         dialog = SettingsDialog(self.window.settings, self.keys, self.backends,
                                 self.window.workers, self.window)
         dialog.saved.connect(self.update_form)
-        self.settings_dialog = dialog
         dialog.open()
         return dialog
 

@@ -100,8 +100,8 @@ class KeepFeature(QObject):
         self.history = HistoryView(session)
         self.panel.crossfade.setValue(float(window.settings.get("keep/crossfade_ms")))
         session.crossfade_s = self.panel.crossfade.value() / 1000.0
-        self.keep_dock = window.add_dock(self.panel, "Keep")
-        self.history_dock = window.add_dock(self.history, "History")
+        window.add_dock(self.panel, "Keep")
+        window.add_dock(self.history, "History")
         self.project = ProjectActions(window, projects, self.shutdown)
         self._build_actions()
         self._connect()
