@@ -36,13 +36,12 @@ from inpaint_studio.api.errors import (
 )
 from inpaint_studio.api.models import InpaintRequest, Limits, SubmitResult, Task, TaskStatus
 from inpaint_studio.api.multipart import MultipartBody
-from inpaint_studio.api.plans import plan_named
+from inpaint_studio.api.plans import DEFAULT_BASE_URL, plan_named
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.identity import VERSION
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"
 RETRY_STATUSES = (429, 502, 503, 504)
 MAX_RETRY_AFTER = 120.0
 

@@ -15,12 +15,14 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from inpaint_studio.api.client import DEFAULT_BASE_URL, MusicGPTClient
 from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
-from inpaint_studio.api.plans import PLANS, plan_named
+from inpaint_studio.api.plans import DEFAULT_BASE_URL, PLANS, plan_named
 from inpaint_studio.backends.keystore import KeyStore
+
+if TYPE_CHECKING:  # the client (and requests) load with the first connection, not at start-up
+    from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.core.region import RegionLimits
 
 LOCAL = "local"
@@ -111,6 +113,8 @@ class Backends:
         with self._lock:
             client = self._clients.get(ident)
             if client is None:
+                from inpaint_studio.api.client import MusicGPTClient
+
                 client = MusicGPTClient(base_url, key, plan=plan, **self._client_options)
                 self._clients[ident] = client
             return client
@@ -164,6 +168,8 @@ class Backends:
         on a client of their own that is closed afterwards. Raises like `test_connection`."""
         if not key:
             raise BackendUnavailable("Enter an API key to test MusicGPT.")
+        from inpaint_studio.api.client import MusicGPTClient
+
         client = MusicGPTClient(settings.base_url, key, plan=settings.plan,
                                 **self._client_options)
         try:

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from inpaint_studio import paths
-from inpaint_studio.api.client import DEFAULT_BASE_URL
 from inpaint_studio.api.errors import ApiError
+from inpaint_studio.api.plans import DEFAULT_BASE_URL
 from inpaint_studio.backends.backend import (
     LOCAL,
     MUSICGPT,

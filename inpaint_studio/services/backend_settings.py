@@ -3,7 +3,7 @@ conversion to and from `BackendSettings`. The API key is not a setting: see `key
 
 from __future__ import annotations
 
-from inpaint_studio.api.client import DEFAULT_BASE_URL
+from inpaint_studio.api.plans import DEFAULT_BASE_URL
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, BackendSettings
 from inpaint_studio.services.settings import Settings
 

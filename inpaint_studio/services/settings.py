@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from inpaint_studio import paths
-from inpaint_studio.api.client import DEFAULT_BASE_URL
+from inpaint_studio.api.plans import DEFAULT_BASE_URL
 from inpaint_studio.identity import EXECUTABLE
 
 SCHEMA_VERSION = 1
