@@ -27,7 +27,7 @@ from inpaint_studio.services import backend_settings
 from inpaint_studio.backends.backend import LOCAL, Backends
 from inpaint_studio.services.job_controller import Job, JobController, JobStore, Stage
 from inpaint_studio.backends.keystore import KeyStore
-from inpaint_studio.services.url_song import fetch_song
+from inpaint_studio.services.loader import fetch_song
 from inpaint_studio.services.worker import Worker
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,18 @@
 """Opening a song: decode in a `Worker`, feed the peak pyramid chunk by chunk, and tell the
-`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding."""
+`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding.
+A song at a web address is first fetched by `fetch_song` (a worker body over `api.url_song`)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from inpaint_studio.api import url_song
 from inpaint_studio.core.audio import Audio, AudioInfo
 from inpaint_studio.core.cancel import Cancelled
 from inpaint_studio.core.decode import load_audio
@@ -19,6 +22,12 @@ from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)
 UPDATE_INTERVAL_S = 0.1
+
+
+def fetch_song(ctx: WorkContext, url: str, cache_dir: Path) -> Path:
+    """Worker body: the song at `url` fetched into the cache (resumed and retried like a job's
+    results), with byte progress; see `api.url_song.fetch_song`."""
+    return url_song.fetch_song(url, cache_dir, token=ctx.token, progress=ctx.progress)
 
 
 def decode_with_peaks(ctx: WorkContext, path: str) -> tuple[Audio, PeakPyramid, AudioInfo]:
