@@ -1,8 +1,8 @@
 """The headless job lifecycle: persist → submit → poll → download → verify → align.
 
-`JobRunner.run(job_id)` is a generator: it advances one job from whatever stage the store says it
-is in, yields a `JobEvent` after every persisted change, and returns the final `Job`. Every step
-is written to the store before the next begins, so a run killed anywhere resumes from there:
+`JobLifecycle.run(job_id)` is a generator: it advances one saved job from whatever stage the store
+says it is in, yields a `JobEvent` after every persisted change, and returns the final `Job`. Every
+step is written to the store before the next begins, so a run killed anywhere resumes from there:
 
 - a job in `CREATED` was never sent and is submitted;
 - a job found in `SUBMITTING` (a crash during the POST) becomes `UNKNOWN`: the POST may have
@@ -86,9 +86,11 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-class JobRunner:
-    """Advances jobs of one store with one client. `client` is a `MusicGPTClient` (or anything
-    with its methods); `reference` returns the audio the job's region refers to (for alignment)."""
+class JobLifecycle:
+    """The client side of a job: drives saved jobs of one store, one per `run`, through submit,
+    poll, download and alignment with one client (the server side is the local server's
+    `TaskRunner`). `client` is a `MusicGPTClient` (or anything with its methods); `reference`
+    returns the audio the job's region refers to (for alignment)."""
 
     def __init__(self, store: JobStore, client: Any, cache_dir: Path, *,
                  reference: ReferenceLoader | None = None,

@@ -10,7 +10,7 @@ from inpaint_studio.api import errors as api_errors
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.retry import RetryPolicy
 from inpaint_studio.core.cancel import CancelToken
-from inpaint_studio.jobs.lifecycle import JobRunner
+from inpaint_studio.jobs.lifecycle import JobLifecycle
 from inpaint_studio.jobs.store import Stage
 from tests.jobs.support import KEY
 
@@ -43,7 +43,7 @@ def test_a_job_whose_polls_always_get_503_stops_within_the_bound(store, server, 
     job = _job(store, song)
     events = []
     with _client(srv) as client, pytest.raises(api_errors.ServerError):
-        for event in JobRunner(store, client, tmp_path / "cache").run(job.id):
+        for event in JobLifecycle(store, client, tmp_path / "cache").run(job.id):
             events.append(event)
     total = sum(log.counts.values())
     assert total <= MAX_REQUESTS
@@ -61,7 +61,7 @@ def test_a_job_against_a_server_that_always_answers_503_fails_on_its_one_submit(
     _always_503(srv)  # every request, the paid POST included
     job = _job(store, song)
     with _client(srv) as client:
-        list(JobRunner(store, client, tmp_path / "cache").run(job.id))
+        list(JobLifecycle(store, client, tmp_path / "cache").run(job.id))
     failed = store.get(job.id)
     assert sum(log.counts.values()) == 1  # the POST is never retried automatically
     assert failed.stage is Stage.FAILED and "HTTP 503" in failed.message
@@ -73,7 +73,7 @@ def test_a_result_host_that_always_answers_503_is_not_retried_above_the_policy(
     _always_503(srv, "/files/")
     job = _job(store, song)
     with _client(srv) as client:
-        list(JobRunner(store, client, tmp_path / "cache").run(job.id))
+        list(JobLifecycle(store, client, tmp_path / "cache").run(job.id))
     failed = store.get(job.id)
     assert failed.stage is Stage.FAILED and failed.message.startswith("Version 1 could not")
     assert "HTTP 503" in failed.message

@@ -23,7 +23,7 @@ from inpaint_studio.api.client import is_loopback
 from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.server import proc, wire
 from inpaint_studio.server.config import Faults, ServerConfig
-from inpaint_studio.server.store import TaskStore, now_iso
+from inpaint_studio.server.store import ServerTaskStore, now_iso
 from inpaint_studio.server.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -40,15 +40,18 @@ class _Armed:
     truncate: bool
 
 
-class JobRunner:
-    def __init__(self, store: TaskStore, config: ServerConfig, faults: Faults, engine_ref: str,
-                 webhooks: WebhookSender) -> None:
+class TaskRunner:
+    """Runs the local server's tasks (the server side of a job): one coordinating thread per
+    task, the engine in a process pool, results and webhooks published as versions finish."""
+
+    def __init__(self, store: ServerTaskStore, config: ServerConfig, faults: Faults,
+                 engine_ref: str, webhooks: WebhookSender) -> None:
         self.store, self.config, self.faults = store, config, faults
         self.engine_ref = engine_ref
         self.webhooks = webhooks
         self._stop = threading.Event()
         self._threads = ThreadPoolExecutor(max_workers=min(16, config.parallel_limit),
-                                           thread_name_prefix="inpaint-job")
+                                           thread_name_prefix="server-task")
         self._procs: ProcessPoolExecutor | None = None
         self._procs_lock = threading.Lock()
 
