@@ -1,7 +1,8 @@
 """THE retry policy: the one place where a request the app makes on its own is tried again.
 
 Every GET the client sends (status polls, key checks, re-reading a task) and every download (a
-job's results, a song opened from an address) goes through `RetryPolicy.call`. No layer above
+job's results, a song opened from an address, the local server fetching a task's `audio_url`)
+goes through `RetryPolicy.call`. No layer above
 retries again: `MusicGPTClient.wait` does not tolerate failed polls, and the job lifecycle does
 not re-poll or try another address after a failure the policy has given up on. A failure that
 leaves `call` is final for that run (the job stays resumable: Resume / Check again).
