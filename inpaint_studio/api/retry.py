@@ -2,10 +2,10 @@
 
 Every GET the client sends (status polls, key checks, re-reading a task) and every download (a
 job's results, a song opened from an address, the local server fetching a task's `audio_url`)
-goes through `RetryPolicy.call`. No layer above
-retries again: `MusicGPTClient.wait` does not tolerate failed polls, and the job lifecycle does
-not re-poll or try another address after a failure the policy has given up on. A failure that
-leaves `call` is final for that run (the job stays resumable: Resume / Check again).
+goes through `RetryPolicy.call`. No layer above retries again: `MusicGPTClient.wait` does not
+tolerate failed polls, and the job lifecycle does not re-poll or try another address after a
+failure the policy has given up on. A failure that leaves `call` is final for that run (the job
+stays resumable: Resume / Check again).
 
 The policy (defaults of `RetryPolicy()`):
 
@@ -24,20 +24,22 @@ The policy (defaults of `RetryPolicy()`):
   the computed pause when it is at most 60 s; a longer one ends the retries at once (the
   message says when to try again) instead of hammering the server early.
 - **Budget.** 90 s from the first failure: no pause is taken that would end after it. So a
-  call gives up within 90 s plus one request timeout of its first failure.
+  call ends at most 90 s plus two request timeouts after it began (150 s with the client's
+  30 s timeout, for a server that hangs); against one that answers 503 at once, after at
+  most 15.5 s of pauses.
 - **Cancellation.** Pauses wait on the caller's `CancelToken`; cancelling ends a pause at once
   with `Cancelled`, and no attempt starts once the token is cancelled.
 - **Giving up.** The last error is raised, its message ending with how many attempts were made
   and for how long (`ApiError.gave_up_after` = the number of attempts), so the last HTTP status
   (e.g. "HTTP 503") is in what the musician reads.
 
-The bound for a whole job against a server that answers every request with 503: the submit POST
-is answered 503 and the job fails after that 1 request; if only the status polls fail, the job's
-run stops after 1 POST + 6 GETs = 7 requests (at most 12, the documented goal) and within about
-15.5 s of pauses (never more than the 90 s budget) plus the requests' own time, with the 503 in
-the job's message. A download that keeps failing costs at most 6 GETs per version before the job
-fails saying why; the job does not try the version's other address after a failure the policy
-has already retried.
+The bound for a whole job against a server that answers every request with 503 (tested over
+loopback in tests/jobs/test_retry_bound.py): the submit POST is answered 503 and the job fails
+after that 1 request. If only the status polls fail, the job's run stops after 1 POST + 6 GETs
+= 7 requests (the documented goal is at most 12) and within 15.5 s of pauses plus the requests'
+own time, the job keeping its stage (Resume polls again) with "HTTP 503" in its message. A
+result host that keeps failing costs 6 attempts before the job fails saying why; the job does
+not then try the version's other address or re-read the task, which would retry it again.
 
 Tests make the policy instant and deterministic by injecting `sleep`, `clock` and `rand`."""
 
