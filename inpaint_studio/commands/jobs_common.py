@@ -24,7 +24,7 @@ from inpaint_studio.backends.backend import (
 from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.jobs.describe import describe_stage
-from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
+from inpaint_studio.jobs.lifecycle import JobEvent, JobLifecycle
 from inpaint_studio.jobs.store import Job, JobStore, Stage
 
 
@@ -101,7 +101,7 @@ def _run_job(store: JobStore, backends: Backends, job: Job, *, printer: Printer,
     if job.backend == LOCAL:
         # The local server gets a new port each run; the job follows it.
         store.update(job.id, base_url=backends.base_url(LOCAL))
-    runner = JobRunner(store, client, paths.cache_dir(), on_progress=printer)
+    runner = JobLifecycle(store, client, paths.cache_dir(), on_progress=printer)
     gen = runner.run(job.id, token)
     try:
         while True:

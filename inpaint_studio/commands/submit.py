@@ -86,10 +86,10 @@ def run(args: argparse.Namespace) -> int:
         if kind == MUSICGPT and not (args.wait or args.out):
             # Send it and stop after the server has accepted it; `resume` follows it later.
             from inpaint_studio import paths
-            from inpaint_studio.jobs.lifecycle import JobRunner
+            from inpaint_studio.jobs.lifecycle import JobLifecycle
 
-            runner = JobRunner(store, backends.client(MUSICGPT), paths.cache_dir(),
-                               on_progress=printer)
+            runner = JobLifecycle(store, backends.client(MUSICGPT), paths.cache_dir(),
+                                  on_progress=printer)
             gen = runner.run(job.id)
             for event in gen:
                 printer(event)

@@ -25,7 +25,7 @@ from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
 from inpaint_studio.services.edit_session import EditSession
 from inpaint_studio.services.job_controller import Job, JobController, Stage
-from inpaint_studio.services.url_song import fetch_song
+from inpaint_studio.services.loader import fetch_song
 from inpaint_studio.services.worker import Worker
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,9 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-class TaskStore:
-    """Thread-safe records keyed by task id; every change is written through to disk."""
+class ServerTaskStore:
+    """The local server's task table (not the app's `jobs.store.JobStore`): thread-safe records
+    keyed by task id; every change is written through to disk."""
 
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir)

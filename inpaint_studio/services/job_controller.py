@@ -21,7 +21,7 @@ from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.jobs import lifecycle
 from inpaint_studio.jobs.describe import describe_details, describe_stage, fmt_time
-from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
+from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobLifecycle
 from inpaint_studio.jobs.store import Job, JobStore, Stage
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
@@ -213,8 +213,8 @@ class JobController(QObject):
                                       job.base_url if job.backend == MUSICGPT else None)
         if job.backend == LOCAL:
             self.store.update(job_id, base_url=self.backends.base_url(LOCAL))
-        runner = JobRunner(self.store, client, self.cache_dir, reference=self._reference,
-                           on_progress=ctx.emit)
+        runner = JobLifecycle(self.store, client, self.cache_dir, reference=self._reference,
+                              on_progress=ctx.emit)
         gen = runner.run(job_id, ctx.token)
         try:
             while True:

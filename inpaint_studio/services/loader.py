@@ -1,5 +1,6 @@
 """Opening a song: decode in a `Worker`, feed the peak pyramid chunk by chunk, and tell the
-`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding."""
+`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding.
+A song at a web address is first fetched by `fetch_song` (a worker body over `api.url_song`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -44,6 +46,14 @@ class Decoded:
     audio: Audio
     peaks: PeakPyramid
     info: AudioInfo
+
+
+def fetch_song(ctx: WorkContext, url: str, cache_dir: Path) -> Path:
+    """Worker body: the song at `url` fetched into the cache (resumed and retried like a job's
+    results), with byte progress; see `api.url_song.fetch_song`."""
+    from inpaint_studio.api import url_song  # requests loads with the first address opened
+
+    return url_song.fetch_song(url, cache_dir, token=ctx.token, progress=ctx.progress)
 
 
 def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
