@@ -73,7 +73,7 @@ ALLOWED = {
     "server": {"server", "api", "engine", "core"} | _LEAF,
     "jobs": {"jobs", "api", "core"} | _LEAF,
     "playback": {"playback", "core"},
-    "backends": {"backends", "api", "server", "core"} | _LEAF,
+    "backends": {"backends", "jobs", "api", "server", "core"} | _LEAF,
     "commands": {"commands", "backends", "jobs", "api", "server", "engine", "core"} | _LEAF,
     "services": {"services", "backends", "jobs", "playback", "api", "server", "engine",
                  "core"} | _LEAF,

@@ -12,10 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT
 from inpaint_studio.commands.jobs_common import (
     Printer,
     add_backend_options,
-    copy_results,
     exit_code,
     make_backends,
     open_store,
@@ -23,8 +23,8 @@ from inpaint_studio.commands.jobs_common import (
 )
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobBusy, attach_task, check_again, reset_for_retry
+from inpaint_studio.jobs.results import copy_results
 from inpaint_studio.jobs.store import Stage
-from inpaint_studio.backends.backend import LOCAL, MUSICGPT
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

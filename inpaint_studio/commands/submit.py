@@ -10,17 +10,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
 from inpaint_studio.commands.jobs_common import (
     Printer,
     add_backend_options,
-    copy_results,
     exit_code,
     make_backends,
     open_store,
     run_job,
 )
 from inpaint_studio.jobs.describe import describe_stage
-from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
+from inpaint_studio.jobs.results import copy_results
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -94,10 +94,9 @@ def run(args: argparse.Namespace) -> int:
         if kind == MUSICGPT and not (args.wait or args.out):
             # Send it and stop after the server has accepted it; `resume` follows it later.
             from inpaint_studio import paths
-            from inpaint_studio.jobs.lifecycle import JobRunner
+            from inpaint_studio.backends.runs import job_runner
 
-            runner = JobRunner(store, backends.client(MUSICGPT), paths.cache_dir(),
-                               on_progress=printer)
+            runner = job_runner(store, backends, job, paths.cache_dir(), on_progress=printer)
             gen = runner.run(job.id)
             for event in gen:
                 printer(event)
