@@ -167,7 +167,32 @@ def load_file(path: str | os.PathLike[str]) -> Audio:
 
 
 def load_segment(path: str | os.PathLike[str], sample_width: int = 2) -> AudioSegment:
-    """A song file as a pydub `AudioSegment`, through the app's decoder: any format ffmpeg
-    reads, with no ffprobe needed and one decode (pydub's `from_file` runs ffprobe, then
-    ffmpeg into a WAV it parses again)."""
-    return audio_to_segment(load_file(path), sample_width)
+    """A song file as a pydub `AudioSegment` of `sample_width` bytes per sample.
+
+    An 8- or 16-bit PCM WAV is read by pydub itself, with no ffmpeg run (measured 6x faster
+    than decoding it through ffmpeg: benchmarks/bench_pydub.py). Any other file goes through
+    the app's decoder: every format ffmpeg reads, no ffprobe needed (pydub's `from_file` runs
+    ffprobe, then ffmpeg into a WAV it parses again), and a cut file is reported as such."""
+    p = Path(path).expanduser()
+    if p.suffix.lower() == ".wav" and p.is_file():
+        segment = _pcm_wav_segment(p)
+        if segment is not None and segment.sample_width == sample_width:
+            return segment
+    return audio_to_segment(load_file(p), sample_width)
+
+
+def _pcm_wav_segment(path: Path) -> AudioSegment | None:
+    """pydub's own read of a whole, 8- or 16-bit PCM WAV; None for anything else. (pydub takes
+    float WAVs for integers, keeps 24-bit samples unscaled in 32-bit ones, and reads a cut file
+    without a word: those go to the decoder.)"""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:  # refuses float and other non-PCM WAVs
+            width, declared = w.getsampwidth(), w.getnframes()
+        if width > 2:
+            return None
+        segment = pydub_segment_class().from_wav(path)
+    except Exception:  # noqa: BLE001 - whatever pydub or wave cannot read, the decoder reads
+        return None
+    return segment if int(segment.frame_count()) >= declared else None

@@ -248,3 +248,22 @@ def test_integer_and_mono_arrays():
     assert mono.samples[0, :4].tolist() == [32767 / 32768, -1.0, 0.0, 0.5]
     u8 = array_to_audio(np.full((8000, 2), 128, np.uint8), 8000)
     assert u8.channels == 2 and not u8.samples.any()
+
+
+def test_load_segment_reads_pcm_wav_with_pydub_and_the_rest_with_the_decoder(tmp_path):
+    from inpaint_studio.core.encode import encode_audio
+    from inpaint_studio.scripting import load_segment
+
+    audio = synth_song(3.0, bpm=120.0, seed=4)
+    pcm = encode_audio(audio, tmp_path / "pcm16.wav")
+    floats = encode_audio(audio, tmp_path / "float.wav", codec_args=["-c:a", "pcm_f32le"])
+    mp3 = encode_audio(audio, tmp_path / "song.mp3")
+    expected = audio_to_segment(load_audio(pcm))
+    assert load_segment(pcm).raw_data == expected.raw_data  # pydub's read, the same samples
+    assert load_segment(floats).raw_data == audio_to_segment(audio).raw_data  # not as ints
+    assert load_segment(pcm, sample_width=4).sample_width == 4
+    assert abs(len(load_segment(mp3)) - 3000) < 60  # any ffmpeg format, no ffprobe needed
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(pcm.read_bytes()[: pcm.stat().st_size // 2])
+    with pytest.raises(InvalidInput, match="cut short"):
+        load_segment(cut)  # pydub would read half a song without a word
