@@ -183,8 +183,8 @@ def load_segment(path: str | os.PathLike[str], sample_width: int = 2) -> AudioSe
 
 def _pcm_wav_segment(path: Path) -> AudioSegment | None:
     """pydub's own read of a whole, 8- or 16-bit PCM WAV; None for anything else. (pydub takes
-    float WAVs for integers, keeps 24-bit samples unscaled in 32-bit ones, and reads a cut file
-    without a word: those go to the decoder.)"""
+    float WAVs for integers, widens 24-bit samples one at a time in Python — about 3 s per
+    minute of stereo — and reads a cut file without a word: those go to the decoder.)"""
     import wave
 
     try:
