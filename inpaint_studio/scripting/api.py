@@ -10,6 +10,7 @@ song's rate, channels and length, and outside the region it plays what the song 
 
 from __future__ import annotations
 
+import ast
 import os
 import tempfile
 import warnings
@@ -222,6 +223,8 @@ class Studio:
                 min_region_s: float = MIN_REGION_S, cancel: CancelToken | None = None,
                 progress: Callable[[str], None] | None = None) -> InpaintResult:
         """Replace `start`..`end` (seconds) of `song` as `prompt` describes; see `inpaint`."""
+        if self.backend == LOCAL:
+            _refuse_unguarded_script()
         start, end = _seconds("start", start), _seconds("end", end)
         accepted = _accept(song, sample_rate)
         fields = {"prompt": prompt, "lyrics": lyrics, "lyrics_section_to_replace": section_lyrics,
@@ -317,6 +320,10 @@ def inpaint(song: Song, start: float, end: float, prompt: str, *, backend: str =
 
 
 # -- input ---------------------------------------------------------------------------------------
+_GUARD_HINT = ("Put the calls under `if __name__ == \"__main__\":` (see docs/scripting.md); "
+               "notebooks need nothing.")
+
+
 def _refuse_in_bootstrapping_child() -> None:
     """The local backend runs its engine in spawned processes, and a spawned process first
     imports the script that started it. A script that calls `inpaint` at its top level, not
@@ -325,10 +332,50 @@ def _refuse_in_bootstrapping_child() -> None:
     import multiprocessing
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise RuntimeError(
-            "inpaint_studio was called while a worker process of the local backend was "
-            "importing your script. Put the calls under `if __name__ == \"__main__\":` (see "
-            "docs/scripting.md); notebooks need nothing.")
+        raise RuntimeError("inpaint_studio was called while a worker process of the local "
+                           f"backend was importing your script. {_GUARD_HINT}")
+
+
+def _refuse_unguarded_script() -> None:
+    """The same mistake seen from the script itself, before anything is sent: the call comes
+    from the top level of a `__main__` that the engine processes will import again, and that
+    line is not inside `if __name__ == "__main__":`. Interactive sessions, notebooks and
+    `python -m package` are never imported again, so they pass."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None)
+    path = getattr(main, "__file__", None)
+    if main is None or (spec_name or "").endswith("__main__") or (not spec_name and not path):
+        return
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is vars(main)
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return  # cannot tell: let it run
+    line = frame.f_lineno
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_test(node.test) and node.body and \
+                node.body[0].lineno <= line <= (node.body[-1].end_lineno or line):
+            return
+    raise RuntimeError(f"{Path(path).name}, line {line}, calls inpaint_studio at the top level "
+                       "of the script. The local backend's engine processes import the script "
+                       f"again, so that call would run in each of them. {_GUARD_HINT}")
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`, either way round."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(a, ast.Name) and a.id == "__name__" for a in sides) and \
+        any(isinstance(a, ast.Constant) and a.value == "__main__" for a in sides)
 
 
 def _seconds(name: str, value: Any) -> float:

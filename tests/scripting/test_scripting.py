@@ -98,6 +98,29 @@ def test_a_script_with_audiosegments_gets_both_versions_back_without_qt(tmp_path
         assert Path(v["path"]).name == f"song-{got['job'][:8]}-v{v['index']}.wav"
 
 
+def test_a_top_level_call_in_a_script_is_refused_before_anything_is_sent(tmp_path):
+    """The local engine's processes import the script again: an unguarded call would run in
+    each of them. It is refused at once, with the fix; a call under the guard passes."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent('''
+        import numpy as np
+        from inpaint_studio import inpaint
+
+        def main():
+            return inpaint(np.zeros(44100 * 12, np.float32), 4.0, 8.0, "p", sample_rate=44100)
+
+        if __name__ == "__main__":
+            print("guarded")
+        main()
+    '''), encoding="utf-8")
+    res = subprocess.run([sys.executable, str(script)], env=_env(tmp_path / "home"),
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "guarded" in res.stdout
+    assert "unguarded.py, line 10, calls inpaint_studio at the top level" in res.stderr
+    assert 'if __name__ == "__main__":' in res.stderr.splitlines()[-1]
+    assert not (tmp_path / "home" / "data" / "server").exists()  # no server was started
+
+
 def test_importing_the_package_loads_no_qt_pydub_or_numpy(tmp_path):
     code = textwrap.dedent('''
         import sys
