@@ -241,7 +241,11 @@ class Studio:
                 base_url=self._backends.base_url() if self.backend == MUSICGPT else "local",
                 source=accepted.source, upload_path=str(upload), start=start, end=end,
                 params=params)
-            job, aligned = self._run(job, accepted.audio, cancel or NEVER, progress)
+            try:
+                job, aligned = self._run(job, accepted.audio, cancel or NEVER, progress)
+            finally:
+                if accepted.upload is None:
+                    self._drop_unsent(job.id)
         return self._result(job, aligned, accepted, out)
 
     def _run(self, job: Job, reference: Audio, token: CancelToken,
@@ -262,10 +266,26 @@ class Studio:
                              on_event=on_event, reference=lambda _job: reference, token=token)
         except (BackendUnavailable, ApiError) as exc:
             job = self._store.get(job.id)
+            if job.stage is Stage.CREATED:
+                raise JobFailed(f"Job {job.id[:8]} was not sent: {exc.user_message}",
+                                job_id=job.id, stage=job.stage.value, resumable=False) from exc
             raise JobFailed(f"Job {job.id[:8]} stopped: {exc.user_message} It is kept: "
                             f"`inpaint-studio resume {job.id[:8]}` continues it.",
                             job_id=job.id, stage=job.stage.value, resumable=True) from exc
         return job, aligned
+
+    def _drop_unsent(self, job_id: str) -> None:
+        """A job that stopped before it was sent (cancelled, no contact) cannot be resumed once
+        its temporary upload copy is gone: end it as failed, saying so, so that nothing (the app,
+        `inpaint-studio resume`) tries to send it later. Sent jobs are left as they are."""
+        from inpaint_studio.jobs.store import StaleTransition
+
+        try:
+            self._store.transition(job_id, [Stage.CREATED], Stage.FAILED, error_kind="NotSent",
+                                   message="Stopped before it was sent; its song was a "
+                                           "temporary copy made by a script. Nothing was sent.")
+        except StaleTransition:
+            pass  # it was sent (or is being): it keeps its stage
 
     def _result(self, job: Job, aligned: dict[int, Audio], song: _Song,
                 out: Path | None) -> InpaintResult:
@@ -273,18 +293,17 @@ class Studio:
             raise JobFailed(f"Job {job.id[:8]} ended {job.stage.value}: "
                             f"{job.message or 'no reason was given.'}", job_id=job.id,
                             stage=job.stage.value, resumable=False)
-        paths = {r.index: Path(r.path) for r in job.results if r.path}
+        files = {r.index: Path(r.path) for r in job.results if r.path}
         if out is not None:
             from inpaint_studio.jobs.results import copy_results
 
             copied = copy_results(job, out, f"{song.stem}-{job.id[:8]}")
-            paths = {r.index: p for r, p in zip([r for r in job.results if r.path], copied,
-                                                strict=True)}
-        missing = sorted(set(paths) - set(aligned))
+            files = dict(zip(files, copied, strict=True))  # both in the job's result order
+        missing = sorted(set(files) - set(aligned))
         if missing:  # not expected: the runner hands over every version it aligned
             raise JobFailed(f"Job {job.id[:8]} finished, but version(s) {missing} could not be "
                             "read back.", job_id=job.id, stage=job.stage.value, resumable=False)
-        versions = [Version(i, paths[i], aligned[i], song.sample_width) for i in sorted(paths)]
+        versions = [Version(i, files[i], aligned[i], song.sample_width) for i in sorted(files)]
         return InpaintResult(job.id, job.backend, job.start, job.end, versions, job.message)
 
 

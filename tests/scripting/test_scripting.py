@@ -177,6 +177,28 @@ def test_a_numpy_array_in_either_layout_comes_back_planar(studio):
     assert v.segment.sample_width == 2 and v.segment.frame_rate == rate
 
 
+def test_cancelling_before_the_upload_is_complete_ends_the_job_unsent(studio, segment):
+    """The song's upload copy was temporary: a job stopped before it was sent is ended as
+    failed (nothing sent), not left for a later resume that could not find its song."""
+    from inpaint_studio.jobs.store import Stage
+    from inpaint_studio.scripting import Cancelled, CancelToken
+
+    token = CancelToken()
+    seen: list[str] = []
+
+    def progress(line: str) -> None:
+        seen.append(line)
+        if line.startswith("uploading"):
+            token.cancel()
+
+    before = {j.id for j in studio._store.list()}
+    with pytest.raises(Cancelled):
+        studio.inpaint(segment, 2.0, 5.0, "warm piano", cancel=token, progress=progress)
+    (job,) = [j for j in studio._store.list() if j.id not in before]
+    assert job.stage is Stage.FAILED and job.error_kind == "NotSent"
+    assert "Nothing was sent" in job.message and job.submit_attempts == 1
+
+
 # -- refused before anything is sent -----------------------------------------------------------
 @pytest.fixture
 def idle(tmp_path):
