@@ -42,6 +42,7 @@ from inpaint_studio.scripting.segments import (
     is_segment,
     load_file,
     segment_to_audio,
+    segment_to_flac,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -148,6 +149,7 @@ class _Song:
     stem: str
     sample_width: int  # of the returned segments: the input segment's, else 2
     flac_format: str = "s32"  # of the written upload: s16 where the input is 16-bit or less
+    segment: Any = None  # the input AudioSegment: its raw samples are what is uploaded
 
 
 class _GivenKey:
@@ -418,9 +420,8 @@ def _accept(song: Song, sample_rate: int | None) -> _Song:
         if sample_rate is not None:
             raise InvalidInput("sample_rate is only for numpy arrays; an AudioSegment has its "
                                "own frame_rate.")
-        width = int(song.sample_width)
-        return _Song(segment_to_audio(song), None, "AudioSegment", "song", width,
-                     "s16" if width <= 2 else "s32")
+        return _Song(segment_to_audio(song), None, "AudioSegment", "song",
+                     int(song.sample_width), segment=song)
     if hasattr(song, "__array__") or isinstance(song, list | tuple):
         audio = array_to_audio(song, sample_rate)
         pcm16 = getattr(song, "dtype", None) in ("int8", "uint8", "int16")
@@ -451,10 +452,12 @@ def _check(fields: dict[str, Any], start: float, end: float, duration: float,
 
 
 def _write_upload(song: _Song, folder: Path, token: CancelToken) -> Path:
-    """The song as a FLAC file to upload, atomically: lossless for 16-bit input, 24-bit for
-    the rest (float samples, 32-bit segments)."""
+    """The song as a FLAC file to upload, atomically: an AudioSegment's own samples (see
+    `segment_to_flac`); an array's as 16-bit when it was 16-bit PCM or less, else 24-bit."""
     from inpaint_studio.core.encode import encode_audio
 
+    if song.segment is not None:
+        return segment_to_flac(song.segment, folder / "song.flac", token)
     return encode_audio(song.audio, folder / "song.flac",
                         codec_args=["-c:a", "flac", "-sample_fmt", song.flac_format], token=token)
 

@@ -312,3 +312,13 @@ def test_load_segment_reads_pcm_wav_with_pydub_and_the_rest_with_the_decoder(tmp
     cut.write_bytes(pcm.read_bytes()[: pcm.stat().st_size // 2])
     with pytest.raises(InvalidInput, match="cut short"):
         load_segment(cut)  # pydub would read half a song without a word
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_a_segment_is_uploaded_as_its_own_samples(tmp_path, width):
+    from inpaint_studio.scripting.segments import segment_to_flac
+
+    seg = audio_to_segment(synth_song(2.0, bpm=120.0, seed=6), width)
+    flac = segment_to_flac(seg, tmp_path / "up.flac")
+    assert audio_to_segment(load_audio(flac), width).raw_data == seg.raw_data  # bit-exact
+    assert [p.name for p in tmp_path.iterdir()] == ["up.flac"]  # no temporary file left
