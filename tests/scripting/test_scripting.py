@@ -322,3 +322,13 @@ def test_a_segment_is_uploaded_as_its_own_samples(tmp_path, width):
     flac = segment_to_flac(seg, tmp_path / "up.flac")
     assert audio_to_segment(load_audio(flac), width).raw_data == seg.raw_data  # bit-exact
     assert [p.name for p in tmp_path.iterdir()] == ["up.flac"]  # no temporary file left
+
+
+def test_pydub_exports_mp3_with_the_apps_ffmpeg(tmp_path):
+    """Where pydub finds no ffmpeg on PATH, it is given the app's (the bundled one here)."""
+    import shutil
+
+    seg = audio_to_segment(synth_song(2.0, bpm=120.0, seed=7))
+    assert shutil.which(type(seg).converter)  # an ffmpeg that exists
+    seg.export(tmp_path / "x.mp3", format="mp3", bitrate="128k")
+    assert abs(load_audio(tmp_path / "x.mp3").duration - 2.0) < 0.1
