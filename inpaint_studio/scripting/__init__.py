@@ -3,10 +3,11 @@
     from pydub import AudioSegment
     from inpaint_studio import inpaint
 
-    song = AudioSegment.from_wav("song.wav")
-    result = inpaint(song, 12.0, 18.0, "warm piano, no drums")      # local backend by default
-    for version in result.versions:
-        version.segment.export(f"take-{version.index}.wav", format="wav")
+    if __name__ == "__main__":  # in a script; a notebook needs no guard
+        song = AudioSegment.from_wav("song.wav")
+        result = inpaint(song, 12.0, 18.0, "warm piano, no drums")  # local backend by default
+        for version in result.versions:
+            version.segment.export(f"take-{version.index}.wav", format="wav")
 
 A song is a file path, a numpy array (with `sample_rate=`) or a pydub `AudioSegment`; each
 version comes back on the song's timeline as an `AudioSegment` (`.segment`), a float32 array
