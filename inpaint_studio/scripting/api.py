@@ -400,7 +400,10 @@ def _is_main_test(test: ast.expr) -> bool:
 
 
 def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A region bound as float seconds (numpy scalars too); anything else is refused."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInput(f"{name} must be a number of seconds, not {value!r}.")
     return float(value)
 

@@ -220,6 +220,9 @@ def segment():
     (5.0, 9.5, "after the song's end"),
     (6.0, 4.0, "must end after it starts"),
     (-1.0, 3.0, "cannot start before the song"),
+    (np.float32(2.0), np.int64(3), "shorter than 3 s"),  # numpy scalars are numbers too
+    ("2", 6.0, "start must be a number of seconds"),
+    (2.0, float("nan"), "must be numbers of seconds"),
 ])
 def test_a_bad_region_is_refused_before_upload(idle, segment, start, end, words):
     with pytest.raises(InvalidInput, match=words):
