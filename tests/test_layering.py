@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "inpaint_studio"
-HEADLESS = ["core", "engine", "api", "server", "jobs", "playback", "backends", "commands"]
+HEADLESS = ["core", "engine", "api", "server", "jobs", "playback", "backends", "commands",
+            "scripting"]
 
 
 @pytest.mark.parametrize("package", HEADLESS + ["cli"])
@@ -66,6 +67,7 @@ FORBIDDEN = {
     "backends": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
     "playback": ["PySide6", "pyqtgraph", "requests", "fastapi", "uvicorn"],
     "commands": ["PySide6", "pyqtgraph"],
+    "scripting": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
     "services": ["PySide6.QtWidgets", "PySide6.QtGui", "pyqtgraph"],
     "gui": ["requests", "fastapi", "uvicorn"],
 }
@@ -80,8 +82,10 @@ ALLOWED = {
     "server": {"server", "api", "engine", "core"} | _LEAF,
     "jobs": {"jobs", "api", "core"} | _LEAF,
     "playback": {"playback", "core"},
-    "backends": {"backends", "api", "server", "core"} | _LEAF,
+    "backends": {"backends", "jobs", "api", "server", "core"} | _LEAF,
     "commands": {"commands", "backends", "jobs", "api", "server", "engine", "core"} | _LEAF,
+    # the Python API for scripts and notebooks: a library layer beside the CLI, not on it
+    "scripting": {"scripting", "backends", "jobs", "api", "core"} | _LEAF,
     "services": {"services", "backends", "jobs", "playback", "api", "server", "engine",
                  "core"} | _LEAF,
     "gui": {"gui", "services", "backends", "core", "resources"} | _LEAF,

@@ -16,6 +16,7 @@ from inpaint_studio.backends.backend import LOCAL, MUSICGPT
 from inpaint_studio.commands import jobs_common as common
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobBusy, attach_task, check_again, reset_for_retry
+from inpaint_studio.jobs.results import copy_results
 from inpaint_studio.jobs.store import Stage
 
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if args.out and job.stage is Stage.DONE:
                 stem = Path(job.source.split("?")[0]).stem or "song"
-                for path in common.copy_results(job, args.out, f"{stem}-{job.id[:8]}"):
+                for path in copy_results(job, args.out, f"{stem}-{job.id[:8]}"):
                     print(path)
             print(f"{job.id[:8]} {describe_stage(job)}")
             worst = max(worst, common.exit_code(job))

@@ -13,6 +13,7 @@ from pathlib import Path
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
 from inpaint_studio.commands import jobs_common as common
 from inpaint_studio.jobs.describe import describe_stage
+from inpaint_studio.jobs.results import copy_results
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -86,10 +87,9 @@ def run(args: argparse.Namespace) -> int:
         if kind == MUSICGPT and not (args.wait or args.out):
             # Send it and stop after the server has accepted it; `resume` follows it later.
             from inpaint_studio import paths
-            from inpaint_studio.jobs.lifecycle import JobLifecycle
+            from inpaint_studio.backends.runs import job_runner
 
-            runner = JobLifecycle(store, backends.client(MUSICGPT), paths.cache_dir(),
-                                  on_progress=printer)
+            runner = job_runner(store, backends, job, paths.cache_dir(), on_progress=printer)
             gen = runner.run(job.id)
             for event in gen:
                 printer(event)
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     print(job.id)
     if args.out and job.results:
         stem = Path(song.split("?")[0]).stem or "song"
-        for path in common.copy_results(job, args.out, stem):
+        for path in copy_results(job, args.out, stem):
             print(path)
     if common.exit_code(job) and not args.quiet:
         print(f"{job.id[:8]} {describe_stage(job)}", file=sys.stderr)
