@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication
 from inpaint_studio import paths
 from inpaint_studio.backends.backend import Backends
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.display import display_problem
 from inpaint_studio.gui import theme
 from inpaint_studio.gui.about import apply_identity
 from inpaint_studio.gui.compare_panel import CompareFeature
@@ -39,7 +40,7 @@ from inpaint_studio.gui.keep_panel import KeepFeature
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.screenshot import take_screenshot
 from inpaint_studio.gui.welcome_panel import WelcomePanel
-from inpaint_studio.gui_main import SCREENSHOT_SIZE, build_parser, parse_region
+from inpaint_studio.gui_main import SCREENSHOT_SIZE, build_parser, no_display_message, parse_region
 from inpaint_studio.identity import EXECUTABLE
 from inpaint_studio.services import backend_settings
 from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
@@ -265,6 +266,9 @@ def run_gui(argv: list[str]) -> int:
         return 2
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never needs a display
+    elif (problem := display_problem()) is not None:
+        print(no_display_message(problem), file=sys.stderr)
+        return 2
     log_file = setup_logging(args.verbose)
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     apply_identity(qapp)

@@ -36,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def no_display_message(problem: str) -> str:
+    """What the musician reads when the editor cannot open its window."""
+    from inpaint_studio.cli import COMMANDS
+
+    return (f"{EXECUTABLE}: the editor needs a graphical session, and {problem}.\n"
+            "Start it from your desktop (or over SSH with X forwarding: ssh -X). Without a "
+            f"display, the headless commands work: {', '.join(sorted(COMMANDS))} "
+            f"({EXECUTABLE} COMMAND --help), and `{EXECUTABLE} SONG --screenshot OUT.png` draws "
+            "the window to a file.")
+
+
 def parse_region(values: list[str] | None) -> tuple[float, float] | None:
     """`--region START END` in seconds (ValueError with the reason when unreadable)."""
     if not values:

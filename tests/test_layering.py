@@ -73,8 +73,8 @@ FORBIDDEN = {
 }
 # The parts of inpaint_studio each layer may import (docs/ARCHITECTURE.md); anything else
 # is a breach.
-# identity and paths are leaf helpers with no imports of their own beyond identity.
-_LEAF = {"identity", "paths"}
+# identity, paths and display are leaf helpers with no imports of their own beyond identity.
+_LEAF = {"identity", "paths", "display"}
 ALLOWED = {
     "core": {"core"},
     "engine": {"engine", "core"},
