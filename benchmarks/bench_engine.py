@@ -4,7 +4,7 @@ values of both versions. The floor is the same subprocess's analysis pass alone.
 
 If Debian's wesnoth music (orchestral, `apt-get install wesnoth-1.16-music`) or Frets on Fire
 songs (band, `fretsonfire-songs-*`) are installed, 8-s regions of a few of them are filled too and
-the gates counted, judged against the original's own values at the seams (ENGINE.md)."""
+the gates counted, judged against the original's own values at the seams (engine/metrics.py)."""
 
 from __future__ import annotations
 

@@ -81,12 +81,11 @@ def run():
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from inpaint_studio.gui import theme
-    from inpaint_studio.gui.jobs_panel import install_jobs
-    from inpaint_studio.gui.main_window import MainWindow
+    from inpaint_studio import app as composition
     from inpaint_studio.backends.backend import Backends, BackendSettings
-    from inpaint_studio.services.job_controller import JobStore, Stage
     from inpaint_studio.backends.keystore import KeyStore
+    from inpaint_studio.gui import theme
+    from inpaint_studio.services.job_controller import JobStore, Stage
     from inpaint_studio.services.settings import Settings
     from inpaint_studio.services.worker import WorkerPool
 
@@ -94,16 +93,22 @@ def run():
     app = QApplication.instance() or QApplication([sys.argv[0]])
     theme.configure_pyqtgraph()
     workers = WorkerPool()
-    window = MainWindow(Settings(home / "settings.ini"), workers, interactive=False)
-    window.resize(1600, 900)
-    window.show()
     keys = KeyStore(home / "key")
     from inpaint_studio.server.config import ServerConfig  # the local server's own limit
 
     backends = Backends(BackendSettings(), keys, server_engine="quick",
                         server_config=ServerConfig(max_song_seconds=SONG_MINUTES * 60 + 60))
-    feature = install_jobs(window, store=JobStore(home / "jobs.sqlite3"), keys=keys,
-                           backends=backends, resume=True)  # a normal start
+    # the app's own wiring, as on a normal start (jobs resume, the local server is prepared)
+    models = composition.build_models(Settings(home / "settings.ini"), workers)
+    window = composition.build_window(models, interactive=False)
+    services = composition.build_services(models, keys=keys, backends=backends,
+                                          job_store=JobStore(home / "jobs.sqlite3"),
+                                          audio_output=False)
+    features = composition.install_features(window, services, restore_prompt=False,
+                                            audio_output=False)
+    feature = features.jobs
+    window.resize(1600, 900)
+    window.show()
 
     def wait_for(signal, timeout_s: float) -> list:
         got: list = []
@@ -128,8 +133,8 @@ def run():
         QTimer.singleShot(int(seconds * 1000), loop.quit)
         loop.exec()
 
-    for _ in range(100):  # the start-up preparation (local server, lanes) ends first
-        if backends.local_running and feature.spare_lanes:
+    for _ in range(100):  # the start-up preparation (local server) ends first
+        if backends.local_running:
             break
         idle_for(0.1)
     idle_for(0.5)
@@ -159,7 +164,7 @@ def run():
     c.versions_ready.connect(lambda *a: (got.append(a), done.quit()))
     failed.connect(lambda j: done.quit() if j.stage in (Stage.FAILED, Stage.UNKNOWN) else None)
     QTimer.singleShot(900_000, done.quit)
-    feature.form._submit()
+    feature.form.request_submit()
     done.exec()
     for _ in range(20):  # the lanes' first paint belongs to the job too
         app.processEvents()
@@ -169,7 +174,7 @@ def run():
     if not got or job.stage is not Stage.DONE:
         raise RuntimeError(f"the job did not finish: {job.stage.value} {job.message}")
     job_max, job_p99 = meter.figures()
-    feature.shutdown()
+    services.shutdown()
     window.close()
 
     yield figure("job_stall_max_ms", job_max, "ms", "<= 50", job_max <= 50)

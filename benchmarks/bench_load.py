@@ -99,15 +99,16 @@ def child(path: str) -> None:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from inpaint_studio import app as composition
     from inpaint_studio.gui import theme
-    from inpaint_studio.gui.main_window import MainWindow
     from inpaint_studio.services.settings import Settings
     from inpaint_studio.services.worker import WorkerPool
 
     app = QApplication([])
     theme.apply(app)
     home = Path(os.environ.get("TMPDIR", "/tmp")) / f"inpaint-bench-{os.getpid()}.ini"
-    window = MainWindow(Settings(home), WorkerPool(), interactive=False)
+    window = composition.build_window(composition.build_models(Settings(home), WorkerPool()),
+                                      interactive=False)
     window.resize(1600, 900)
     window.show()
     app.processEvents()

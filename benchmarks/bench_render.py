@@ -27,15 +27,16 @@ FRAMES = 40
 def _window():
     from PySide6.QtWidgets import QApplication
 
+    from inpaint_studio import app as composition
     from inpaint_studio.gui import theme
-    from inpaint_studio.gui.main_window import MainWindow
     from inpaint_studio.services.settings import Settings
     from inpaint_studio.services.worker import WorkerPool
 
     app = QApplication.instance() or QApplication([])
     theme.apply(app)
     settings = Settings(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}.ini")
-    window = MainWindow(settings, WorkerPool(), interactive=False)
+    window = composition.build_window(composition.build_models(settings, WorkerPool()),
+                                      interactive=False)
     window.resize(1600, 900)
     window.show()
     app.processEvents()

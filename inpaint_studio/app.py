@@ -1,23 +1,58 @@
-"""Composition root: `inpaint-studio [FILE] [--screenshot OUT.png] [--region S E]` starts the
-editor; `inpaint-studio COMMAND ...` runs a headless command (see `inpaint_studio.cli`).
+"""The composition root of the editor: it builds every service (settings, workers, the song's
+models and loader, key store, backends, job store and controller, edit session, exporter,
+project service, player, seam readout), builds the window, hands the services to the typed
+feature constructors and links the features to each other with signals. Nothing else in the
+package constructs a service (tests/test_layering.py checks it).
 
-This module builds the services and the window and wires them (gui_main.run_gui), sets up
-logging to a rotating file, and installs the hooks that route uncaught exceptions from any thread
-to the log and then to one dialog. It holds no business logic."""
+It also sets up logging to a rotating file and installs the hooks that route uncaught
+exceptions from any thread to the log and then to one dialog. It holds no business logic.
+The command line enters through `inpaint_studio.cli.main`, which imports this module only when
+the editor starts, so headless commands never load Qt."""
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import logging
 import logging.handlers
+import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from inpaint_studio import cli, paths
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication
+
+from inpaint_studio import paths
+from inpaint_studio.backends.backend import Backends
+from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.display import display_problem
+from inpaint_studio.gui import theme
+from inpaint_studio.gui.about import apply_identity
+from inpaint_studio.gui.compare_panel import CompareFeature
+from inpaint_studio.gui.errors import CrashReporter
+from inpaint_studio.gui.jobs_panel import JobsFeature
+from inpaint_studio.gui.keep_panel import KeepFeature
+from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.gui.screenshot import take_screenshot
+from inpaint_studio.gui.welcome_panel import WelcomePanel
+from inpaint_studio.gui_main import SCREENSHOT_SIZE, build_parser, no_display_message, parse_region
 from inpaint_studio.identity import EXECUTABLE
+from inpaint_studio.services import backend_settings
+from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
+from inpaint_studio.services.edit_session import EditSession
+from inpaint_studio.services.exporter import Exporter
+from inpaint_studio.services.job_controller import JobController, JobStore
+from inpaint_studio.services.loader import AudioLoader
+from inpaint_studio.services.player import Player
+from inpaint_studio.services.project_service import ProjectService
+from inpaint_studio.services.seam_readout import SeamReadout
+from inpaint_studio.services.settings import Settings
+from inpaint_studio.services.worker import WorkerPool
 
 LOG_FILE = f"{EXECUTABLE}.log"
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
@@ -68,38 +103,200 @@ def install_exception_hooks(handler: ExceptionHandler) -> None:
     threading.excepthook = thread_hook
 
 
-def install_features(window: Any, screenshot: bool = False) -> list[Any]:
-    """Let each feature add its panels, menus, lanes and shortcuts (CONTRACTS §C) and return the
-    installed objects (keep them alive with the window). A feature that fails to install is
-    reported and left out; the editor still starts (Picard's player facade idea)."""
-    installed: dict[str, Any] = {}
+@dataclass
+class Models:
+    """What the window shows and every service shares: settings, the worker pool, the song,
+    the region, the playhead and the song's loader."""
 
-    def install(name: str, make: Callable[[], Any]) -> Any:
+    settings: Settings
+    workers: WorkerPool
+    document: DocumentModel
+    region: RegionModel
+    playhead: PlayheadModel
+    loader: AudioLoader
+
+
+@dataclass
+class Services:
+    """Every service the editor runs on, built here and nowhere else."""
+
+    models: Models
+    keys: KeyStore
+    backends: Backends
+    jobs: JobController
+    session: EditSession
+    exporter: Exporter
+    projects: ProjectService
+    player: Player
+    readout: SeamReadout
+
+    def shutdown(self) -> None:
+        """A clean quit: jobs stop waiting (they resume next start), a running export is
+        cancelled, the autosave marker goes, the sound device closes."""
+        self.jobs.shutdown()
+        self.exporter.cancel()
+        self.projects.shutdown()
+        self.player.close()
+
+
+@dataclass
+class Features:
+    """The window's features, each built from services and linked to the others here. A
+    feature that failed to install is None: it is reported and the editor starts without it
+    (Picard's player facade idea)."""
+
+    welcome: WelcomePanel | None
+    jobs: JobsFeature | None
+    keep: KeepFeature | None
+    compare: CompareFeature | None
+
+
+@dataclass
+class Editor:
+    """The whole editor: the window, its services and its features (kept alive together)."""
+
+    window: MainWindow
+    services: Services
+    features: Features
+
+
+def build_models(settings: Settings, workers: WorkerPool) -> Models:
+    document = DocumentModel()
+    return Models(settings, workers, document, RegionModel(), PlayheadModel(),
+                  AudioLoader(document, workers))
+
+
+def build_window(models: Models, *, interactive: bool = True) -> MainWindow:
+    """The bare main window over `models` (no features yet)."""
+    return MainWindow(models.settings, models.workers, models.document, models.region,
+                      models.playhead, models.loader, interactive=interactive)
+
+
+def build_services(models: Models, *, audio_output: bool = True, keys: KeyStore | None = None,
+                   backends: Backends | None = None, job_store: JobStore | None = None,
+                   cache_dir: Path | None = None, autosave_dir: Path | None = None,
+                   player: Player | None = None, **backend_kwargs: Any) -> Services:
+    """Build every service. Tests pass their own job store, backends (the server's fast
+    engine), folders and player; the app passes nothing. Without `audio_output` (e.g.
+    --screenshot) the player keeps time silently and asks no device for anything."""
+    keys = keys or KeyStore()
+    if backends is None:
+        backends = Backends(backend_settings.load(models.settings), keys, **backend_kwargs)
+    jobs = JobController(job_store or JobStore(), backends, models.workers,
+                         cache_dir or paths.cache_dir())
+    autosave = autosave_dir or (paths.data_dir() / "autosave")
+    session = EditSession(models.document, models.region, models.workers,
+                          segment_dir=lambda: autosave)
+    exporter = Exporter(models.workers, lock=session.lock)
+    document = models.document
+
+    def song_jobs() -> list[dict[str, Any]]:
+        source = document.source
+        return [dataclasses.asdict(j) for j in jobs.jobs(source=source)] if source else []
+
+    # Projects open their song through the loader: they have asked about unsaved edits
+    # themselves (or there are none, as when restoring).
+    projects = ProjectService(document, models.region, session, models.workers,
+                              models.settings, models.loader.load, autosave, jobs=song_jobs)
+    if player is None:
+        player = Player(models.workers, use_device=audio_output)
+    return Services(models, keys, backends, jobs, session, exporter, projects, player,
+                    SeamReadout(models.workers))
+
+
+T = TypeVar("T")
+
+
+def _install(window: MainWindow, name: str, make: Callable[[], T]) -> T | None:
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 - one broken feature must not stop the editor
+        logging.getLogger(__name__).exception("could not install %s", name)
+        window.report_error(f"{name.capitalize()} is unavailable", str(exc))
+        return None
+
+
+def install_features(window: MainWindow, services: Services, *, resume: bool = True,
+                     restore_prompt: bool = True, audio_output: bool = True) -> Features:
+    """Build each feature from its services and link them: the versions the jobs feature shows
+    go to the compare lanes and to keeping; a submit uploads the song as edited. `resume`
+    continues the jobs in flight, `restore_prompt` offers to restore a crashed session,
+    `audio_output` says a sound device was asked for (all False for --screenshot)."""
+    s = services
+    welcome = _install(window, "welcome",
+                       lambda: WelcomePanel(window, window.open_file, window.open_dialog))
+    jobs = _install(window, "jobs", lambda: JobsFeature(
+        window, s.jobs, s.keys, s.backends, edits=s.session, resume=resume))
+    keep = _install(window, "keep", lambda: KeepFeature(window, s.session, s.exporter,
+                                                        s.projects, s.player))
+    compare = _install(window, "compare", lambda: CompareFeature(
+        window, s.player, s.readout, audio_output=audio_output))
+    if jobs is not None and compare is not None:
+        jobs.versions_shown.connect(compare.show_versions)
+    if jobs is not None and keep is not None:
+        jobs.versions_shown.connect(keep.offer_versions)
+    if keep is not None and restore_prompt:
+        QTimer.singleShot(0, keep.project.offer_restore)
+    return Features(welcome, jobs, keep, compare)
+
+
+def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = False,
+                 **service_options: Any) -> Editor:
+    """Models, window, services and features, wired; the window is not shown yet."""
+    models = build_models(settings, workers)
+    window = build_window(models, interactive=not screenshot)
+    services = build_services(models, audio_output=not screenshot, **service_options)
+    # A screenshot only shows the window: it resumes no job, offers no restore and opens no
+    # sound device.
+    features = install_features(window, services, resume=not screenshot,
+                                restore_prompt=not screenshot, audio_output=not screenshot)
+    app = QCoreApplication.instance()
+    if app is not None:  # a quit without closing the window is clean too
+        app.aboutToQuit.connect(services.shutdown)
+    return Editor(window, services, features)
+
+
+def run_gui(argv: list[str]) -> int:
+    """The editor: parse the GUI's arguments (gui_main.build_parser), build it, run it."""
+    args = build_parser().parse_args(argv)
+    try:
+        region = parse_region(args.region)
+    except ValueError as exc:
+        print(f"{EXECUTABLE}: --region: {exc}", file=sys.stderr)
+        return 2
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never needs a display
+    elif (problem := display_problem()) is not None:
+        print(no_display_message(problem), file=sys.stderr)
+        return 2
+    log_file = setup_logging(args.verbose)
+    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    apply_identity(qapp)
+    theme.apply(qapp)
+    crash = CrashReporter(str(log_file))
+    install_exception_hooks(crash.handle)
+    editor = build_editor(Settings(), WorkerPool(), screenshot=bool(args.screenshot))
+    window = editor.window
+    crash.parent_widget = window
+    crash.interactive = not args.screenshot
+    if not args.screenshot:
+        window.restore_state()  # after the features: their docks must exist to be restored
+    # What start-up made (Qt wrappers, features, settings) lives as long as the app: keep it out
+    # of the cyclic garbage collector, whose full passes over it would stall the GUI mid-job.
+    gc.freeze()
+    if args.screenshot:
         try:
-            installed[name] = make()
-        except Exception as exc:  # noqa: BLE001 - one broken feature must not stop the editor
-            logging.getLogger(__name__).exception("could not install %s", name)
-            window.report_error(f"{name.capitalize()} is unavailable", str(exc))
-        return installed.get(name)
-
-    from inpaint_studio.gui.compare_panel import install_compare
-    from inpaint_studio.gui.jobs_panel import install_jobs
-    from inpaint_studio.gui.keep_panel import install_keep
-    from inpaint_studio.gui.welcome_panel import install_welcome
-
-    install("welcome", lambda: install_welcome(window, window.open_file, window.open_dialog))
-    # A screenshot must not resume jobs or ask to restore an autosave: it only shows the window.
-    jobs = install("jobs", lambda: install_jobs(window, resume=not screenshot))
-    install("keep", lambda: install_keep(window, jobs, restore_prompt=not screenshot))
-    # ... nor open the sound device (a screenshot plays nothing).
-    install("compare", lambda: install_compare(window, audio_output=not screenshot))
-    return list(installed.values())
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in cli.COMMANDS:
-        return cli.main(argv)
-    from inpaint_studio.gui_main import run_gui
-
-    return run_gui(argv)
+            code = take_screenshot(window, editor.features.compare, args.file, region,
+                                   Path(args.screenshot), SCREENSHOT_SIZE, hear=args.hear,
+                                   loop=args.loop)
+        finally:
+            window.close()
+        if crash.count:
+            print(f"{EXECUTABLE} --screenshot: {crash.count} unexpected error(s), see {log_file}",
+                  file=sys.stderr)  # fmt: skip
+            return code or 1
+        return code
+    window.show()
+    if args.file:
+        window.open_file(args.file)
+    return int(qapp.exec())

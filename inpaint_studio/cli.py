@@ -1,4 +1,5 @@
-"""Headless command line: `inpaint-studio <command> ...`. No Qt is imported here.
+"""The `inpaint-studio` entry: `inpaint-studio <command> ...` runs a headless command; anything
+else starts the editor (`app.run_gui`, imported only then). No Qt is imported here.
 
 Each command lives in `inpaint_studio/commands/<name>.py` and provides
 `register(subparsers) -> argparse.ArgumentParser` whose parser sets `func(args) -> int`."""
@@ -36,7 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    """The console script: a headless command, or the editor."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        return run_command(argv)
+    from inpaint_studio.app import run_gui
+
+    return run_gui(argv)
+
+
+def run_command(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -1,4 +1,5 @@
-"""The GUI entry: `inpaint-studio [FILE] [--screenshot OUT.png] [--region START END]`.
+"""The editor's command line: `inpaint-studio [FILE] [--screenshot OUT.png] [--region START END]`.
+The editor itself is built and run by the composition root (`app.run_gui`).
 
 `--screenshot` renders the window offscreen at 1600×900 with FILE fully loaded and the region
 set, writes OUT.png atomically and exits (0 on success, non-zero with a message on failure)."""
@@ -6,10 +7,6 @@ set, writes OUT.png atomically and exits (0 on success, non-zero with a message 
 from __future__ import annotations
 
 import argparse
-import gc
-import os
-import sys
-from pathlib import Path
 
 from inpaint_studio.identity import EXECUTABLE, VERSION
 
@@ -21,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=EXECUTABLE,
-        description="Inpaint Studio: replace one section of a song and keep the best take.",
+        description="Inpaint Studio: replace one section of a song and keep the best version.",
         epilog=f"Headless commands ({EXECUTABLE} COMMAND --help): {', '.join(sorted(COMMANDS))}.",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="a song to open")
@@ -39,61 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_gui(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    region = None
-    if args.region:
-        from inpaint_studio.core.timefmt import parse_time
+def no_display_message(problem: str) -> str:
+    """What the musician reads when the editor cannot open its window."""
+    from inpaint_studio.cli import COMMANDS
 
-        try:
-            region = (parse_time(args.region[0]), parse_time(args.region[1]))
-        except ValueError as exc:
-            print(f"{EXECUTABLE}: --region: {exc}", file=sys.stderr)
-            return 2
-    if args.screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never needs a display
+    return (f"{EXECUTABLE}: the editor needs a graphical session, and {problem}.\n"
+            "Start it from your desktop (or over SSH with X forwarding: ssh -X). Without a "
+            f"display, the headless commands work: {', '.join(sorted(COMMANDS))} "
+            f"({EXECUTABLE} COMMAND --help), and `{EXECUTABLE} SONG --screenshot OUT.png` draws "
+            "the window to a file.")
 
-    from PySide6.QtWidgets import QApplication
 
-    from inpaint_studio import app as composition
-    from inpaint_studio.gui import theme
-    from inpaint_studio.gui.about import apply_identity
-    from inpaint_studio.gui.errors import CrashReporter
-    from inpaint_studio.gui.main_window import MainWindow
-    from inpaint_studio.services.settings import Settings
-    from inpaint_studio.services.worker import WorkerPool
+def parse_region(values: list[str] | None) -> tuple[float, float] | None:
+    """`--region START END` in seconds (ValueError with the reason when unreadable)."""
+    if not values:
+        return None
+    from inpaint_studio.core.timefmt import parse_time
 
-    log_file = composition.setup_logging(args.verbose)
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
-    apply_identity(qapp)
-    theme.apply(qapp)
-    crash = CrashReporter(str(log_file))
-    composition.install_exception_hooks(crash.handle)
-    workers = WorkerPool()
-    window = MainWindow(Settings(), workers, interactive=not args.screenshot)
-    crash.parent_widget = window
-    crash.interactive = not args.screenshot
-    features = composition.install_features(window, screenshot=bool(args.screenshot))
-    window._features = features  # keep the installed features alive as long as the window
-    if not args.screenshot:
-        window.restore_state()  # after the features: their docks must exist to be restored
-    # What start-up made (Qt wrappers, features, settings) lives as long as the app: keep it out
-    # of the cyclic garbage collector, whose full passes over it would stall the GUI mid-job.
-    gc.freeze()
-    if args.screenshot:
-        from inpaint_studio.gui.screenshot import take_screenshot
-
-        try:
-            code = take_screenshot(window, args.file, region, Path(args.screenshot),
-                                   SCREENSHOT_SIZE, hear=args.hear, loop=args.loop)
-        finally:
-            window.close()
-        if crash.count:
-            print(f"{EXECUTABLE} --screenshot: {crash.count} unexpected error(s), see {log_file}",
-                  file=sys.stderr)  # fmt: skip
-            return code or 1
-        return code
-    window.show()
-    if args.file:
-        window.open_file(args.file)
-    return int(qapp.exec())
+    return parse_time(values[0]), parse_time(values[1])

@@ -13,12 +13,12 @@ ORGANISATION = "Inpaint Studio"
 ORGANISATION_DOMAIN = "inpaintstudio.github.io"
 VERSION = "0.1.0"
 RELEASE_DATE = "2026-11-25"  # of VERSION; the metainfo's <release>
-SUMMARY = "Replace one section of a song with AI and keep the best take"
+SUMMARY = "Replace one section of a song with AI and keep the best version"
 DESCRIPTION = (
     "Inpaint Studio is an editor for musicians who want to replace one section of a song. "
     "Open a song, drag across the part you want redone, describe the replacement and send it to "
     "MusicGPT, or fill it offline with the built-in local engine, which reuses material from "
-    "the song itself. The takes come back as lanes under the original; switch between them at "
+    "the song itself. The versions come back as lanes under the original; switch between them at "
     "one playhead, loop the region with pre-roll, and keep the best one. It is spliced in with "
     "short crossfades, so everything outside the region stays bit-identical to the source."
 )
@@ -26,7 +26,7 @@ FEATURES = (
     "Waveform overview and zoomable detail view with a draggable region",
     "MusicGPT inpainting, or a local engine that works offline with no key",
     "Jobs that survive a restart: polling and downloads resume",
-    "A/B/C comparison of the takes at one playhead, without clicks",
+    "A/B/C comparison of the versions at one playhead, without clicks",
     "Export to WAV, FLAC or MP3; the source file is never written",
 )
 LICENSE = "MIT"

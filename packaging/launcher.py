@@ -7,6 +7,6 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from inpaint_studio.app import main
+    from inpaint_studio.cli import main
 
     sys.exit(main())

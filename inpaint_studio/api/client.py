@@ -1,22 +1,21 @@
 """The MusicGPT client: submit an inpaint job, read its task, wait for it, download results.
 
-Policy (replicate-python's, adapted): explicit timeouts; GETs retry with exponential backoff and
-jitter on 429/502/503/504 and connection errors, honouring Retry-After; the submit POST is never
-repeated once it may have reached the server (it costs money) — that case is
-`SubmitOutcomeUnknown`. Every answer that is not a success goes through `error_from_response`.
-The key is sent raw in `Authorization` (no "Bearer") and appears in no log, message or repr."""
+Policy (replicate-python's, adapted): explicit timeouts; every GET and download is retried by
+the one `RetryPolicy` of `api.retry` (which statuses, how often, backoff, Retry-After, budget)
+and by nothing else here; the submit POST is never repeated once it may have reached the server
+(it costs money) — that case is `SubmitOutcomeUnknown`. Every answer that is not a success goes
+through `error_from_response`. The key is sent raw in `Authorization` (no "Bearer") and appears
+in no log, message or repr."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -25,27 +24,21 @@ from inpaint_studio.api.download import download_file
 from inpaint_studio.api.errors import (
     ApiError,
     ApiTimeout,
-    AuthError,
     BadResponse,
-    ConnectionFailed,
     NotFound,
-    RateLimited,
     RequestInvalid,
-    ServerError,
     SubmitOutcomeUnknown,
     error_from_response,
 )
 from inpaint_studio.api.models import InpaintRequest, Limits, SubmitResult, Task, TaskStatus
 from inpaint_studio.api.multipart import MultipartBody
-from inpaint_studio.api.plans import plan_named
+from inpaint_studio.api.plans import DEFAULT_BASE_URL, plan_named
+from inpaint_studio.api.retry import TRANSPORT_ERRORS, RetryPolicy, transport_error
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.identity import VERSION
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"
-RETRY_STATUSES = (429, 502, 503, 504)
-MAX_RETRY_AFTER = 120.0
 
 
 def is_loopback(host: str | None) -> bool:
@@ -77,13 +70,13 @@ class _Pacer:
 
 
 class MusicGPTClient:
-    """One account on one base URL. Thread-safe for concurrent jobs (one requests.Session)."""
+    """One account on one base URL. Thread-safe for concurrent jobs (one requests.Session).
+    `retry` is the policy for its GETs and downloads (`RetryPolicy()` when not given)."""
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, api_key: str = "", *, plan: str = "pro",
                  timeout: float = 30.0, limits: Limits | None = None,
                  min_poll_interval: float = 1.0, max_poll_interval: float = 15.0,
-                 get_attempts: int = 5, max_unknown_polls: int = 50,
-                 max_poll_failures: int = 5, retry_base_s: float = 0.5) -> None:
+                 max_unknown_polls: int = 50, retry: RetryPolicy | None = None) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"The API address {base_url!r} is not an http(s) URL.")
@@ -98,10 +91,8 @@ class MusicGPTClient:
         self.limits = limits or Limits()
         self.min_poll_interval = max(min_poll_interval, self.plan.min_poll_interval)
         self.max_poll_interval = max(max_poll_interval, self.min_poll_interval)
-        self.get_attempts = get_attempts
         self.max_unknown_polls = max_unknown_polls
-        self.max_poll_failures = max_poll_failures
-        self.retry_base_s = retry_base_s
+        self.retry = retry or RetryPolicy()
         self._key = api_key
         self._pacer = _Pacer(self.plan.min_poll_interval)
         self._session = requests.Session()
@@ -151,48 +142,26 @@ class MusicGPTClient:
         return data
 
     def _connection_error(self, exc: Exception, *, reached: bool = True) -> ApiError:
-        host = urlsplit(self.base_url).netloc
-        # A read timeout while the body streams can surface as a ConnectionError wrapping
-        # urllib3's ReadTimeoutError: still a timeout to the musician.
-        if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
-            return ApiTimeout(f"{host} did not answer within {self.timeout:g} s. Check your "
-                              "connection and try again.")
-        text = str(exc)
-        if "refused" in text.lower():
-            why = "the connection was refused (is the server running and the address right?)"
-        elif "Name or service" in text or "resolve" in text.lower():
-            why = "the host name could not be found (check the address and your connection)"
-        else:
-            why = "the connection broke (check your network and try again)"
-        return ConnectionFailed(f"Could not talk to {host}: {why}.", reached_server=reached)
+        return transport_error(exc, urlsplit(self.base_url).netloc, self.timeout,
+                               reached=reached)
 
     def _get(self, path: str, params: dict[str, str] | None = None, *,
              token: CancelToken = NEVER, pace: bool = False) -> dict:
-        """A GET with retries on 429/502/503/504 and connection errors."""
-        last: ApiError | None = None
-        for attempt in range(self.get_attempts):
-            token.raise_if_cancelled()
+        """A GET whose failures are retried by `self.retry` (and only there)."""
+
+        def once() -> dict:
             if pace:
                 self._pacer.wait_turn(token)
-            delay = min(16.0, self.retry_base_s * 2**attempt) * (0.5 + random.random())
             try:
                 resp = self._session.get(self._url(path), params=params, headers=self._auth(),
                                          timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:  # a cut answer
-                last = self._connection_error(exc)
-                log.info("GET %s failed (%s), attempt %d", path, type(exc).__name__, attempt + 1)
-            else:
-                log.debug("GET %s -> %d", path, resp.status_code)
-                if resp.status_code not in RETRY_STATUSES:
-                    return self._json(resp)
-                last = self._error(resp)
-                if isinstance(last, RateLimited) and last.retry_after is not None:
-                    delay = min(MAX_RETRY_AFTER, last.retry_after) + random.random() * 0.1
-            if attempt + 1 < self.get_attempts and token.wait(delay):
-                raise Cancelled()
-        assert last is not None
-        raise last
+            except TRANSPORT_ERRORS as exc:  # refused, reset, timed out, or a cut answer
+                log.info("GET %s failed (%s)", path, type(exc).__name__)
+                raise self._connection_error(exc) from None
+            log.debug("GET %s -> %d", path, resp.status_code)
+            return self._json(resp)
+
+        return self.retry.call(once, method="GET", token=token, what=f"GET {path}")
 
     # -- the API ------------------------------------------------------------------------------
     def check_key(self) -> None:
@@ -293,31 +262,22 @@ class MusicGPTClient:
     def wait(self, task_id: str, *, eta: int | None = None, deadline_s: float = 1800,
              token: CancelToken = NEVER) -> Generator[Task, None, Task]:
         """Poll until the task is terminal: yields every Task read, returns the terminal one.
-        Transient failures are tolerated up to `max_poll_failures` in a row; an unknown status
-        up to `max_unknown_polls` times. ApiTimeout at the deadline, Cancelled on cancel."""
+        Each poll is retried by the retry policy; a poll that still fails ends the wait with its
+        error (nothing here retries it again). An unknown status is tolerated up to
+        `max_unknown_polls` times. ApiTimeout at the deadline, Cancelled on cancel."""
         start = time.monotonic()
-        polls = failures = unknown = 0
+        polls = unknown = 0
         while True:
             token.raise_if_cancelled()
-            try:
-                task = self.get_task(task_id, token=token)
-                failures = 0
-            except (ServerError, ConnectionFailed, ApiTimeout, RateLimited, BadResponse) as exc:
-                failures += 1
-                if failures >= self.max_poll_failures:
-                    raise
-                log.info("poll of %s failed (%s); will retry", task_id, type(exc).__name__)
-            except (AuthError, NotFound):
-                raise
-            else:
-                polls += 1
-                yield task
-                if task.status.is_terminal:
-                    return task
-                unknown = unknown + 1 if task.status is TaskStatus.UNKNOWN else 0
-                if unknown >= self.max_unknown_polls:
-                    raise BadResponse(f"MusicGPT kept reporting an unknown status "
-                                      f"{task.status_text!r} for job {task_id}; stopped waiting.")
+            task = self.get_task(task_id, token=token)
+            polls += 1
+            yield task
+            if task.status.is_terminal:
+                return task
+            unknown = unknown + 1 if task.status is TaskStatus.UNKNOWN else 0
+            if unknown >= self.max_unknown_polls:
+                raise BadResponse(f"MusicGPT kept reporting an unknown status "
+                                  f"{task.status_text!r} for job {task_id}; stopped waiting.")
             elapsed = time.monotonic() - start
             if elapsed >= deadline_s:
                 raise ApiTimeout(f"Job {task_id} did not finish within {deadline_s / 60:.0f} "
@@ -334,9 +294,4 @@ class MusicGPTClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ApiError(f"The result address {url[:80]!r} is not an http(s) URL.")
         return download_file(self._session, url, target, timeout=self.timeout,
-                             progress=progress, token=token, verify=verify,
-                             retry_base_s=self.retry_base_s)
-
-    def raw_session_info(self) -> dict[str, Any]:
-        """Non-secret facts for diagnostics (no key, no headers)."""
-        return {"base_url": self.base_url, "plan": self.plan.name, "timeout": self.timeout}
+                             progress=progress, token=token, verify=verify, retry=self.retry)

@@ -1,5 +1,7 @@
-"""Downloading a result file: streamed to a temporary sibling with progress, resumed with a Range
-request after a break, checked against the announced length and decoded, then renamed into place.
+"""Downloading a file (a job's result, a song opened from an address): streamed to a temporary
+sibling with progress, resumed with a Range request after a break, checked against the announced
+length and decoded, then renamed into place. Breaks and busy answers are retried by the one
+`RetryPolicy` of `api.retry`, nowhere else.
 
 Local names come from conversion ids (`result_filename`), never from the URL's path."""
 
@@ -8,17 +10,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import random
 import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
-import urllib3
 
 from inpaint_studio.api.errors import ApiError, DownloadError, error_from_response
+from inpaint_studio.api.retry import TRANSPORT_ERRORS, RetryPolicy, transport_error
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio, probe
 from inpaint_studio.core.errors import AudioError
@@ -26,7 +28,6 @@ from inpaint_studio.core.errors import AudioError
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024  # an upper bound: read1 returns whatever has arrived
-RETRY_STATUSES = (429, 502, 503, 504)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -47,52 +48,52 @@ def partial_path(target: Path) -> Path:
 
 def download_file(session: requests.Session, url: str, target: str | os.PathLike[str], *,
                   timeout: float = 30.0, progress: Callable[[int, int], None] | None = None,
-                  token: CancelToken = NEVER, attempts: int = 5, verify: str = "decode",
-                  retry_base_s: float = 0.25) -> Path:
+                  token: CancelToken = NEVER, verify: str = "decode",
+                  retry: RetryPolicy | None = None, what: str = "The result server",
+                  name: str | None = None) -> Path:
     """Fetch `url` into `target`. `verify` is "decode" (full decode, catches truncated audio),
-    "probe" (header only) or "none" (non-audio, e.g. covers). Retries back off exponentially
-    from `retry_base_s` (with jitter, at most 8 s; a host's Retry-After wins). Raises
-    DownloadError/ApiError or Cancelled; a partial file is kept for a later resume unless it
-    proved bad."""
+    "probe" (header only) or "none" (non-audio, e.g. covers). Breaks (resumed from the bytes
+    already there) and busy answers are retried by `retry` (`RetryPolicy()` when not given).
+    Messages call the host `what` and the file `name` (default: the target's name). Raises
+    DownloadError (its `gave_up_after` set when the policy retried it) or Cancelled; a partial
+    file is kept for a later resume unless it proved bad."""
     target = Path(target)
+    name = name or target.name
     target.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(target)
-    total: int | None = None
-    last: Exception | None = None
-    for attempt in range(attempts):
-        token.raise_if_cancelled()
+    host = urlsplit(url).netloc or "the file host"
+
+    def once() -> int | None:
         have = part.stat().st_size if part.exists() else 0
-        headers = {"Range": f"bytes={have}-"} if have else {}
         try:
-            total = _fetch(session, url, part, have, headers, timeout, progress, token)
+            try:
+                return _fetch(session, url, part, have, timeout, progress, token, what)
+            except _Restart:  # the server ignored or rejected our Range: start over from byte 0
+                return _fetch(session, url, part, 0, timeout, progress, token, what)
         except _Restart:
-            continue  # the server ignored or rejected our Range: start over from byte 0
-        except _Busy as busy:
-            last = busy.error
-            if attempt + 1 < attempts and token.wait(busy.delay(attempt, retry_base_s)):
-                raise Cancelled() from None
-            continue
-        except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError,
-                requests.exceptions.ChunkedEncodingError) as exc:
-            last = exc
-            log.info("download of %s broke after %d bytes (attempt %d): %s", target.name,
-                     part.stat().st_size if part.exists() else 0, attempt + 1, type(exc).__name__)
-            if token.wait(_backoff(attempt, retry_base_s)):
-                raise Cancelled() from None
-            continue
-        break
-    else:
-        if isinstance(last, ApiError):
-            raise DownloadError(f"Could not download {target.name}: {last.user_message}",
-                                status=last.status) from last
-        raise DownloadError(f"Could not download {target.name}: the connection kept breaking "
-                            f"({type(last).__name__ if last else 'no data'}). Try again later; "
-                            "what was fetched so far is kept.")
+            raise DownloadError(f"{what} answers ranges inconsistently; {name} could not be "
+                                "fetched.") from None
+        except TRANSPORT_ERRORS as exc:
+            log.info("download of %s broke after %d bytes: %s", name,
+                     part.stat().st_size if part.exists() else 0, type(exc).__name__)
+            raise transport_error(exc, host, timeout) from None
+
+    try:
+        total = (retry or RetryPolicy()).call(once, method="GET", token=token,
+                                              what=f"download of {name}")
+    except DownloadError:
+        raise
+    except ApiError as exc:
+        kept = " What was fetched so far is kept." if part.exists() else ""
+        err = DownloadError(f"Could not download {name}: {exc.user_message}{kept}",
+                            status=exc.status)
+        err.gave_up_after = exc.gave_up_after
+        raise err from exc
     size = part.stat().st_size
     if total is not None and size != total:
         _discard(part)
-        raise DownloadError(f"{target.name} arrived with {size:,} of {total:,} bytes.")
-    _check_audio(part, target, verify)
+        raise DownloadError(f"Only {size:,} of {total:,} bytes of {name} arrived.")
+    _check_audio(part, target, verify, name)
     os.replace(part, target)
     return target
 
@@ -108,24 +109,6 @@ def _read_some(resp: requests.Response) -> bytes:
 
 class _Restart(Exception):
     pass
-
-
-class _Busy(Exception):
-    """429/502/503/504 from the file host: worth another try after a pause."""
-
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(error.user_message)
-        self.error = error
-
-    def delay(self, attempt: int, base: float) -> float:
-        after = getattr(self.error, "retry_after", None)
-        if after is not None:
-            return min(120.0, after)
-        return _backoff(attempt, base)
-
-
-def _backoff(attempt: int, base: float) -> float:
-    return min(8.0, base * 2**attempt) * (0.5 + random.random())
 
 
 @contextlib.contextmanager
@@ -157,21 +140,18 @@ def _closes_on_cancel(resp: requests.Response, token: CancelToken) -> Iterator[N
         done.set()
 
 
-def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: dict,
-           timeout: float, progress: Callable[[int, int], None] | None,
-           token: CancelToken) -> int | None:
+def _fetch(session: requests.Session, url: str, part: Path, have: int, timeout: float,
+           progress: Callable[[int, int], None] | None, token: CancelToken,
+           what: str) -> int | None:
+    """One attempt: GET (from byte `have` when there is a partial copy) and append to `part`.
+    An answer that is not 200/206 raises its typed error (the policy decides on a retry)."""
+    headers = {"Range": f"bytes={have}-"} if have else {}
     with session.get(url, headers=headers, stream=True, timeout=timeout) as resp:
         if resp.status_code == 416 and have:
             _discard(part)  # our partial copy is longer than the file: it is not the same file
             raise _Restart()
-        if resp.status_code in RETRY_STATUSES:
-            raise _Busy(error_from_response(resp.status_code, resp.content, resp.headers,
-                                            what="The result server"))
         if resp.status_code not in (200, 206):
-            err = error_from_response(resp.status_code, resp.content, resp.headers,
-                                      what="The result server")
-            raise DownloadError(f"Could not download the result: {err.user_message}",
-                                status=resp.status_code) from err
+            raise error_from_response(resp.status_code, resp.content, resp.headers, what=what)
         total: int | None = None
         if resp.status_code == 206:
             m = _RANGE_TOTAL.match(resp.headers.get("Content-Range", ""))
@@ -203,7 +183,7 @@ def _fetch(session: requests.Session, url: str, part: Path, have: int, headers: 
         return total
 
 
-def _check_audio(part: Path, target: Path, verify: str) -> None:
+def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     if verify == "none":
         return
     # ffmpeg picks the demuxer from content, but give it the right suffix for its probe too.
@@ -216,7 +196,8 @@ def _check_audio(part: Path, target: Path, verify: str) -> None:
             load_audio(probe_path)
     except AudioError as exc:
         _discard(probe_path)
-        raise DownloadError(f"The downloaded {target.name} is not usable audio: {exc}") from exc
+        raise DownloadError(f"What was downloaded for {name} is not usable audio: {exc}") \
+            from exc
     finally:
         if probe_path.exists():
             os.replace(probe_path, part)

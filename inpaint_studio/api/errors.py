@@ -16,14 +16,19 @@ _SNIPPET = 160
 
 
 class ApiError(Exception):
-    """Base of every client error. `status` is the HTTP status when there was a response."""
+    """Base of every client error. `status` is the HTTP status when there was a response;
+    `retry_after` the seconds a 429 or 5xx answer asked to wait (its `Retry-After`), if any;
+    `gave_up_after` the number of attempts when the retry policy (`api.retry`) has already
+    retried this failure and given up on it (None when it was never retried)."""
 
     def __init__(self, user_message: str, *, status: int | None = None,
-                 body: Any = None) -> None:
+                 body: Any = None, retry_after: float | None = None) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.status = status
         self.body = body  # the parsed JSON (or a text snippet) the server answered, for logs
+        self.retry_after = retry_after
+        self.gave_up_after: int | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, {self.user_message!r})"
@@ -61,10 +66,6 @@ class RequestInvalid(ApiError):
 
 class RateLimited(ApiError):
     """429: too many requests or too many parallel jobs; `retry_after` in seconds if given."""
-
-    def __init__(self, user_message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(user_message, **kw)
-        self.retry_after = retry_after
 
 
 class ServerError(ApiError):
@@ -274,5 +275,5 @@ def error_from_response(status: int, body: bytes | str | None,
     if status >= 500:
         return ServerError(
             f"{what} had a server error (HTTP {status}{quoted}). This is on their side; try "
-            "again in a few minutes.", **kw)
+            "again in a few minutes.", retry_after=retry_after_seconds(headers), **kw)
     return BadResponse(f"{what} answered HTTP {status} unexpectedly{quoted}.", **kw)

@@ -179,7 +179,9 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _float(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
+    """`value` as a finite float, or None when it is missing, not a number, NaN or infinite
+    (what the API sends, and what the local server accepts in a form field)."""
     try:
         result = float(value)
     except (TypeError, ValueError):
@@ -207,10 +209,10 @@ class SubmitResult:
             raise ValueError("the answer has no task_id")
         ids = [c for c in (_text(data.get("conversion_id_1")), _text(data.get("conversion_id_2")))
                if c]
-        eta = _float(data.get("eta"))
+        eta = finite_float(data.get("eta"))
         return cls(task_id=task_id, conversion_ids=ids,
                    eta=int(eta) if eta is not None and eta >= 0 else None,
-                   credit_estimate=_float(data.get("credit_estimate")),
+                   credit_estimate=finite_float(data.get("credit_estimate")),
                    status=TaskStatus.parse(data.get("status") or "IN_QUEUE"),
                    message=str(data.get("message") or ""), raw=data,
                    is_flagged=bool(data.get("is_flagged")), reason=str(data.get("reason") or ""))
@@ -269,7 +271,7 @@ class Task:
                 versions.append(TaskVersion(
                     index=i, conversion_id=_text(conv.get(f"conversion_id_{i}")), mp3_url=path,
                     wav_url=_text(conv.get(f"conversion_path_wav_{i}")),
-                    duration=_float(conv.get(f"conversion_duration_{i}")),
+                    duration=finite_float(conv.get(f"conversion_duration_{i}")),
                     title=_text(conv.get(f"title_{i}")), lyrics=_text(conv.get(f"lyrics_{i}")),
                     lyrics_timestamped=parse_timestamped(conv.get(f"lyrics_timestamped_{i}"))))
         ids = [c for c in (_text(conv.get("conversion_id_1")), _text(conv.get("conversion_id_2")))
@@ -278,7 +280,7 @@ class Task:
         if not versions and legacy_url:  # §3.2 legacy single-conversion shape
             versions.append(TaskVersion(
                 index=1, conversion_id=_text(conv.get("conversion_id")), mp3_url=legacy_url,
-                wav_url=None, duration=_float(conv.get("conversion_duration")),
+                wav_url=None, duration=finite_float(conv.get("conversion_duration")),
                 title=_text(conv.get("title")), lyrics=_text(conv.get("lyrics")),
                 lyrics_timestamped=None))
         if not ids and _text(conv.get("conversion_id")):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"  # the service's address
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -15,17 +15,18 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.models import GENDERS, InpaintRequest, Issue, Limits
-from inpaint_studio.api.plans import PLANS, plan_named
-from inpaint_studio.core.region import RegionLimits
+from inpaint_studio.api.plans import DEFAULT_BASE_URL, PLANS, plan_named
 from inpaint_studio.backends.keystore import KeyStore
+
+if TYPE_CHECKING:  # the client (and requests) load with the first connection, not at start-up
+    from inpaint_studio.api.client import MusicGPTClient
+from inpaint_studio.core.region import RegionLimits
 
 LOCAL = "local"
 MUSICGPT = "musicgpt"
-DEFAULT_BASE_URL = "https://api.musicgpt.com/api/public"
 PLAN_NAMES = tuple(PLANS)
 VOICES = GENDERS
 REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",
@@ -112,6 +113,8 @@ class Backends:
         with self._lock:
             client = self._clients.get(ident)
             if client is None:
+                from inpaint_studio.api.client import MusicGPTClient
+
                 client = MusicGPTClient(base_url, key, plan=plan, **self._client_options)
                 self._clients[ident] = client
             return client
@@ -159,6 +162,21 @@ class Backends:
         if kind == LOCAL:
             return "The local backend is running and accepts requests."
         return f"Connected to {self.settings.base_url}: the API key was accepted."
+
+    def test_musicgpt(self, settings: BackendSettings, key: str | None) -> str:
+        """Check settings and a key not saved yet (the settings dialog's Test) with `GET /v1/`,
+        on a client of their own that is closed afterwards. Raises like `test_connection`."""
+        if not key:
+            raise BackendUnavailable("Enter an API key to test MusicGPT.")
+        from inpaint_studio.api.client import MusicGPTClient
+
+        client = MusicGPTClient(settings.base_url, key, plan=settings.plan,
+                                **self._client_options)
+        try:
+            client.check_key()
+        finally:
+            client.close()
+        return f"Connected to {settings.base_url}: the API key was accepted."
 
     def stop(self) -> None:
         with self._lock:

@@ -26,7 +26,6 @@ class KeyInfo:
     """Where the key in use comes from: "env", "keyring", "file", "session" or "" (none)."""
 
     source: str
-    present: bool
 
     def describe(self) -> str:
         return {
@@ -88,16 +87,16 @@ class KeyStore:
 
     def info(self) -> KeyInfo:
         if os.environ.get(ENV_VAR, "").strip():
-            return KeyInfo("env", True)
+            return KeyInfo("env")
         if self._session:
-            return KeyInfo("session", True)
+            return KeyInfo("session")
         if self.keyring_ok:
             with contextlib.suppress(Exception):
                 if _keyring().get_password(SERVICE, USERNAME):
-                    return KeyInfo("keyring", True)
+                    return KeyInfo("keyring")
         if self.file_path.is_file():
-            return KeyInfo("file", True)
-        return KeyInfo("", False)
+            return KeyInfo("file")
+        return KeyInfo("")
 
     def set(self, key: str, *, to_file: bool = False) -> KeyInfo:
         """Store `key` (stripped; empty clears it): in the keyring when it works, else in a
@@ -113,16 +112,16 @@ class KeyStore:
                 _keyring().set_password(SERVICE, USERNAME, key)
                 if _keyring().get_password(SERVICE, USERNAME) == key:
                     self._remove_file()
-                    return KeyInfo("keyring", True)
+                    return KeyInfo("keyring")
             except Exception as exc:  # noqa: BLE001 - any backend failure: fall back, say why
                 self.keyring_ok = False
                 self.keyring_problem = f"The system keyring refused the key ({type(exc).__name__})."
                 log.warning("keyring refused the key: %s", type(exc).__name__)
         if to_file:
             _write_private(self.file_path, key)
-            return KeyInfo("file", True)
+            return KeyInfo("file")
         self._session = key
-        return KeyInfo("session", True)
+        return KeyInfo("session")
 
     def clear(self) -> None:
         """Forget the stored key everywhere it may be (not the environment variable)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from inpaint_studio import identity, paths
 from inpaint_studio.core.errors import FfmpegMissing
 from inpaint_studio.core.ffmpeg import ffmpeg_path
+from inpaint_studio.display import display_problem
 
 
 @dataclass
@@ -87,9 +88,19 @@ def check_folder(name: str, locate: Callable[[], os.PathLike[str] | str]) -> Che
     return Check(name, "ok", str(folder))
 
 
+def check_display() -> Check:
+    problem = display_problem()
+    if problem is not None:
+        return Check("display", "warn", f"{problem}: the editor cannot open its window; the "
+                     "headless commands work")
+    return Check("display", "ok", os.environ.get("WAYLAND_DISPLAY")
+                 or os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") or "native")
+
+
 def run_checks() -> list[Check]:
     return [
         check_ffmpeg(),
+        check_display(),
         check_audio_output(),
         check_keyring(),
         check_folder("settings folder", paths.config_dir),

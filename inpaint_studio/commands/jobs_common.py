@@ -1,31 +1,29 @@
 """What `submit`, `jobs` and `resume` share: the backend options, running a job to its end with
-progress on stderr, describing a job's stage in words, and copying results out."""
+progress on stderr (through `backends.runs`, as the scripting API does), and exit codes."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from inpaint_studio import paths
 from inpaint_studio.api.errors import ApiError
-from inpaint_studio.core.cancel import NEVER, CancelToken
-from inpaint_studio.jobs.describe import describe_stage
-from inpaint_studio.jobs.lifecycle import JobEvent, JobRunner
-from inpaint_studio.jobs.store import Job, JobStore, Stage
 from inpaint_studio.backends.backend import (
     DEFAULT_BASE_URL,
-    LOCAL,
-    MUSICGPT,
     PLAN_NAMES,
     Backends,
     BackendSettings,
     BackendUnavailable,
 )
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.backends.runs import run_to_end
+from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.jobs.describe import describe_stage
+from inpaint_studio.jobs.lifecycle import JobEvent
+from inpaint_studio.jobs.store import Job, JobStore, Stage
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -88,43 +86,12 @@ def run_job(store: JobStore, backends: Backends, job: Job, *, printer: Printer,
     """Advance `job` as far as it goes with the right client, printing its stages. A run that
     stops early (no key, lost contact) leaves the job resumable and says why on stderr."""
     try:
-        return _run_job(store, backends, job, printer=printer, token=token)
+        return run_to_end(store, backends, job, paths.cache_dir(), on_event=printer,
+                          token=token)
     except (BackendUnavailable, ApiError) as exc:
         print(f"{job.id[:8]} stopped: {exc.user_message} Run `inpaint-studio resume` to "
               "continue.", file=sys.stderr)
         return store.get(job.id)
-
-
-def _run_job(store: JobStore, backends: Backends, job: Job, *, printer: Printer,
-             token: CancelToken) -> Job:
-    client = backends.client(job.backend, job.base_url if job.backend == MUSICGPT else None)
-    if job.backend == LOCAL:
-        # The local server gets a new port each run; the job follows it.
-        store.update(job.id, base_url=backends.base_url(LOCAL))
-    runner = JobRunner(store, client, paths.cache_dir(), on_progress=printer)
-    gen = runner.run(job.id, token)
-    try:
-        while True:
-            printer(next(gen))
-    except StopIteration as stop:
-        return stop.value
-
-
-def copy_results(job: Job, out: Path, stem: str) -> list[Path]:
-    """Copy the downloaded versions to `out` as `<stem>-v<N><suffix>` (atomically)."""
-    from inpaint_studio.core.atomic import atomic_path
-
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for res in job.results:
-        if not res.path:
-            continue
-        target = out / f"{stem}-v{res.index}{Path(res.path).suffix}"
-        with atomic_path(target) as tmp:
-            shutil.copyfile(res.path, tmp)
-            os.chmod(tmp, 0o644)  # a normal file for the user, not the temp file's 0600
-        written.append(target)
-    return written
 
 
 def exit_code(job: Job) -> int:

@@ -12,19 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from inpaint_studio.commands.jobs_common import (
-    Printer,
-    add_backend_options,
-    copy_results,
-    exit_code,
-    make_backends,
-    open_store,
-    run_job,
-)
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT
+from inpaint_studio.commands import jobs_common as common
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobBusy, attach_task, check_again, reset_for_retry
+from inpaint_studio.jobs.results import copy_results
 from inpaint_studio.jobs.store import Stage
-from inpaint_studio.backends.backend import LOCAL, MUSICGPT
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -38,13 +31,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="only the jobs of this backend (default: all)")
     p.add_argument("--out", type=Path, help="copy finished versions here")
     p.add_argument("-q", "--quiet", action="store_true")
-    add_backend_options(p)
+    common.add_backend_options(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = common.open_store(args)
     try:
         chosen = [store.find(j) for j in args.jobs]
     except KeyError as exc:
@@ -71,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
     if not chosen:
         print("Nothing to resume.", file=sys.stderr)
         return 0
-    backends = make_backends(args)
-    printer = Printer(args.quiet)
+    backends = common.make_backends(args)
+    printer = common.Printer(args.quiet)
     worst = 0
     try:
         for job in reversed(chosen):  # oldest first
             try:
-                job = run_job(store, backends, job, printer=printer)
+                job = common.run_job(store, backends, job, printer=printer)
             except JobBusy as exc:
                 print(f"skipped: {exc}", file=sys.stderr)
                 continue
@@ -86,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 for path in copy_results(job, args.out, f"{stem}-{job.id[:8]}"):
                     print(path)
             print(f"{job.id[:8]} {describe_stage(job)}")
-            worst = max(worst, exit_code(job))
+            worst = max(worst, common.exit_code(job))
     finally:
         backends.stop()
     return worst

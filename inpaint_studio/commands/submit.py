@@ -10,17 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from inpaint_studio.commands.jobs_common import (
-    Printer,
-    add_backend_options,
-    copy_results,
-    exit_code,
-    make_backends,
-    open_store,
-    run_job,
-)
-from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
+from inpaint_studio.commands import jobs_common as common
+from inpaint_studio.jobs.describe import describe_stage
+from inpaint_studio.jobs.results import copy_results
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -44,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="follow the job to its end")
     p.add_argument("--out", type=Path, help="copy the versions here (implies --wait)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    add_backend_options(p)
+    common.add_backend_options(p)
     p.set_defaults(func=run)
     return p
 
@@ -75,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{issue.severity}: {issue.field}: {issue.message}", file=sys.stderr)
     if any(i.severity == "error" for i in issues):
         return 2
-    backends = make_backends(args, args.backend or "")
+    backends = common.make_backends(args, args.backend or "")
     kind = backends.active_kind()
     if kind == MUSICGPT and not backends.keys.get():
         print("error: no MusicGPT API key: set MUSICGPT_API_KEY (or store one in the app's "
               "Settings), or use --backend local.", file=sys.stderr)
         return 2
-    store = open_store(args)
+    store = common.open_store(args)
     params = {k: v for k, v in fields.items() if v not in (None, "")}
     job = store.create(backend=kind, base_url=backends.base_url(kind) if kind == MUSICGPT
                        else "local", source=song, upload_path="" if is_url else song,
@@ -89,15 +82,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         cost = cost_estimate(kind, args.plan, args.versions)
         print(f"{job.id[:8]} saved; backend {kind}. {cost}", file=sys.stderr)
-    printer = Printer(args.quiet)
+    printer = common.Printer(args.quiet)
     try:
         if kind == MUSICGPT and not (args.wait or args.out):
             # Send it and stop after the server has accepted it; `resume` follows it later.
             from inpaint_studio import paths
-            from inpaint_studio.jobs.lifecycle import JobRunner
+            from inpaint_studio.backends.runs import job_runner
 
-            runner = JobRunner(store, backends.client(MUSICGPT), paths.cache_dir(),
-                               on_progress=printer)
+            runner = job_runner(store, backends, job, paths.cache_dir(), on_progress=printer)
             gen = runner.run(job.id)
             for event in gen:
                 printer(event)
@@ -106,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
                     break
             job = store.get(job.id)
             print(job.id)
-            return 0 if job.task_id else exit_code(job)
-        job = run_job(store, backends, job, printer=printer)
+            return 0 if job.task_id else common.exit_code(job)
+        job = common.run_job(store, backends, job, printer=printer)
     finally:
         backends.stop()
     print(job.id)
@@ -115,6 +107,6 @@ def run(args: argparse.Namespace) -> int:
         stem = Path(song.split("?")[0]).stem or "song"
         for path in copy_results(job, args.out, stem):
             print(path)
-    if exit_code(job) and not args.quiet:
+    if common.exit_code(job) and not args.quiet:
         print(f"{job.id[:8]} {describe_stage(job)}", file=sys.stderr)
-    return exit_code(job)
+    return common.exit_code(job)

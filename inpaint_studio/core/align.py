@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft as sp_fft
-from scipy import signal
 
 from inpaint_studio.core.audio import Audio
 
@@ -41,6 +39,7 @@ class Alignment:
 
 def _at_rate(audio: Audio, rate: int) -> Audio:
     """`audio` resampled to `rate` (the same object when it already is)."""
+    from scipy import signal  # imported when first used: scipy is slow to load
     if audio.sample_rate == rate:
         return audio
     g = np.gcd(audio.sample_rate, rate)
@@ -70,6 +69,8 @@ def _region_frames(region: tuple[float, float] | None, rate: int, n: int) -> tup
 def _coarse_lag(ref: np.ndarray, ver: np.ndarray, mask: tuple[int, int],
                 max_lag: int | None) -> int:
     """Lag (in blocks) maximising the cross-correlation of the two decimated signals."""
+    from scipy import fft as sp_fft  # imported when first used: scipy is slow to load
+    from scipy import signal
     ref = ref.copy()
     ref[mask[0] : mask[1]] = 0.0
     # corr[k] = sum_n ref[n] * ver[n + k - (len(ref) - 1)]; both cores for the one big FFT
@@ -118,6 +119,7 @@ def align(reference: Audio, version: Audio, region: tuple[float, float] | None =
     `region` (seconds on the reference) is excluded from the match; `max_offset_s` bounds the
     search. Exact to the sample for versions that share the original's material outside the
     region, also after lossy coding."""
+    from scipy import signal  # imported when first used: scipy is slow to load
     rate = reference.sample_rate
     version = _at_rate(version, rate)
     block = _COARSE_BLOCK
@@ -181,6 +183,7 @@ def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.
     Per short frame, the share of the version not explained by the original at any gain
     (1 − normalised correlation²) or a level change of more than 10 dB; frames quieter than
     −50 dB of the song's loud frames are not judged. Nearby spans are merged, blips dropped."""
+    from scipy import signal  # imported when first used: scipy is slow to load
     rate = reference.sample_rate
     if aligned_version.sample_rate != rate:
         aligned_version = _at_rate(aligned_version, rate)

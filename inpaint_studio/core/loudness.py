@@ -1,4 +1,4 @@
-"""Loudness matching for a fair comparison: a louder take must not win by being louder.
+"""Loudness matching for a fair comparison: a louder version must not win by being louder.
 
 Loudness is ITU-R BS.1770 integrated loudness (pyloudnorm), measured on the region together with
 some context either side, the stretch a musician actually listens to when comparing. The gain
@@ -15,7 +15,7 @@ import pyloudnorm
 from inpaint_studio.core.audio import Audio
 
 DEFAULT_CONTEXT_S = 2.0
-MAX_GAIN_DB = 12.0  # beyond this the take is not "the same music, louder": do not chase it
+MAX_GAIN_DB = 12.0  # beyond this the version is not "the same music, louder": do not chase it
 _MIN_MEASURE_S = 0.5  # BS.1770 gates 400 ms blocks: shorter stretches are padded by context
 
 

@@ -60,10 +60,6 @@ class PeakPyramid:
     def frames(self) -> int:
         return self._frames
 
-    @property
-    def levels(self) -> int:
-        return len(self._counts)
-
     @staticmethod
     def bin_frames(level: int) -> int:
         return BASE * FACTOR**level

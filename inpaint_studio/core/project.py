@@ -10,12 +10,10 @@ crashed session (its process is gone) from one still running. Headless: no Qt, n
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +25,10 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.core.history import Edit, EditStack, KeepEdit, RegionEdit
 from inpaint_studio.core.splice import plan_splice
+from inpaint_studio.core.system import pid_alive, sha256_file
 
 SCHEMA = 1
 SUFFIX = ".inpaint"
-_HASH_CHUNK = 1 << 20
 
 
 class ProjectError(Exception):
@@ -67,25 +65,7 @@ class Project:
         self.jobs.append(dict(job))
 
 
-# -- hashing and the source file ------------------------------------------------------------------
-def sha256_file(path: str | os.PathLike[str], token: CancelToken = NEVER,
-                progress: Callable[[int, int], None] | None = None) -> str:
-    """The SHA-256 of a file, read in 1 MiB pieces (never whole into memory)."""
-    h = hashlib.sha256()
-    total = os.path.getsize(path)
-    done = 0
-    with open(path, "rb") as fh:
-        buf = bytearray(_HASH_CHUNK)
-        view = memoryview(buf)
-        while n := fh.readinto(buf):
-            token.raise_if_cancelled()
-            h.update(view[:n])
-            done += n
-            if progress is not None:
-                progress(done, total)
-    return h.hexdigest()
-
-
+# -- the source file ------------------------------------------------------------------------------
 def source_status(project: Project, path: str | os.PathLike[str] | None = None,
                   token: CancelToken = NEVER) -> str:
     """"ok" when the file at `path` (default: the recorded path) is the recorded source,
@@ -318,7 +298,7 @@ def crashed_autosaves(folder: Path) -> list[Autosave]:
             pid = int(meta["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not ours, or unreadable: never offered, never deleted
-        if _alive(pid):
+        if pid_alive(pid):
             continue
         found.append(Autosave(path, pid, float(data.get("saved_at", 0.0)),
                               str(meta.get("project_path", "")), str(data.get("source_path", ""))))
@@ -329,17 +309,3 @@ def load_autosave(autosave: Autosave) -> Project:
     project = from_json(autosave.path.read_text(encoding="utf-8"), "the autosave")
     project.extra.pop("autosave", None)
     return project
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

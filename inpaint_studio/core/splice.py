@@ -9,14 +9,10 @@ never changes. `splice_in_place` writes into the song's own buffer and returns w
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.core.audio import Audio
 
 DEFAULT_CROSSFADE_S = 0.030
@@ -54,10 +50,6 @@ class SplicePlan:
         if not self.fade:
             return self.end, self.end
         return self.end - self.fade // 2, self.hi
-
-    def to_dict(self) -> dict[str, int]:
-        return {"start": self.start, "end": self.end, "fade": self.fade, "lo": self.lo,
-                "hi": self.hi}
 
     @classmethod
     def from_dict(cls, data: dict[str, int]) -> SplicePlan:
@@ -176,23 +168,3 @@ def splice(song: Audio, version: Audio, start_s: float, end_s: float,
     _write_span(out, song.samples[:, plan.lo : plan.hi], version.samples, plan, 0)
     return Audio(out, song.sample_rate)
 
-
-def write_upload_copy(audio: Audio, directory: str | os.PathLike[str] | None = None,
-                      fmt: str = "flac") -> Path:
-    """Write the current edited song to a new temporary `.flac` (24-bit) or `.wav` (16-bit) file
-    for upload with the next job, and return its path; the caller deletes it when done."""
-    import soundfile as sf
-
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in ("flac", "wav"):
-        raise ValueError("upload copies are FLAC or WAV")
-    folder = Path(directory) if directory is not None else Path(tempfile.gettempdir())
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="edited-", suffix=f".{fmt}", dir=folder)
-    os.close(fd)
-    target = Path(name)
-    subtype = "PCM_24" if fmt == "flac" else "PCM_16"
-    with atomic_path(target) as tmp:
-        data = np.clip(audio.samples.T, -1.0, 1.0)
-        sf.write(str(tmp), data, audio.sample_rate, subtype=subtype, format=fmt.upper())
-    return target

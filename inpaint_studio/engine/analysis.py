@@ -39,11 +39,17 @@ class Analysis:
 
     @property
     def frames(self) -> int:
-        return int(self.logmel.shape[0])
+        return len(self.logmel)
 
     @property
     def frame_seconds(self) -> float:
+        """Seconds from one frame to the next (the hop)."""
         return self.hop / self.rate
+
+    @property
+    def duration(self) -> float:
+        """Seconds the frames span: the song's length as analysed."""
+        return self.frames * self.frame_seconds
 
     def frame_at(self, t: float | np.ndarray) -> np.ndarray | int:
         """Nearest frame index of time(s) `t`, clipped to the song."""

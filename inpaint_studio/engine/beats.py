@@ -90,7 +90,7 @@ def fixed_grid(duration: float, step: float) -> np.ndarray:
 def beat_grid(an: Analysis, fallback_step: float = 0.35) -> BeatGrid:
     """Track beats; when the beat is weak, return a fixed grid marked `fallback`."""
     frame_s = an.frame_seconds
-    duration = an.frames * frame_s
+    duration = an.duration
     period, peak = estimate_period(an.onset, frame_s)
     frames = track_beats(an.onset, period)
     times = frames * frame_s

@@ -1,4 +1,4 @@
-"""The engine's entry point (CONTRACTS §A): fill a region of a song with two versions made of
+"""The engine's entry point: fill a region of a song with two versions made of
 the song's own material — analysis, beats, search, plan, render, metrics — in a few seconds.
 
 Music with no usable beat falls back to a fixed grid of short frames (the paper's frame-level
@@ -123,7 +123,7 @@ def _search(an, grid, start: float, end: float, num_versions: int, seed: int,
 
 def _frame_grid(an, grid: BeatGrid) -> BeatGrid:
     """The frame-level grid (short fixed steps) used when beat-level seams cannot hide."""
-    dur = an.frames * an.frame_seconds
+    dur = an.duration
     return BeatGrid(fixed_grid(dur, FRAME_STEP), FRAME_STEP, grid.strength, False, True)
 
 

@@ -1,4 +1,5 @@
-"""The three seam metrics of ENGINE.md, computed from the song itself (no reference fill):
+"""The three seam metrics of the local engine (docs/ARCHITECTURE.md), computed from the song
+itself (no reference fill):
 
 1. seam novelty z-score: log-mel change across ~46 ms either side of a seam, as a robust z-score
    against the same measure at every beat of the ORIGINAL song at the same beat phase;
@@ -104,7 +105,7 @@ def _step(audio: Audio, t: float) -> float:
 def shortfall(m: dict) -> tuple[int, float]:
     """How far a measured version (`measure`'s dict) misses the gates: (gates failed, summed
     excess beyond each failed limit, in units of that limit). (0, 0.0) for a pass. Only ranks
-    fallback takes; it never changes what `gates` and `passed` say."""
+    fallback versions; it never changes what `gates` and `passed` say."""
     z = [1.0 if a is None else (a - float(seam_limit(b or 0.0))) / SEAM_Z_MAX
          for a, b in zip(m["seam_z"], m["seam_z_original"], strict=True)]  # fmt: skip
     phase = [1.0 if p is None else (p - BEAT_PHASE_MAX_MS) / BEAT_PHASE_MAX_MS

@@ -41,7 +41,7 @@ def _phase_of(grid: BeatGrid, t: np.ndarray) -> np.ndarray:
 
 def _reference(an: Analysis, grid: BeatGrid, phase: float) -> tuple[float, float]:
     times = grid.times
-    dur = an.frames * an.frame_seconds
+    dur = an.duration
     inst = times[:-1] + phase * np.diff(times)
     inst = inst[(inst > HALF) & (inst < dur - HALF)]
     vals = novelty_at(an.logmel, 0.0, an.frame_seconds, inst)

@@ -208,7 +208,7 @@ def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
 
     ident = lambda t: np.asarray(t)  # noqa: E731 - the original plays itself
     # left seam: up to one beat inward (but never past the region start), `outward` beats out
-    dur = an.frames * an.frame_seconds
+    dur = an.duration
     lo_l = max(times[kL] - outward * ibi_l, 0.1)
     hi_r = min(times[kR] + outward * ibi_r, dur - 0.1)
     tL, cL = place_seam(an, lo_l, min(times[kL] + ibi_l, start), ident, mapper(0),

@@ -9,7 +9,7 @@ from inpaint_studio.core.audio import Audio
 
 @dataclass
 class FillVersion:
-    """One take: the whole song with the region replaced (same rate/channels as the input).
+    """One version: the whole song with the region replaced (same rate/channels as the input).
 
     `meta` holds seams (s), sources, metrics, confidence ("ok"/"low") and notes."""
 

@@ -1,10 +1,10 @@
 """Compare: play, loop and switch Original / Version 1 / Version 2 at the same playhead.
 
-`install_compare(window, player=None, readout=None)` adds the transport (a dock), the Playback
-menu and its keys, one lane per returned take with the spans where it differs from the original
-and its seams, and the seam readout (a dock). The jobs feature hands over takes with
-`window.compare.set_versions([(1, audio1), (2, audio2)], job=job)` (already aligned to the
-song's timeline); `window.player` is the player service (`set_sources`, `play_range`, …).
+The feature adds the transport (a dock), the Playback menu and its keys, one lane per returned
+version with the spans where it differs from the original and its seams, and the seam readout
+(a dock). The composition root (app.py) builds it from the player and the seam readout and links
+the jobs feature's `versions_shown` to `show_versions` (versions already aligned to the song's
+timeline).
 
 Keys: Space play/pause, Shift+Space stop, 1/2/3 hear Original/Version 1/Version 2 (or click a
 lane), L loop the region with pre/post-roll, [ and ] play across the left/right seam, M match
@@ -17,14 +17,16 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.gui.lane_marks import LaneMarks
 from inpaint_studio.gui.lane_readout import SeamReadoutTable
+from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
+from inpaint_studio.services.job_controller import Job
 from inpaint_studio.services.player import Player
 from inpaint_studio.services.seam_readout import SeamReadout, VersionReadout
 
@@ -34,7 +36,7 @@ NAMES = {"original": "Original", "v1": "Version 1", "v2": "Version 2"}
 
 
 class _TitleClicks(QObject):
-    """Clicking a lane's title selects its take without moving the playhead."""
+    """Clicking a lane's title selects its version without moving the playhead."""
 
     def __init__(self, callback: Any, parent: QObject) -> None:
         super().__init__(parent)
@@ -50,7 +52,7 @@ class _TitleClicks(QObject):
 class CompareFeature(QObject):
     """Wires the player to the window: transport, keys, lanes, readout, loudness, blind mode."""
 
-    def __init__(self, window: Any, player: Player, readout: SeamReadout, *,
+    def __init__(self, window: MainWindow, player: Player, readout: SeamReadout, *,
                  audio_output: bool = True) -> None:
         super().__init__(window)
         self.window = window
@@ -58,13 +60,13 @@ class CompareFeature(QObject):
         self.player = player
         self.readout = readout
         self.versions: dict[str, Audio] = {}
-        self.peaks: dict[str, PeakPyramid] = {}  # the takes' waveform summaries, by name
+        self.peaks: dict[str, PeakPyramid] = {}  # the versions' waveform summaries, by name
         self.version_region: tuple[float, float] | None = None
         self.lanes: dict[str, Any] = {}
         self.marks: dict[str, LaneMarks] = {}
         self.readouts: dict[str, VersionReadout] = {}
         self.blind = False
-        self.blind_order: list[str] = []  # blind take A, B, … → real name
+        self.blind_order: list[str] = []  # blind version A, B, … → real name
         self.picked: str | None = None
         self.loudness_match = False
         self._play_started_at = 0.0
@@ -82,6 +84,8 @@ class CompareFeature(QObject):
         self._show_sources()
         for line in (window.detail.playhead, window.overview.playhead):
             self._draggable(line)
+        if audio_output and not player.available:
+            window.status(f"Playback is off: {player.unavailable_reason}")
 
     # -- building --------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -140,9 +144,6 @@ class CompareFeature(QObject):
         w.document.changed.connect(self._on_document_changed)
         w.document.closed.connect(self._on_song_closed)
         self.readout.updated.connect(self._on_readout)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(p.close)
 
     def _draggable(self, line: Any) -> None:
         """Let the musician drag a playhead line to seek (scrubbing while playing)."""
@@ -173,17 +174,22 @@ class CompareFeature(QObject):
         self.clear_versions()
 
     def _on_document_changed(self) -> None:
-        # A kept take replaces the original's audio in place (same timeline): hear the new one.
+        # A kept version replaces the original's audio in place (same timeline): hear the new one.
         doc = self.window.document
         if doc.state == "ready" and doc.audio is not None and doc.audio is not self._sent[0]:
             self._send_sources()
 
-    def set_versions(self, versions: list[tuple[int, Audio]], job: Any = None,
+    def show_versions(self, job: Job, versions: list[tuple[int, Audio]],
+                      peaks: Mapping[int, PeakPyramid | None] | None = None) -> None:
+        """The jobs feature's `versions_shown`: a finished job's versions, to hear."""
+        self.set_versions(versions, job=job, peaks=peaks)
+
+    def set_versions(self, versions: list[tuple[int, Audio]], job: Job | None = None,
                      peaks: Mapping[int, PeakPyramid | None] | None = None) -> None:
-        """Show and load the takes of a job: `[(1, audio), (2, audio)]` on the song's timeline.
+        """Show and load the versions of a job: `[(1, audio), (2, audio)]` on the song's timeline.
         `job` (optional) gives the region they were made for (`job.start`, `job.end`); `peaks`
-        the takes' waveform summaries by index when already built (the jobs feature builds
-        them in its worker). Missing ones are built in a worker: a long take's summary would
+        the versions' waveform summaries by index when already built (the jobs feature builds
+        them in its worker). Missing ones are built in a worker: a long version's summary would
         stall the GUI thread."""
         self.clear_versions()
         self.versions = {f"v{index}": audio for index, audio in versions if index in (1, 2)}
@@ -194,7 +200,7 @@ class CompareFeature(QObject):
             if name not in self.peaks:
                 self._build_peaks(name, audio)
         region = None
-        if job is not None and getattr(job, "start", None) is not None:
+        if job is not None:
             region = (float(job.start), float(job.end))
         elif self.window.region.region is not None:
             region = (self.window.region.region.start, self.window.region.region.end)
@@ -207,15 +213,8 @@ class CompareFeature(QObject):
         if original is not None and self.versions:
             self.table.clear()
             self.readout.compute(original, self.versions, region)
-        self.window.status(f"{len(self.versions)} take(s) loaded: keys 1/2/3 switch what you "
+        self.window.status(f"{len(self.versions)} version(s) loaded: keys 1/2/3 switch what you "
                            "hear at the same playhead.")
-
-    def set_sources(self, sources: dict[str, Audio], job: Any = None) -> None:
-        """Same as `set_versions`, keyed by name: `{"original": …, "v1": …, "v2": …}` (the
-        original is the open song's; an "original" given here is ignored)."""
-        pairs = [(int(name[1:]), audio) for name, audio in sources.items()
-                 if name in ("v1", "v2")]
-        self.set_versions(pairs, job=job)
 
     def _build_peaks(self, name: str, audio: Audio) -> None:
         worker = self.window.workers.run(
@@ -227,7 +226,7 @@ class CompareFeature(QObject):
 
     def _peaks_built(self, name: str, audio: Audio, pyramid: PeakPyramid) -> None:
         if self.versions.get(name) is not audio:
-            return  # other takes were shown meanwhile
+            return  # other versions were shown meanwhile
         self.peaks[name] = pyramid
         lane = self.lanes.get(name)
         if lane is not None:
@@ -255,7 +254,7 @@ class CompareFeature(QObject):
     def _label(self, name: str) -> str:
         """What the musician sees for a source (hides identities in blind mode)."""
         if self.blind and name in self.blind_order:
-            return f"Take {'AB'[self.blind_order.index(name)]}"
+            return f"Version {'AB'[self.blind_order.index(name)]}"
         return NAMES.get(name, name)
 
     def _lane_order(self) -> list[str]:
@@ -298,7 +297,7 @@ class CompareFeature(QObject):
         self.player.stop(self._play_started_at)
 
     def select_slot(self, slot: int) -> None:
-        """Key 1/2/3: slot 0 is the original; 1 and 2 are the takes in the order shown."""
+        """Key 1/2/3: slot 0 is the original; 1 and 2 are the versions in the order shown."""
         if slot == 0:
             self.select("original")
             return
@@ -306,7 +305,8 @@ class CompareFeature(QObject):
         if slot - 1 < len(order):
             self.select(order[slot - 1])
         else:
-            self.window.status(f"Version {slot} is not loaded: no take has come back yet.")
+            self.window.status(f"Version {slot} is not here yet: no job has returned it for "
+                               "this song.")
             self._on_audible(self.player.audible or "original")
 
     def select(self, name: str) -> None:
@@ -390,7 +390,7 @@ class CompareFeature(QObject):
 
     def _show_readout(self) -> None:
         if self.blind:
-            self.table.set_hidden("Hidden in blind mode: pick a take to reveal.")
+            self.table.set_hidden("Hidden in blind mode: pick a version to reveal.")
             return
         self.table.set_hidden(None)
         self.table.clear()
@@ -413,7 +413,7 @@ class CompareFeature(QObject):
     def _apply_loudness(self) -> None:
         gains = {n: r.match_gain_db for n, r in self.readouts.items() if n in self.versions}
         if not gains:
-            self.bar.gain_label.setText("measuring…" if self.versions else "no takes loaded")
+            self.bar.gain_label.setText("measuring…" if self.versions else "no versions loaded")
             return
         self.player.set_gains_db(gains)
         self.bar.gain_label.setText("  ".join(
@@ -425,7 +425,7 @@ class CompareFeature(QObject):
         if on == self.blind:
             self._sync_blind_widgets()
             if not on and len(self.versions) < 2:
-                self.window.status("Blind comparison needs two takes.")
+                self.window.status("Blind comparison needs two versions.")
             return
         self.blind = on
         if on:
@@ -438,8 +438,8 @@ class CompareFeature(QObject):
         if self.loudness_match:
             self._apply_loudness()
         if on:
-            self.window.status("Blind: the takes are Take A and Take B in a random order. Pick "
-                               "the one you prefer to reveal which is which.")
+            self.window.status("Blind: the versions are Version A and Version B in a random "
+                               "order. Pick the one you prefer to reveal which is which.")
         else:
             self.blind_order = []
 
@@ -452,34 +452,20 @@ class CompareFeature(QObject):
         self.bar.pick_button.setVisible(self.blind)
 
     def pick(self) -> str | None:
-        """Pick the take heard now and reveal the order; returns a sentence saying what it was."""
+        """Pick the version heard now and reveal the order; returns a sentence saying what it
+        was."""
         if not self.blind:
             return None
         heard = self.player.audible
         if heard not in self.versions:
-            self.window.status("Play Take A or Take B (keys 2 and 3) and pick the one you hear.")
+            self.window.status("Play Version A or Version B (keys 2 and 3) and pick the one you "
+                               "hear.")
             return None
         self.picked = heard
-        mapping = ", ".join(f"Take {'AB'[i]} was {NAMES[n]}" for i, n in
+        mapping = ", ".join(f"Version {'AB'[i]} was {NAMES[n]}" for i, n in
                             enumerate(self.blind_order))
         message = f"You picked {self._label(heard)}, which is {NAMES[heard]}. ({mapping}.)"
         self.set_blind(False)
         self.window.status(message, 15000)
         return message
 
-
-def install_compare(window: Any, player: Player | None = None,
-                    readout: SeamReadout | None = None, *,
-                    audio_output: bool = True) -> CompareFeature:
-    """Add the compare feature to `window` (CONTRACTS §C) and return it. Without `player`, one
-    is made on the window's worker pool, using the sound device if one opens (never with
-    `audio_output=False`, e.g. for --screenshot: the transport then keeps time silently)."""
-    if player is None:
-        player = Player(window.workers, use_device=audio_output, parent=window)
-    readout = readout if readout is not None else SeamReadout(window.workers, parent=window)
-    feature = CompareFeature(window, player, readout, audio_output=audio_output)
-    window.compare = feature  # the jobs feature hands over takes here
-    window.player = player  # the keep feature auditions seams through play_range
-    if audio_output and not player.available:
-        window.status(f"Playback is off: {player.unavailable_reason}")
-    return feature

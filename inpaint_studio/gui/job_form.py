@@ -122,7 +122,7 @@ class JobForm(QWidget):
         self.issue_label.setWordWrap(True)
         self.issue_label.setTextFormat(Qt.TextFormat.PlainText)
         self.submit_button = QPushButton("Submit")
-        self.submit_button.clicked.connect(self._submit)
+        self.submit_button.clicked.connect(self.request_submit)
         self.why_disabled = QLabel()
         self.why_disabled.setWordWrap(True)
         self.why_disabled.setStyleSheet("color: #e57373;")
@@ -147,12 +147,9 @@ class JobForm(QWidget):
         inner = QWidget()
         col = QVBoxLayout(inner)
         col.addLayout(form)
-        col.addWidget(self.advanced_toggle)
-        col.addWidget(self.advanced)
-        col.addWidget(self.backend_label)
-        col.addWidget(self.local_note)
-        col.addWidget(self.cost_label)
-        col.addWidget(self.issue_label)
+        for widget in (self.advanced_toggle, self.advanced, self.backend_label, self.local_note,
+                       self.cost_label, self.issue_label):
+            col.addWidget(widget)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.submit_button)
@@ -285,7 +282,9 @@ class JobForm(QWidget):
         self.submit_button.setToolTip(
             "Submit is disabled: " + " ".join(dict.fromkeys(blockers + errors)) if why else "")
 
-    def _submit(self) -> None:
+    def request_submit(self) -> None:
+        """Submit (the button, or Jobs ▸ Submit): emits `submit_requested` when the form allows
+        it, else leaves the reasons on screen."""
         self._check()
         if self.submit_button.isEnabled():
             self.submit_requested.emit(self.fields(), self.sends_url())

@@ -65,12 +65,11 @@ class JobList(QWidget):
                                     "MusicGPT dashboard), enter its task id to follow it")
         self.show_button = QPushButton("Show versions")
         self.remove_button = QPushButton("Remove")
-        self.cancel_button.clicked.connect(self._cancel)
-        self.resume_button.clicked.connect(self._resume)
-        self.retry_button.clicked.connect(self._retry)
-        self.find_button.clicked.connect(self._find)
-        self.show_button.clicked.connect(self._show)
-        self.remove_button.clicked.connect(self._remove)
+        for button, slot in ((self.cancel_button, self._cancel),
+                             (self.resume_button, self._resume), (self.retry_button, self._retry),
+                             (self.find_button, self._find), (self.show_button, self._show),
+                             (self.remove_button, self._remove)):
+            button.clicked.connect(slot)
         buttons = QHBoxLayout()
         for b in (self.cancel_button, self.resume_button, self.retry_button, self.find_button,
                   self.show_button, self.remove_button):

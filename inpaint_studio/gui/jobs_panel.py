@@ -1,82 +1,72 @@
-"""Installs jobs into the main window (CONTRACTS §C): the job form and the job list as docks,
-Jobs ▸ Submit / Settings / Resume, File ▸ Open URL, and the returned versions as lanes under the
-waveform, aligned to its timeline.
+"""The jobs feature: the job form and the job list as docks, Jobs ▸ Submit / Settings / Resume and
+File ▸ Open URL. It is built by the composition root (app.py) from the job controller, key store,
+backends and edit session, and continues every job that was in flight when the app last stopped.
 
-`install_jobs(window)` builds what it needs (job store, key store, backends, controller) unless
-given them, and continues every job that was in flight when the app last stopped. When a song is
-opened, its latest finished job's versions are drawn again, so nothing is lost between sessions."""
+The versions of the open song's finished jobs go out through `versions_shown` (the compare
+feature draws them as lanes, the keep feature offers them); when a song is opened, its latest
+finished job's versions are shown again, so nothing is lost between sessions."""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
 from inpaint_studio import paths
+from inpaint_studio.backends.backend import LOCAL, Backends
+from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.gui.job_form import FormContext, JobForm
 from inpaint_studio.gui.job_list import JobList
+from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
-from inpaint_studio.backends.backend import LOCAL, Backends
-from inpaint_studio.services.job_controller import Job, JobController, JobStore, Stage
-from inpaint_studio.backends.keystore import KeyStore
-from inpaint_studio.services.url_song import fetch_song
+from inpaint_studio.services.edit_session import EditSession
+from inpaint_studio.services.job_controller import Job, JobController, Stage
+from inpaint_studio.services.loader import fetch_song
 from inpaint_studio.services.worker import Worker
 
 log = logging.getLogger(__name__)
 
-# (is the song edited?, write the edited song to a path) — helper E's keep feature sets this.
-EditHook = tuple[Callable[[], bool], Callable[[Path, CancelToken], None]]
-
 
 class JobsFeature(QObject):
-    """What `install_jobs` adds; keeps the pieces alive and wires them to the window."""
+    """The job form, the job list, their menus and the jobs' messages in the window."""
 
-    def __init__(self, window: Any, controller: JobController, keys: KeyStore,
-                 backends: Backends, resume: bool = True) -> None:
+    # (job, [(index, audio on the song's timeline)], {index: PeakPyramid | None}): the open
+    # song's job whose versions are to be heard and kept now
+    versions_shown = Signal(object, object, object)
+
+    def __init__(self, window: MainWindow, controller: JobController, keys: KeyStore,
+                 backends: Backends, *, edits: EditSession, resume: bool = True) -> None:
         super().__init__(window)
         self.window = window
         self.controller = controller
         self.keys = keys
         self.backends = backends
+        self.edits = edits
         self.form = JobForm()
         self.list = JobList(controller)
-        self.form_dock = window.add_dock(self.form, "Job", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.list_dock = window.add_dock(self.list, "Jobs",
-                                         Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.lanes: list[Any] = []  # the lanes this feature added
-        self.lanes_job: str | None = None
-        self.url_of: dict[str, str] = {}  # local copy → the address it came from
-        self.edit_hook: EditHook | None = None
-        self._loaded_audio: Audio | None = None
+        window.add_dock(self.form, "Job", Qt.DockWidgetArea.RightDockWidgetArea)
+        window.add_dock(self.list, "Jobs", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.shown_job: str | None = None  # the job whose versions were shown last
         self._stages: dict[str, Stage] = {}  # the last stage seen of each job
-        self.settings_dialog: SettingsDialog | None = None
         self._build_menus()
         self._connect()
         self.update_form()
-        self.spare_lanes: list[Any] = []  # made ahead, so a job's end does not build widgets
         if resume:
             # A normal start: continue the jobs in flight, and get the local backend ready
             # now rather than in the middle of the first job.
             QTimer.singleShot(0, self.controller.resume_all)
             QTimer.singleShot(0, self.prepare)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
 
     # -- wiring --------------------------------------------------------------------------------
     def _build_menus(self) -> None:
         w = self.window
         jobs = w.menu("Jobs")
         self.submit_action = jobs.addAction("&Submit the region")
-        self.submit_action.triggered.connect(self.form._submit)
+        self.submit_action.triggered.connect(self.form.request_submit)
         w.shortcuts.register("Ctrl+Return", "Submit the region as a job", self.submit_action)
         resume = jobs.addAction("&Resume all jobs")
         resume.triggered.connect(self.controller.resume_all)
@@ -104,14 +94,8 @@ class JobsFeature(QObject):
         w.settings.changed.connect(self._settings_changed)
 
     def prepare(self) -> Worker | None:
-        """Start the local server in a worker (when it is the backend) and make the lanes ahead
-        of the first result (when no compare feature draws them)."""
-        if getattr(self.window, "compare", None) is None:
-            while len(self.spare_lanes) < 2:
-                lane = self.window.lanes.add_lane("")
-                lane.setVisible(False)
-                self.spare_lanes.append(lane)
-            self.window.lanes.setVisible(bool(self.lanes))
+        """Start the local server in a worker when it is the backend (so that the first job
+        does not wait for it)."""
         if self.backends.active_kind() != LOCAL:
             return None
         worker = self.window.workers.run(lambda ctx: self.backends.local_server(),
@@ -121,29 +105,11 @@ class JobsFeature(QObject):
             "the log file has the details."))
         return worker
 
-    def shutdown(self) -> None:
-        """Stop waiting for jobs (they resume next start) and stop the local server."""
-        self.controller.shutdown()
-
     # -- the form ------------------------------------------------------------------------------
     def source(self) -> tuple[str, str]:
         """(the song's identity for jobs — address or path —, the local file to upload)."""
-        path = self.window.document.path or ""
-        return self.url_of.get(path, path), path
-
-    def is_edited(self) -> bool:
-        if self.edit_hook is not None:
-            return bool(self.edit_hook[0]())
         doc = self.window.document
-        return doc.audio is not None and self._loaded_audio is not None \
-            and doc.audio is not self._loaded_audio
-
-    def set_edit_hook(self, is_edited: Callable[[], bool],
-                      writer: Callable[[], Callable[[Path, CancelToken], None]]) -> None:
-        """For the keep feature: say whether the song has kept edits, and, at Submit, give a
-        writer of the song as it then stands (it writes later, in a worker)."""
-        self.edit_hook = (is_edited, writer)
-        self.update_form()
+        return doc.source, doc.path or ""
 
     def update_form(self) -> None:
         doc, region = self.window.document, self.window.region.region
@@ -154,17 +120,16 @@ class JobsFeature(QObject):
             duration=doc.duration if ready else None,
             region=(region.start, region.end) if region is not None else None,
             kind=self.backends.active_kind(), plan=self.backends.settings.plan,
-            edited=self.is_edited(), limits=self.backends.limits(self.window.region.limits)))
+            edited=self.edits.is_edited(), limits=self.backends.limits(self.window.region.limits)))
 
     def _doc_loaded(self) -> None:
-        self._loaded_audio = self.window.document.audio
-        self.clear_lanes()
+        self.shown_job = None
         self.update_form()
         self.show_latest_for_song()
 
     def _doc_changed(self) -> None:
         if self.window.document.state != "ready":
-            self.clear_lanes()
+            self.shown_job = None
         self.update_form()
 
     def _settings_changed(self, key: str, _value: object) -> None:
@@ -182,10 +147,8 @@ class JobsFeature(QObject):
             w.report_error("Cannot submit", "Open a song and select a region first.")
             return None
         source, upload = self.source()
-        edited = self.is_edited()
-        write = None
-        if edited:
-            write = self.edit_hook[1]() if self.edit_hook is not None else _writer(doc.audio)
+        # the song as it stands at Submit, written later in the job's worker
+        write = self.edits.upload_writer() if self.edits.is_edited() else None
         job = self.controller.submit(
             fields, source=source, start=region.start, end=region.end,
             upload_path=None if send_url else upload,
@@ -230,47 +193,15 @@ class JobsFeature(QObject):
         source, _ = self.source()
         if job.source != source:
             return  # the user opened another song meanwhile
-        self.clear_lanes()
-        self.lanes_job = job_id
-        compare = getattr(self.window, "compare", None)
-        if compare is not None:
-            # The compare panel draws its own lanes, from the summaries built off the GUI
-            # thread with the versions.
-            compare.set_versions(versions, job=job,
-                                 peaks={i: self.controller.peaks(job_id, i) for i, _ in versions})
-            return
-        for index, audio in versions:
-            title = f"Version {index} — {job.prompt[:60]}"
-            peaks = self.controller.peaks(job_id, index)
-            if self.spare_lanes:
-                lane = self.spare_lanes.pop(0)
-                lane.title.setText(title)
-                lane.set_audio(audio, peaks)
-                lane.setVisible(True)
-                self.window.lanes.setVisible(True)
-            else:
-                lane = self.window.lanes.add_lane(title, audio, peaks)
-            self.lanes.append(lane)
-        self.window.status(f"{len(versions)} version(s) of job {job_id[:8]} under the song.")
-
-    def clear_lanes(self) -> None:
-        """Hide this feature's lanes, keeping the widgets for the next job's versions."""
-        for lane in self.lanes:
-            lane.setVisible(False)
-            lane.set_audio(None)  # let the audio go
-            self.spare_lanes.append(lane)
-        if self.lanes:
-            self.window.lanes.setVisible(any(not lane.isHidden()
-                                             for lane in self.window.lanes.lanes))
-        self.lanes = []
-        self.lanes_job = None
+        self.shown_job = job_id
+        peaks = {i: self.controller.peaks(job_id, i) for i, _ in versions}
+        self.versions_shown.emit(job, versions, peaks)
 
     # -- dialogs -------------------------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.window.settings, self.keys, self.backends,
                                 self.window.workers, self.window)
         dialog.saved.connect(self.update_form)
-        self.settings_dialog = dialog
         dialog.open()
         return dialog
 
@@ -284,8 +215,7 @@ class JobsFeature(QObject):
         """Fetch the song at `url` in a worker, then open it; jobs send the address. The
         window's before-open hooks are asked first (None when they stopped or deferred it)."""
         w = self.window
-        confirm = getattr(w, "confirm_open", None)
-        if confirm is not None and not confirm(lambda: self.open_url(url)):
+        if not w.confirm_open(lambda: self.open_url(url)):
             return None
         w.status(f"Fetching {url}…")
         worker = w.workers.run(fetch_song, url, paths.cache_dir(), name="open url")
@@ -294,28 +224,6 @@ class JobsFeature(QObject):
         return worker
 
     def _url_fetched(self, url: str, path: Path) -> None:
-        self.url_of[os.path.abspath(path)] = url
+        self.window.document.remember_origin(path, url)
         self.window.open_file(path, confirm=False)  # asked before fetching
 
-
-def _writer(audio: Audio) -> Callable[[Path, CancelToken], None]:
-    """Write `audio` (the song as edited, captured at submit) as FLAC, in the worker."""
-    def write(target: Path, token: CancelToken) -> None:
-        from inpaint_studio.core.encode import encode_audio
-
-        encode_audio(audio, target, token=token)
-
-    return write
-
-
-def install_jobs(window: Any, *, store: JobStore | None = None, keys: KeyStore | None = None,
-                 backends: Backends | None = None, resume: bool = True,
-                 cache_dir: Path | None = None, **backend_kwargs: Any) -> JobsFeature:
-    """Add jobs to `window` (CONTRACTS §C). Everything is built here unless passed in (tests
-    pass a store and backends with the server's fast engine)."""
-    keys = keys or KeyStore()
-    if backends is None:
-        backends = Backends(backend_settings.load(window.settings), keys, **backend_kwargs)
-    controller = JobController(store or JobStore(), backends, window.workers,
-                               cache_dir or paths.cache_dir(), parent=window)
-    return JobsFeature(window, controller, keys, backends, resume=resume)

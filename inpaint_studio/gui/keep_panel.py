@@ -1,21 +1,20 @@
-"""Installs keeping, history, export and projects into the main window (CONTRACTS §C).
+"""The keep feature: keeping, history, export and projects in the main window.
 
-`install_keep(window, jobs=None)` adds: Edit ▸ Keep Version 1/2, Undo (Ctrl+Z), Redo
-(Ctrl+Shift+Z); a Keep dock (keep buttons, crossfade in ms, audition, export progress) and a
-History dock; File ▸ Open Project…, Recent Projects, Save Project (Ctrl+S), Save Project As…,
-Export… (Ctrl+E); an autosave timer, and on start the offer to restore a crashed session.
-Versions are offered with `feature.offer(index, aligned_audio, region)` (also reachable as
-`window.keep`); with a jobs feature, finished jobs offer theirs automatically."""
+It adds Edit ▸ Keep Version 1/2, Undo (Ctrl+Z), Redo (Ctrl+Shift+Z); a Keep dock (keep buttons,
+crossfade in ms, audition, export progress) and a History dock; File ▸ Open Project…, Recent
+Projects, Save Project (Ctrl+S), Save Project As…, Export… (Ctrl+E). The composition root
+(app.py) builds it from the edit session, exporter, project service and player, and links the
+jobs feature's shown versions to `offer_versions`; `offer(index, aligned_audio, region)` offers
+one version directly."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -28,20 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_studio import paths
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui.export_dialog import ExportChoice, ExportDialog
 from inpaint_studio.gui.history_view import HistoryView
+from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.project_actions import ProjectActions, quit_action
 from inpaint_studio.services.edit_session import EditSession
 from inpaint_studio.services.exporter import Exporter
+from inpaint_studio.services.job_controller import Job
+from inpaint_studio.services.player import Player
 from inpaint_studio.services.project_service import ProjectService
-from inpaint_studio.services.settings import declare
 
 log = logging.getLogger(__name__)
-declare("keep/crossfade_ms", float, 30.0, "Crossfade at each seam of a kept version (ms).")
-declare("export/last_dir", str, "", "The folder the Export dialog starts in.")
 PROJECT_FILTER = "Inpaint Studio projects (*.inpaint);;All files (*)"
 VERSIONS = (1, 2)
 
@@ -92,18 +90,18 @@ class KeepFeature(QObject):
     """The installed feature: keeping, history, crossfade, audition and export; `project` holds
     the project actions (`ProjectActions`)."""
 
-    def __init__(self, window: Any, session: EditSession, exporter: Exporter,
-                 projects: ProjectService, jobs: Any = None) -> None:
+    def __init__(self, window: MainWindow, session: EditSession, exporter: Exporter,
+                 projects: ProjectService, player: Player | None = None) -> None:
         super().__init__(window)
         self.window, self.session, self.exporter = window, session, exporter
-        self.projects, self.jobs = projects, jobs
+        self.projects, self.player = projects, player
         self._left_next = True  # which seam "Audition seam" plays next
         self.panel = KeepPanel()
         self.history = HistoryView(session)
         self.panel.crossfade.setValue(float(window.settings.get("keep/crossfade_ms")))
         session.crossfade_s = self.panel.crossfade.value() / 1000.0
-        self.keep_dock = window.add_dock(self.panel, "Keep")
-        self.history_dock = window.add_dock(self.history, "History")
+        window.add_dock(self.panel, "Keep")
+        window.add_dock(self.history, "History")
         self.project = ProjectActions(window, projects, self.shutdown)
         self._build_actions()
         self._connect()
@@ -160,9 +158,6 @@ class KeepFeature(QObject):
                                                                              msg)))
         e.cancelled.connect(lambda: (self._exporting(False),
                                      w.status("Export cancelled; nothing was written.")))
-        if self.jobs is not None:
-            self.jobs.set_edit_hook(s.is_edited, s.upload_writer)
-            self.jobs.controller.versions_ready.connect(self._job_versions)
 
     # -- offers and keeping --------------------------------------------------------------------
     def offer(self, version_index: int, aligned_audio: Audio, region: tuple[float, float],
@@ -171,16 +166,14 @@ class KeepFeature(QObject):
         channels, or it is converted), made for `region` (seconds)."""
         self.session.offer(version_index, aligned_audio, region, source)
 
-    def _job_versions(self, job_id: str, versions: list[tuple[int, Audio]]) -> None:
-        try:
-            job = self.jobs.controller.job(job_id)
-        except KeyError:
-            return
+    def offer_versions(self, job: Job, versions: list[tuple[int, Audio]],
+                       _peaks: object = None) -> None:
+        """Offer a job's versions (on the song's timeline) in place of the ones offered so far."""
         self.session.clear_offers()
         for index, audio in versions:
             self.offer(index, audio, (job.start, job.end),
-                       {"job": job_id, "task_id": getattr(job, "task_id", ""),
-                        "label": f"Version {index} of job {job_id[:8]}"})
+                       {"job": job.id, "task_id": job.task_id,
+                        "label": f"Version {index} of job {job.id[:8]}"})
 
     def keep(self, version_index: int) -> bool:
         if not self.session.keep(version_index):
@@ -212,31 +205,29 @@ class KeepFeature(QObject):
         self.audition(max(0.0, seam - 1.5), seam + 1.5)
 
     def audition(self, start: float, end: float) -> None:
-        """Play across a seam: through the window's player when there is one, else put the
-        playhead just before it."""
-        player = getattr(self.window, "player", None) or getattr(self.window, "transport", None)
-        play_range = getattr(player, "play_range", None)
-        if callable(play_range):
-            ready = getattr(player, "sources_changed", None)
-            if ready is None or not getattr(player, "preparing", False):
-                play_range(start, end)
-                return
-            # The player is still preparing the edited song: play once it has it (or after a
-            # moment, should that signal not come).
-            done = []
-
-            def go(*_: object) -> None:
-                if not done:
-                    done.append(True)
-                    ready.disconnect(go)
-                    play_range(start, end)
-
-            ready.connect(go)
-            QTimer.singleShot(1500, go)
+        """Play across a seam through the player; without one, put the playhead just before
+        it."""
+        player = self.player
+        if player is None:
+            self.window.playhead.seek(start)
+            self.window.status(f"Playhead at {format_time(start)}, 1.5 s before the seam: "
+                               "play to hear the crossfade.")
             return
-        self.window.playhead.seek(start)
-        self.window.status(f"Playhead at {format_time(start)}, 1.5 s before the seam: "
-                           "play to hear the crossfade.")
+        if not player.preparing:
+            player.play_range(start, end)
+            return
+        # The player is still preparing the edited song: play once it has it (or after a
+        # moment, should that signal not come).
+        done = []
+
+        def go(*_: object) -> None:
+            if not done:
+                done.append(True)
+                player.sources_changed.disconnect(go)
+                player.play_range(start, end)
+
+        player.sources_changed.connect(go)
+        QTimer.singleShot(1500, go)
 
     def _edited(self, lo: int, hi: int) -> None:
         audio = self.window.document.audio
@@ -328,43 +319,4 @@ class KeepFeature(QObject):
         """A clean quit: cancel a running export and drop the autosave marker."""
         self.exporter.cancel()
         self.projects.shutdown()
-
-
-def _jobs_provider(jobs: Any):  # noqa: ANN202 - returns a JobsProvider
-    def provide() -> list[dict[str, Any]]:
-        source, _ = jobs.source()
-        if not source:
-            return []
-        return [dataclasses.asdict(j) for j in jobs.controller.jobs(source=source)]
-
-    return provide
-
-
-def _song_opener(window: Any):  # noqa: ANN202 - returns Callable[[str], None]
-    """How projects open their song: they have asked about unsaved edits themselves (or there
-    are none, as when restoring), so the window's before-open question is not asked again."""
-    return lambda path: window.open_file(path, confirm=False)
-
-
-def install_keep(window: Any, jobs: Any = None, *, autosave_dir: Path | None = None,
-                 restore_prompt: bool = True) -> KeepFeature:
-    """Add keeping, history, export and projects to `window` (CONTRACTS §C). `jobs` is the
-    installed jobs feature, if any (its finished versions are offered; uploads use the edited
-    song; projects record its jobs)."""
-    session = EditSession(window.document, window.region, window.workers,
-                          segment_dir=lambda: paths.data_dir() / "autosave", parent=window)
-    exporter = Exporter(window.workers, lock=session.lock, parent=window)
-    projects = ProjectService(
-        window.document, window.region, session, window.workers, window.settings,
-        _song_opener(window), autosave_dir or (paths.data_dir() / "autosave"),
-        jobs=_jobs_provider(jobs) if jobs is not None else None, parent=window)
-    feature = KeepFeature(window, session, exporter, projects, jobs)
-    window.keep = feature  # for the compare panel: window.keep.offer(index, audio, region)
-    app = QCoreApplication.instance()
-    if app is not None:  # a quit without closing the window is clean too
-        app.aboutToQuit.connect(feature.shutdown)
-    if restore_prompt:
-        QTimer.singleShot(0, feature.project.offer_restore)
-    return feature
-
 

@@ -25,7 +25,7 @@ class LaneMarks:
             item = pg.LinearRegionItem((start, end), movable=False, brush=CHANGED_FILL,
                                        pen=pg.mkPen(CHANGED_EDGE))
             item.setZValue(-5)
-            item.setToolTip("This take differs from the original here")
+            item.setToolTip("This version differs from the original here")
             self.plot.addItem(item, ignoreBounds=True)
             self.items.append(item)
         for t in seams:

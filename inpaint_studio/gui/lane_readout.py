@@ -1,4 +1,4 @@
-"""The seam readout table: for each take, the engine's seam metrics on the take as returned,
+"""The seam readout table: for each version, the engine's seam metrics on the version as returned,
 each next to the original's own value at the same instant ("1.2 (orig 0.9)"), and the gates."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_studio.core.timefmt import format_time
 
-COLUMNS = ("Take", "Changed", "Seam novelty z (L / R)", "Beat phase ms (L / R)",
+COLUMNS = ("Version", "Changed", "Seam novelty z (L / R)", "Beat phase ms (L / R)",
            "Loudness ΔLU", "Match gain", "Verdict")
 
 
@@ -50,7 +50,7 @@ def describe(item: Any) -> list[str]:
 
 
 class SeamReadoutTable(QWidget):
-    """One row per take; `show_item(label, readout)`, `clear()`, `set_hidden(reason)`."""
+    """One row per version; `show_item(label, readout)`, `clear()`, `set_hidden(reason)`."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,8 +59,8 @@ class SeamReadoutTable(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumHeight(96)  # a header and two takes
-        self.note = QLabel("Seam metrics of each take appear here when takes are loaded.")
+        self.table.setMinimumHeight(96)  # a header and two versions
+        self.note = QLabel("Seam metrics of each version appear here when versions are loaded.")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -84,5 +84,5 @@ class SeamReadoutTable(QWidget):
     def set_hidden(self, reason: str | None) -> None:
         """Hide the numbers (blind mode) with `reason`, or show them again (None)."""
         self.table.setVisible(reason is None)
-        self.note.setText(reason or "Each take's seams, next to the original's own values "
-                          "there; a gate fails only where the take is clearly worse.")
+        self.note.setText(reason or "Each version's seams, next to the original's own values "
+                          "there; a gate fails only where the version is clearly worse.")

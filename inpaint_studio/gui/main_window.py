@@ -1,6 +1,6 @@
 """The main window: overview + detail waveform, region fields, lanes, menus, status bar.
 
-Features add themselves through the public API (CONTRACTS §C) and never edit this file:
+Features add themselves through this public API (docs/ARCHITECTURE.md) and never edit this file:
 `menu(name)`, `add_dock(widget, title, area)`, `lanes`, `document`, `region`, `playhead`,
 `report_error(title, message)`, `shortcuts.register(key, description, action)`,
 `status(message)` and `workers`; `add_before_open(hook)` lets a feature stop or defer opening
@@ -32,6 +32,7 @@ from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui import theme
 from inpaint_studio.gui.errors import ErrorReporter
 from inpaint_studio.gui.lanes import LanesContainer
+from inpaint_studio.gui.recent_menu import fill_recent_menu
 from inpaint_studio.gui.region_fields import RegionFields
 from inpaint_studio.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from inpaint_studio.gui.waveform_view import DetailView, OverviewView
@@ -54,21 +55,17 @@ AUDIO_FILTER = (
 
 
 class MainWindow(QMainWindow):
-    """The editor window. Construct with the services from app.py (or let it make its own models
-    for tests); then `open_file(path)`."""
+    """The editor window over the models app.py built (`app.build_window`); then
+    `open_file(path)`."""
 
     song_opened = Signal(str)  # path, once fully decoded
 
-    def __init__(self, settings: Settings, workers: WorkerPool, *,
-                 document: DocumentModel | None = None, region: RegionModel | None = None,
-                 playhead: PlayheadModel | None = None, interactive: bool = True) -> None:
+    def __init__(self, settings: Settings, workers: WorkerPool, document: DocumentModel,
+                 region: RegionModel, playhead: PlayheadModel, loader: AudioLoader, *,
+                 interactive: bool = True) -> None:
         super().__init__()
-        self.settings = settings
-        self.workers = workers
-        self.document = document or DocumentModel(self)
-        self.region = region or RegionModel(self)
-        self.playhead = playhead or PlayheadModel(self)
-        self.loader = AudioLoader(self.document, workers, self)
+        self.settings, self.workers, self.loader = settings, workers, loader
+        self.document, self.region, self.playhead = document, region, playhead
         self.errors = ErrorReporter(self, interactive=interactive)
         self.shortcuts = ShortcutRegistry(self)
         self._menus: dict[str, QMenu] = {}
@@ -105,7 +102,7 @@ class MainWindow(QMainWindow):
         self._connect_document()
         self._restore_geometry()
 
-    # -- public API (CONTRACTS §C) -----------------------------------------------------------------
+    # -- public API (docs/ARCHITECTURE.md) ---------------------------------------------------------
     def menu(self, name: str) -> QMenu:
         """The top-level menu called `name`, created (before Help) when new."""
         if name not in self._menus:
@@ -229,13 +226,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(os.path.basename(path))
-            action.setToolTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        self.recent_menu.setEnabled(bool(recent))
+        fill_recent_menu(self.recent_menu, self.settings.recent_files(), self.open_file)
 
     def _on_setting_changed(self, key: str, _value: object) -> None:
         if key.startswith("region/"):
@@ -245,8 +236,9 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Put docks and toolbars back where they were (or arrange them, the first time); call
-        once every feature has added its docks (app.py does, after `install_features`). A layout
-        saved by an older version (LAYOUT_VERSION) is replaced by the first-start layout."""
+        once every feature has added its docks (app.run_gui does, after `install_features`). A
+        layout saved by an older version (LAYOUT_VERSION) is replaced by the first-start
+        layout."""
         state = self.settings.get("window/state")
         if not state or not self.restoreState(state, LAYOUT_VERSION):
             self.arrange_docks()
@@ -308,12 +300,11 @@ class MainWindow(QMainWindow):
     # -- document → window -------------------------------------------------------------------------
     def _connect_document(self) -> None:
         doc = self.document
-        doc.loading_started.connect(self._on_loading_started)
-        doc.info_known.connect(self._on_info)
-        doc.progressed.connect(self._on_progress)
-        doc.loaded.connect(self._on_loaded)
-        doc.load_failed.connect(self._on_failed)
-        doc.load_cancelled.connect(self._on_cancelled)
+        for signal, slot in ((doc.loading_started, self._on_loading_started),
+                             (doc.info_known, self._on_info), (doc.progressed, self._on_progress),
+                             (doc.loaded, self._on_loaded), (doc.load_failed, self._on_failed),
+                             (doc.load_cancelled, self._on_cancelled)):
+            signal.connect(slot)
 
     def _set_loading(self, loading: bool) -> None:
         self._progress.setVisible(loading)

@@ -7,10 +7,8 @@ is the `ProjectService`'s (services/project_service.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QKeySequence
@@ -18,6 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from inpaint_studio.core.cancel import NEVER
 from inpaint_studio.core.project import Autosave, Project
+from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.gui.recent_menu import fill_recent_menu
 from inpaint_studio.services import project_service
 from inpaint_studio.services.project_service import ProjectService
 
@@ -32,7 +32,7 @@ def quit_action(menu: QMenu) -> QAction | None:
 class ProjectActions(QObject):
     """Menu entries and prompts for projects. `on_quit` runs on a clean close of the window."""
 
-    def __init__(self, window: Any, projects: ProjectService,
+    def __init__(self, window: MainWindow, projects: ProjectService,
                  on_quit: Callable[[], None]) -> None:
         super().__init__(window)
         self.window, self.projects, self.on_quit = window, projects, on_quit
@@ -65,9 +65,7 @@ class ProjectActions(QObject):
         w.document.changed.connect(self.update_actions)
         self.update_actions()
         window.installEventFilter(self)
-        add_hook = getattr(window, "add_before_open", None)
-        if add_hook is not None:  # opening another song asks about unsaved edits first
-            add_hook(self.before_open)
+        window.add_before_open(self.before_open)  # another song: ask about unsaved edits first
 
     def update_actions(self) -> None:
         self.save_action.setEnabled(self.projects.can_save())
@@ -135,13 +133,7 @@ class ProjectActions(QObject):
             self.projects.locate(project, found)
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.projects.recent()
-        for path in recent:
-            action = self.recent_menu.addAction(os.path.basename(path))
-            action.setToolTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
-        self.recent_menu.setEnabled(bool(recent))
+        fill_recent_menu(self.recent_menu, self.projects.recent(), self.open_project)
 
     def offer_restore(self) -> bool:
         """After a crash: offer to restore the newest unsaved session (older ones are kept for a
@@ -185,7 +177,7 @@ class ProjectActions(QObject):
 
     # -- dialogs (replaced in tests) -----------------------------------------------------------
     def _interactive(self) -> bool:
-        return bool(getattr(getattr(self.window, "errors", None), "interactive", True))
+        return self.window.errors.interactive
 
     def ask_save_path(self) -> str | None:
         if not self._interactive():

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.core.region import RegionError
+from inpaint_studio.gui.compare_panel import CompareFeature
 from inpaint_studio.gui.main_window import MainWindow
 
 LOAD_TIMEOUT_S = 900
@@ -51,10 +52,10 @@ def settle(window: MainWindow, timeout_s: float = 60.0) -> None:
         QApplication.processEvents()
 
 
-def show_compare(window: MainWindow, hear: int | None, loop: bool) -> str | None:
-    """Set what the transport shows as heard (1 Original, 2/3 the takes) and the loop; the error
-    text when that cannot be shown (no compare feature, no such take)."""
-    compare = getattr(window, "compare", None)
+def show_compare(window: MainWindow, compare: CompareFeature | None, hear: int | None,
+                 loop: bool) -> str | None:
+    """Set what the transport shows as heard (1 Original, 2/3 the versions) and the loop; the error
+    text when that cannot be shown (no compare feature, no such version)."""
     if compare is None:
         return "--hear/--loop need the compare feature"
     if hear is not None:
@@ -69,7 +70,8 @@ def show_compare(window: MainWindow, hear: int | None, loop: bool) -> str | None
     return None
 
 
-def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, float] | None,
+def take_screenshot(window: MainWindow, compare: CompareFeature | None, file: str | None,
+                    region: tuple[float, float] | None,
                     out: Path, size: tuple[int, int], *, hear: int | None = None,
                     loop: bool = False) -> int:
     window.resize(*size)
@@ -95,7 +97,7 @@ def take_screenshot(window: MainWindow, file: str | None, region: tuple[float, f
         window.detail.set_view(r.start - context, r.end + context)
     settle(window)
     if hear is not None or loop:
-        error = show_compare(window, hear, loop)
+        error = show_compare(window, compare, hear, loop)
         if error:
             return _fail(error, 2)
         settle(window)

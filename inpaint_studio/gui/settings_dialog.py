@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inpaint_studio.services import backend_settings
 from inpaint_studio.backends.backend import (
     LOCAL,
     MUSICGPT,
@@ -30,27 +29,12 @@ from inpaint_studio.backends.backend import (
     BackendSettings,
 )
 from inpaint_studio.backends.keystore import KeyStore
+from inpaint_studio.services import backend_settings
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import Worker, WorkerPool
 
 KINDS = [("", "Automatic: local until a MusicGPT key is set"), (LOCAL, "Local (this computer)"),
          (MUSICGPT, "MusicGPT")]
-
-
-class _FixedKey:
-    """The key typed in the dialog, for a test before it is saved."""
-
-    def __init__(self, key: str | None) -> None:
-        self._key = key
-
-    def get(self) -> str | None:
-        return self._key
-
-    def has_key(self) -> bool:
-        return bool(self._key)
-
-    def __repr__(self) -> str:
-        return "_FixedKey(***)"
 
 
 class SettingsDialog(QDialog):
@@ -66,7 +50,6 @@ class SettingsDialog(QDialog):
         self.keys = keys
         self.backends = backends
         self.workers = workers
-        self._test: Worker | None = None
         current = backend_settings.load(settings)
 
         self.kind = QComboBox()
@@ -150,20 +133,22 @@ class SettingsDialog(QDialog):
     def test_connection(self) -> Worker:
         """Check the key with GET /v1/ in a worker; the answer appears beside the button."""
         kind = self._kind_to_test()
+        backends = self.backends
         if kind == LOCAL:
-            probe = self.backends
+            def test() -> str:
+                return backends.test_connection(LOCAL)
         else:
-            chosen = self.chosen()
-            chosen.kind = MUSICGPT
-            probe = Backends(chosen, _FixedKey(self.key.text().strip() or self.keys.get()))
+            chosen, key = self.chosen(), self.key.text().strip() or self.keys.get()
+
+            def test() -> str:
+                return backends.test_musicgpt(chosen, key)
         self.test_button.setEnabled(False)
         self.test_result.setText("Testing…")
-        worker = self.workers.run(lambda ctx: probe.test_connection(kind), name="test connection")
+        worker = self.workers.run(lambda ctx: test(), name="test connection")
         worker.returned.connect(lambda text: self._tested(True, text))
         worker.errored.connect(lambda exc: self._tested(False, getattr(exc, "user_message", None)
                                                         or str(exc)))
         worker.finished.connect(lambda: self.test_button.setEnabled(True))
-        self._test = worker
         return worker
 
     def _tested(self, ok: bool, text: str) -> None:

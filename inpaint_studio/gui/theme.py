@@ -12,7 +12,6 @@ GRID = "#2c313a"
 TEXT = "#d7dae0"
 MUTED = "#8a919e"
 WAVE = ["#4fc3f7", "#81d4fa"]  # per channel (left, right); more channels reuse them
-WAVE_OVERVIEW = "#5c8fb3"
 REGION_FILL = (255, 179, 0, 48)
 REGION_EDGE = "#ffb300"
 REGION_HOVER = (255, 179, 0, 90)
@@ -20,7 +19,7 @@ VIEWPORT_FILL = (255, 255, 255, 28)
 VIEWPORT_EDGE = (255, 255, 255, 120)
 PLAYHEAD = "#ff5252"
 ERROR = "#ff6e6e"
-CHECKED = "#2f6a9e"  # a toggle button that is on (the take heard, the loop)
+CHECKED = "#2f6a9e"  # a toggle button that is on (the version heard, the loop)
 WARNING = "#ffcc66"
 
 

@@ -1,5 +1,5 @@
 """The transport bar of the compare feature: play/pause, stop, loop with its pre-/post-roll,
-the seams, which take is heard (Original / Version 1 / Version 2), loudness matching and the
+the seams, which version is heard (Original / Version 1 / Version 2), loudness matching and the
 blind test. A view only: it emits what the musician asked for and shows what it is told."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class TransportBar(QWidget):
     loop_toggled = Signal(bool)
     rolls_changed = Signal(float, float)
     seam_clicked = Signal(str)  # "left" | "right"
-    source_clicked = Signal(int)  # 0 = Original, 1 = first take, 2 = second take
+    source_clicked = Signal(int)  # 0 = Original, 1 = first version, 2 = second version
     loudness_toggled = Signal(bool)
     blind_toggled = Signal(bool)
     pick_clicked = Signal()
@@ -73,15 +73,15 @@ class TransportBar(QWidget):
         self.hearing_label = QLabel("Hearing: —")
         self.hearing_label.setStyleSheet("font-weight: bold;")
         self.loudness_box = QCheckBox("Match loudness")
-        self.loudness_box.setToolTip("Play each take at the original's loudness over the region "
+        self.loudness_box.setToolTip("Play each version at the original's loudness over the region "
                                      "and its context (ITU-R BS.1770), so louder does not win (M)")
         self.loudness_box.toggled.connect(self.loudness_toggled.emit)
         self.gain_label = QLabel("")
         self.gain_label.setStyleSheet(f"color: {theme.MUTED};")
         self.blind_box = QCheckBox("Blind")
-        self.blind_box.setToolTip("Hide which take is which until you pick one (B)")
+        self.blind_box.setToolTip("Hide which version is which until you pick one (B)")
         self.blind_box.toggled.connect(self.blind_toggled.emit)
-        self.pick_button = QPushButton("Pick this take and reveal")
+        self.pick_button = QPushButton("Pick this version and reveal")
         self.pick_button.setVisible(False)
         self.pick_button.clicked.connect(self.pick_clicked.emit)
         self.output_label = QLabel("")
@@ -107,7 +107,7 @@ class TransportBar(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addLayout(bottom)
-        # What is on (the take heard, the loop) must read at a glance; Fusion's sunken look
+        # What is on (the version heard, the loop) must read at a glance; Fusion's sunken look
         # for a checked button barely shows on the dark palette.
         self.setStyleSheet(f"QPushButton:checked {{ background: {theme.CHECKED}; "
                            "color: white; border: 1px solid #5a9bd4; border-radius: 2px; "
@@ -141,7 +141,7 @@ class TransportBar(QWidget):
             self.loop_button.blockSignals(False)
 
     def show_sources(self, labels: list[str | None]) -> None:
-        """Label the three source buttons; None disables one (no such take loaded)."""
+        """Label the three source buttons; None disables one (no such version loaded)."""
         for i, (button, label) in enumerate(zip(self.source_buttons, labels, strict=True)):
             button.setEnabled(label is not None)
             button.setText(f"{i + 1}  {label or SOURCE_LABELS[i]}")

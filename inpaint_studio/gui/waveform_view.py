@@ -150,7 +150,6 @@ class DetailView(_TimelineBase):
                  parent=None) -> None:
         super().__init__(document, ruler=True, select=True, parent=parent)
         self.region = region
-        self.playhead_model = playhead
         self.region_item = region_item(movable=True)
         self.plot.addItem(self.region_item, ignoreBounds=True)
         self.playhead = playhead_line()

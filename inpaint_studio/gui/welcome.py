@@ -5,14 +5,7 @@ installer in `welcome_panel` decides what happens (open dialog, demo song worker
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from inpaint_studio import identity
 from inpaint_studio.gui.about import icon_pixmap
@@ -23,7 +16,7 @@ BACKENDS_TEXT = (
     "(passages that match the music around it), so you can try the whole loop right away — "
     "it cannot follow a prompt. <b>MusicGPT</b> generates new music from your prompt and "
     "lyrics; it needs an API key (Jobs ▸ Backend settings), costs credits per job, and "
-    "uploads the song to MusicGPT's servers. Either way the takes come back as lanes under "
+    "uploads the song to MusicGPT's servers. Either way the versions come back as lanes under "
     "your song, and your original file is never changed."
 )
 
@@ -47,7 +40,7 @@ class WelcomeView(QWidget):
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lead = QLabel(
             "Open a song, drag across the part you want redone, describe the replacement, "
-            "then compare the takes at one playhead and keep the best."
+            "then compare the versions at one playhead and keep the best."
         )
         lead.setWordWrap(True)
         font = lead.font()

@@ -1,5 +1,5 @@
-"""Installs the first-run experience into the main window (CONTRACTS §C): the welcome view over
-the editor while no song is loaded, the demo song made on first use, and Help ▸ About.
+"""The first-run experience in the main window: the welcome view over the editor while no song
+is loaded, the demo song made on first use, and Help ▸ About.
 
 The demo song is synthesised (core/synth.py) in a Worker and written to
 `paths.cache_dir()/demo-song.flac`, so nothing large ships with the app and the GUI never waits."""
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
@@ -18,6 +17,7 @@ from inpaint_studio import paths
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.synth import synth_song
 from inpaint_studio.gui.about import show_about
+from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.welcome import WelcomeView
 from inpaint_studio.identity import NAME
 from inpaint_studio.services.worker import WorkContext
@@ -44,7 +44,7 @@ class WelcomePanel(QObject):
     """Owns the welcome overlay. Visible exactly while the document is empty (or the demo song is
     being made); it covers the window's central widget and follows its size."""
 
-    def __init__(self, window: Any, open_path: Callable[[str], object],
+    def __init__(self, window: MainWindow, open_path: Callable[[str], object],
                  choose_song: Callable[[], object] | None = None) -> None:
         super().__init__(window)
         self.window = window
@@ -57,11 +57,9 @@ class WelcomePanel(QObject):
         self.view.open_requested.connect(self._open)
         self.view.demo_requested.connect(self.open_demo)
         doc = window.document
-        for name in ("changed", "loading_started", "loaded", "closed", "load_failed",
-                     "load_cancelled"):
-            signal = getattr(doc, name, None)
-            if signal is not None:
-                signal.connect(self.refresh)
+        for signal in (doc.changed, doc.loading_started, doc.loaded, doc.closed, doc.load_failed,
+                       doc.load_cancelled):
+            signal.connect(self.refresh)
         self.about_action = QAction(f"&About {NAME}", window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(lambda: show_about(self.window))
@@ -70,7 +68,7 @@ class WelcomePanel(QObject):
 
     # -- visibility -------------------------------------------------------------------------
     def song_open(self) -> bool:
-        return getattr(self.window.document, "state", "empty") != "empty"
+        return self.window.document.state != "empty"
 
     def refresh(self, *_: object) -> None:
         show = not self.song_open() or self.demo_worker is not None
@@ -123,9 +121,3 @@ class WelcomePanel(QObject):
         self.view.set_busy(None)
         self.refresh()
 
-
-def install_welcome(window: Any, open_path: Callable[[str], object],
-                    choose_song: Callable[[], object] | None = None) -> WelcomePanel:
-    """Add the welcome overlay and Help ▸ About to `window`. `open_path(path)` opens a song (the
-    app's loader); `choose_song()` runs File ▸ Open's dialog (default: a plain file dialog)."""
-    return WelcomePanel(window, open_path, choose_song)

@@ -1,8 +1,8 @@
 """The headless job lifecycle: persist → submit → poll → download → verify → align.
 
-`JobRunner.run(job_id)` is a generator: it advances one job from whatever stage the store says it
-is in, yields a `JobEvent` after every persisted change, and returns the final `Job`. Every step
-is written to the store before the next begins, so a run killed anywhere resumes from there:
+`JobLifecycle.run(job_id)` is a generator: it advances one saved job from whatever stage the store
+says it is in, yields a `JobEvent` after every persisted change, and returns the final `Job`. Every
+step is written to the store before the next begins, so a run killed anywhere resumes from there:
 
 - a job in `CREATED` was never sent and is submitted;
 - a job found in `SUBMITTING` (a crash during the POST) becomes `UNKNOWN`: the POST may have
@@ -14,7 +14,6 @@ inside blocking calls where a generator cannot yield."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Generator
@@ -27,6 +26,7 @@ from inpaint_studio.api.download import result_filename
 from inpaint_studio.api.models import InpaintRequest, Task, TaskStatus
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.core.system import sha256_file
 from inpaint_studio.jobs.recovery import (  # noqa: F401 - re-exported: callers import them here
     attach_task,
     check_again,
@@ -38,15 +38,20 @@ from inpaint_studio.jobs.store import Job as Job
 log = logging.getLogger(__name__)
 
 POLL_DEADLINE_S = 3600.0  # past this the job is reported as not finishing (it can be re-checked)
-_TRANSIENT_TRIES = 6  # consecutive poll failures tolerated before the run stops
+# Failures a poll can end on although the job may be fine: the run stops and the job stays
+# resumable. They were already retried by the client's retry policy (api.retry), the one
+# place that retries, so nothing here polls again.
+_LOST_CONTACT = (api_errors.ConnectionFailed, api_errors.ServerError, api_errors.RateLimited,
+                 api_errors.BadResponse, api_errors.ApiTimeout)
 _PROGRESS_EVERY_S = 0.1
 
 
 @dataclass
 class JobEvent:
     """One thing that happened to a job. `kind`: "stage" (a persisted change), "upload" /
-    "download" (bytes `done` of `total`, version `index`), "retry" (a transient error, `note`),
-    "version" (`audio`: version `index` aligned to the original's timeline)."""
+    "download" (bytes `done` of `total`, version `index`), "retry" (contact was lost after the
+    retry policy gave up: the run stops, the job can be resumed; `note`), "version" (`audio`:
+    version `index` aligned to the original's timeline)."""
 
     job: Job
     kind: str = "stage"
@@ -73,17 +78,11 @@ def request_for(job: Job) -> InpaintRequest:
     )
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-class JobRunner:
-    """Advances jobs of one store with one client. `client` is a `MusicGPTClient` (or anything
-    with its methods); `reference` returns the audio the job's region refers to (for alignment)."""
+class JobLifecycle:
+    """The client side of a job: drives saved jobs of one store, one per `run`, through submit,
+    poll, download and alignment with one client (the server side is the local server's
+    `TaskRunner`). `client` is a `MusicGPTClient` (or anything with its methods); `reference`
+    returns the audio the job's region refers to (for alignment)."""
 
     def __init__(self, store: JobStore, client: Any, cache_dir: Path, *,
                  reference: ReferenceLoader | None = None,
@@ -193,53 +192,45 @@ class JobRunner:
 
     # -- poll ----------------------------------------------------------------------------------
     def _poll(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
+        """Follow the task until it ends. A poll failure the client's retry policy gave up on
+        stops the run (the job keeps its stage, and the error in its message); it is not
+        retried here."""
         expected = int(job.params.get("num_outputs") or 2)
         started = job.submitted_at or time.time()
-        failures = 0
-        while True:
-            remaining = self.poll_deadline_s - (time.time() - started)
-            if remaining <= 0:
-                return (yield from self._stalled(job))
-            try:
-                gen = self.client.wait(job.task_id, eta=job.eta, deadline_s=remaining,
-                                       token=token)
-                while True:
-                    try:
-                        task = next(gen)
-                    except StopIteration as stop:
-                        task = stop.value
-                        job = self._record_task(job, task, expected)
-                        yield JobEvent(job)
-                        return (yield from self._finish_poll(job, task))
-                    failures = 0
-                    self.store.renew(job.id)
-                    before = (job.stage, job.server_status, len(job.results))
+        remaining = self.poll_deadline_s - (time.time() - started)
+        if remaining <= 0:
+            return (yield from self._stalled(job))
+        gen = self.client.wait(job.task_id, eta=job.eta, deadline_s=remaining, token=token)
+        try:
+            while True:
+                try:
+                    task = next(gen)
+                except StopIteration as stop:
+                    task = stop.value
                     job = self._record_task(job, task, expected)
-                    if (job.stage, job.server_status, len(job.results)) != before:
-                        yield JobEvent(job)
-            except Cancelled:
-                raise
-            except api_errors.ApiTimeout:
-                if time.time() - started >= self.poll_deadline_s - 1:
-                    return (yield from self._stalled(job))
-                failures += 1
-                note = "The server did not answer in time; asking again."
-            except (api_errors.ConnectionFailed, api_errors.ServerError,
-                    api_errors.RateLimited, api_errors.BadResponse) as exc:
-                failures += 1
-                note = exc.user_message
-                if failures >= _TRANSIENT_TRIES:
-                    job = self.store.update(job.id, message=note, error_kind=type(exc).__name__)
-                    yield JobEvent(job, "retry", note=note)
-                    raise
-            except api_errors.ApiError as exc:  # auth, not found: waiting longer will not help
-                job = self._fail(job, exc, IN_FLIGHT)
-                yield JobEvent(job)
-                return job
-            job = self.store.update(job.id, message=note)
+                    yield JobEvent(job)
+                    return (yield from self._finish_poll(job, task))
+                self.store.renew(job.id)
+                before = (job.stage, job.server_status, len(job.results))
+                job = self._record_task(job, task, expected)
+                if (job.stage, job.server_status, len(job.results)) != before:
+                    yield JobEvent(job)
+        except Cancelled:
+            raise
+        except _LOST_CONTACT as exc:
+            if isinstance(exc, api_errors.ApiTimeout) and \
+                    time.time() - started >= self.poll_deadline_s - 1:
+                return (yield from self._stalled(job))
+            note = exc.user_message
+            job = self.store.update(job.id, message=note, error_kind=type(exc).__name__)
             yield JobEvent(job, "retry", note=note)
-            if token.wait(min(30.0, 2.0 * 2**failures)):
-                raise Cancelled()
+            raise
+        except api_errors.ApiError as exc:  # auth, not found: waiting longer will not help
+            job = self._fail(job, exc, IN_FLIGHT)
+            yield JobEvent(job)
+            return job
+        finally:
+            gen.close()
 
     def _record_task(self, job: Job, task: Task, expected: int) -> Job:
         for v in task.versions:
@@ -311,12 +302,13 @@ class JobRunner:
 
     def _download(self, job: Job, token: CancelToken,
                   refreshed: bool = False) -> Generator[JobEvent, None, Job]:
-        """Fetch each version not yet verified. A version whose address fails is tried in its
-        other format (the MP3 beside a WAV), then once more after re-reading the task."""
+        """Fetch each version not yet verified. A version whose address fails for good (gone,
+        or not audio) is tried in its other format (the MP3 beside a WAV), then once more after
+        re-reading the task; one the retry policy gave up on (the host kept failing) is not."""
         folder = self.cache_dir / "jobs" / job.id
         for index in [r.index for r in job.results]:
             res = job.result(index)
-            if res.path and Path(res.path).is_file() and sha256_of(Path(res.path)) == res.sha256:
+            if res.path and Path(res.path).is_file() and sha256_file(Path(res.path)) == res.sha256:
                 continue  # downloaded and verified before: never fetched twice
 
             def progress(done: int, total: int, index: int = index, at: Job = job) -> None:
@@ -346,6 +338,11 @@ class JobRunner:
                     log.info("job %s: version %d from %s failed: %s", job.id[:8], index,
                              "the other format" if len(tried) > 1 else "its address",
                              exc.user_message)
+                    if exc.gave_up_after:
+                        # The retry policy already tried this host again and again; another
+                        # address on it (or a re-read task) would only retry it once more.
+                        error = exc
+                        break
                     error = error or exc
             if path is None:
                 job = self._fail(job, error or api_errors.BadResponse(
@@ -353,7 +350,7 @@ class JobRunner:
                     prefix=f"Version {index} could not be downloaded: ")
                 yield JobEvent(job)
                 return job
-            res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_of(path)
+            res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_file(path)
             job = self.store.set_result(job.id, res)
             yield JobEvent(job)
         job = self.store.transition(job.id, [Stage.DOWNLOADING], Stage.ALIGNING)

@@ -1,6 +1,6 @@
 """What the user can do with a job the lifecycle gave up on: send it again knowingly, attach the
 server task they found for it, or check a stalled one again. Each is one guarded store
-transition; the next `JobRunner.run` then carries the job on from its new stage."""
+transition; the next `JobLifecycle.run` then carries the job on from its new stage."""
 
 from __future__ import annotations
 

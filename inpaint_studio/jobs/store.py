@@ -21,6 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from inpaint_studio.core.system import pid_alive
+
 SCHEMA_VERSION = 1
 LEASE_S = 90.0  # a runner renews its lease at least this often (every poll, every progress step)
 
@@ -50,9 +52,6 @@ IN_FLIGHT = frozenset(
     {Stage.CREATED, Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL, Stage.DOWNLOADING,
      Stage.ALIGNING}
 )  # fmt: skip
-SUBMITTED = frozenset(
-    {Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL, Stage.DOWNLOADING, Stage.ALIGNING}
-)
 
 
 class StaleTransition(Exception):
@@ -323,7 +322,7 @@ class JobStore:
             if row is None:
                 raise KeyError(job_id)
             holder, until = row
-            if holder not in (None, pid) and until and until > now and _alive(holder):
+            if holder not in (None, pid) and until and until > now and pid_alive(holder):
                 return False
             db.execute("UPDATE jobs SET runner_pid = ?, lease_until = ? WHERE id = ?",
                        (pid, now + LEASE_S, job_id))
@@ -349,17 +348,7 @@ class JobStore:
         ).fetchone()
         if row is None or row[0] is None or not row[1] or row[1] < time.time():
             return None
-        return int(row[0]) if _alive(row[0]) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return int(row[0]) if pid_alive(row[0]) else None
 
 
 def _encode(key: str, value: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from inpaint_studio.playback.mixer import DEFAULT_CROSSFADE_S, Mixer
+from inpaint_studio.playback.mixer import DEFAULT_CROSSFADE_S, Mixer, MixerControls
 from inpaint_studio.playback.sources import SourceSet
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def _child_main(conn: Any, state_path: str, rate: int, channels: int, crossfade_
                 mixer.output = out
                 conn.send(("opened", *_describe(out)))
             else:
-                getattr(mixer, kind)(*msg[1:])
+                mixer.send_command(msg)  # a command the proxy's control methods prepared
         except Exception:  # noqa: BLE001 - a bad command must not end playback
             log.exception("audio process: command %s failed", kind)
             state[_I["errors"]] += 1
@@ -232,7 +232,7 @@ class RemoteOutput:
         _unlink(getattr(self._state, "filename", None))
 
 
-class MixerProxy:
+class MixerProxy(MixerControls):
     """The `Mixer` interface over the audio process: control methods send commands; the
     published attributes are read from the shared state."""
 
@@ -249,11 +249,7 @@ class MixerProxy:
 
     # control (any thread, like Mixer)
     def set_sources(self, sources: SourceSet) -> None:
-        if sources.sample_rate != self.sample_rate or sources.channels != self.channels:
-            raise ValueError(
-                f"sources are {sources.sample_rate} Hz/{sources.channels} ch, the mixer "
-                f"{self.sample_rate} Hz/{self.channels} ch"
-            )
+        self.check_layout(sources)
         shared = ensure_shared(sources)
         self._next_id += 1
         self._sets = {k: v for k, v in self._sets.items() if k >= self._next_id - 4}
@@ -263,26 +259,10 @@ class MixerProxy:
                         [a.filename for a in shared.data], [a.shape for a in shared.data],
                         shared.gains.filename, shared.frames, shared.sample_rate))
 
-    def play(self) -> None:
-        self._out.send(("play",))
-
-    def pause(self) -> None:
-        self._out.send(("pause",))
-
-    def seek(self, frame: int) -> None:
-        self._out.send(("seek", int(frame)))
-
-    def select(self, name: str) -> None:
-        self._out.send(("select", name))
-
-    def set_loop(self, start: int | None, end: int | None = None) -> None:
-        self._out.send(("set_loop", start, end))
-
-    def stop_at(self, frame: int | None) -> None:
-        self._out.send(("stop_at", frame))
-
-    def set_gain(self, name: str, gain: float) -> None:
-        self._out.send(("set_gain", name, float(gain)))
+    def send_command(self, cmd: tuple[Any, ...]) -> None:
+        """Send a prepared command (from the control methods) to the mixer in the audio
+        process, which queues it as it is."""
+        self._out.send(cmd)
 
     def collect(self) -> None:
         """Nothing to do here: the audio process frees what it let go of itself."""

@@ -28,7 +28,56 @@ _EQUAL_POWER = 0
 _LINEAR = 1  # for a gain change on one source: a plain ramp, no +3 dB bump
 
 
-class Mixer:
+class MixerControls:
+    """The control methods of a mixer (any thread), shared by `Mixer` and the audio process's
+    `MixerProxy`: each one turns its call into one prepared command tuple for `send_command`,
+    which the `Mixer` queues for its audio thread and the proxy sends to the audio process."""
+
+    sample_rate: int
+    channels: int
+
+    def send_command(self, cmd: tuple[Any, ...]) -> None:
+        raise NotImplementedError
+
+    def check_layout(self, sources: SourceSet) -> None:
+        """Raise `ValueError` unless `sources` have this mixer's rate and channel count."""
+        if sources.sample_rate != self.sample_rate or sources.channels != self.channels:
+            raise ValueError(
+                f"sources are {sources.sample_rate} Hz/{sources.channels} ch, the mixer "
+                f"{self.sample_rate} Hz/{self.channels} ch"
+            )
+
+    def play(self) -> None:
+        self.send_command(("play",))
+
+    def pause(self) -> None:
+        self.send_command(("pause",))
+
+    def seek(self, frame: int) -> None:
+        self.send_command(("seek", int(frame)))
+
+    def select(self, name: str) -> None:
+        """Make `name` the audible source at the same playhead."""
+        self.send_command(("select", name))
+
+    def set_loop(self, start: int | None, end: int | None = None) -> None:
+        """Loop [start, end) frames; `None` turns looping off."""
+        if start is None or end is None:
+            self.send_command(("loop", None))
+        else:
+            self.send_command(("loop", (int(start), int(end))))
+
+    def stop_at(self, frame: int | None) -> None:
+        """Pause by itself when the playhead reaches `frame` (faded out just before it);
+        `None` clears it. Used to audition a stretch once, e.g. across a seam."""
+        self.send_command(("stop_at", None if frame is None else int(frame)))
+
+    def set_gain(self, name: str, gain: float) -> None:
+        """Linear gain of one source, ramped over a crossfade if it is the one heard."""
+        self.send_command(("gain", name, float(gain)))
+
+
+class Mixer(MixerControls):
     """Renders the audible source at the playhead into output buffers (see module doc)."""
 
     def __init__(self, sample_rate: int = 44100, channels: int = 2,
@@ -73,42 +122,13 @@ class Mixer:
     def set_sources(self, sources: SourceSet) -> None:
         """Replace the loaded sources (built off the audio thread). The audible name is kept
         when the new set has it, else the first source becomes audible."""
-        if sources.sample_rate != self.sample_rate or sources.channels != self.channels:
-            raise ValueError(
-                f"sources are {sources.sample_rate} Hz/{sources.channels} ch, the mixer "
-                f"{self.sample_rate} Hz/{self.channels} ch"
-            )
+        self.check_layout(sources)
         self.collect()
-        self._commands.append(("sources", sources))
+        self.send_command(("sources", sources))
 
-    def play(self) -> None:
-        self._commands.append(("play",))
-
-    def pause(self) -> None:
-        self._commands.append(("pause",))
-
-    def seek(self, frame: int) -> None:
-        self._commands.append(("seek", int(frame)))
-
-    def select(self, name: str) -> None:
-        """Make `name` the audible source at the same playhead."""
-        self._commands.append(("select", name))
-
-    def set_loop(self, start: int | None, end: int | None = None) -> None:
-        """Loop [start, end) frames; `None` turns looping off."""
-        if start is None or end is None:
-            self._commands.append(("loop", None))
-        else:
-            self._commands.append(("loop", (int(start), int(end))))
-
-    def stop_at(self, frame: int | None) -> None:
-        """Pause by itself when the playhead reaches `frame` (faded out just before it);
-        `None` clears it. Used to audition a stretch once, e.g. across a seam."""
-        self._commands.append(("stop_at", None if frame is None else int(frame)))
-
-    def set_gain(self, name: str, gain: float) -> None:
-        """Linear gain of one source, ramped over a crossfade if it is the one heard."""
-        self._commands.append(("gain", name, float(gain)))
+    def send_command(self, cmd: tuple[Any, ...]) -> None:
+        """Queue a prepared command for the audio thread (the control methods make them)."""
+        self._commands.append(cmd)
 
     def collect(self) -> None:
         """Free sources the audio thread let go of (here, not in the callback: freeing hundreds

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -20,18 +20,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BLOCK = 256  # 5.8 ms at 44.1 kHz: a switch reaches the device within a few blocks
 DEFAULT_LATENCY_S = 0.02
-
-
-class Output(Protocol):
-    """What the player needs of an output: start/close, and what it is."""
-
-    kind: str  # "device" or "null"
-    description: str
-    underruns: int
-
-    def start(self) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class DeviceOutput:

@@ -26,9 +26,9 @@ from inpaint_studio.core.errors import AudioError
 from inpaint_studio.server import wire
 from inpaint_studio.server.config import Faults, ServerConfig
 from inpaint_studio.server.faults import FaultMiddleware, RequestLog
-from inpaint_studio.server.jobs import JobRunner
 from inpaint_studio.server.requests_form import parse_fields
-from inpaint_studio.server.store import TaskStore
+from inpaint_studio.server.store import ServerTaskStore
+from inpaint_studio.server.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,13 @@ MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".jpg": "image/jpeg"}
 
 
 class ServerState:
-    """Everything the routes share: keys, settings, faults, the store and the job runner."""
+    """Everything the routes share: keys, settings, faults, the task table and the task
+    runner."""
 
-    def __init__(self, store: TaskStore, keys: list[str], config: ServerConfig, faults: Faults,
-                 runner: JobRunner) -> None:
+    def __init__(self, store: ServerTaskStore, keys: list[str], config: ServerConfig,
+                 faults: Faults, task_runner: TaskRunner) -> None:
         self.store, self.keys, self.config, self.faults = store, keys, config, faults
-        self.runner = runner
+        self.task_runner = task_runner
         # Persisted in the data folder: "one submit, each result fetched once" can be checked
         # across restarts of the server (and of the app it runs in).
         self.submits = RequestLog(store.root / "submits.log")
@@ -275,6 +276,6 @@ def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, A
             "versions": {},
         }
         state.store.create(rec)
-    state.runner.start(task_id, str(request.base_url))
+    state.task_runner.start(task_id, str(request.base_url))
     log.info("accepted task %s (%d outputs)", task_id, n)
     return _json(wire.submit_body(rec))

@@ -4,12 +4,11 @@ the gender enum, 1 or 2 outputs. Produces a clean request dict or a list of fiel
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from inpaint_studio.api.models import GENDERS
+from inpaint_studio.api.models import GENDERS, finite_float
 
 TEXT_FIELDS = ("audio_url", "prompt", "lyrics", "lyrics_section_to_replace", "gender", "title",
                "webhook_url")
@@ -34,14 +33,6 @@ def _bool(value: Any) -> bool | None:
     return None
 
 
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def parse_fields(raw: dict[str, Any], has_file: bool, *, region_min_s: float,
                  region_max_s: float | None) -> Parsed:
     """Check every field of one request; `raw` holds the text values as received."""
@@ -58,7 +49,7 @@ def parse_fields(raw: dict[str, Any], has_file: bool, *, region_min_s: float,
         if raw.get(name) in (None, ""):
             out.missing.append(name)
             continue
-        v[name] = _float(raw.get(name))
+        v[name] = finite_float(raw.get(name))
         if v[name] is None:
             out.problems.append((name, f"{name} must be a number of seconds"))
     start, end = v.get("replace_start_at"), v.get("replace_end_at")
@@ -78,8 +69,8 @@ def parse_fields(raw: dict[str, Any], has_file: bool, *, region_min_s: float,
                              f"most {LYRICS_SECTION_MAX} characters"))
     if v["gender"] is not None and v["gender"] not in GENDERS:
         out.problems.append(("gender", "gender must be one of male, female, neutral"))
-    outputs = _float(raw.get("num_outputs", 2) if raw.get("num_outputs") not in (None, "")
-                     else 2)
+    outputs = finite_float(raw.get("num_outputs", 2) if raw.get("num_outputs") not in (None, "")
+                           else 2)
     if outputs not in (1.0, 2.0):
         out.problems.append(("num_outputs", "num_outputs must be 1 or 2"))
     else:

@@ -1,6 +1,6 @@
 """`LocalServer`: the local MusicGPT-compatible server on a thread of this process (uvicorn on
 127.0.0.1, port 0 = any free port), with a readiness wait and `stop()` — like moto's
-ThreadedMotoServer. The engine itself runs in spawned processes (see jobs.py). On start, the
+ThreadedMotoServer. The engine itself runs in spawned processes (see tasks.py). On start, the
 tasks a previous run left unfinished (stopped or killed) are run again (see store.py)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import uvicorn
 
 from inpaint_studio.server.app import ServerState, create_app
 from inpaint_studio.server.config import DEFAULT_ENGINE, Faults, ServerConfig
-from inpaint_studio.server.jobs import JobRunner
-from inpaint_studio.server.store import TaskStore
+from inpaint_studio.server.store import ServerTaskStore
+from inpaint_studio.server.tasks import TaskRunner
 from inpaint_studio.server.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -43,13 +43,13 @@ class LocalServer:
         self.config = config or ServerConfig()
         self.faults = Faults()
         self.host, self._port = host, port
-        self.store = TaskStore(Path(data_dir))
+        self.store = ServerTaskStore(Path(data_dir))
         self.webhooks = WebhookSender(self.config.webhook_timeout_s, self.config.webhook_attempts,
                                       loopback_only=not self.config.allow_remote_webhooks)
-        self.runner = JobRunner(self.store, self.config, self.faults, engine_ref(engine),
-                                self.webhooks)
+        self.task_runner = TaskRunner(self.store, self.config, self.faults,
+                                      engine_ref(engine), self.webhooks)
         self.state = ServerState(self.store, [api_key, *self.config.extra_keys], self.config,
-                                 self.faults, self.runner)
+                                 self.faults, self.task_runner)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
@@ -97,7 +97,7 @@ class LocalServer:
         root = f"http://{self.host}:{self.port}/"
         for task_id in self.store.unfinished():
             log.info("running task %s again after a restart", task_id)
-            self.runner.start(task_id, root)
+            self.task_runner.start(task_id, root)
 
     def _serve(self) -> None:
         assert self._server is not None
@@ -117,7 +117,7 @@ class LocalServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
-        self.runner.stop()
+        self.task_runner.stop()
         self.webhooks.close()
 
     def __enter__(self) -> LocalServer:

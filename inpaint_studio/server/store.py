@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 import shutil
 import threading
 from datetime import datetime, timezone
@@ -27,15 +26,15 @@ TERMINAL = ("COMPLETED", "FAILED", "ERROR")
 # A task whose run keeps taking the server down (the app killed mid-job again and again) is
 # given up after this many restarts rather than retried forever.
 MAX_RESTARTS = 3
-_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-class TaskStore:
-    """Thread-safe records keyed by task id; every change is written through to disk."""
+class ServerTaskStore:
+    """The local server's task table (not the app's `jobs.store.JobStore`): thread-safe records
+    keyed by task id; every change is written through to disk."""
 
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir)
@@ -194,7 +193,3 @@ def _redo_problem(rec: dict[str, Any]) -> str:
         return (f"The local server stopped {MAX_RESTARTS + 1} times while running this job, "
                 "so it is not tried again. Submit it again.")
     return ""
-
-
-def valid_id(value: str) -> bool:
-    return bool(_ID.match(value or ""))

@@ -1,6 +1,8 @@
 """The JSON the local server sends: submit answer (§2.2), byId task (§3.1, failed shape §3.4),
 error bodies (§2.3) and webhook payloads (§4), built from a task record. Field names and types
-follow /work/shared/api/openapi.json; URLs are made absolute against the server's own address."""
+follow the OpenAPI document (tests/data/openapi.json); URLs are made absolute against the
+server's own address. (§ numbers: the MusicGPT API notes the client and server were built from,
+summarised in docs/ARCHITECTURE.md.)"""
 
 from __future__ import annotations
 

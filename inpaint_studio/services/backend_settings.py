@@ -1,17 +1,11 @@
-"""The backend's settings, declared in the typed registry (`services.settings`), and their
+"""The backend's settings (declared with every other key in `services.settings`) and their
 conversion to and from `BackendSettings`. The API key is not a setting: see `keystore`."""
 
 from __future__ import annotations
 
-from inpaint_studio.backends.backend import DEFAULT_BASE_URL, LOCAL, MUSICGPT, BackendSettings
-from inpaint_studio.services.settings import Settings, declare
-
-declare("backend/kind", str, "", "Where jobs go: 'local', 'musicgpt', or '' (local until a key "
-        "is set, then MusicGPT).")
-declare("backend/base_url", str, DEFAULT_BASE_URL, "The MusicGPT API address.")
-declare("backend/plan", str, "pro", "The MusicGPT plan (free, plus, pro): pacing and prices.")
-declare("backend/key_in_file", bool, False, "Keep the API key in a 0600 file when no system "
-        "keyring works.")
+from inpaint_studio.api.plans import DEFAULT_BASE_URL
+from inpaint_studio.backends.backend import LOCAL, MUSICGPT, BackendSettings
+from inpaint_studio.services.settings import Settings
 
 
 def load(settings: Settings) -> BackendSettings:

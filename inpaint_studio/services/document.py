@@ -43,6 +43,7 @@ class DocumentModel(QObject):
         self.audio: Audio | None = None
         self.peaks: PeakPyramid | None = None
         self.progress = 0.0
+        self._origins: dict[str, str] = {}  # local copy → the address it was fetched from
 
     # -- called by the loader ----------------------------------------------------------------------
     def begin_loading(self, path: str) -> None:
@@ -88,7 +89,7 @@ class DocumentModel(QObject):
 
     # -- edits --------------------------------------------------------------------------------
     def replace_audio(self, audio: Audio, peaks: PeakPyramid | None = None) -> None:
-        """Show `audio` (same rate and channels) in place of the current song, e.g. after a take
+        """Show `audio` (same rate and channels) in place of the current song, e.g. after a version
         was kept. Pass `peaks` when built off the GUI thread; otherwise they are built here."""
         self.audio = audio
         self.peaks = peaks or PeakPyramid.from_samples(audio.samples, audio.sample_rate)
@@ -103,6 +104,17 @@ class DocumentModel(QObject):
         self.changed.emit()
 
     # -- facts --------------------------------------------------------------------------------
+    def remember_origin(self, path: str | os.PathLike[str], address: str) -> None:
+        """`path` is a local copy of the song at `address` (opened from an address)."""
+        self._origins[os.path.abspath(path)] = address
+
+    @property
+    def source(self) -> str:
+        """The song's identity for jobs and projects: the address it came from, else its path
+        ("" with no song open)."""
+        path = self.path or ""
+        return self._origins.get(path, path)
+
     @property
     def sample_rate(self) -> int:
         if self.audio is not None:

@@ -24,7 +24,7 @@ from inpaint_studio.core.heard_span import heard_span
 from inpaint_studio.core.history import Edit, EditStack, KeepEdit, RegionEdit
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.core.project import rebuild_stack, write_segment
-from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, conform, plan_splice
+from inpaint_studio.core.splice import DEFAULT_CROSSFADE_S, conform
 from inpaint_studio.services.document import DocumentModel, RegionModel
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
@@ -42,6 +42,19 @@ class SongChanged(RuntimeError):
         super().__init__("The song was changed (a keep, undo or redo) after Submit, before its "
                          "upload was written, so nothing was sent. Submit again to send the song "
                          "as it is now.")
+
+
+@dataclass(frozen=True)
+class EditDone:
+    """What an edit worker hands back to the GUI thread."""
+
+    stack: EditStack  # the stack edited (to tell a stale result from another song's)
+    span: tuple[int, int] | None = None  # the frames whose samples changed, if any
+    peaks: PeakPyramid | None = None  # the song's new waveform summary, when `span` is set
+    edit: Edit | None = None  # the edit kept, undone or redone
+    region: Region | None = None  # where the region now stands ...
+    region_known: bool = False  # ... when the history says so (a jump)
+    then: Callable[[], None] | None = None  # to call once shown (a project's edits rebuilt)
 
 
 @dataclass
@@ -155,7 +168,7 @@ class EditSession(QObject):
         if region is None:
             return False
         offer = self.offers[version_index]
-        # Where the region is the take's own, its edges may widen to the take's seams (what
+        # Where the region is the version's own, its edges may widen to the version's seams (what
         # was auditioned); a region the musician narrowed is kept exactly as selected.
         edges = (abs(region[0] - offer.region[0]) <= _TOLERANCE_S,
                  abs(region[1] - offer.region[1]) <= _TOLERANCE_S)
@@ -233,14 +246,14 @@ class EditSession(QObject):
             self._busy = busy
             self.busy_changed.emit(busy)
 
-    def _done(self, name: str, result: tuple[Any, ...]) -> None:
+    def _done(self, name: str, result: EditDone) -> None:
         try:
             self._show(name, result)
         finally:
             self._next()  # whatever a listener does, the queue keeps moving
 
-    def _show(self, name: str, result: tuple[Any, ...]) -> None:
-        stack, span, peaks, extra = result
+    def _show(self, name: str, result: EditDone) -> None:
+        stack, span = result.stack, result.span
         audio = self.document.audio
         if stack is not self.stack or audio is None or audio.samples is not stack.song.samples:
             return  # another song was opened meanwhile
@@ -248,20 +261,21 @@ class EditSession(QObject):
         if span is not None:
             # A new `Audio` over the same buffer: views and the player see a changed song (they
             # compare identities) without a copy of the samples.
-            self.document.replace_audio(Audio(stack.song.samples, stack.song.sample_rate), peaks)
+            self.document.replace_audio(Audio(stack.song.samples, stack.song.sample_rate),
+                                        result.peaks)
             self.edited.emit(*span)
-        if isinstance(extra, RegionEdit):
-            self._move_region(extra.before if name == "undo" else extra.after)
-        elif name == "jump" and extra[1]:
-            self._move_region(extra[0])
+        if isinstance(result.edit, RegionEdit):
+            self.restore_region(result.edit.before if name == "undo" else result.edit.after)
+        elif result.region_known:
+            self.restore_region(result.region)
         elif name == "crossfade" and span is not None:
             edit = self.latest_keep()
             if edit is not None:
                 seam = edit.plan.start / stack.song.sample_rate
                 self.audition_requested.emit(max(0.0, seam - 1.5), seam + 1.5)
         self.history_changed.emit()
-        if name == "open" and callable(extra):
-            extra()  # after history_changed, so the project is not marked as changed
+        if result.then is not None:
+            result.then()  # after history_changed, so the project is not marked as changed
 
     def _error(self, name: str, exc: BaseException) -> None:
         titles = {"keep": "Could not keep the version", "undo": "Could not undo",
@@ -280,31 +294,31 @@ class EditSession(QObject):
 
     def _do_keep(self, ctx: WorkContext, stack: EditStack, audio: Audio, region: Region,
                  crossfade_s: float, source: dict[str, Any],
-                 edges: tuple[bool, bool] = (False, False)) -> tuple[Any, ...]:
+                 edges: tuple[bool, bool] = (False, False)) -> EditDone:
         with self.lock:
             if any(edges):
-                take = conform(audio, stack.song.sample_rate, stack.song.channels)
-                region = heard_span(stack.song, take, region[0], region[1], left=edges[0],
+                version = conform(audio, stack.song.sample_rate, stack.song.channels)
+                region = heard_span(stack.song, version, region[0], region[1], left=edges[0],
                                     right=edges[1])
             edit = stack.keep(audio, region, crossfade_s, source)
         self.segment_files[edit.id] = write_segment(edit.segment, stack.song.sample_rate,
                                                     self.segment_dir(), edit.id)
-        return stack, (edit.plan.lo, edit.plan.hi), self._peaks(stack), edit
+        return EditDone(stack, (edit.plan.lo, edit.plan.hi), self._peaks(stack), edit)
 
-    def _do_move(self, ctx: WorkContext, stack: EditStack, undo: bool) -> tuple[Any, ...]:
+    def _do_move(self, ctx: WorkContext, stack: EditStack, undo: bool) -> EditDone:
         if not (stack.can_undo if undo else stack.can_redo):
-            return stack, None, None, None
+            return EditDone(stack)
         with self.lock:
             edit, span = stack.undo() if undo else stack.redo()
         peaks = self._peaks(stack) if span is not None else None
-        return stack, span, peaks, edit
+        return EditDone(stack, span, peaks, edit)
 
     def _do_region(self, ctx: WorkContext, stack: EditStack, before: Region | None,
-                   after: Region | None) -> tuple[Any, ...]:
+                   after: Region | None) -> EditDone:
         stack.record_region(before, after)
-        return stack, None, None, None
+        return EditDone(stack)
 
-    def _do_jump(self, ctx: WorkContext, stack: EditStack, position: int) -> tuple[Any, ...]:
+    def _do_jump(self, ctx: WorkContext, stack: EditStack, position: int) -> EditDone:
         position = max(0, min(position, len(stack.entries)))
         lo, hi = stack.song.frames, 0
         with self.lock:
@@ -318,17 +332,18 @@ class EditSession(QObject):
         # the first one when none is; untouched when the history holds no region changes.
         region = (applied[-1].after if applied else regions[0].before) if regions else None
         changed = hi > lo
-        return (stack, (lo, hi) if changed else None, self._peaks(stack) if changed else None,
-                (region, bool(regions)))
+        return EditDone(stack, (lo, hi) if changed else None,
+                        self._peaks(stack) if changed else None,
+                        region=region, region_known=bool(regions))
 
     def _do_crossfade(self, ctx: WorkContext, stack: EditStack, crossfade_s: float
-                      ) -> tuple[Any, ...]:
+                      ) -> EditDone:
         with self.lock:
             span = stack.set_crossfade(crossfade_s)
-        return stack, span, self._peaks(stack), None
+        return EditDone(stack, span, self._peaks(stack))
 
     def _do_rebuild(self, ctx: WorkContext, stack: EditStack, records: list[dict[str, Any]],
-                    position: int, on_done: Callable[[], None] | None) -> tuple[Any, ...]:
+                    position: int, on_done: Callable[[], None] | None) -> EditDone:
         song = stack.song
         with self.lock:
             rebuilt = rebuild_stack(song, records, position, token=ctx.token)
@@ -336,10 +351,12 @@ class EditSession(QObject):
         for rec in records:
             if rec.get("kind") == "keep":
                 self.segment_files[rec["id"]] = Path(rec["segment_file"])
-        return stack, (0, song.frames), self._peaks(stack), on_done
+        return EditDone(stack, (0, song.frames), self._peaks(stack), then=on_done)
 
     # -- regions and documents -----------------------------------------------------------------
-    def _move_region(self, region: Region | None) -> None:
+    def restore_region(self, region: Region | None, *, report: bool = True) -> None:
+        """Put the region back (an undo, a project opened) without recording the move as an
+        edit. A region the song cannot hold is reported (`failed`) unless `report` is False."""
         self._moving_region = True
         try:
             if region is None:
@@ -347,10 +364,12 @@ class EditSession(QObject):
             else:
                 self.region.set(*region)
         except ValueError as exc:
-            self.failed.emit("Could not restore the region", str(exc))
+            if report:
+                self.failed.emit("Could not restore the region", str(exc))
         finally:
             self._moving_region = False
-            self._last_region = region
+            now = self.region.region
+            self._last_region = None if now is None else (float(now.start), float(now.end))
 
     def _on_region_committed(self, region: Any) -> None:
         now = None if region is None else (float(region.start), float(region.end))
@@ -378,11 +397,3 @@ class EditSession(QObject):
         self._queue.clear()
         self.offers_changed.emit()
         self.history_changed.emit()
-
-    def plan_for(self, region: Region) -> tuple[int, int] | None:
-        """The frames a keep of `region` would change with the current crossfade."""
-        audio = self.document.audio
-        if audio is None:
-            return None
-        plan = plan_splice(audio.frames, audio.sample_rate, region[0], region[1], self.crossfade_s)
-        return plan.lo, plan.hi

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.export import ExportOptions, export_audio, export_region
-from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+from inpaint_studio.services.worker import OneWorkerAtATime, WorkContext, Worker, WorkerPool
 
 
 def _export(ctx: WorkContext, audio: Audio, target: Path, options: ExportOptions,
@@ -29,7 +29,7 @@ def _export(ctx: WorkContext, audio: Audio, target: Path, options: ExportOptions
         return export_region(audio, region[0], region[1], target, options, ctx.token, progress)
 
 
-class Exporter(QObject):
+class Exporter(OneWorkerAtATime):
     """Starts and follows exports. Signals come on the GUI thread."""
 
     started = Signal(str)  # target path
@@ -40,14 +40,8 @@ class Exporter(QObject):
 
     def __init__(self, workers: WorkerPool, lock: threading.Lock | None = None,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.workers = workers
+        super().__init__(workers, parent)
         self.lock = lock
-        self.worker: Worker | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.worker is not None
 
     def export(self, audio: Audio, target: str | os.PathLike[str], options: ExportOptions,
                region: tuple[float, float] | None = None) -> Worker | None:
@@ -68,10 +62,6 @@ class Exporter(QObject):
         self.workers.start(worker)  # after connecting, so no signal is emitted unheard
         self.started.emit(str(target))
         return worker
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
 
     def _finished(self) -> None:
         self.worker = None

@@ -15,14 +15,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from inpaint_studio.backends.backend import MUSICGPT, Backends
+from inpaint_studio.backends.runs import job_runner
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.jobs import lifecycle
 from inpaint_studio.jobs.describe import describe_details, describe_stage, fmt_time
-from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent, JobRunner
+from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent
 from inpaint_studio.jobs.store import Job, JobStore, Stage
-from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -209,12 +210,8 @@ class JobController(QObject):
                     ctx, job_id, "UploadMissing", "The app stopped before the edited song was "
                     "written for this job, so nothing was sent. Select the region and submit it "
                     "again.")
-        client = self.backends.client(job.backend,
-                                      job.base_url if job.backend == MUSICGPT else None)
-        if job.backend == LOCAL:
-            self.store.update(job_id, base_url=self.backends.base_url(LOCAL))
-        runner = JobRunner(self.store, client, self.cache_dir, reference=self._reference,
-                           on_progress=ctx.emit)
+        runner = job_runner(self.store, self.backends, job, self.cache_dir,
+                            reference=self._reference, on_progress=ctx.emit)
         gen = runner.run(job_id, ctx.token)
         try:
             while True:

@@ -1,11 +1,14 @@
 """Opening a song: decode in a `Worker`, feed the peak pyramid chunk by chunk, and tell the
-`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding."""
+`DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding.
+A song at a web address is first fetched by `fetch_song` (a worker body over `api.url_song`)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -15,15 +18,47 @@ from inpaint_studio.core.cancel import Cancelled
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.services.document import DocumentModel
-from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
+from inpaint_studio.services.worker import OneWorkerAtATime, WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)
 UPDATE_INTERVAL_S = 0.1
 
 
-def decode_with_peaks(ctx: WorkContext, path: str) -> tuple[Audio, PeakPyramid, AudioInfo]:
+@dataclass(frozen=True)
+class DecodeStarted:
+    """Partial result: the header is read; `peaks` fills in as chunks decode."""
+
+    info: AudioInfo
+    peaks: PeakPyramid
+
+
+@dataclass(frozen=True)
+class DecodeProgress:
+    """Partial result: the fraction decoded (-1 when the length is unknown)."""
+
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The worker's result: the whole song, its waveform summary and its facts."""
+
+    audio: Audio
+    peaks: PeakPyramid
+    info: AudioInfo
+
+
+def fetch_song(ctx: WorkContext, url: str, cache_dir: Path) -> Path:
+    """Worker body: the song at `url` fetched into the cache (resumed and retried like a job's
+    results), with byte progress; see `api.url_song.fetch_song`."""
+    from inpaint_studio.api import url_song  # requests loads with the first address opened
+
+    return url_song.fetch_song(url, cache_dir, token=ctx.token, progress=ctx.progress)
+
+
+def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
     """Worker body: decode `path`, building its pyramid as chunks arrive. Emits
-    `("info", info, pyramid)` once, then `("progress", fraction)` at most every ~100 ms."""
+    `DecodeStarted` once, then `DecodeProgress` at most every ~100 ms."""
     state: dict[str, Any] = {"pyramid": None, "last": 0.0}
 
     def on_chunk(info: AudioInfo, start: int, chunk: Any) -> None:
@@ -32,35 +67,29 @@ def decode_with_peaks(ctx: WorkContext, path: str) -> tuple[Audio, PeakPyramid, 
             capacity = int((info.declared_duration or 0) * info.sample_rate)
             pyramid = state["pyramid"] = PeakPyramid(info.channels, info.sample_rate, capacity)
             state["info"] = info
-            ctx.emit(("info", info, pyramid))
+            ctx.emit(DecodeStarted(info, pyramid))
         pyramid.append(chunk)
         now = time.monotonic()
         if now - state["last"] >= UPDATE_INTERVAL_S or start == 0:
             state["last"] = now
             total = (info.declared_duration or 0) * info.sample_rate
-            ctx.emit(("progress", min(1.0, pyramid.frames / total) if total else -1.0))
+            ctx.emit(DecodeProgress(min(1.0, pyramid.frames / total) if total else -1.0))
 
     audio = load_audio(path, ctx.token, on_chunk)
     pyramid = state["pyramid"]
     assert pyramid is not None  # load_audio raises when nothing decoded
-    return audio, pyramid, state["info"]
+    return Decoded(audio, pyramid, state["info"])
 
 
-class AudioLoader(QObject):
+class AudioLoader(OneWorkerAtATime):
     """Loads songs into a `DocumentModel`, one at a time; a new `load` cancels the previous one."""
 
     failed = Signal(str, object)  # path, exception
 
     def __init__(self, document: DocumentModel, workers: WorkerPool,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(workers, parent)
         self.document = document
-        self.workers = workers
-        self.worker: Worker | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.worker is not None
 
     def load(self, path: str | os.PathLike[str]) -> Worker:
         self.cancel()
@@ -75,28 +104,22 @@ class AudioLoader(QObject):
         self.workers.start(worker)
         return worker
 
-    def cancel(self) -> None:
-        """Stop the running load (the document returns to empty when it has stopped)."""
-        if self.worker is not None:
-            self.worker.cancel()
-
     # -- worker signals (GUI thread); results of a superseded worker are ignored ----------------
-    def _on_partial(self, worker: Worker, msg: tuple) -> None:
+    def _on_partial(self, worker: Worker, msg: DecodeStarted | DecodeProgress) -> None:
         if worker is not self.worker:
             return
-        if msg[0] == "info":
-            self.document.set_info(msg[1], msg[2])
-        elif msg[0] == "progress":
-            self.document.set_progress(msg[1])
+        if isinstance(msg, DecodeStarted):
+            self.document.set_info(msg.info, msg.peaks)
+        else:
+            self.document.set_progress(msg.fraction)
 
-    def _on_returned(self, worker: Worker, result: tuple) -> None:
+    def _on_returned(self, worker: Worker, result: Decoded) -> None:
         if worker is not self.worker:
             return
         self.worker = None
-        audio, pyramid, info = result
         if self.document.info is None:
-            self.document.set_info(info, pyramid)
-        self.document.finish_loading(audio, pyramid)
+            self.document.set_info(result.info, result.peaks)
+        self.document.finish_loading(result.audio, result.peaks)
 
     def _on_errored(self, worker: Worker, path: str, exc: BaseException) -> None:
         if worker is not self.worker:

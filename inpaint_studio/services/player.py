@@ -28,6 +28,11 @@ def _prepare(ctx: Any, engine: PlaybackEngine, sources: dict[str, Audio]) -> Any
     return engine.prepare(sources)
 
 
+def _from_engine(name: str) -> Any:
+    """A read-only property of `Player`: the engine's attribute `name`, as it is now."""
+    return property(lambda self: getattr(self.engine, name))
+
+
 class Player(QObject):
     """Transport, solo set (what is audible), loop, seams and gains for the GUI.
 
@@ -69,30 +74,18 @@ class Player(QObject):
         return self.engine.output_kind == "device"
 
     @property
-    def unavailable_reason(self) -> str | None:
-        return self.engine.unavailable_reason
-
-    @property
-    def output_description(self) -> str:
-        return self.engine.output_description
-
-    @property
     def preparing(self) -> bool:
         """True while a new solo set is being prepared (`sources_changed` follows when it is in
         place; until then the old sources play)."""
         return self._pending is not None
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return self.engine.names
-
-    @property
-    def position(self) -> float:
-        return self.engine.position
-
-    @property
-    def playing(self) -> bool:
-        return self.engine.playing
+    # the engine's own answers, as they are now
+    unavailable_reason = _from_engine("unavailable_reason")
+    output_description = _from_engine("output_description")
+    names = _from_engine("names")
+    position = _from_engine("position")
+    playing = _from_engine("playing")
+    loop_enabled = _from_engine("loop_enabled")
 
     @property
     def audible(self) -> str | None:
@@ -100,10 +93,6 @@ class Player(QObject):
         block)."""
         names = self.engine.names
         return self._wanted_audible or self.engine.audible or (names[0] if names else None)
-
-    @property
-    def loop_enabled(self) -> bool:
-        return self.engine.loop_enabled
 
     @property
     def gains_db(self) -> dict[str, float]:
@@ -173,10 +162,6 @@ class Player(QObject):
     def set_rolls(self, pre_roll_s: float, post_roll_s: float) -> None:
         self.engine.set_rolls(pre_roll_s, post_roll_s)
 
-    @property
-    def rolls(self) -> tuple[float, float]:
-        return (self.engine.pre_roll_s, self.engine.post_roll_s)
-
     def set_loop(self, enabled: bool) -> None:
         if enabled and self.engine.region is None:
             self.message.emit("Select a region first: the loop plays the region with its "
@@ -185,9 +170,6 @@ class Player(QObject):
         self.engine.set_loop_enabled(enabled)
         self.loop_changed.emit(self.engine.loop_enabled)
         self._tick_soon()
-
-    def toggle_loop(self) -> None:
-        self.set_loop(not self.engine.loop_enabled)
 
     def loop_span(self) -> tuple[float, float] | None:
         return self.engine.loop_span()

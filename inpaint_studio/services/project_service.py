@@ -31,21 +31,18 @@ from inpaint_studio.core.project import (
     missing_segments,
     remove_autosave,
     save_project,
-    sha256_file,
     sidecar_dir,
     source_status,
     write_autosave,
 )
+from inpaint_studio.core.system import sha256_file
 from inpaint_studio.services.document import DocumentModel, RegionModel
 from inpaint_studio.services.edit_session import EditSession
-from inpaint_studio.services.settings import Settings, declare
+from inpaint_studio.services.settings import RecentList, Settings
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
 
 log = logging.getLogger(__name__)
 
-declare("projects/recent", list, [], "Recently saved or opened projects, newest first.")
-declare("projects/autosave_s", int, 60, "Seconds between autosaves while there are changes.")
-RECENT_LIMIT = 10
 JobsProvider = Callable[[], list[dict[str, Any]]]
 
 
@@ -102,6 +99,7 @@ class ProjectService(QObject):
         super().__init__(parent)
         self.document, self.region, self.session = document, region, session
         self.workers, self.settings, self.open_song = workers, settings, open_song
+        self._recent = RecentList(settings, "projects/recent")
         self.autosave_dir = Path(autosave_dir)
         self.jobs = jobs
         self.session_id = uuid.uuid4().hex[:16]
@@ -116,7 +114,6 @@ class ProjectService(QObject):
         self._restored_from: Autosave | None = None
         self._after_autosave: list[Callable[[], None]] = []
         self._autosave_busy = False
-        self._autosaved_once = False
         session.segment_dir = self.segment_dir
         session.history_changed.connect(self._on_history)
         session.failed.connect(self._on_session_failed)
@@ -309,15 +306,9 @@ class ProjectService(QObject):
     def _rebuilt(self, project: Project, dirty: bool) -> None:
         self._pending = None
         if project.region:
-            try:
-                self.session._moving_region = True
-                self.region.set(*project.region)
-            except ValueError:
-                pass
-            finally:
-                self.session._moving_region = False
-                self.session._last_region = (tuple(project.region) if self.region.region
-                                             else None)
+            # a region the song cannot hold (another song was located) is simply not set
+            start, end = project.region
+            self.session.restore_region((float(start), float(end)), report=False)
         self._set_dirty(dirty)
         self.opened.emit(str(self.path or ""))
         restored, self._restored_from = self._restored_from, None
@@ -368,15 +359,12 @@ class ProjectService(QObject):
 
     # -- recent projects -----------------------------------------------------------------------
     def recent(self) -> list[str]:
-        return list(self.settings.get("projects/recent"))
+        return self._recent.paths()
 
     def _add_recent(self, path: str) -> None:
-        path = os.path.abspath(path)
-        items = [path] + [p for p in self.recent() if p != path]
-        self.settings.set("projects/recent", items[:RECENT_LIMIT])
+        self._recent.add(path)
         self.recent_changed.emit()
 
     def remove_recent(self, path: str) -> None:
-        path = os.path.abspath(path)
-        self.settings.set("projects/recent", [p for p in self.recent() if p != path])
+        self._recent.remove(path)
         self.recent_changed.emit()

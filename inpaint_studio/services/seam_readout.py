@@ -1,5 +1,5 @@
 """What the compare panel shows next to each version: where it differs from the original, how
-loud it is against it, and the engine's seam metrics (ENGINE.md) on the version as returned,
+loud it is against it, and the engine's seam metrics (engine/metrics.py) on the version as returned,
 next to the original's own values at the same instants.
 
 `analyse_versions` is plain Python for a worker: it yields one `VersionReadout` per version as
@@ -15,9 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from inpaint_studio.core.align import changed_spans
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.core.loudness import matching_gains_db
 from inpaint_studio.services.worker import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -40,6 +38,10 @@ def analyse_versions(ctx: Any, original: Audio, versions: Mapping[str, Audio],
                      region: tuple[float, float] | None) -> Generator[VersionReadout, None, int]:
     """Yield each version's quick readout, then each again with its seam metrics. Returns the
     number of versions. Cancellation is honoured between steps."""
+    # Imported here, in the worker: they pull in scipy, which the window's start need not wait for.
+    from inpaint_studio.core.align import changed_spans
+    from inpaint_studio.core.loudness import matching_gains_db
+
     gains = matching_gains_db(original, versions, region)
     quick: dict[str, VersionReadout] = {}
     for name, audio in versions.items():

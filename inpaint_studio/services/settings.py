@@ -1,8 +1,12 @@
 """The typed settings registry: every key is declared once with its type, default and meaning,
 and stored in an INI file under `paths.config_dir()` through QSettings (Picard's options idea).
 
-Other features declare their own keys at import time with `declare(...)`; reading an undeclared
-key is a programming error. A schema version lets a future release migrate old files."""
+Every key of the app is declared here, in this module and nowhere else, so which keys exist
+never depends on which features were imported (tests/services/test_settings_keys.py checks
+that every key the code reads or writes is declared here). Reading an undeclared key is a
+programming error. A schema version lets a release migrate old files: `Settings._migrate` holds
+the steps, in order. Schema 1 is the first; no key has been renamed or changed meaning since,
+so there is no migration step yet (a renamed key adds one there, next to its declaration)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from inpaint_studio import paths
+from inpaint_studio.api.plans import DEFAULT_BASE_URL
 from inpaint_studio.identity import EXECUTABLE
 
 SCHEMA_VERSION = 1
@@ -42,13 +47,24 @@ def declare(key: str, type_: type, default: Any, doc: str) -> SettingSpec:
     return spec
 
 
+# -- every key of the app ------------------------------------------------------------------------
 declare("files/recent", list, [], "Recently opened songs, newest first.")
 declare("files/last_dir", str, "", "The folder the Open dialog starts in.")
+declare("export/last_dir", str, "", "The folder the Export dialog starts in.")
+declare("projects/recent", list, [], "Recently saved or opened projects, newest first.")
+declare("projects/autosave_s", int, 60, "Seconds between autosaves while there are changes.")
 declare("region/warn_shorter_than", float, 3.0, "Warn when a region is shorter (seconds).")
 declare("region/warn_longer_than", float, 60.0, "Warn when a region is longer (seconds).")
 declare("region/warn_fraction_of_song", float, 0.5, "Warn when a region covers more of the song.")
+declare("keep/crossfade_ms", float, 30.0, "Crossfade at each seam of a kept version (ms).")
 declare("window/geometry", bytes, b"", "Main window geometry.")
 declare("window/state", bytes, b"", "Main window dock and toolbar state.")
+declare("backend/kind", str, "", "Where jobs go: 'local', 'musicgpt', or '' (local until a key "
+        "is set, then MusicGPT).")
+declare("backend/base_url", str, DEFAULT_BASE_URL, "The MusicGPT API address.")
+declare("backend/plan", str, "pro", "The MusicGPT plan (free, plus, pro): pacing and prices.")
+declare("backend/key_in_file", bool, False, "Keep the API key in a 0600 file when no system "
+        "keyring works.")
 
 
 class Settings(QObject):
@@ -62,6 +78,7 @@ class Settings(QObject):
         self.path = Path(path) if path is not None else paths.config_dir() / FILE_NAME
         self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
         self._migrate()
+        self._recent_songs = RecentList(self, "files/recent")
 
     def _migrate(self) -> None:
         version = int(self._qs.value("meta/schema_version", 0) or 0)
@@ -97,19 +114,43 @@ class Settings(QObject):
         """Write pending changes to the file now (on quit, and in tests that read the file)."""
         self._qs.sync()
 
-    # -- recent files ----------------------------------------------------------------------------
+    # -- recent songs ----------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
-        return [p for p in self.get("files/recent") if p]
+        return self._recent_songs.paths()
 
     def add_recent(self, path: str | os.PathLike[str]) -> list[str]:
-        p = os.path.abspath(os.fspath(path))
-        recent = [p] + [r for r in self.recent_files() if r != p]
-        self.set("files/recent", recent[:MAX_RECENT])
-        self.set("files/last_dir", os.path.dirname(p))
+        """Put a song first in the recent list; the Open dialog then starts in its folder."""
+        added = self._recent_songs.add(path)
+        self.set("files/last_dir", os.path.dirname(added))
         return self.recent_files()
 
     def remove_recent(self, path: str) -> None:
-        self.set("files/recent", [r for r in self.recent_files() if r != path])
+        self._recent_songs.remove(path)
+
+
+class RecentList:
+    """A list setting of absolute paths, newest first, without repeats, at most `limit` long:
+    the recent songs ("files/recent") and the recent projects ("projects/recent")."""
+
+    def __init__(self, settings: Settings, key: str, limit: int = MAX_RECENT) -> None:
+        if _spec(key).type is not list:
+            raise TypeError(f"setting {key!r} is not a list")
+        self.settings = settings
+        self.key = key
+        self.limit = limit
+
+    def paths(self) -> list[str]:
+        return [p for p in self.settings.get(self.key) if p]
+
+    def add(self, path: str | os.PathLike[str]) -> str:
+        """Put `path` (made absolute) first; return it as stored."""
+        p = os.path.abspath(os.fspath(path))
+        self.settings.set(self.key, ([p] + [r for r in self.paths() if r != p])[: self.limit])
+        return p
+
+    def remove(self, path: str | os.PathLike[str]) -> None:
+        p = os.path.abspath(os.fspath(path))
+        self.settings.set(self.key, [r for r in self.paths() if r != p])
 
 
 def _spec(key: str) -> SettingSpec:

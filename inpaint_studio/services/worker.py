@@ -156,3 +156,22 @@ class WorkerPool(QObject):
         """Block until every worker has finished (used on quit and in tests)."""
         self._launch_pending()
         return self._pool.waitForDone(timeout_ms)
+
+
+class OneWorkerAtATime(QObject):
+    """Base of a service that runs one worker at a time (the exporter, the song loader): the
+    worker running now (None when idle), `busy`, and `cancel` of that worker."""
+
+    def __init__(self, workers: WorkerPool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.worker: Worker | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    def cancel(self) -> None:
+        """Cancel the running worker, if any (its `cancelled` signal follows when it stops)."""
+        if self.worker is not None:
+            self.worker.cancel()

@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from inpaint_studio.api.client import MusicGPTClient
+from inpaint_studio.api.retry import RetryPolicy
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.server.runner import LocalServer
 
 KEY = "sk-local-TEST-key-7f3a9c1d5e"
+# The client fixture's retry policy: 4 attempts, pauses of at most 0.05-0.2 s.
+FAST_RETRY = RetryPolicy(attempts=4, base_s=0.05)
 
 
 class _Collect(logging.Handler):
@@ -88,8 +91,7 @@ def live(server):
 
 @pytest.fixture
 def client(live):
-    c = MusicGPTClient(live.base_url, KEY, min_poll_interval=0.05, get_attempts=4,
-                       retry_base_s=0.05)
+    c = MusicGPTClient(live.base_url, KEY, min_poll_interval=0.05, retry=FAST_RETRY)
     yield c
     c.close()
 

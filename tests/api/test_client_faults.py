@@ -27,6 +27,7 @@ from inpaint_studio.api.errors import (
     SubmitOutcomeUnknown,
 )
 from inpaint_studio.api.models import InpaintRequest, Limits, TaskStatus
+from inpaint_studio.api.retry import RetryPolicy
 from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio
 
@@ -146,7 +147,7 @@ def test_byid_rate_limit_with_retry_after(client, live, song):
 def test_byid_per_minute_limit_of_the_plan(live, key, song):
     live.state._calls.clear()
     live.config.byid_per_minute = 3
-    one_try = MusicGPTClient(live.base_url, key, get_attempts=1)
+    one_try = MusicGPTClient(live.base_url, key, retry=RetryPolicy(attempts=1))
     try:
         for _ in range(3):
             with pytest.raises(NotFound):
@@ -174,16 +175,18 @@ def test_gets_retry_5xx_and_dropped_connections(client, live):
 def test_gets_give_up_after_their_attempts(live, key, clean):
     live.faults.paths = ("/v1/",)
     live.faults.server_error_next, live.faults.server_error_status = 10, 503
-    c = MusicGPTClient(live.base_url, key, get_attempts=2, retry_base_s=0.05)
+    c = MusicGPTClient(live.base_url, key, retry=RetryPolicy(attempts=2, base_s=0.01))
     with pytest.raises(ServerError) as info:
         c.check_key()
-    assert live.faults.server_error_next == 8  # 503 is retried
+    assert live.faults.server_error_next == 8  # 503 is retried, as often as the policy says
     assert "Internal Server Error" in info.value.user_message  # read from "messsage"
+    assert "HTTP 503" in info.value.user_message and info.value.gave_up_after == 2
+    assert "Gave up after 2 attempts" in info.value.user_message
     clean(info.value)
     live.faults.server_error_status = 500
     with pytest.raises(ServerError):
         c.check_key()
-    assert live.faults.server_error_next == 7  # a plain 500 is not
+    assert live.faults.server_error_next == 6  # so is a 500 on a GET (it is idempotent)
 
 
 def test_submit_500_is_not_retried(client, live, song):
@@ -216,22 +219,38 @@ def test_malformed_json_on_submit_is_outcome_unknown(client, live, song):
         client.submit_inpaint(request(song))
 
 
-def test_malformed_json_on_status_is_bad_response(client, live, song):
+def test_malformed_json_on_status_is_asked_again_then_bad_response(client, live, song):
     task_id = client.submit_inpaint(request(song)).task_id
     live.faults.paths = ("/v1/byId",)
-    live.faults.malformed_next = 1
+    live.faults.malformed_next = 1  # garbled once: a GET is safe to send again
+    assert client.get_task(task_id).task_id == task_id
+    live.faults.malformed_next = client.retry.attempts
     with pytest.raises(BadResponse) as info:
         client.get_task(task_id)
     assert "not the expected JSON" in info.value.user_message
+    assert live.faults.malformed_next == 0
 
 
-def test_wait_rides_out_transient_failures(client, live, song):
+def test_a_poll_rides_out_transient_failures_within_its_attempts(client, live, song):
     result = client.submit_inpaint(request(song))
     live.faults.paths = ("/v1/byId",)
-    live.faults.malformed_next = 2
-    live.faults.server_error_next = 2
+    live.faults.malformed_next = 1  # a garbled answer to a GET is asked again
+    live.faults.server_error_next = 2  # then two 500s: 3 failures < the fixture's 4 attempts
     final = finish(client, result.task_id)
     assert final.status is TaskStatus.COMPLETED and len(final.versions) == 2
+    assert live.faults.malformed_next == live.faults.server_error_next == 0
+
+
+def test_wait_does_not_retry_what_the_policy_gave_up_on(client, live, song, clean):
+    # One layer retries: a poll that fails its 4 attempts ends the wait, no second round.
+    result = client.submit_inpaint(request(song))
+    live.faults.paths = ("/v1/byId",)
+    live.faults.server_error_next, live.faults.server_error_status = 10, 503
+    with pytest.raises(ServerError) as info:
+        finish(client, result.task_id)
+    assert live.faults.server_error_next == 10 - client.retry.attempts
+    assert "HTTP 503" in info.value.user_message
+    clean(info.value)
 
 
 def test_failed_job_reports_its_reason(client, live, song):
@@ -314,7 +333,7 @@ def test_cancel_during_upload_creates_no_job(client, live, tmp_path):
 
 def test_timeout_and_refused_connection(live, key, song, clean):
     live.faults.latency_s = 1.0
-    slow = MusicGPTClient(live.base_url, key, timeout=0.3, get_attempts=1)
+    slow = MusicGPTClient(live.base_url, key, timeout=0.3, retry=RetryPolicy(attempts=1))
     with pytest.raises(ApiTimeout) as info:
         slow.check_key()
     assert "did not answer within 0.3 s" in info.value.user_message
@@ -322,7 +341,8 @@ def test_timeout_and_refused_connection(live, key, song, clean):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens here
-    dead = MusicGPTClient(f"http://127.0.0.1:{port}/api/public", key, get_attempts=1)
+    dead = MusicGPTClient(f"http://127.0.0.1:{port}/api/public", key,
+                          retry=RetryPolicy(attempts=1))
     with pytest.raises(ConnectionFailed) as info:
         dead.check_key()
     assert "refused" in info.value.user_message

@@ -111,10 +111,11 @@ def test_loopback_is_never_proxied_and_plain_http_elsewhere_is_refused(live, key
     import pytest
 
     from inpaint_studio.api.client import MusicGPTClient
+    from inpaint_studio.api.retry import RetryPolicy
 
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9/")  # would fail if it were used
     monkeypatch.setenv("NETRC", "/nonexistent")
-    MusicGPTClient(live.base_url, key, get_attempts=1).check_key()
+    MusicGPTClient(live.base_url, key, retry=RetryPolicy(attempts=1)).check_key()
     with pytest.raises(ValueError, match="plain http") as info:
         MusicGPTClient("http://api.example.com/api/public", key)
     assert key not in str(info.value)

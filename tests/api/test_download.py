@@ -74,7 +74,10 @@ def test_busy_file_host_is_retried(client, live, song, tmp_path):
     live.faults.server_error_next = 9
     with pytest.raises(DownloadError) as info:
         client.download(version.wav_url, tmp_path / "w.wav")
-    assert info.value.status == 503
+    assert info.value.status == 503 and "HTTP 503" in info.value.user_message
+    # tried exactly as often as the client's policy says, then given up
+    assert info.value.gave_up_after == client.retry.attempts
+    assert live.faults.server_error_next == 9 - client.retry.attempts
 
 
 def test_ids_make_safe_file_names():

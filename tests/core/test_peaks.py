@@ -32,10 +32,9 @@ def test_chunked_build_matches_whole_build(noise, chunk):
     for i in range(0, data.shape[1], chunk if chunk > 50 else 997):
         parts.append(data[:, i : i + (chunk if chunk > 50 else 997)])
     assert parts.frames == whole.frames == data.shape[1]
-    assert parts.levels == whole.levels
     for a, b in zip(parts._counts, whole._counts, strict=True):
         assert a == b
-    for lvl in range(whole.levels):
+    for lvl in range(len(whole._counts)):
         n = whole._counts[lvl]
         np.testing.assert_array_equal(parts._mins[lvl][:, :n], whole._mins[lvl][:, :n])
         np.testing.assert_array_equal(parts._maxs[lvl][:, :n], whole._maxs[lvl][:, :n])
@@ -58,7 +57,7 @@ def test_envelope_matches_brute_force(noise, start, end, columns):
 
 def test_envelope_picks_a_coarse_level_for_a_wide_view(noise):
     pyr = PeakPyramid.from_samples(noise, 44100)
-    assert pyr.levels >= 4
+    assert len(pyr._counts) >= 4
     env = pyr.envelope(0, noise.shape[1], 100)
     assert env.span >= BASE * 4**2  # not computed from level 0
     assert 50 <= env.columns <= 200

@@ -31,12 +31,12 @@ from inpaint_studio.core.project import (
     rebuild_stack,
     remove_autosave,
     save_project,
-    sha256_file,
     sidecar_dir,
     source_status,
     write_autosave,
     write_segment,
 )
+from inpaint_studio.core.system import sha256_file
 
 RATE = 22050
 ROOT = Path(__file__).resolve().parents[2]

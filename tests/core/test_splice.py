@@ -14,7 +14,6 @@ from inpaint_studio.core.splice import (
     restore,
     splice,
     splice_in_place,
-    write_upload_copy,
 )
 
 RATE = 44100
@@ -109,14 +108,3 @@ def test_conform_resamples_and_remixes():
     spliced = splice(song, version, 0.2, 0.4)
     assert spliced.frames == song.frames
 
-
-def test_upload_copy_decodes_to_the_edited_song(tmp_path):
-    import soundfile as sf
-
-    song = noise(1, 13)
-    path = write_upload_copy(song, tmp_path, "flac")
-    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    assert rate == RATE and data.shape == (song.frames, 2)
-    assert np.max(np.abs(data.T - song.samples)) < 1e-6 * 2**4
-    wav = write_upload_copy(song, tmp_path, "wav")
-    assert wav.suffix == ".wav" and wav != path

@@ -7,10 +7,42 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
+from inpaint_studio import app as composition
 from inpaint_studio.gui import theme
-from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.services.job_controller import JobStore
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
+
+
+def make_window(settings, workers, interactive=False):
+    """A bare main window over fresh models, built the way the app builds it."""
+    return composition.build_window(composition.build_models(settings, workers),
+                                    interactive=interactive)
+
+
+def models_of(window) -> composition.Models:
+    return composition.Models(window.settings, window.workers, window.document, window.region,
+                              window.playhead, window.loader)
+
+
+def services_for(window, tmp_path, **options) -> composition.Services:
+    """The app's services over `window`'s models, kept inside `tmp_path`: a job store, cache
+    and autosave of their own, and no sound device unless a player is given."""
+    options.setdefault("job_store", JobStore(tmp_path / "jobs.sqlite3"))
+    options.setdefault("cache_dir", tmp_path / "cache")
+    options.setdefault("autosave_dir", tmp_path / "autosave")
+    options.setdefault("audio_output", False)
+    return composition.build_services(models_of(window), **options)
+
+
+def install_all(window, tmp_path, *, resume=False, restore_prompt=False, audio_output=False,
+                **options):
+    """The whole editor over `window` as the app wires it: (services, features)."""
+    services = services_for(window, tmp_path, audio_output=audio_output, **options)
+    features = composition.install_features(window, services, resume=resume,
+                                            restore_prompt=restore_prompt,
+                                            audio_output=audio_output)
+    return services, features
 
 
 @pytest.fixture
@@ -30,7 +62,7 @@ def workers(qapp):
 @pytest.fixture
 def window(qtbot, settings, workers):
     theme.configure_pyqtgraph()
-    win = MainWindow(settings, workers, interactive=False)
+    win = make_window(settings, workers)
     qtbot.addWidget(win)
     win.resize(1200, 700)
     win.show()

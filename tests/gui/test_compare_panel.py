@@ -17,9 +17,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio.gui.compare_panel import CompareFeature
 from inpaint_studio.playback.engine import PlaybackEngine
 from inpaint_studio.services.player import Player
+from inpaint_studio.services.seam_readout import SeamReadout
 
 from .conftest import drag, to_viewport
 
@@ -28,13 +29,13 @@ from .conftest import drag, to_viewport
 def compare(qtbot, loaded):
     player = Player(loaded.workers, use_device=False, parent=loaded)
     with qtbot.waitSignal(player.sources_changed, timeout=10000):
-        feature = install_compare(loaded, player)
+        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers))
         feature._on_song_loaded()  # the song was loaded before the feature was installed
     yield feature
     player.close()
 
 
-def takes(song: Audio) -> list[tuple[int, Audio]]:
+def versions_of(song: Audio) -> list[tuple[int, Audio]]:
     """Version 1: the song 3 dB louder. Version 2: the song with 8–12 s replaced by noise."""
     louder = Audio((song.samples * np.float32(10 ** (3 / 20))).astype(np.float32), song.sample_rate)
     other = song.samples.copy()
@@ -53,9 +54,9 @@ def key(window, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     QTest.keyClick(window, k, modifier)
 
 
-def load_takes(qtbot, feature) -> None:
+def load_versions(qtbot, feature) -> None:
     with qtbot.waitSignal(feature.player.sources_changed, timeout=10000):
-        feature.set_versions(takes(feature.window.document.audio), job=Job())
+        feature.set_versions(versions_of(feature.window.document.audio), job=Job())
     qtbot.waitUntil(lambda: len(feature.readouts) == 2
                     and all(r.metrics is not None or r.metrics_error
                             for r in feature.readouts.values()), timeout=60000)
@@ -78,9 +79,9 @@ def test_space_plays_and_the_playhead_follows(qtbot, compare):
 
 def test_keys_switch_takes_at_the_same_playhead(qtbot, compare):
     win, player = compare.window, compare.player
-    key(win, Qt.Key.Key_2)  # no takes yet: says so, keeps the original
+    key(win, Qt.Key.Key_2)  # no versions yet: says so, keeps the original
     assert "not" in win.statusBar().currentMessage() and player.audible == "original"
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     assert [lane.title.text() for lane in win.lanes.lanes] == ["Version 1", "Version 2"]
     assert player.names == ("original", "v1", "v2")
     key(win, Qt.Key.Key_Space)
@@ -100,7 +101,7 @@ def test_keys_switch_takes_at_the_same_playhead(qtbot, compare):
 
 
 def test_changed_spans_and_seam_readout_per_take(qtbot, compare):
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     v2 = compare.readouts["v2"]
     assert len(v2.changed) == 1
     assert v2.changed[0][0] == pytest.approx(8.0, abs=0.1)
@@ -136,7 +137,7 @@ def test_click_seeks_and_the_loop_and_seam_keys(qtbot, compare):
 
 
 def test_loudness_match_shows_and_applies_the_gain(qtbot, compare):
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     key(compare.window, Qt.Key.Key_M)
     assert compare.bar.loudness_box.isChecked()
     assert compare.player.gains_db["v1"] == pytest.approx(-3.0, abs=0.1)
@@ -148,19 +149,19 @@ def test_loudness_match_shows_and_applies_the_gain(qtbot, compare):
 
 
 def test_blind_mode_hides_then_reveals(qtbot, compare):
-    load_takes(qtbot, compare)
+    load_versions(qtbot, compare)
     win = compare.window
     key(win, Qt.Key.Key_B)
     assert compare.blind
-    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Take A", "Take B"]
+    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Version A", "Version B"]
     assert not compare.table.table.isVisible()
-    assert "Version" not in compare.bar.source_buttons[1].text()
-    key(win, Qt.Key.Key_2)  # Take A, whichever take that is
+    assert compare.bar.source_buttons[1].text() == "2  Version A"  # which one is hidden
+    key(win, Qt.Key.Key_2)  # Version A, whichever version that is
     first = compare.blind_order[0]
     qtbot.waitUntil(lambda: compare.player.engine.audible == first, timeout=2000)
-    assert compare.bar.hearing_label.text() == "Hearing: Take A"
+    assert compare.bar.hearing_label.text() == "Hearing: Version A"
     message = compare.pick()
-    assert message is not None and "Take A" in message
+    assert message is not None and "Version A" in message
     assert {"1": "v1", "2": "v2"}[message.split("which is Version ")[1][0]] == first
     assert not compare.blind and compare.picked == first
     assert [lane.title.text() for lane in win.lanes.lanes] == ["Version 1", "Version 2"]
@@ -170,7 +171,7 @@ def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
     engine = PlaybackEngine(device="no such device anywhere")  # PortAudio refuses it
     player = Player(loaded.workers, engine=engine, parent=loaded)
     try:
-        feature = install_compare(loaded, player)
+        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers))
         assert not player.available
         assert "Playback is off" in feature.bar.output_label.text()
         assert "could not be opened" in feature.bar.output_label.text()
@@ -185,13 +186,18 @@ def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
 APP_WITHOUT_SOUND = """
 import sys
 from PySide6.QtWidgets import QApplication
-from inpaint_studio.gui.main_window import MainWindow
-from inpaint_studio.gui.compare_panel import install_compare
+from inpaint_studio import app as composition
+from inpaint_studio.services.job_controller import JobStore
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
+from pathlib import Path
 app = QApplication([])
-window = MainWindow(Settings(sys.argv[2]), WorkerPool(), interactive=False)
-feature = install_compare(window)  # the default player: tries the sound device
+home = Path(sys.argv[2]).parent
+# the app's own wiring, with the default player: it tries the sound device
+editor = composition.build_editor(Settings(sys.argv[2]), WorkerPool(),
+                                  job_store=JobStore(home / "jobs.sqlite3"),
+                                  cache_dir=home / "cache", autosave_dir=home / "autosave")
+window, feature = editor.window, editor.features.compare
 window.show()
 window.open_file(sys.argv[1])
 import time
@@ -205,7 +211,7 @@ for _ in range(20):
     app.processEvents(); time.sleep(0.05)
 print(feature.player.available, window.playhead.position > 0.3)
 print(feature.bar.output_label.text())
-feature.player.close()
+editor.services.shutdown()
 """
 
 
@@ -240,7 +246,7 @@ def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtb
 
     from inpaint_studio.core.peaks import PeakPyramid
 
-    versions = takes(compare.window.document.audio)
+    versions = versions_of(compare.window.document.audio)
     given = PeakPyramid.from_samples(versions[0][1].samples, versions[0][1].sample_rate)
     threads = []
     build = PeakPyramid.from_samples
@@ -264,7 +270,7 @@ def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtb
 def test_the_player_says_while_it_prepares_new_sources(qtbot, compare):
     assert not compare.player.preparing
     with qtbot.waitSignal(compare.player.sources_changed, timeout=10000):
-        compare.set_versions(takes(compare.window.document.audio), job=Job())
+        compare.set_versions(versions_of(compare.window.document.audio), job=Job())
         assert compare.player.preparing  # the keep feature waits on this before auditioning
     assert not compare.player.preparing
 

@@ -103,16 +103,20 @@ def test_every_shortcut_is_listed_and_works(qtbot, window):
 
 def test_a_feature_that_fails_to_install_is_reported_not_fatal(qtbot, window, studio_home,
                                                                monkeypatch):
-    import inpaint_studio.gui.compare_panel as compare_panel
+    from tests.gui.conftest import services_for
 
     def broken(win, *args, **kwargs):
         raise RuntimeError("no sound today")
 
-    monkeypatch.setattr(compare_panel, "install_compare", broken)
-    features = app.install_features(window, screenshot=True)
+    monkeypatch.setattr(app, "CompareFeature", broken)
+    services = services_for(window, studio_home)
+    features = app.install_features(window, services, resume=False, restore_prompt=False,
+                                    audio_output=False)
     try:
         assert ("Compare is unavailable", "no sound today") in window.errors.history
-        assert len(features) == 3  # welcome, jobs and keep are still there
+        assert features.compare is None  # welcome, jobs and keep are still there
+        assert None not in (features.welcome, features.jobs, features.keep)
         assert window.menu("Jobs").actions()  # the jobs feature added its menu entries
     finally:
         window.close()
+        services.shutdown()

@@ -10,13 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from inpaint_studio.gui.jobs_panel import install_jobs
-from inpaint_studio.gui.main_window import MainWindow
-from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSettings
-from inpaint_studio.services.job_controller import JobStore, Stage
 from inpaint_studio.backends.keystore import KeyStore
-from tests.gui.conftest import drag, load
+from inpaint_studio.server.config import ServerConfig
+from inpaint_studio.services.job_controller import JobStore, Stage
+from tests.gui.conftest import drag, install_all, load, make_window
 from tests.jobs.support import KEY, counting_server, make_song
 
 JOB_TIMEOUT_MS = 60000
@@ -49,19 +47,21 @@ def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None,
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
                         server_config=config,
                         client_options={**FAST_POLLING, **(client_options or {})})
-    feature = install_jobs(window, store=store or JobStore(tmp_path / "jobs.sqlite3"),
-                           backends=backends, keys=FixedKey(key), cache_dir=tmp_path / "cache",
-                           resume=resume)
-    window.feature = feature
-    return feature
+    services, features = install_all(window, tmp_path, resume=resume, keys=FixedKey(key),
+                                     backends=backends,
+                                     job_store=store or JobStore(tmp_path / "jobs.sqlite3"))
+    INSTALLED.append(services)
+    return features.jobs
+
+
+INSTALLED = []  # the services of the features a test installed, shut down after it
 
 
 @pytest.fixture
 def jobs_window(window):
     yield window
-    feature = getattr(window, "feature", None)
-    if feature is not None:
-        feature.shutdown()
+    while INSTALLED:
+        INSTALLED.pop().jobs.shutdown()
 
 
 def _select_and_describe(qtbot, window, feature, song, prompt="warm piano with strings"):
@@ -86,10 +86,8 @@ def _wait_stage(qtbot, feature, job_id, stages, timeout=JOB_TIMEOUT_MS):
 def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     window = jobs_window
     feature = _install(window, tmp_path, resume=True)  # a normal start; no key: local backend
-    # the start prepares the local server (in a worker) and the lanes, kept hidden until used
-    qtbot.waitUntil(lambda: feature.backends.local_running and len(feature.spare_lanes) == 2,
-                    timeout=30000)
-    spare = list(feature.spare_lanes)
+    # the start prepares the local server (in a worker); no lanes until there are versions
+    qtbot.waitUntil(lambda: feature.backends.local_running, timeout=30000)
     assert window.lanes.isHidden()
     form = feature.form
     assert not form.submit_button.isEnabled()
@@ -121,12 +119,14 @@ def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     assert (job.start, job.end) == (r.start, r.end) and job.prompt == "warm piano"
     assert [i for i, _ in versions] == [1, 2]
     # drawn as two lanes under the original, on its timeline
-    assert feature.lanes == spare and window.lanes.lanes == feature.lanes
-    assert window.lanes.isVisible() and all(lane.isVisible() for lane in feature.lanes)
-    for lane in feature.lanes:
+    lanes = window.lanes.lanes
+    assert len(lanes) == 2 and feature.shown_job == job_id
+    # (a layout shows a new widget on the next turn of the event loop)
+    qtbot.waitUntil(lambda: window.lanes.isVisible() and all(lane.isVisible() for lane in lanes))
+    for lane in lanes:
         assert lane.audio.frames == window.document.audio.frames
         assert lane.plot.getViewBox().linkedView(0) is window.detail.plot.getViewBox()
-    assert feature.lanes[0].title.text().startswith("Version 1")
+    assert [lane.title.text() for lane in lanes] == ["Version 1", "Version 2"]
     text = " | ".join(seen)
     for stage in ("uploading", "queued", "in progress", "downloading", "done: 2 versions"):
         assert stage in text, text
@@ -242,7 +242,7 @@ def test_server_faults_during_a_job_are_ridden_out(qtbot, jobs_window, tmp_path,
         _select_and_describe(qtbot, window, feature, song)
         with qtbot.waitSignal(feature.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
             _submit(qtbot, feature)
-        assert len(feature.lanes) == 2 and log.submits() == 1
+        assert len(window.lanes.lanes) == 2 and log.submits() == 1
 
 
 def test_retry_of_an_unknown_job_asks_first(qtbot, jobs_window, tmp_path, song):
@@ -293,7 +293,7 @@ def test_a_restarted_app_resumes_the_job_and_redraws_it(qtbot, tmp_path, setting
     store_path = tmp_path / "jobs.sqlite3"
     with counting_server(tmp_path / "ext", config=ServerConfig(version_delay_s=1.0)) as (srv,
                                                                                            log):
-        first = MainWindow(settings, workers, interactive=False)
+        first = make_window(settings, workers)
         qtbot.addWidget(first)
         first.show()
         feature = _install(first, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
@@ -302,10 +302,10 @@ def test_a_restarted_app_resumes_the_job_and_redraws_it(qtbot, tmp_path, setting
         qtbot.waitUntil(lambda: feature.controller.job(job.id).stage is Stage.PARTIAL,
                         timeout=JOB_TIMEOUT_MS)
         first.close()  # quit mid-job: workers are cancelled, the job stays in flight
-        feature.shutdown()
+        feature.controller.shutdown()
         assert JobStore(store_path).get(job.id).stage.in_flight
 
-        second = MainWindow(settings, workers, interactive=False)
+        second = make_window(settings, workers)
         qtbot.addWidget(second)
         second.show()
         assert not feature.controller.is_running(job.id)  # the first app no longer runs it
@@ -319,9 +319,9 @@ def test_a_restarted_app_resumes_the_job_and_redraws_it(qtbot, tmp_path, setting
         # before that emission reaches the GUI thread, so the wait could catch that one, sent
         # while no song was open.)
         load(qtbot, second, song)
-        qtbot.waitUntil(lambda: len(feature2.lanes) == 2, timeout=JOB_TIMEOUT_MS)
-        assert feature2.lanes_job == job.id
-        feature2.shutdown()
+        qtbot.waitUntil(lambda: len(second.lanes.lanes) == 2, timeout=JOB_TIMEOUT_MS)
+        assert feature2.shown_job == job.id
+        feature2.controller.shutdown()
 
 
 def test_an_edited_song_is_written_and_uploaded_as_edited(qtbot, jobs_window, tmp_path, song):
@@ -335,8 +335,14 @@ def test_an_edited_song_is_written_and_uploaded_as_edited(qtbot, jobs_window, tm
         feature = _install(window, tmp_path, kind=MUSICGPT, key=KEY, base_url=srv.base_url)
         _select_and_describe(qtbot, window, feature, song)
         original = window.document.audio
-        edited = Audio(original.samples * np.float32(0.5), original.sample_rate)
-        window.document.replace_audio(edited)  # what keeping a version does
+        keep = feature.edits
+        keep.offer(1, Audio(original.samples * np.float32(0.5), original.sample_rate),
+                   (0.0, original.duration))
+        window.region.set(0.0, original.duration)
+        assert keep.keep(1)  # keep a version over the whole song: every sample halved
+        qtbot.waitUntil(lambda: not keep.busy and keep.is_edited(), timeout=10000)
+        edited = window.document.audio
+        window.region.set(6.0, 11.0)
         assert "kept edits" in feature.form.source_label.text()
         with qtbot.waitSignal(feature.controller.versions_ready, timeout=JOB_TIMEOUT_MS):
             job = _submit(qtbot, feature)
@@ -381,7 +387,7 @@ def test_a_song_opened_from_an_address_can_be_sent_as_audio_url(qtbot, jobs_wind
                 job = _submit(qtbot, feature)
             job = feature.controller.job(job.id)
             assert job.source == url and job.upload_path == ""
-            assert len(feature.lanes) == 2  # aligned against the copy on screen
+            assert len(window.lanes.lanes) == 2  # aligned against the copy on screen
             assert srv.store.get(job.task_id)["request"]["audio_url"] == url
     finally:
         httpd.shutdown()

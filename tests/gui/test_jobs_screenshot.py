@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage
 
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.gui import theme
-from inpaint_studio.jobs.lifecycle import JobRunner
+from inpaint_studio.jobs.lifecycle import JobLifecycle
 from inpaint_studio.jobs.store import JobStore, Stage
 from tests.jobs.support import KEY, counting_server, make_song
 
@@ -27,7 +27,7 @@ def test_screenshot_shows_the_finished_job_as_two_lanes(tmp_path, qapp):
                        params={"prompt": "warm piano", "num_outputs": 2})
     with counting_server(tmp_path / "server") as (srv, _):
         client = MusicGPTClient(srv.base_url, KEY, min_poll_interval=0.2)
-        for _ in JobRunner(store, client, home / "cache").run(job.id):
+        for _ in JobLifecycle(store, client, home / "cache").run(job.id):
             pass
     assert store.get(job.id).stage is Stage.DONE
     out = tmp_path / "shot.png"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from inpaint_studio.gui.settings_dialog import SettingsDialog
-from inpaint_studio.services import backend_settings
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSettings
 from inpaint_studio.backends.keystore import ENV_VAR, KeyStore
+from inpaint_studio.gui.settings_dialog import SettingsDialog
+from inpaint_studio.services import backend_settings
 from tests.jobs.support import KEY, counting_server
 
 
@@ -115,19 +115,17 @@ def test_the_job_form_warns_about_region_lengths_from_the_region_settings(
         qtbot, settings, workers, tmp_path):
     # One set of region warnings: what Settings say (3 s by default), in the form as on the
     # waveform. A 4-s region is fine; raising the threshold to 5 s makes the form warn.
-    from inpaint_studio.gui.jobs_panel import install_jobs
-    from inpaint_studio.gui.main_window import MainWindow
-    from inpaint_studio.services.job_controller import JobStore
-    from tests.gui.conftest import load
+    from tests.gui.conftest import install_all, load, make_window
     from tests.jobs.support import make_song
 
     song = make_song(tmp_path / "song.wav", seconds=20.0)
-    window = MainWindow(settings, workers, interactive=False)
+    window = make_window(settings, workers)
     qtbot.addWidget(window)
     backends = Backends(BackendSettings(kind=LOCAL), KeyStore(tmp_path / "k"),
                         server_dir=tmp_path / "server", server_engine="quick")
-    feature = install_jobs(window, store=JobStore(tmp_path / "jobs.sqlite3"), backends=backends,
-                           keys=KeyStore(tmp_path / "k"), cache_dir=tmp_path / "cache")
+    services, features = install_all(window, tmp_path, backends=backends,
+                                     keys=KeyStore(tmp_path / "k"))
+    feature = features.jobs
     try:
         load(qtbot, window, song)
         window.region.set(6.0, 10.0)
@@ -143,4 +141,4 @@ def test_the_job_form_warns_about_region_lengths_from_the_region_settings(
         assert "5 s" in region_warnings()[0].message
         assert region_warnings()[0].severity == "warning"
     finally:
-        feature.shutdown()
+        services.jobs.shutdown()

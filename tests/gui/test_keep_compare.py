@@ -1,5 +1,5 @@
 """Keep with the compare feature's player (null output): after a keep the player hears the
-edited song, and changing the crossfade auditions the seam through `window.player.play_range`."""
+edited song, and changing the crossfade auditions the seam through the player's `play_range`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ import numpy as np
 import pytest
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.gui.compare_panel import install_compare
-from inpaint_studio.gui.keep_panel import install_keep
+from inpaint_studio.gui.compare_panel import CompareFeature
+from inpaint_studio.gui.keep_panel import KeepFeature
 from inpaint_studio.services.player import Player
+from tests.gui.conftest import services_for
 
 
 @pytest.fixture
 def both(qtbot, loaded, tmp_path):
     player = Player(loaded.workers, use_device=False, parent=loaded)
     with qtbot.waitSignal(player.sources_changed, timeout=10000):
-        compare = install_compare(loaded, player)
+        s = services_for(loaded, tmp_path, player=player)
+        compare = CompareFeature(loaded, player, s.readout)
         compare._on_song_loaded()  # the song was loaded before the feature was installed
-    keep = install_keep(loaded, autosave_dir=tmp_path / "autosave", restore_prompt=False)
+    keep = KeepFeature(loaded, s.session, s.exporter, s.projects, player)
     yield loaded, player, keep
     player.close()
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint_studio.core.decode import load_audio
-from inpaint_studio.gui.jobs_panel import install_jobs
-from inpaint_studio.gui.keep_panel import install_keep
 from inpaint_studio.backends.backend import Backends, BackendSettings
-from inpaint_studio.services.job_controller import JobStore, Stage
 from inpaint_studio.backends.keystore import KeyStore
-from tests.gui.conftest import load
+from inpaint_studio.core.decode import load_audio
+from inpaint_studio.services.job_controller import Stage
+from tests.gui.conftest import install_all, load
 from tests.jobs.support import make_song
 
 TIMEOUT_MS = 60000
@@ -37,18 +35,17 @@ class NoKey(KeyStore):
 def both(window, tmp_path):
     backends = Backends(BackendSettings(kind="", base_url="https://x.invalid"), NoKey(),
                         server_dir=tmp_path / "server", server_engine="quick")
-    jobs = install_jobs(window, store=JobStore(tmp_path / "jobs.sqlite3"), backends=backends,
-                        keys=NoKey(), cache_dir=tmp_path / "cache", resume=False)
-    keep = install_keep(window, jobs, autosave_dir=tmp_path / "autosave", restore_prompt=False)
-    yield window, jobs, keep
-    jobs.shutdown()
+    services, features = install_all(window, tmp_path, keys=NoKey(), backends=backends)
+    yield window, features.jobs, features.keep
+    services.jobs.shutdown()
 
 
 def run_job(qtbot, jobs, region):
     fields = {"prompt": "warm piano", "num_outputs": 2}
     job = jobs.controller.submit(fields, source=jobs.source()[0], start=region[0],
                                  end=region[1], upload_path=jobs.source()[1],
-                                 write_upload=jobs.edit_hook[1]() if jobs.is_edited() else None,
+                                 write_upload=(jobs.edits.upload_writer()
+                                               if jobs.edits.is_edited() else None),
                                  reference=jobs.window.document.audio)
     qtbot.waitUntil(lambda: jobs.controller.job(job.id).stage is Stage.DONE
                     and not jobs.controller.is_running(job.id), timeout=TIMEOUT_MS)
@@ -59,7 +56,7 @@ def test_versions_from_a_job_are_kept_and_the_next_job_uploads_the_edit(qtbot, b
     window, jobs, keep = both
     load(qtbot, window, make_song(tmp_path / "song.wav", seconds=20.0))
     window.region.set(6.0, 10.0)
-    assert jobs.edit_hook is not None and not jobs.is_edited()
+    assert not jobs.edits.is_edited()
     job = run_job(qtbot, jobs, (6.0, 10.0))
     with qtbot.waitSignal(keep.session.offers_changed, timeout=TIMEOUT_MS):
         jobs.show_job(job.id)
@@ -75,7 +72,7 @@ def test_versions_from_a_job_are_kept_and_the_next_job_uploads_the_edit(qtbot, b
     assert np.array_equal(window.document.audio.samples[:, :lo], before[:, :lo])
     assert np.array_equal(window.document.audio.samples[:, hi:], before[:, hi:])
     assert not np.array_equal(window.document.audio.samples, before)
-    assert jobs.is_edited()
+    assert jobs.edits.is_edited()
 
     # The next job sends the song as edited, not the file on disk.
     edited = window.document.audio.samples.copy()

@@ -15,7 +15,8 @@ from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.export import ExportOptions
 from inpaint_studio.core.splice import splice
 from inpaint_studio.gui.export_dialog import ExportChoice, ExportDialog
-from inpaint_studio.gui.keep_panel import install_keep
+from inpaint_studio.gui.keep_panel import KeepFeature
+from tests.gui.conftest import services_for
 
 
 def version_of(audio: Audio, seed: int) -> Audio:
@@ -26,7 +27,8 @@ def version_of(audio: Audio, seed: int) -> Audio:
 
 @pytest.fixture
 def keep(loaded, tmp_path):
-    return install_keep(loaded, autosave_dir=tmp_path / "autosave", restore_prompt=False)
+    s = services_for(loaded, tmp_path)
+    return KeepFeature(loaded, s.session, s.exporter, s.projects)
 
 
 def settle(qtbot, feature, timeout=10000):

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QTimer
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.splice import splice
 from inpaint_studio.gui import theme
-from inpaint_studio.gui.keep_panel import install_keep
-from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.gui.keep_panel import KeepFeature
 
-from .conftest import load
+from .conftest import load, make_window, services_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,10 +39,13 @@ def settle(qtbot, feature):
 
 def new_window(qtbot, settings, workers, autosave_dir, restore_prompt=False):
     theme.configure_pyqtgraph()
-    win = MainWindow(settings, workers, interactive=False)
+    win = make_window(settings, workers)
     qtbot.addWidget(win)
     win.show()
-    feature = install_keep(win, autosave_dir=autosave_dir, restore_prompt=restore_prompt)
+    s = services_for(win, autosave_dir.parent / f"services-{id(win)}", autosave_dir=autosave_dir)
+    feature = KeepFeature(win, s.session, s.exporter, s.projects)
+    if restore_prompt:
+        QTimer.singleShot(0, feature.project.offer_restore)
     return win, feature
 
 
@@ -142,14 +145,19 @@ _CRASHER = textwrap.dedent("""
     from pathlib import Path
     from PySide6.QtWidgets import QApplication
     from inpaint_studio.core.audio import Audio
-    from inpaint_studio.gui.keep_panel import install_keep
-    from inpaint_studio.gui.main_window import MainWindow
+    from inpaint_studio import app as composition
+    from inpaint_studio.gui.keep_panel import KeepFeature
+    from inpaint_studio.services.job_controller import JobStore
     from inpaint_studio.services.settings import Settings
     from inpaint_studio.services.worker import WorkerPool
     song, autosave, settings = sys.argv[1:4]
     app = QApplication([])
-    win = MainWindow(Settings(settings), WorkerPool(), interactive=False)
-    feature = install_keep(win, autosave_dir=Path(autosave), restore_prompt=False)
+    models = composition.build_models(Settings(settings), WorkerPool())
+    win = composition.build_window(models, interactive=False)
+    s = composition.build_services(models, audio_output=False, autosave_dir=Path(autosave),
+                                   job_store=JobStore(Path(autosave).parent / "jobs.sqlite3"),
+                                   cache_dir=Path(autosave).parent / "cache")
+    feature = KeepFeature(win, s.session, s.exporter, s.projects)
     def spin(cond):
         while not cond():
             app.processEvents()

@@ -8,29 +8,26 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QScrollArea
 
-from inpaint_studio import app as composition
 from inpaint_studio.gui import main_window
-from inpaint_studio.gui.main_window import MainWindow
+from tests.gui.conftest import install_all, make_window
 
 AREA = Qt.DockWidgetArea
 
 
 @pytest.fixture
-def full_window(qtbot, settings, workers, studio_home):
-    """The window as `--screenshot` builds it (every feature, no audio device), 1600×900."""
-    win = MainWindow(settings, workers, interactive=False)
+def full_window(qtbot, settings, workers, studio_home, tmp_path):
+    """The window as `--screenshot` builds it (every feature, no audio device), 1600×900:
+    (window, services, features)."""
+    win = make_window(settings, workers)
     qtbot.addWidget(win)
-    win._features = composition.install_features(win, screenshot=True)
+    services, features = install_all(win, tmp_path)
     win.resize(1600, 900)
     win.restore_state()  # nothing saved yet: the first-start layout
     win.show()
     qtbot.waitExposed(win)
     qtbot.wait(50)  # the sizes are set once the window is shown
-    yield win
-    for feature in win._features:
-        if hasattr(feature, "shutdown"):
-            feature.shutdown()
-    win.player.close()
+    yield win, services, features
+    services.shutdown()
 
 
 def _docks(win):
@@ -38,16 +35,16 @@ def _docks(win):
 
 
 def test_first_start_layout(full_window):
-    win = full_window
+    win, services, features = full_window
     # built as for --screenshot: the sound device is never opened, no audio process started
-    assert win.player.engine.output_kind == "null" and not win.player.engine.isolated
-    assert win.compare.bar.output_label.text() == ""
+    assert services.player.engine.output_kind == "null" and not services.player.engine.isolated
+    assert features.compare.bar.output_label.text() == ""
     docks = _docks(win)
     assert win.dockWidgetArea(docks["Job"]) == AREA.RightDockWidgetArea
     assert win.dockWidgetArea(docks["Keep"]) == AREA.RightDockWidgetArea
     assert docks["Job"].geometry().top() < docks["Keep"].geometry().top()
     # the job form shows every field, the cost and Submit without scrolling
-    form = _jobs(win).form
+    form = features.jobs.form
     scroll = form.findChild(QScrollArea)
     assert scroll.verticalScrollBar().maximum() == 0
     assert scroll.horizontalScrollBar().maximum() == 0  # the no-region hint wraps
@@ -67,24 +64,21 @@ def test_first_start_layout(full_window):
     assert win.detail.height() > 0.4 * win.height()
     assert win.detail.width() > 0.7 * win.width()
     # the seam readout's columns fit their tab (no clipped table at this size)
-    win.compare.readout_dock.raise_()
+    features.compare.readout_dock.raise_()
     QApplication.processEvents()
-    table = win.compare.table.table
+    table = features.compare.table.table
     assert table.horizontalHeader().length() <= table.viewport().width() + 1
 
 
-def _jobs(win):
-    return next(f for f in win._features if type(f).__name__ == "JobsFeature")
-
-
-def test_a_layout_saved_by_an_older_version_is_replaced(qtbot, settings, workers, studio_home):
-    win = MainWindow(settings, workers, interactive=False)
+def test_a_layout_saved_by_an_older_version_is_replaced(qtbot, settings, workers, studio_home,
+                                                        tmp_path):
+    win = make_window(settings, workers)
     qtbot.addWidget(win)
-    composition.install_features(win, screenshot=True)
+    services, _features = install_all(win, tmp_path)
     # the old layout, saved without a version: Keep and History squeezed under the form
     settings.set("window/state", bytes(win.saveState(1).data()))
     win.restore_state()
     docks = _docks(win)
     assert {d.windowTitle() for d in win.tabifiedDockWidgets(docks["Jobs"])} == {"Seams",
                                                                                  "History"}
-    win.player.close()
+    services.shutdown()

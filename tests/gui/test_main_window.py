@@ -254,15 +254,15 @@ def test_region_advice_follows_settings(loaded):
 def test_dock_layout_is_restored(qtbot, settings, workers):
     from PySide6.QtCore import Qt as _Qt
 
-    from inpaint_studio.gui.main_window import MainWindow
+    from tests.gui.conftest import make_window
 
-    first = MainWindow(settings, workers, interactive=False)
+    first = make_window(settings, workers)
     qtbot.addWidget(first)
     dock = first.add_dock(QLabel("panel"), "Jobs", _Qt.DockWidgetArea.LeftDockWidgetArea)
     first.show()
     qtbot.waitExposed(first)
     first.close()
-    second = MainWindow(settings, workers, interactive=False)
+    second = make_window(settings, workers)
     qtbot.addWidget(second)
     dock2 = second.add_dock(QLabel("panel"), "Jobs")  # added on the right ...
     second.restore_state()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from inpaint_studio.services import settings as settings_mod
-from inpaint_studio.services.settings import MAX_RECENT, SCHEMA_VERSION, Settings, declare
+from inpaint_studio.services.settings import (
+    MAX_RECENT,
+    SCHEMA_VERSION,
+    RecentList,
+    Settings,
+    declare,
+)
 
 
 def test_defaults_types_and_persistence(tmp_path, qapp):
@@ -70,3 +76,20 @@ def test_recent_files(tmp_path, qapp):
     one = Settings(tmp_path / "one.ini")
     one.add_recent("/a/b.mp3")  # a one-item list survives the INI round trip as a list
     assert Settings(tmp_path / "one.ini").recent_files() == ["/a/b.mp3"]
+
+
+def test_recent_list_of_projects(tmp_path, qapp, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = Settings(tmp_path / "s.ini")
+    projects = RecentList(s, "projects/recent", limit=2)
+    projects.add("a.inpaint")
+    projects.add(tmp_path / "b.inpaint")
+    assert projects.add("a.inpaint") == str(tmp_path / "a.inpaint")  # stored absolute, once
+    assert projects.paths() == [str(tmp_path / "a.inpaint"), str(tmp_path / "b.inpaint")]
+    projects.add("c.inpaint")
+    assert projects.paths() == [str(tmp_path / "c.inpaint"), str(tmp_path / "a.inpaint")]
+    projects.remove("c.inpaint")
+    assert Settings(tmp_path / "s.ini").get("projects/recent") == [str(tmp_path / "a.inpaint")]
+    assert s.recent_files() == []  # the songs' list is another key
+    with pytest.raises(TypeError):
+        RecentList(s, "files/last_dir")

@@ -11,7 +11,7 @@ from inpaint_studio.api import errors as api_errors
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio
-from inpaint_studio.jobs.lifecycle import JobRunner
+from inpaint_studio.jobs.lifecycle import JobLifecycle
 from inpaint_studio.jobs.recovery import attach_task, check_again, reset_for_retry
 from inpaint_studio.jobs.store import Stage
 from inpaint_studio.server.config import ServerConfig
@@ -43,7 +43,7 @@ def test_a_whole_job_runs_to_two_aligned_versions(store, client, server, song, t
     _, log = server
     job = _job(store, song)
     progress = []
-    runner = JobRunner(store, client, tmp_path / "cache", on_progress=progress.append)
+    runner = JobLifecycle(store, client, tmp_path / "cache", on_progress=progress.append)
     events = _drain(runner, job.id)
     stages = [e.job.stage for e in events if e.kind == "stage"]
     assert stages[0] is Stage.SUBMITTING and stages[-1] is Stage.DONE
@@ -73,17 +73,17 @@ def test_a_stopped_run_resumes_without_a_second_submit(store, client, server, so
                                                       stop_at):
     _, log = server
     job = _job(store, song)
-    runner = JobRunner(store, client, tmp_path / "cache")
+    runner = JobLifecycle(store, client, tmp_path / "cache")
     _drain(runner, job.id, stop_at=stop_at)
     assert store.get(job.id).stage is stop_at
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     done = store.get(job.id)
     assert done.stage is Stage.DONE and done.submit_attempts == 1
     assert log.submits() == 1
     assert all(n == 1 for n in log.downloads().values()) and len(log.downloads()) == 2
     # a third run finds nothing to do: no request at all
     before = sum(log.counts.values())
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert sum(log.counts.values()) == before
 
 
@@ -92,13 +92,13 @@ def test_a_crash_during_submit_is_outcome_unknown_never_resent(store, client, se
     _, log = server
     job = _job(store, song)
     store.transition(job.id, [Stage.CREATED], Stage.SUBMITTING)  # as a killed process leaves it
-    events = _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    events = _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     unknown = store.get(job.id)
     assert unknown.stage is Stage.UNKNOWN and "not known" in unknown.message
     assert log.submits() == 0 and events[-1].job.stage is Stage.UNKNOWN
     # the user retries knowingly
     reset_for_retry(store, job.id)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
 
 
@@ -108,14 +108,14 @@ def test_a_dropped_submit_answer_is_unknown_and_the_found_task_can_be_attached(
     srv.faults.drop_next = 1
     srv.faults.paths = ("/v1/inpaint",)
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     unknown = store.get(job.id)
     assert unknown.stage is Stage.UNKNOWN and log.submits() == 1
     assert "may have reached" in unknown.message
     # the job did reach the server: the user finds its task and follows it
     (task_id,) = srv.store.all_ids()
     attach_task(store, job.id, task_id)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
 
 
@@ -123,7 +123,7 @@ def test_a_rejected_key_fails_with_a_readable_reason(store, server, song, tmp_pa
     srv, log = server
     bad = MusicGPTClient(srv.base_url, "wrong-key")
     job = _job(store, song)
-    _drain(JobRunner(store, bad, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, bad, tmp_path / "cache"), job.id)
     failed = store.get(job.id)
     assert failed.stage is Stage.FAILED and failed.error_kind == "AuthError"
     assert "rejected the API key" in failed.message
@@ -133,7 +133,7 @@ def test_a_failed_task_reports_the_servers_reason(store, client, server, song, t
     srv, _ = server
     srv.faults.fail_jobs = "the engine found no material that fits"
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     failed = store.get(job.id)
     assert failed.stage is Stage.FAILED and "no material that fits" in failed.message
     assert failed.error_kind == "TaskFailed"
@@ -146,7 +146,7 @@ def test_polling_survives_server_errors_and_rate_limits(store, client, server, s
     srv.faults.rate_limit_next = 1
     srv.faults.rate_limit_retry_after = 0.2
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
 
 
@@ -155,7 +155,7 @@ def test_a_truncated_result_fails_the_download_and_can_be_fetched_again(store, c
     srv, _ = server
     srv.faults.truncate_results = True
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     failed = store.get(job.id)
     assert failed.stage is Stage.FAILED and failed.message.startswith("Version 1 could not")
     assert failed.error_kind == "DownloadError"
@@ -166,7 +166,7 @@ def test_cancel_stops_waiting_and_resume_finishes(store, client, server, song, t
     srv.config.version_delay_s = 1.5
     job = _job(store, song)
     token = CancelToken()
-    runner = JobRunner(store, client, tmp_path / "cache")
+    runner = JobLifecycle(store, client, tmp_path / "cache")
     with pytest.raises(Cancelled):
         for ev in runner.run(job.id, token):
             if ev.job.stage is Stage.PARTIAL:
@@ -174,7 +174,7 @@ def test_cancel_stops_waiting_and_resume_finishes(store, client, server, song, t
     stopped = store.get(job.id)
     assert stopped.stage is Stage.PARTIAL and stopped.task_id
     assert store.holder(job.id) is None  # the lease was released: anyone may resume it
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
 
 
@@ -183,12 +183,12 @@ def test_a_job_past_its_deadline_fails_and_can_be_checked_again(store, client, s
     srv, log = server
     srv.config.version_delay_s = 1.0
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache", poll_deadline_s=0.5), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache", poll_deadline_s=0.5), job.id)
     stalled = store.get(job.id)
     assert stalled.stage is Stage.FAILED and stalled.error_kind == "ApiTimeout"
     assert "has not finished" in stalled.message
     check_again(store, job.id)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE and log.submits() == 1
 
 
@@ -208,7 +208,7 @@ def test_the_lease_is_renewed_during_upload_download_and_alignment(store, client
 
     monkeypatch.setattr(store, "renew", spy)
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id)
     assert store.get(job.id).stage is Stage.DONE
     seen = set(stages_at_renewal)
     assert {Stage.SUBMITTING, Stage.DOWNLOADING, Stage.ALIGNING} <= seen, seen
@@ -231,7 +231,7 @@ def test_an_unexpected_error_after_bytes_left_is_an_unknown_outcome(store, song,
                                                                      sent, stage):
     # Only a submit that certainly sent nothing may look safe to send again.
     job = _job(store, song)
-    _drain(JobRunner(store, _BreaksWhileSending(sent), tmp_path / "cache"), job.id)
+    _drain(JobLifecycle(store, _BreaksWhileSending(sent), tmp_path / "cache"), job.id)
     after = store.get(job.id)
     assert after.stage is stage and after.submit_attempts == 1
 
@@ -246,7 +246,7 @@ def test_a_job_stopped_while_downloading_finishes_from_a_server_on_a_new_port(st
         old_port = first.port
         with MusicGPTClient(first.base_url, KEY, min_poll_interval=0.2) as c1:
             job = _job(store, song)
-            _drain(JobRunner(store, c1, tmp_path / "cache"), job.id, stop_at=Stage.DOWNLOADING)
+            _drain(JobLifecycle(store, c1, tmp_path / "cache"), job.id, stop_at=Stage.DOWNLOADING)
     stopped = store.get(job.id)
     assert stopped.stage is Stage.DOWNLOADING and not any(r.path for r in stopped.results)
     assert all(f":{old_port}/" in r.url for r in stopped.results)
@@ -254,7 +254,7 @@ def test_a_job_stopped_while_downloading_finishes_from_a_server_on_a_new_port(st
         new_port = second.port
         assert new_port != old_port
         with MusicGPTClient(second.base_url, KEY, min_poll_interval=0.2) as c2:
-            _drain(JobRunner(store, c2, tmp_path / "cache"), job.id)
+            _drain(JobLifecycle(store, c2, tmp_path / "cache"), job.id)
     done = store.get(job.id)
     assert done.stage is Stage.DONE, done.message
     assert log.submits() == 0 and sorted(log.downloads().values()) == [1, 1]
@@ -268,7 +268,7 @@ def test_a_version_whose_wav_is_gone_is_fetched_as_mp3(store, client, server, so
     # the same version's MP3 instead of failing the job.
     _, log = server
     job = _job(store, song)
-    _drain(JobRunner(store, client, tmp_path / "cache"), job.id, stop_at=Stage.DOWNLOADING)
+    _drain(JobLifecycle(store, client, tmp_path / "cache"), job.id, stop_at=Stage.DOWNLOADING)
     stopped = store.get(job.id)
     for res in stopped.results:
         assert res.url.endswith(".wav") and res.alt_url.endswith(".mp3")
@@ -280,7 +280,7 @@ def test_a_version_whose_wav_is_gone_is_fetched_as_mp3(store, client, server, so
             raise api_errors.ServerError("down for the test", status=503)
 
     with NoRefresh(client.base_url, KEY) as c:
-        _drain(JobRunner(store, c, tmp_path / "cache"), job.id)
+        _drain(JobLifecycle(store, c, tmp_path / "cache"), job.id)
     done = store.get(job.id)
     assert done.stage is Stage.DONE, done.message
     assert all(Path(r.path).suffix == ".mp3" for r in done.results)

@@ -65,7 +65,7 @@ def test_welcome_view_buttons_and_busy_state(qtbot):
 
 
 class Window(QMainWindow):
-    """The slice of the main-window API (CONTRACTS §C) that install_welcome uses, built from the
+    """The slice of the main-window API that the welcome panel uses, built from the
     real models and worker pool."""
 
     def __init__(self) -> None:
@@ -93,7 +93,7 @@ def test_welcome_overlay_follows_the_document(qtbot):
     window = Window()
     qtbot.addWidget(window)
     opened: list[str] = []
-    panel = welcome_panel.install_welcome(window, opened.append)
+    panel = welcome_panel.WelcomePanel(window, opened.append)
     window.resize(900, 600)
     window.show()
     qtbot.waitExposed(window)
@@ -113,7 +113,7 @@ def test_demo_song_is_made_once_in_a_worker_then_opened(qtbot, studio_home):
     window = Window()
     qtbot.addWidget(window)
     opened: list[str] = []
-    panel = welcome_panel.install_welcome(window, opened.append)
+    panel = welcome_panel.WelcomePanel(window, opened.append)
     window.show()
     target = welcome_panel.demo_song_path()
     assert not target.exists()

@@ -79,7 +79,7 @@ def test_pyproject_and_spec_take_their_names_from_identity():
     # (no tomllib: Python 3.10 is supported)
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'version = { attr = "inpaint_studio.identity.VERSION" }' in pyproject
-    assert f'{identity.EXECUTABLE} = "inpaint_studio.app:main"' in pyproject
+    assert f'{identity.EXECUTABLE} = "inpaint_studio.cli:main"' in pyproject
     spec = (ROOT / "packaging" / "inpaint-studio.spec").read_text(encoding="utf-8")
     assert "name=identity.EXECUTABLE" in spec
     # build tools stay out of the runtime dependencies (they are in the `dev` extra)

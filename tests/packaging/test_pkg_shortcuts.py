@@ -42,14 +42,14 @@ def _bound_keys(window: MainWindow) -> dict[str, str]:
 def app_window(qtbot, studio_home):
     """The window as the app builds it: every feature installed by the composition root."""
     workers = WorkerPool()
-    window = MainWindow(Settings(), workers, interactive=False)
+    editor = composition.build_editor(Settings(), workers)
+    window = editor.window
     qtbot.addWidget(window)
-    features = composition.install_features(window)
     yield window
     window.close()
+    editor.services.shutdown()
     workers.cancel_all()
     workers.wait_all(10000)
-    del features
 
 
 def test_every_bound_key_is_in_the_shortcuts_dialog(app_window):

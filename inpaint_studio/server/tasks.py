@@ -20,10 +20,12 @@ from urllib.parse import urlsplit
 import requests
 
 from inpaint_studio.api.client import is_loopback
-from inpaint_studio.core.atomic import atomic_path
+from inpaint_studio.api.download import download_file
+from inpaint_studio.api.errors import ApiError
+from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.server import proc, wire
 from inpaint_studio.server.config import Faults, ServerConfig
-from inpaint_studio.server.store import TaskStore, now_iso
+from inpaint_studio.server.store import ServerTaskStore, now_iso
 from inpaint_studio.server.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -40,15 +42,19 @@ class _Armed:
     truncate: bool
 
 
-class JobRunner:
-    def __init__(self, store: TaskStore, config: ServerConfig, faults: Faults, engine_ref: str,
-                 webhooks: WebhookSender) -> None:
+class TaskRunner:
+    """Runs the local server's tasks (the server side of a job): one coordinating thread per
+    task, the engine in a process pool, results and webhooks published as versions finish."""
+
+    def __init__(self, store: ServerTaskStore, config: ServerConfig, faults: Faults,
+                 engine_ref: str, webhooks: WebhookSender) -> None:
         self.store, self.config, self.faults = store, config, faults
         self.engine_ref = engine_ref
         self.webhooks = webhooks
         self._stop = threading.Event()
+        self._cancel = CancelToken()  # ends an audio_url download's pauses when the server stops
         self._threads = ThreadPoolExecutor(max_workers=min(16, config.parallel_limit),
-                                           thread_name_prefix="inpaint-job")
+                                           thread_name_prefix="server-task")
         self._procs: ProcessPoolExecutor | None = None
         self._procs_lock = threading.Lock()
 
@@ -116,7 +122,7 @@ class JobRunner:
         subtype = self.config.webhook_subtype
         for i, version in enumerate(filled["versions"], 1):
             cid = rec["conversion_ids"][i - 1]
-            title = req.get("title") or f"Inpaint take {i}"
+            title = req.get("title") or f"Inpaint version {i}"
             mp3, wav = self.store.mp3_rel(cid), self.store.wav_rel(cid)
             if str(i) in rec.get("versions", {}) and self.store.has_files(mp3, wav):
                 continue  # published before a restart (and its webhook sent): keep it as is
@@ -164,13 +170,14 @@ class JobRunner:
         suffix = Path(urlsplit(url).path).suffix.lower()
         target = self.store.upload_dir(task_id) / ("song" + (suffix if len(suffix) <= 5 else ""))
         try:
-            # Atomic: the kept copy is what a rerun after a restart uses instead of fetching.
-            with requests.get(url, stream=True, timeout=30) as resp, atomic_path(target) as tmp:
-                resp.raise_for_status()
-                with open(tmp, "wb") as fh:
-                    for chunk in resp.iter_content(256 * 1024):
-                        fh.write(chunk)
-        except requests.RequestException:
+            # The app's one downloader (resumed, retried by api.retry's policy, renamed into
+            # place atomically): the kept copy is what a rerun after a restart uses.
+            with requests.Session() as session:
+                download_file(session, url, target, timeout=30, token=self._cancel,
+                              verify="none", what=host or "The song's host", name="the song")
+        except Cancelled:
+            raise _Stopped() from None
+        except ApiError:
             raise proc.EngineFailed("The file could not be downloaded from the provided URL.")\
                 from None
         self.store.update(task_id, song_path=str(target))
@@ -178,6 +185,7 @@ class JobRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        self._cancel.cancel()
         self._threads.shutdown(wait=False, cancel_futures=True)
         with self._procs_lock:
             pool, self._procs = self._procs, None
