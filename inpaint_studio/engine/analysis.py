@@ -16,6 +16,7 @@ from scipy.signal import resample_poly
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.core.rhythm import mel_filterbank
 
 ANALYSIS_RATE = 22050
 N_FFT = 2048
@@ -84,15 +85,7 @@ def analysis_rate_of(audio: Audio) -> int:
 def _filters(rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mel 1025×64, chroma 1025×12, hann window) for `rate`."""
     freqs = np.fft.rfftfreq(N_FFT, 1.0 / rate)
-    hz_to_mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
-    mel_pts = np.linspace(hz_to_mel(30.0), hz_to_mel(min(11000.0, rate / 2 - 1)), N_MELS + 2)
-    hz = 700.0 * (10 ** (mel_pts / 2595.0) - 1.0)
-    mel = np.zeros((len(freqs), N_MELS), np.float32)
-    for i in range(N_MELS):
-        lo, c, hi = hz[i], hz[i + 1], hz[i + 2]
-        up = (freqs - lo) / max(c - lo, 1e-9)
-        down = (hi - freqs) / max(hi - c, 1e-9)
-        mel[:, i] = np.maximum(0.0, np.minimum(up, down)) * (2.0 / max(hi - lo, 1e-9))
+    mel, _ = mel_filterbank(freqs, N_MELS, 30.0, min(11000.0, rate / 2 - 1))
     chroma = np.zeros((len(freqs), 12), np.float32)
     ok = (freqs >= 55.0) & (freqs <= 5000.0)
     pitch = 12.0 * np.log2(np.maximum(freqs[ok], 1.0) / 440.0) + 69.0

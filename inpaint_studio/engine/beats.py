@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inpaint_studio.core.rhythm import dp_beats
 from inpaint_studio.engine.analysis import Analysis
 
 
@@ -55,31 +56,11 @@ def estimate_period(onset: np.ndarray, frame_s: float) -> tuple[float, float]:
 
 def track_beats(onset: np.ndarray, period: float, tightness: float = 100.0) -> np.ndarray:
     """Beat frames maximising onset strength plus a log-interval regularity score (Ellis 2007)."""
-    n = len(onset)
-    if n == 0:
+    if len(onset) == 0:
         return np.zeros(0, int)
     o = onset / max(float(onset.std()), 1e-9)
     lo, hi = max(1, int(round(period / 2))), max(2, int(round(2 * period)))
-    offsets = np.arange(lo, hi + 1)
-    penalty = -tightness * np.log(offsets / period) ** 2
-    score = o.astype(np.float64).copy()
-    back = np.full(n, -1, dtype=np.int64)
-    for t in range(lo, n):
-        prev = t - offsets
-        ok = prev >= 0
-        cand = score[prev[ok]] + penalty[ok]
-        j = int(np.argmax(cand))
-        if cand[j] > 0:
-            score[t] = o[t] + cand[j]
-            back[t] = prev[ok][j]
-    # end on the best-scoring frame within the last period
-    tail = max(0, n - int(round(period)))
-    t = tail + int(np.argmax(score[tail:]))
-    beats = []
-    while t >= 0:
-        beats.append(t)
-        t = int(back[t])
-    return np.asarray(beats[::-1], dtype=int)
+    return dp_beats(o, period, lo, hi, tightness)
 
 
 def fixed_grid(duration: float, step: float) -> np.ndarray:

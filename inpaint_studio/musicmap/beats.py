@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inpaint_studio.core.rhythm import dp_beats
+
 MIN_BPM, MAX_BPM = 40.0, 240.0
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 0.9
@@ -101,30 +103,10 @@ def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
 def track(x: np.ndarray, period: float, tightness: float | None = None) -> np.ndarray:
     """Beat frames maximising onset strength plus a log-interval regularity score."""
     tightness = TIGHTNESS if tightness is None else tightness
-    n = len(x)
-    if n == 0 or period <= 1:
+    if len(x) == 0 or period <= 1:
         return np.zeros(0, int)
     lo, hi = max(1, int(round(period * 0.6))), max(2, int(round(period * 1.6)))
-    offsets = np.arange(lo, hi + 1)
-    penalty = -tightness * np.log(offsets / period) ** 2
-    score = x.astype(np.float64).copy()
-    back = np.full(n, -1, dtype=np.int64)
-    for t in range(lo, n):
-        prev = t - offsets
-        ok = prev >= 0
-        cand = score[prev[ok]] + penalty[ok]
-        j = int(np.argmax(cand))
-        if cand[j] > 0:
-            score[t] = x[t] + cand[j]
-            back[t] = prev[ok][j]
-    # end on the best local maximum of the score within the last period
-    tail = max(0, n - int(round(period)))
-    t = tail + int(np.argmax(score[tail:]))
-    beats = []
-    while t >= 0:
-        beats.append(t)
-        t = int(back[t])
-    return np.asarray(beats[::-1], dtype=int)
+    return dp_beats(x, period, lo, hi, tightness)
 
 
 def _steadiest(x: np.ndarray, period: float) -> np.ndarray:
@@ -161,17 +143,24 @@ def _strength_at(x: np.ndarray, frames: np.ndarray) -> float:
     return float(np.maximum.reduce([x[np.clip(f + d, 0, len(x) - 1)] for d in range(-2, 3)]).mean())
 
 
+def _thirds(x: np.ndarray, frames: np.ndarray) -> tuple[float, float, float, np.ndarray]:
+    """Onset strength on the beats, a third and two thirds of a beat after them, and each
+    beat's interval to the next."""
+    ibi = np.diff(frames)
+    nxt = np.concatenate([ibi, ibi[-1:]])
+    s0 = _strength_at(x, frames)
+    s13 = _strength_at(x, frames + np.rint(nxt / 3).astype(int))
+    s23 = _strength_at(x, frames + np.rint(2 * nxt / 3).astype(int))
+    return s0, s13, s23, nxt
+
+
 def swing_shift(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Swung music (long–short eighths, 2:1) has onsets on the beat and 2/3 of a beat after it.
     A tracker can lock onto the swung eighth instead, which then has its strong neighbour only
     1/3 of a beat later: move such a grid onto the long note."""
     if len(frames) < 8:
         return frames
-    ibi = np.diff(frames)
-    nxt = np.concatenate([ibi, ibi[-1:]])
-    s0 = _strength_at(x, frames)
-    s13 = _strength_at(x, frames + np.rint(nxt / 3).astype(int))
-    s23 = _strength_at(x, frames + np.rint(2 * nxt / 3).astype(int))
+    s0, s13, s23, nxt = _thirds(x, frames)
     if s13 > SWING_VS_BEAT * s0 and s13 > SWING_VS_OTHER * s23:
         return frames + np.rint(nxt / 3).astype(int)
     return frames
@@ -182,11 +171,7 @@ def triplet_grid(x: np.ndarray, frames: np.ndarray) -> bool:
     dotted or triplet level, not the notated one (3 against 2)."""
     if len(frames) < 8:
         return False
-    ibi = np.diff(frames)
-    nxt = np.concatenate([ibi, ibi[-1:]])
-    s0 = _strength_at(x, frames)
-    s13 = _strength_at(x, frames + np.rint(nxt / 3).astype(int))
-    s23 = _strength_at(x, frames + np.rint(2 * nxt / 3).astype(int))
+    s0, s13, s23, _ = _thirds(x, frames)
     lo, hi = min(s13, s23), max(s13, s23)
     return lo > TRIPLET_MIN * s0 and lo > TRIPLET_EVEN * hi
 

@@ -14,6 +14,7 @@ from scipy.signal import firwin, freqz, resample_poly
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
+from inpaint_studio.core.rhythm import mel_filterbank
 
 HOP = 256
 N_FFT = 1024
@@ -62,15 +63,7 @@ def analysis_rate(rate: int) -> int:
 def _mel_bank(rate: int) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """(mel bank, number of low bands, window, K-weighting power per bin) at `rate`."""
     freqs = np.fft.rfftfreq(N_FFT, 1.0 / rate)
-    mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
-    pts = np.linspace(mel(30.0), mel(min(10000.0, 0.45 * rate)), N_MELS + 2)
-    hz = 700.0 * (10 ** (pts / 2595.0) - 1.0)
-    bank = np.zeros((len(freqs), N_MELS), np.float32)
-    for i in range(N_MELS):
-        lo, c, hi = hz[i], hz[i + 1], hz[i + 2]
-        up = (freqs - lo) / max(c - lo, 1e-9)
-        down = (hi - freqs) / max(hi - c, 1e-9)
-        bank[:, i] = np.maximum(0.0, np.minimum(up, down)) * (2.0 / max(hi - lo, 1e-9))
+    bank, hz = mel_filterbank(freqs, N_MELS, 30.0, min(10000.0, 0.45 * rate))
     n_low = int(np.sum(hz[1:-1] < LOW_MEL_HZ))
     k = np.ones(len(freqs))
     for kind, f0, q, g in (("shelf", 1681.97, 0.7072, 4.0), ("hp", 38.13, 0.5003, 0.0)):
