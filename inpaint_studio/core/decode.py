@@ -14,11 +14,12 @@ Other formats (AAC in MP4 is not sample-exact after a seek) decode as one stream
 
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 import os
-import queue
 import re
+import selectors
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -247,7 +248,10 @@ MIN_PART_S = 10.0  # a shorter part is not worth another ffmpeg's start-up
 
 
 def decode_parts() -> int:
-    """How many parts a long file is decoded in: the cores this process may use, at least 2."""
+    """How many parts a long file is decoded in: the cores this process may use, at least 2.
+    `INPAINT_STUDIO_DECODE_PARTS` overrides it (1: always one stream; for measuring)."""
+    with contextlib.suppress(KeyError, ValueError):
+        return max(1, int(os.environ["INPAINT_STUDIO_DECODE_PARTS"]))
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -357,92 +361,126 @@ def _seek_frame(frame: int, rate: int) -> int:
     return frame // step * step
 
 
+class _PartReader:
+    """The reading end of one part: frames `[start, end)` (end None: to the end of the file)
+    arrive through its ffmpeg's pipe. `read()` is called when the pipe is readable and does one
+    read, so one thread can serve every part without waiting on any of them."""
+
+    def __init__(self, stream: DecodeStream, channels: int, start: int, end: int | None) -> None:
+        assert stream._proc.stdout is not None
+        self.stream = stream
+        self.pipe = stream._proc.stdout.raw  # one read returns what is there (see interleaved)
+        _widen_pipe(self.pipe.fileno())
+        self.frame_bytes = 4 * channels
+        self.channels = channels
+        self.buf = bytearray(CHUNK_FRAMES * self.frame_bytes)
+        self.view = memoryview(self.buf)
+        self.pending = 0
+        self.carry = 0  # bytes of whole frames the last `read` returned
+        self.want = FIRST_CHUNK_FRAMES * self.frame_bytes
+        self.pos = self.start = start
+        self.end = end
+        self.eof = False
+
+    def read(self) -> np.ndarray | None:
+        """Interleaved frames (n, channels) once enough have arrived (a view of the reader's
+        buffer, valid until the next call), else None; at the end of the pipe, what is left
+        (possibly None) and `eof` is set."""
+        n = self.pipe.readinto(self.view[self.pending :])
+        if n:
+            self.pending += n
+            if self.pending < self.want:
+                return None
+        else:
+            self.eof = True
+        whole = self.pending - self.pending % self.frame_bytes
+        if not whole:
+            return None
+        frames = np.frombuffer(self.buf, dtype="<f4", count=whole // 4).reshape(-1, self.channels)
+        self.carry = whole
+        return frames
+
+    def consumed(self) -> None:
+        """The frames `read` returned are copied: make room for the next ones."""
+        rest = self.pending - self.carry
+        self.view[:rest] = self.view[self.carry : self.pending]
+        self.pending = rest
+        self.want = min(len(self.buf), self.want * 2)
+
+    @property
+    def done(self) -> bool:
+        return self.eof or (self.end is not None and self.pos >= self.end)
+
+
+PART_NICENESS = 10  # the parts' ffmpeg yield to the GUI thread (stalls) and to the reading thread
+
+
 def _decode_parts(first: DecodeStream, info: AudioInfo, data: np.ndarray, bounds: list[int],
                   forced: int | None, token: CancelToken,
                   on_chunk: ChunkCallback | None) -> tuple[np.ndarray, int]:
-    """Decode the parts `[bounds[i], bounds[i+1])` at once into `data`, one ffmpeg and one
-    reading thread each (part 0 is `first`, already running; the last part runs to the end).
-    The parts' threads de-interleave into their slices; this thread reports the chunks."""
+    """Decode the parts `[bounds[i], bounds[i+1])` at once into `data`, one ffmpeg each (part 0
+    is `first`, already running, stopped at its end; the last part runs to the end of the
+    file). This thread serves every part's pipe as it becomes readable, de-interleaves what
+    arrived into that part's slice and reports it: one Python thread, as in a sequential
+    decode, so the GUI thread does not queue for the GIL behind several."""
     rate = info.sample_rate
     nparts = len(bounds) - 1
     streams: list[DecodeStream] = [first]
-    for i in range(1, nparts):
-        start = bounds[i]
-        seek = _seek_frame(max(0, start - int(PREROLL_S * rate)), rate)
-        keep = bounds[i + 1] - start if i < nparts - 1 else None
-        try:
-            streams.append(DecodeStream(first.path, forced, (seek / rate, start - seek, keep)))
-        except BaseException:
-            for s in streams[1:]:
-                s.close()
-            raise
-    events: queue.SimpleQueue[tuple[int, int, int, np.ndarray | None] | BaseException | int] = (
-        queue.SimpleQueue())
-    stop = threading.Event()
-    capacity = data.shape[1]
-    done = [0] * nparts  # frames each part delivered
-
-    def run(i: int) -> None:
-        stream, pos = streams[i], bounds[i]
-        end = bounds[i + 1] if i < nparts - 1 else None
-        try:
-            for inter in stream.interleaved():
-                if stop.is_set():
-                    return
-                n = inter.shape[0] if end is None else min(inter.shape[0], end - pos)
-                room = max(0, min(n, capacity - pos))
-                if room:
-                    data[:, pos : pos + room] = inter[:room].T
-                    events.put((i, pos, room, None))
-                if n > room:  # the header promised less than there is: keep the rest aside
-                    events.put((i, pos + room, n - room, np.ascontiguousarray(inter[room:n].T)))
-                pos += n
-                done[i] = pos - bounds[i]
-                if end is not None and pos >= end:
-                    stream.kill()  # part 0 runs on past its end: it is the whole-file stream
-                    break
-        except BaseException as exc:  # noqa: BLE001 - handed to the reporting thread
-            if not stop.is_set() and not (end is not None and pos >= end):
-                events.put(exc)
-        finally:
-            events.put(i)
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"decode-part-{i}", daemon=True)
-               for i in range(nparts)]  # fmt: skip
-    for t in threads:
-        t.start()
-    extra: list[tuple[int, np.ndarray]] = []
     try:
-        running = nparts
-        while running:
-            token.raise_if_cancelled()
-            try:
-                event = events.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            if isinstance(event, BaseException):
-                raise event
-            if isinstance(event, int):
-                running -= 1
-                continue
-            _, start, n, aside = event
-            chunk = data[:, start : start + n] if aside is None else aside
-            if aside is not None:
-                extra.append((start, aside))
-            if on_chunk is not None:
-                on_chunk(info, start, chunk)
+        for i in range(1, nparts):
+            start = bounds[i]
+            seek = _seek_frame(max(0, start - int(PREROLL_S * rate)), rate)
+            keep = bounds[i + 1] - start if i < nparts - 1 else None
+            streams.append(DecodeStream(first.path, forced, (seek / rate, start - seek, keep)))
+        for stream in streams:
+            with contextlib.suppress(OSError):  # best effort: decoding works either way
+                os.setpriority(os.PRIO_PROCESS, stream._proc.pid, PART_NICENESS)
+        readers = [_PartReader(s, info.channels, bounds[i], bounds[i + 1] if i < nparts - 1
+                               else None) for i, s in enumerate(streams)]  # fmt: skip
+        capacity = data.shape[1]
+        extra: list[tuple[int, np.ndarray]] = []
+        with selectors.DefaultSelector() as sel:
+            for reader in readers:
+                sel.register(reader.pipe, selectors.EVENT_READ, reader)
+            while sel.get_map():
+                token.raise_if_cancelled()
+                for key, _ in sel.select(timeout=0.05):
+                    reader = key.data
+                    inter = reader.read()
+                    if inter is not None:
+                        pos = reader.pos
+                        n = inter.shape[0] if reader.end is None else min(inter.shape[0],
+                                                                          reader.end - pos)
+                        room = max(0, min(n, capacity - pos))
+                        if room:
+                            data[:, pos : pos + room] = inter[:room].T
+                        aside = None
+                        if n > room:  # the header promised less than there is: keep it aside
+                            aside = np.ascontiguousarray(inter[room:n].T)
+                            extra.append((pos + room, aside))
+                        reader.consumed()
+                        reader.pos += n
+                        if on_chunk is not None:
+                            if room:
+                                on_chunk(info, pos, data[:, pos : pos + room])
+                            if aside is not None:
+                                on_chunk(info, pos + room, aside)
+                    if reader.done:
+                        sel.unregister(reader.pipe)
+                        if reader.eof:
+                            _finish(reader.stream)
+                        else:
+                            reader.stream.kill()  # part 0 runs past its end: it is the whole file
     finally:
-        stop.set()
-        for s in streams:
-            s.kill()
-        for t in threads:
-            t.join()
-        for s in streams[1:]:
-            s.close()
+        for stream in streams:
+            stream.kill()
+        for stream in streams[1:]:
+            stream.close()
+    done = [r.pos - r.start for r in readers]
     for i in range(nparts - 1):
         if done[i] < bounds[i + 1] - bounds[i]:  # the file ends before this part does
             return data, bounds[i] + done[i]  # (< bounds[-2]: the caller reports the cut)
-    filled = bounds[-2] + done[-1]
+    filled = readers[-1].pos
     if extra:
         grown = empty_planar(info.channels, filled)
         grown[:, :capacity] = data[:, :capacity]
@@ -451,6 +489,14 @@ def _decode_parts(first: DecodeStream, info: AudioInfo, data: np.ndarray, bounds
             grown[:, start : start + aside.shape[1]] = aside
         data = grown
     return data, filled
+
+
+def _finish(stream: DecodeStream) -> None:
+    """A part's ffmpeg closed its output: it must have ended well."""
+    stream._proc.wait()
+    stream._reader.join(timeout=5)
+    if stream._proc.returncode != 0:
+        raise stream._failure()
 
 
 _PLAIN_PAGES_FROM = 64 << 20  # bytes
