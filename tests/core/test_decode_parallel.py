@@ -55,6 +55,23 @@ def encoded(song_wav, tmp_path_factory):
     return make
 
 
+@pytest.fixture
+def seeks(monkeypatch):
+    """The parts started during a test: each one's (seek_s, drop, keep)."""
+    from inpaint_studio.core import decode
+
+    started: list[tuple[float, int, int | None]] = []
+    original = decode.DecodeStream.__init__
+
+    def init(self, path, channels=None, part=None):
+        if part is not None:
+            started.append(part)
+        original(self, path, channels, part)
+
+    monkeypatch.setattr(decode.DecodeStream, "__init__", init)
+    return started
+
+
 def _decode(path, parts):
     chunks: list[tuple[int, int]] = []
     audio = load_audio(path, on_chunk=lambda info, s, c: chunks.append((s, c.shape[1])),
@@ -70,9 +87,10 @@ def _in_order(chunks: list[tuple[int, int]]) -> bool:
 
 @pytest.mark.parametrize("kind", list(FORMATS))
 @pytest.mark.parametrize("parts", [2, 3])
-def test_parts_are_bit_identical_to_one_stream_at_every_join(encoded, kind, parts):
+def test_parts_are_bit_identical_to_one_stream_at_every_join(encoded, seeks, kind, parts):
     path = encoded(kind)
     whole, _ = _decode(path, parts=1)
+    assert not seeks
     split, chunks = _decode(path, parts=parts)
     assert split.sample_rate == whole.sample_rate and split.channels == whole.channels
     assert split.frames == whole.frames
@@ -86,12 +104,14 @@ def test_parts_are_bit_identical_to_one_stream_at_every_join(encoded, kind, part
     joins = part_bounds(total, parts)[1:-1]
     starts = {s for s, _ in chunks}
     if kind in EXACT:
-        assert all(j in starts for j in joins), "the parts did not run"
+        assert len(seeks) == parts - 1  # part 0 is the first stream itself
+        assert all(j in starts for j in joins)  # each part reported from its first frame
         for j in joins:  # the neighbourhood of each join, with its index in the message
             np.testing.assert_array_equal(split.samples[:, j - 4096 : j + 4096],
                                           whole.samples[:, j - 4096 : j + 4096],
                                           err_msg=f"{kind}: join at frame {j}")  # fmt: skip
     else:
+        assert not seeks
         assert _in_order(chunks)
     np.testing.assert_array_equal(split.samples, whole.samples)
 
@@ -107,11 +127,12 @@ def test_the_pyramid_from_parts_matches_the_sequential_one(encoded):
         np.testing.assert_array_equal(pyr._maxs[lvl][:, :n], whole._maxs[lvl][:, :n])
 
 
-def test_mp3_without_a_length_header_falls_back_to_one_stream(encoded):
+def test_mp3_without_a_length_header_falls_back_to_one_stream(encoded, seeks):
     """A VBR MP3 with no Xing header: ffmpeg only guesses its length, so parts could miss."""
     path = encoded("vbr.mp3", ["-c:a", "libmp3lame", "-q:a", "2", "-write_xing", "0"])  # fmt: skip
     whole, _ = _decode(path, parts=1)
     split, chunks = _decode(path, parts=3)
+    assert not seeks
     assert _in_order(chunks)
     np.testing.assert_array_equal(split.samples, whole.samples)
 
@@ -173,3 +194,18 @@ def test_an_error_in_the_callback_stops_the_parts(encoded):
 def test_part_bounds_cover_the_file():
     assert part_bounds(10, 3) == [0, 3, 6, 10]
     assert part_bounds(1000, 1) == [0, 1000]
+
+
+@pytest.mark.parametrize("kind,args", [
+    ("mp3", ["-ar", "48000", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k"]),
+    ("ogg", ["-ar", "22050", "-c:a", "libvorbis", "-q:a", "3"]),
+    ("flac", ["-ar", "32000", "-sample_fmt", "s32"]),
+])  # fmt: skip
+def test_other_rates_and_layouts_join_exactly(encoded, seeks, kind, args):
+    """Each part seeks to a frame whose time is a whole number of microseconds; at other rates
+    that is a different step (48 kHz: 3 frames, 22.05 kHz: 441, 32 kHz: 4)."""
+    path = encoded(kind, args)
+    whole, _ = _decode(path, parts=1)
+    split, _ = _decode(path, parts=3)
+    assert len(seeks) == 2  # the parts ran
+    np.testing.assert_array_equal(split.samples, whole.samples)
