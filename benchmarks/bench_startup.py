@@ -1,7 +1,9 @@
 """What the user waits for, from launch: a fresh process until its window is drawn (no song), and
 until the complete waveform of a 10- and a 60-minute 192 kb/s MP3 is drawn, each as a ratio to
 floors measured in the same run: a bare PySide6 window grabbed; one ffmpeg decoding the file to
-/dev/null; and, for the record, the two-core floor (two ffmpeg on the two halves at once).
+/dev/null; and, for the record, the two-core floor (two ffmpeg on the two halves at once). The
+decode's own share (drawn window to drawn waveform) is also compared with the same editor
+decoding as one stream (`INPAINT_STUDIO_DECODE_PARTS=1`).
 
 The long files are real music where the machine has it (Debian's `wesnoth-1.16-music` or
 `fretsonfire-songs-*`, tracks concatenated and encoded once into $INPAINT_STUDIO_BENCH_CACHE,
@@ -229,11 +231,16 @@ def run() -> Iterator[dict]:
             path = real_song(minutes) if real else synthetic_song(minutes)
             assert path is not None
             tag = f"startup.{minutes}min"
-            alone, halves, app = [], [], []
+            alone, halves, app, opened, single = [], [], [], [], []
+            one_stream = dict(env, INPAINT_STUDIO_DECODE_PARTS="1")
             for _ in range(3):  # interleaved, so that a busy moment hits every side
                 alone.append(ffmpeg_alone_seconds(path))
                 halves.append(ffmpeg_halves_seconds(path))
-                app.append(_launch([me, "--editor", str(path)], env)[0])
+                seconds, result = _launch([me, "--editor", str(path)], env)
+                app.append(seconds)
+                opened.append(result["drawn_at"] - result["window_at"])
+                _, result = _launch([me, "--editor", str(path)], one_stream)
+                single.append(result["drawn_at"] - result["window_at"])
             goal = 1.0 if minutes == 60 else 1.2
             ratio = min(app) / min(alone)
             yield figure(f"{tag}.complete_waveform", min(app), "s", "info", None)
@@ -244,6 +251,15 @@ def run() -> Iterator[dict]:
                          None)  # fmt: skip
             yield figure(f"{tag}.complete_vs_ffmpeg_halves", min(app) / min(halves), "x",
                          "info", None)  # fmt: skip
+            # the decode alone: from the drawn window to the drawn complete waveform
+            yield figure(f"{tag}.open_to_complete", min(opened), "s", "info", None)
+            yield figure(f"{tag}.open_to_complete_vs_ffmpeg_alone", min(opened) / min(alone),
+                         "x", "info (the decode's share, start-up aside)", None)  # fmt: skip
+            yield figure(f"{tag}.open_to_complete_one_stream", min(single), "s",
+                         "info (INPAINT_STUDIO_DECODE_PARTS=1)", None)  # fmt: skip
+            yield figure(f"{tag}.parts_vs_one_stream", min(opened) / min(single), "x",
+                         "< 1 (parallel parts faster than one stream)",
+                         min(opened) < min(single))  # fmt: skip
             if minutes == 60:
                 sf_two = min(soundfile_halves_seconds(path) for _ in range(2))
                 yield figure(f"{tag}.soundfile_halves", sf_two, "s",
