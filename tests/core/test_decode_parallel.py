@@ -209,3 +209,27 @@ def test_other_rates_and_layouts_join_exactly(encoded, seeks, kind, args):
     split, _ = _decode(path, parts=3)
     assert len(seeks) == 2  # the parts ran
     np.testing.assert_array_equal(split.samples, whole.samples)
+
+
+def test_more_audio_than_the_header_promised_is_kept(encoded, seeks, monkeypatch):
+    """The buffer is sized from the header; what the last part decodes beyond it is kept aside
+    and joined at the end, still bit-identical."""
+    from inpaint_studio.core import decode
+
+    path = encoded("flac")
+    whole, _ = _decode(path, parts=1)
+    sizes = []
+    original = decode.empty_planar
+
+    def small_first(channels, frames):
+        sizes.append(frames)
+        return original(channels, frames * 4 // 5 if len(sizes) == 1 else frames)
+
+    monkeypatch.setattr(decode, "empty_planar", small_first)
+    split, chunks = _decode(path, parts=2)
+    assert len(seeks) == 1 and len(sizes) == 2  # the parts ran, and the buffer was regrown
+    covered = np.zeros(split.frames, dtype=np.int8)
+    for s, n in chunks:
+        covered[s : s + n] += 1
+    assert (covered == 1).all()
+    np.testing.assert_array_equal(split.samples, whole.samples)
