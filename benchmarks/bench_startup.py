@@ -53,21 +53,33 @@ def real_song(minutes: int) -> Path | None:
     target = CACHE / f"music-{minutes}min.mp3"
     if target.exists():
         return target
-    listing = CACHE / f"music-{minutes}min.{os.getpid()}.txt"
     part = target.with_name(f"{target.stem}.{os.getpid()}.part.mp3")
     try:
-        # enough tracks (repeated if need be) to fill the length; the concat filter, so that
-        # tracks of different rates or layouts still join
-        lines = [f"file '{t}'" for t in tracks] * (1 + minutes * 60 // 3600)
-        listing.write_text("\n".join(lines) + "\n")
-        subprocess.run([ffmpeg_path(), "-v", "fatal", "-y", "-f", "concat", "-safe", "0",
-                        "-i", str(listing), "-t", str(minutes * 60), "-ar", "44100", "-ac", "2",
+        # the concat filter, not the concat demuxer: the demuxer decodes every track with the
+        # first one's Vorbis headers (garbage from the second track on, values up to 58)
+        picked, total = [], 0.0
+        while total < minutes * 60:
+            for track in tracks:
+                picked.append(track)
+                total += _seconds(track)
+                if total >= minutes * 60:
+                    break
+        inputs = [arg for t in picked for arg in ("-i", str(t))]
+        joined = "".join(f"[{i}:a]" for i in range(len(picked)))
+        subprocess.run([ffmpeg_path(), "-v", "error", "-y", *inputs, "-filter_complex",
+                        f"{joined}concat=n={len(picked)}:v=0:a=1,aresample=44100,"
+                        "aformat=channel_layouts=stereo", "-t", str(minutes * 60),
                         "-c:a", "libmp3lame", "-b:a", "192k", str(part)], check=True)  # fmt: skip
         part.replace(target)
     finally:
-        listing.unlink(missing_ok=True)
         part.unlink(missing_ok=True)
     return target
+
+
+def _seconds(path: Path) -> float:
+    from inpaint_studio.core.decode import probe
+
+    return probe(path).declared_duration or 0.0
 
 
 def synthetic_song(minutes: int) -> Path:
