@@ -1,11 +1,11 @@
 """The min/max peak pyramid a waveform is drawn from (Sonic Visualiser's range summaries).
 
 Level k holds, per channel, the min and max of every run of `BASE * FACTOR**k` samples. Chunks
-are appended as the decoder produces them, so the waveform can be drawn while a file decodes;
+are written as the decoder's parts produce them, so the waveform can be drawn while a file decodes;
 all the work per chunk is a few numpy reductions over that chunk. `envelope` answers "min/max per
 pixel column" for any visible range from the coarsest level that is still fine enough; below
 `BASE` samples per column `sample_envelope` reduces the visible slice of the audio itself. A lock
-guards the arrays because the loader appends on a worker thread while the GUI queries."""
+guards the arrays because the decoder writes on worker threads while the GUI queries."""
 
 from __future__ import annotations
 
@@ -35,19 +35,24 @@ class Envelope:
 
 
 class PeakPyramid:
-    """A growing min/max summary of channel-planar audio, appended chunk by chunk."""
+    """A growing min/max summary of channel-planar audio, written chunk by chunk.
+
+    Chunks may arrive in any order and from several threads (`write(start, chunk)`: the parts of a
+    parallel decode fill the waveform from several places at once); each frame is written once.
+    Bins start empty (min +inf, max -inf: the identities of min and max), and a chunk's partial bin
+    at either end is merged with what is there, so the result does not depend on the order."""
 
     def __init__(self, channels: int, sample_rate: int, capacity_frames: int = 0) -> None:
         self.channels = channels
         self.sample_rate = sample_rate
         self._lock = threading.Lock()
-        self._frames = 0
-        self._tail = np.empty((channels, 0), dtype=np.float32)  # samples of the last partial bin
+        self._frames = 0  # frames written so far, wherever they are
+        self._end = 0  # one past the last frame written: the extent the views may show
         self._cap_hint = max(1, capacity_frames // BASE + 1)
         self._mins: list[np.ndarray] = []
         self._maxs: list[np.ndarray] = []
-        self._counts: list[int] = []
-        self.version = 0  # bumped on every append, so views can skip redundant redraws
+        self._counts: list[int] = []  # bins in use per level (up to the extent)
+        self.version = 0  # bumped on every write, so views can skip redundant redraws
 
     @classmethod
     def from_samples(cls, samples: np.ndarray, sample_rate: int) -> PeakPyramid:
@@ -58,7 +63,13 @@ class PeakPyramid:
 
     @property
     def frames(self) -> int:
+        """Frames written so far (all parts together): the progress of a decode."""
         return self._frames
+
+    @property
+    def end(self) -> int:
+        """One past the last frame written; equals `frames` once every gap is filled."""
+        return self._end
 
     @staticmethod
     def bin_frames(level: int) -> int:
@@ -67,65 +78,86 @@ class PeakPyramid:
     # -- building ------------------------------------------------------------------------------
     def append(self, chunk: np.ndarray) -> None:
         """Add the next `chunk` (channels, n) of samples, contiguous with what came before."""
+        self.write(self._end, chunk)
+
+    def write(self, start: int, chunk: np.ndarray) -> None:
+        """Add `chunk` (channels, n), the samples of frames `[start, start + n)`. Safe to call
+        from several threads; chunks may come in any order but must not overlap."""
         if chunk.shape[0] != self.channels:
             raise ValueError(f"expected {self.channels} channels, got {chunk.shape[0]}")
-        if chunk.shape[1] == 0:
+        n = chunk.shape[1]
+        if n == 0:
             return
-        data = np.concatenate([self._tail, chunk], axis=1) if self._tail.shape[1] else chunk
-        first_bin = self._frames // BASE  # the bin the tail (or the chunk) starts in
-        n = data.shape[1]
-        full = n // BASE
-        nbins = -(-n // BASE)
+        if start < 0:
+            raise ValueError(f"a chunk cannot start before frame 0 (got {start})")
+        first_bin = start // BASE
+        head = min(n, (-start) % BASE)  # frames before the chunk's first whole bin
+        body = n - head
+        full = body // BASE
+        nbins = (start + n - 1) // BASE - first_bin + 1
         mins = np.empty((self.channels, nbins), dtype=np.float32)
         maxs = np.empty((self.channels, nbins), dtype=np.float32)
+        i = 0
+        if head:
+            mins[:, 0] = chunk[:, :head].min(axis=1)
+            maxs[:, 0] = chunk[:, :head].max(axis=1)
+            i = 1
         if full:
-            blocks = data[:, : full * BASE].reshape(self.channels, full, BASE)
-            np.min(blocks, axis=2, out=mins[:, :full])
-            np.max(blocks, axis=2, out=maxs[:, :full])
-        if nbins > full:
-            rest = data[:, full * BASE :]
-            mins[:, full] = rest.min(axis=1)
-            maxs[:, full] = rest.max(axis=1)
+            blocks = chunk[:, head : head + full * BASE].reshape(self.channels, full, BASE)
+            np.min(blocks, axis=2, out=mins[:, i : i + full])
+            np.max(blocks, axis=2, out=maxs[:, i : i + full])
+        if head + full * BASE < n:
+            rest = chunk[:, head + full * BASE :]
+            mins[:, -1] = rest.min(axis=1)
+            maxs[:, -1] = rest.max(axis=1)
         with self._lock:
-            self._write(0, first_bin, mins, maxs)
-            self._tail = np.array(data[:, full * BASE :], dtype=np.float32, copy=True)
-            self._frames += chunk.shape[1]
-            self._build_up(first_bin)
+            self._merge(first_bin, mins, maxs)
+            self._frames += n
+            self._end = max(self._end, start + n)
+            self._build_up(first_bin, first_bin + nbins)
             self.version += 1
 
-    def _write(self, level: int, at: int, mins: np.ndarray, maxs: np.ndarray) -> None:
+    def _level(self, level: int, end: int) -> None:
+        """Make sure `level` exists and holds at least `end` bins (new bins empty)."""
         if level == len(self._counts):
-            cap = max(16, self._cap_hint // FACTOR**level + 2)
-            self._mins.append(np.empty((self.channels, cap), dtype=np.float32))
-            self._maxs.append(np.empty((self.channels, cap), dtype=np.float32))
+            cap = max(16, self._cap_hint // FACTOR**level + 2, end)
+            self._mins.append(np.full((self.channels, cap), np.inf, dtype=np.float32))
+            self._maxs.append(np.full((self.channels, cap), -np.inf, dtype=np.float32))
             self._counts.append(0)
-        end = at + mins.shape[1]
-        if end > self._mins[level].shape[1]:
-            cap = max(end, int(self._mins[level].shape[1] * 1.6) + 16)
-            for store in (self._mins, self._maxs):
-                grown = np.empty((self.channels, cap), dtype=np.float32)
-                grown[:, : self._counts[level]] = store[level][:, : self._counts[level]]
+        have = self._mins[level].shape[1]
+        if end > have:
+            cap = max(end, int(have * 1.6) + 16)
+            for store, empty in ((self._mins, np.inf), (self._maxs, -np.inf)):
+                grown = np.full((self.channels, cap), empty, dtype=np.float32)
+                grown[:, :have] = store[level]
                 store[level] = grown
-        self._mins[level][:, at:end] = mins
-        self._maxs[level][:, at:end] = maxs
-        self._counts[level] = end
+        self._counts[level] = max(self._counts[level], end)
 
-    def _build_up(self, changed_from: int) -> None:
-        """Recompute the upper levels from the bins of level 0 at and after `changed_from`."""
+    def _merge(self, at: int, mins: np.ndarray, maxs: np.ndarray) -> None:
+        """Fold bins `[at, at + n)` of level 0 with `mins`/`maxs` (a chunk's partial end bins
+        share a bin with its neighbour part)."""
+        end = at + mins.shape[1]
+        self._level(0, end)
+        np.minimum(self._mins[0][:, at:end], mins, out=self._mins[0][:, at:end])
+        np.maximum(self._maxs[0][:, at:end], maxs, out=self._maxs[0][:, at:end])
+
+    def _build_up(self, lo: int, hi: int) -> None:
+        """Recompute the upper levels over the bins that cover level-0 bins `[lo, hi)`."""
         level = 1
-        start = changed_from
         while True:
             below = self._counts[level - 1]
             if level >= len(self._counts):
                 if below <= _TOP_BINS:
                     return
-                start = 0  # a new level: summarise everything below it
-            else:
-                start //= FACTOR
-            lo = start * FACTOR
-            mins = _reduce(self._mins[level - 1][:, lo:below], FACTOR, np.minimum)
-            maxs = _reduce(self._maxs[level - 1][:, lo:below], FACTOR, np.maximum)
-            self._write(level, start, mins, maxs)
+                lo, hi = 0, below  # a new level: summarise everything below it
+            lo, hi = lo // FACTOR, -(-min(hi, below) // FACTOR)
+            mins = _reduce(self._mins[level - 1][:, lo * FACTOR : min(hi * FACTOR, below)],
+                           FACTOR, np.minimum)  # fmt: skip
+            maxs = _reduce(self._maxs[level - 1][:, lo * FACTOR : min(hi * FACTOR, below)],
+                           FACTOR, np.maximum)  # fmt: skip
+            self._level(level, hi)
+            self._mins[level][:, lo:hi] = mins
+            self._maxs[level][:, lo:hi] = maxs
             level += 1
 
     # -- queries ---------------------------------------------------------------------------------
@@ -139,7 +171,7 @@ class PeakPyramid:
             if not self._counts:
                 return None
             start = max(0.0, float(start))
-            end = min(float(end), float(self._frames))
+            end = min(float(end), float(self._end))
             if end <= start:
                 return None
             per_col = (end - start) / columns
@@ -154,6 +186,10 @@ class PeakPyramid:
             mins = _reduce(self._mins[level][:, b0:b1], group, np.minimum)
             maxs = _reduce(self._maxs[level][:, b0:b1], group, np.maximum)
         starts = (b0 + np.arange(mins.shape[1], dtype=np.float64) * group) * size
+        gaps = mins > maxs  # columns no part has reached yet: drawn flat, at zero
+        if gaps.any():
+            mins[gaps] = 0.0
+            maxs[gaps] = 0.0
         return Envelope(starts, size * group, mins, maxs)
 
 

@@ -57,8 +57,9 @@ def fetch_song(ctx: WorkContext, url: str, cache_dir: Path) -> Path:
 
 
 def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
-    """Worker body: decode `path`, building its pyramid as chunks arrive. Emits
-    `DecodeStarted` once, then `DecodeProgress` at most every ~100 ms."""
+    """Worker body: decode `path` (in parallel parts where it can, see `core.decode`), building
+    its pyramid as chunks arrive from wherever they decode. Emits `DecodeStarted` once, then
+    `DecodeProgress` (the fraction of frames decoded so far) at most every ~100 ms."""
     state: dict[str, Any] = {"pyramid": None, "last": 0.0}
 
     def on_chunk(info: AudioInfo, start: int, chunk: Any) -> None:
@@ -68,7 +69,7 @@ def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
             pyramid = state["pyramid"] = PeakPyramid(info.channels, info.sample_rate, capacity)
             state["info"] = info
             ctx.emit(DecodeStarted(info, pyramid))
-        pyramid.append(chunk)
+        pyramid.write(start, chunk)  # parts fill it from several places at once
         now = time.monotonic()
         if now - state["last"] >= UPDATE_INTERVAL_S or start == 0:
             state["last"] = now

@@ -92,3 +92,77 @@ def test_empty_and_out_of_range_queries():
     assert env.columns == 1 and env.maxs[0, 0] == 1.0
     with pytest.raises(ValueError):
         pyr.append(np.ones((2, 10), np.float32))
+
+
+def _same_pyramid(a: PeakPyramid, b: PeakPyramid) -> None:
+    assert a.frames == b.frames and a.end == b.end
+    assert a._counts == b._counts
+    for lvl, n in enumerate(b._counts):
+        np.testing.assert_array_equal(a._mins[lvl][:, :n], b._mins[lvl][:, :n])
+        np.testing.assert_array_equal(a._maxs[lvl][:, :n], b._maxs[lvl][:, :n])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_writes_in_any_order_match_a_sequential_build(noise, seed):
+    """Parts of a parallel decode: joins anywhere (mid-bin too), chunks of each part in order,
+    the parts interleaved at random."""
+    rng = np.random.default_rng(seed)
+    frames = noise.shape[1]
+    joins = sorted(int(j) for j in rng.integers(1, frames, 3))
+    bounds = [0, *joins, frames]
+    queues = []
+    for s, e in zip(bounds, bounds[1:], strict=False):
+        cuts = sorted({s, e, *(int(c) for c in rng.integers(s, e, 6))})
+        queues.append(list(zip(cuts, cuts[1:], strict=False)))
+    pyr = PeakPyramid(2, 44100, capacity_frames=frames // 3)  # too small: it has to grow
+    while any(queues):
+        q = queues[int(rng.choice([i for i, q in enumerate(queues) if q]))]
+        s, e = q.pop(0)
+        pyr.write(s, noise[:, s:e])
+    _same_pyramid(pyr, PeakPyramid.from_samples(noise, 44100))
+
+
+def test_parts_written_from_several_threads(noise):
+    import threading
+
+    pyr = PeakPyramid(2, 44100, noise.shape[1])
+    bounds = [0, 250_001, 500_000, 777_777, noise.shape[1]]
+
+    def part(s: int, e: int) -> None:
+        for i in range(s, e, 4097):
+            pyr.write(i, noise[:, i : min(i + 4097, e)])
+
+    threads = [threading.Thread(target=part, args=(s, e))
+               for s, e in zip(bounds, bounds[1:], strict=False)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _same_pyramid(pyr, PeakPyramid.from_samples(noise, 44100))
+
+
+def test_envelope_with_gaps_shows_what_is_written_and_zero_elsewhere(noise):
+    frames = noise.shape[1]
+    pyr = PeakPyramid(2, 44100, frames)
+    pyr.write(0, noise[:, :100_000])
+    pyr.write(600_000, noise[:, 600_000:700_000])
+    assert pyr.frames == 200_000 and pyr.end == 700_000
+    env = pyr.envelope(0, frames, 700)
+    assert env.starts[-1] < 700_000 <= env.starts[-1] + env.span
+    for i, s in enumerate(env.starts.astype(int)):
+        e = s + env.span
+        written = [(a, b) for a, b in ((0, 100_000), (600_000, 700_000)) if s < b and a < e]
+        if not written:  # not decoded yet: a flat line
+            assert (env.mins[:, i] == 0).all() and (env.maxs[:, i] == 0).all()
+            continue
+        spans = np.concatenate([noise[:, max(a, s) : min(b, e)] for a, b in written], axis=1)
+        np.testing.assert_array_equal(env.mins[:, i], spans.min(axis=1))
+        np.testing.assert_array_equal(env.maxs[:, i], spans.max(axis=1))
+    pyr.write(100_000, noise[:, 100_000:600_000])
+    pyr.write(700_000, noise[:, 700_000:])
+    _brute(noise, pyr.envelope(0, frames, 700))
+
+
+def test_write_rejects_a_negative_start():
+    with pytest.raises(ValueError):
+        PeakPyramid(1, 8000).write(-1, np.ones((1, 10), np.float32))
