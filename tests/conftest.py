@@ -59,9 +59,11 @@ def audio_file(tmp_path):
     return make
 
 
-# Session fixtures that take many seconds to build (tests/engine/conftest.py: five fills of a
-# 130-s song each). Every xdist worker would build its own, so the tests that use them share
-# one worker (`--dist loadgroup`), and they are `slow`.
+# How the tests are shared between the xdist workers (`--dist loadgroup`): a module's tests run
+# on one worker, in order, as they would in one process, so its module-scoped fixtures (servers,
+# songs) are built once. Tests marked xdist_group("NAME") run on the worker of that group. Tests
+# using the session fixtures below, which take many seconds to build (tests/engine/conftest.py:
+# five fills of a 130-s song each), share one group, so they are built once, and are `slow`.
 SHARED_SLOW_FIXTURES = {"steady_results": "engine-results", "drift_results": "engine-results"}
 
 
@@ -72,8 +74,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                   if f in SHARED_SLOW_FIXTURES}
         if groups:
             item.add_marker(pytest.mark.slow)
-            if not item.get_closest_marker("xdist_group"):
-                item.add_marker(pytest.mark.xdist_group(min(groups)))
+        if item.get_closest_marker("xdist_group"):
+            continue
+        group = min(groups) if groups else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
