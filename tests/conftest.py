@@ -1,16 +1,29 @@
 """Test-wide set-up: offscreen Qt, no real keyring, and per-user folders in a temporary place.
 
-These are set before anything imports Qt, keyring or platformdirs."""
+These are set before anything imports Qt, keyring, platformdirs or libpulse. Each test process
+(each xdist worker too) gets one folder, `inpaint-studio-tests-*` in the system temporary
+directory, removed when the session ends: the per-user folders (`INPAINT_STUDIO_HOME`) and the
+runtime folder (`XDG_RUNTIME_DIR`: Qt's, and the PulseAudio daemon and socket of the playback
+tests, which are then this session's own, never another run's and never left in /tmp)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="inpaint-studio-tests-"))
+(SESSION_DIR / "run").mkdir(mode=0o700)
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-os.environ["INPAINT_STUDIO_HOME"] = tempfile.mkdtemp(prefix="inpaint-studio-tests-")
-os.environ.pop("MUSICGPT_API_KEY", None)
+os.environ["INPAINT_STUDIO_HOME"] = str(SESSION_DIR / "home")
+os.environ["XDG_RUNTIME_DIR"] = str(SESSION_DIR / "run")
+# no PulseAudio client of the tests autospawns a daemon (with the user's default script) there
+(SESSION_DIR / "pulse-client.conf").write_text("autospawn = no\n")
+os.environ["PULSE_CLIENTCONFIG"] = str(SESSION_DIR / "pulse-client.conf")
+for _name in ("PULSE_RUNTIME_PATH", "PULSE_SERVER", "PULSE_SINK", "MUSICGPT_API_KEY"):
+    os.environ.pop(_name, None)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -44,3 +57,29 @@ def audio_file(tmp_path):
         return path
 
     return make
+
+
+# How the tests are shared between the xdist workers (`--dist loadgroup`): a module's tests run
+# on one worker, in order, as they would in one process, so its module-scoped fixtures (servers,
+# songs) are built once. Tests marked xdist_group("NAME") run on the worker of that group. Tests
+# using the session fixtures below, which take many seconds to build (tests/engine/conftest.py:
+# five fills of a 130-s song each), share one group, so they are built once, and are `slow`.
+SHARED_SLOW_FIXTURES = {"steady_results": "engine-results", "drift_results": "engine-results"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        groups = {SHARED_SLOW_FIXTURES[f] for f in getattr(item, "fixturenames", ())
+                  if f in SHARED_SLOW_FIXTURES}
+        if groups:
+            item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("xdist_group"):
+            continue
+        group = min(groups) if groups else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's folder goes with the session (the fixtures have stopped what used it)."""
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)

@@ -208,6 +208,10 @@ class DecodeStream:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        # ffmpeg is gone, so its stderr ends: let the reader finish before the pipe is closed
+        # (closing it under the reader's feet raised in that thread: "PyMemoryView_FromBuffer():
+        # info->buf must not be NULL").
+        self._reader.join(timeout=5)
         for stream in (self._proc.stdout, self._proc.stderr):
             if stream is not None:
                 stream.close()

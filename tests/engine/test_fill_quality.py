@@ -7,6 +7,10 @@ import pytest
 
 from inpaint_studio.engine.metrics import BEAT_PHASE_MAX_MS, SEAM_Z_MAX
 
+# Every test here reads the session's engine results (tests/engine/conftest.py), one of them
+# through request.getfixturevalue, which tests/conftest.py cannot see: marked here.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine-results")]
+
 
 def _all_pass(result) -> bool:
     return all(v.meta["metrics"]["passed"] for v in result.versions)

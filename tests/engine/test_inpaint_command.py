@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.synth import synth_song
@@ -19,6 +21,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_inpaint_writes_two_versions_and_result_json(tmp_path):
     song = tmp_path / "song.flac"
     encode_audio(synth_song(seconds=40.0, seed=9), song)
@@ -37,6 +40,7 @@ def test_inpaint_writes_two_versions_and_result_json(tmp_path):
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
+@pytest.mark.slow
 def test_inpaint_reports_an_unfillable_region_and_a_missing_file(tmp_path):
     song = tmp_path / "song.wav"
     encode_audio(synth_song(seconds=20.0, seed=2), song)

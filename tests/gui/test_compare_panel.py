@@ -215,6 +215,7 @@ editor.services.shutdown()
 """
 
 
+@pytest.mark.slow
 def test_app_starts_without_a_sound_server_and_says_why(tmp_path, audio_file):
     song = audio_file(".wav", seconds=5.0)
     env = {**os.environ, "PULSE_SERVER": "unix:/nonexistent/pulse/native",

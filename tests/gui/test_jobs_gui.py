@@ -78,9 +78,21 @@ def _submit(qtbot, feature):
 
 
 def _wait_stage(qtbot, feature, job_id, stages, timeout=JOB_TIMEOUT_MS):
-    qtbot.waitUntil(lambda: feature.controller.job(job_id).stage in stages
-                    and not feature.controller.is_running(job_id), timeout=timeout)
-    return feature.controller.job(job_id)
+    """Wait for the job's run to end as the GUI sees it, then check its stage.
+
+    The end is the controller's `running_changed(job_id, False)`, emitted on the GUI thread
+    when the worker's queued `finished` arrives; the worker's earlier signals (stage changes,
+    notes, errors) are queued before it, so the window has shown all of them by then. Polling
+    the worker's own state (`is_running`, set on its thread) instead let a test look at the
+    window before those signals had arrived. Call this right after starting the run (before
+    the event loop runs), so that the signal cannot pass unseen."""
+    c = feature.controller
+    with qtbot.waitSignal(c.running_changed, timeout=timeout,
+                          check_params_cb=lambda jid, running: jid == job_id and not running):
+        pass
+    job = c.job(job_id)
+    assert job.stage in stages, (job.stage, job.message)
+    return job
 
 
 def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
@@ -217,8 +229,8 @@ def test_each_error_is_shown_in_words(qtbot, jobs_window, tmp_path, song, case):
         job = _wait_stage(qtbot, feature, job.id, {stage})
         assert words in job.message
         prefix = "failed:" if stage is Stage.FAILED else "outcome unknown"
-        qtbot.waitUntil(lambda: feature.list.stage_text(job.id).startswith(prefix), timeout=2000)
         shown = feature.list.stage_text(job.id)
+        assert shown.startswith(prefix), shown
         assert words in shown
         assert window.errors.history and words in window.errors.history[-1][1]
         assert KEY not in " ".join(m for _, m in window.errors.history)
@@ -479,6 +491,4 @@ def test_a_job_whose_song_changed_before_its_upload_was_written_fails_unsent(
         failed = _wait_stage(qtbot, feature, job.id, {Stage.FAILED, Stage.DONE})
         assert failed.stage is Stage.FAILED and "nothing was sent" in failed.message
         assert log.submits() == 0
-        # the worker's report reaches the window a moment after the store says FAILED
-        qtbot.waitUntil(lambda: bool(window.errors.history), timeout=5000)
-        assert "Submit again" in window.errors.history[-1][1]
+        assert window.errors.history and "Submit again" in window.errors.history[-1][1]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QColor, QImage
 
 from inpaint_studio.api.client import MusicGPTClient
@@ -18,6 +19,7 @@ from tests.jobs.support import KEY, counting_server, make_song
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_screenshot_shows_the_finished_job_as_two_lanes(tmp_path, qapp):
     home = tmp_path / "home"
     song = make_song(tmp_path / "song.wav", seconds=20.0)
@@ -52,6 +54,7 @@ def test_screenshot_shows_the_finished_job_as_two_lanes(tmp_path, qapp):
     assert "playback off" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_screenshot_refuses_a_take_the_song_does_not_have(tmp_path, qapp):
     song = make_song(tmp_path / "song.wav", seconds=8.0)
     env = dict(os.environ, INPAINT_STUDIO_HOME=str(tmp_path / "home"))

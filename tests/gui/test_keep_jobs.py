@@ -52,6 +52,7 @@ def run_job(qtbot, jobs, region):
     return jobs.controller.job(job.id)
 
 
+@pytest.mark.slow
 def test_versions_from_a_job_are_kept_and_the_next_job_uploads_the_edit(qtbot, both, tmp_path):
     window, jobs, keep = both
     load(qtbot, window, make_song(tmp_path / "song.wav", seconds=20.0))

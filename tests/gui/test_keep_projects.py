@@ -195,6 +195,7 @@ def _crash(song, tmp_path, autosave):
     return proc, np.load(tmp_path / "edited.npy")
 
 
+@pytest.mark.slow
 def test_restore_after_a_crash(qtbot, settings, workers, tmp_path, song):
     autosave = tmp_path / "autosave"
     proc, edited = _crash(song, tmp_path, autosave)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.jobs.store import JobStore, Stage
@@ -35,6 +36,7 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Co
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_submit_local_wait_out_makes_both_versions_without_key_or_network(tmp_path):
     """With the real engine (engine.fill), as a user runs it."""
     song = make_song(tmp_path / "song40.wav", seconds=40.0, seed=3)
@@ -70,6 +72,7 @@ def test_invalid_input_is_refused_before_anything_is_saved(song, studio_home, ca
     assert cli.main(["jobs"]) == 0 and "No jobs yet." in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_sigkill_mid_job_then_resume_submits_once_and_downloads_once(song, tmp_path):
     home = tmp_path / "home"
     env = _env(home, KEY)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.jobs.store import JobStore, Stage
@@ -43,6 +44,7 @@ def _server_tasks(folder: Path) -> list[dict]:
     return tasks
 
 
+@pytest.mark.slow
 def test_sigkill_of_the_app_mid_local_job_then_resume_completes_it(song, tmp_path):
     home, out = tmp_path / "home", tmp_path / "out"
     env = _env(home)

@@ -3,6 +3,7 @@ welcome overlay follows the document and makes the demo song in a worker on firs
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QWidget
 
@@ -109,6 +110,7 @@ def test_welcome_overlay_follows_the_document(qtbot):
     assert panel.about_action in window.menu("Help").actions()
 
 
+@pytest.mark.slow
 def test_demo_song_is_made_once_in_a_worker_then_opened(qtbot, studio_home):
     window = Window()
     qtbot.addWidget(window)

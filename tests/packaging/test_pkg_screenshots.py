@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import struct
 
+import pytest
 from PySide6.QtGui import QColor, QImage
 
 from inpaint_studio.gui import theme
 from tests.packaging.conftest import load_script
 
 
+@pytest.mark.slow
 def test_screenshot_script_renders_the_waveform_shot(tmp_path, qapp):
     shots = load_script("screenshots")
     assert shots.main(["waveform", "--out", str(tmp_path)]) == 0

@@ -41,15 +41,25 @@ class PulseSink:
         _pactl("unload-module", self.module)
         if self.started_daemon:
             subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=10)
+            for _ in range(50):  # gone before its runtime folder may be removed
+                if _pactl("info").returncode != 0:
+                    break
+                time.sleep(0.1)
 
 
 def ensure_daemon() -> bool:
-    """True if this call started the daemon. Raises if none can be reached or started."""
+    """True if this call started the daemon. Raises if none can be reached or started.
+
+    The daemon is the one of this user's runtime folder (`XDG_RUNTIME_DIR`; the tests give each
+    session its own, see tests/conftest.py). One started here loads no default script, only
+    the native protocol: the null sinks are loaded by `open_sink`, and no sound card is
+    touched."""
     if shutil.which("pactl") is None or shutil.which("pulseaudio") is None:
         raise RuntimeError("pulseaudio and pulseaudio-utils are needed for the playback tests")
     if _pactl("info").returncode == 0:
         return False
-    subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1", "--disallow-exit"],
+    subprocess.run(["pulseaudio", "-D", "-n", "--load=module-native-protocol-unix",
+                    "--exit-idle-time=-1", "--disallow-exit"],
                    capture_output=True, timeout=20)
     for _ in range(100):
         if _pactl("info").returncode == 0:

@@ -20,6 +20,10 @@ from tests.playback.playback_pulse import RATE, record, tone_level
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The real-output tests measure what reaches the sink in real time: one worker runs them all,
+# one after another (pyproject's `--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("audio")
+
 
 def sine(freq: float, seconds: float = 6.0, level: float = 0.3) -> Audio:
     t = np.arange(int(seconds * RATE)) / RATE

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 from pathlib import Path
 
 import jsonschema
@@ -128,7 +127,11 @@ class Receiver:
     def __init__(self) -> None:
         self.posts: list[dict] = []
         self.status = 200
-        self.delay_s = 0.0  # a slow (hung) receiver answers this late
+        # A hung receiver: while `hold` is set, every POST waits (up to 30 s) for `release`
+        # before it is answered; `answered` counts the POSTs answered so far.
+        self.hold = False
+        self.release = threading.Event()
+        self.answered = 0
         self.lock = threading.Lock()
         receiver = self
 
@@ -138,7 +141,10 @@ class Receiver:
                 with receiver.lock:
                     receiver.posts.append({"json": json.loads(body),
                                            "type": self.headers.get("Content-Type")})
-                time.sleep(receiver.delay_s)
+                if receiver.hold:
+                    receiver.release.wait(30.0)
+                with receiver.lock:
+                    receiver.answered += 1
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -151,6 +157,7 @@ class Receiver:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

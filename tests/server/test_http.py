@@ -136,6 +136,7 @@ def test_submit_log_counts_every_post(api, live, song):
     assert live.submit_count == before + 3
 
 
+@pytest.mark.slow
 def test_engine_runs_in_another_process(api, live, song):
     task = api.submit(song, num_outputs=1).json()
     api.wait(task["task_id"])

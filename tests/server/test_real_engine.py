@@ -4,6 +4,7 @@ song in, two different full-length versions out, the song untouched outside the 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import requests
 
 from inpaint_studio.core.decode import load_audio
@@ -14,6 +15,7 @@ from inpaint_studio.server.runner import LocalServer
 from tests.server.conftest import KEY, Api
 
 
+@pytest.mark.slow
 def test_default_engine_fills_the_region(tmp_path):
     song = tmp_path / "song.wav"
     encode_audio(synth_song(30.0, bpm=120.0, seed=5), song)

@@ -8,6 +8,7 @@ import email.parser
 import email.policy
 
 import jsonschema
+import pytest
 import requests
 
 from inpaint_studio.api.models import InpaintRequest
@@ -32,6 +33,7 @@ def test_one_output_leaves_out_the_second_id(api, song):
     assert "conversion_id_2" not in body and body["credit_estimate"] == 0.06
 
 
+@pytest.mark.slow
 def test_urlencoded_and_json_bodies_are_accepted(api, live, song, tmp_path):
     # A song the server can fetch: the result of an earlier task, on the server itself.
     first = api.submit(song, num_outputs=1).json()

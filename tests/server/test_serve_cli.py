@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ def _start(*args: str, home: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     return proc, info
 
 
+@pytest.mark.slow
 def test_serve_prints_a_random_key_and_stops_on_ctrl_c(tmp_path):
     proc, info = _start(home=tmp_path)
     try:
@@ -47,6 +49,7 @@ def test_serve_prints_a_random_key_and_stops_on_ctrl_c(tmp_path):
         assert proc.wait(timeout=15) == 0
 
 
+@pytest.mark.slow
 def test_serve_with_a_given_key_does_not_print_it(tmp_path):
     proc, info = _start("--key", "my-own-key-123", "--plan", "free", home=tmp_path)
     try:
@@ -59,6 +62,7 @@ def test_serve_with_a_given_key_does_not_print_it(tmp_path):
         assert proc.wait(timeout=15) == 0
 
 
+@pytest.mark.slow
 def test_serve_fault_mode_from_the_command_line(tmp_path):
     # A client's author points it at `serve --fault-…` to see each fault handled.
     proc, info = _start("--key", "k-123", "--fault-429", "1", "--fault-5xx", "1",
@@ -103,6 +107,7 @@ def _gone(pid: int, timeout: float = 5.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_engine_processes_end_with_the_server_even_when_it_is_killed(tmp_path):
     import numpy as np
 

@@ -73,14 +73,17 @@ def test_failing_webhooks_are_retried_and_never_fail_the_job(api, live, song, re
 
 def test_a_hung_webhook_receiver_times_out_and_never_holds_up_the_job(api, live, song,
                                                                       receiver):
-    receiver.delay_s = 3.0
+    receiver.hold = True  # answers nothing until released
     live.webhooks.timeout, live.webhooks.attempts = 0.3, 2
     try:
-        started = time.monotonic()
         task = api.submit(song, webhook_url=receiver.url, num_outputs=1).json()
         assert api.wait(task["task_id"])[-1]["conversion"]["status"] == "COMPLETED"
         _until(lambda: len(receiver.posts) >= 2)  # the first attempt timed out: tried again
-        assert time.monotonic() - started < 2.9  # neither attempt waited for the answer
+        # Both attempts were made, and the job completed, while the receiver had answered
+        # neither: the sender waited for no answer and the job for no webhook. (How long a job
+        # takes is measured in benchmarks/, not bounded here.)
+        assert len(receiver.posts) == 2 and receiver.answered == 0
     finally:
+        receiver.release.set()
         live.webhooks.timeout, live.webhooks.attempts = 10.0, 3
-        receiver.delay_s = 0.0
+        receiver.hold = False
