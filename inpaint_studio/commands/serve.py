@@ -108,8 +108,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"API key: {key}")
     print(f"Data folder: {data}")
     print("Press Ctrl+C to stop.", flush=True)
-    # `kill` (SIGTERM) stops as cleanly as Ctrl+C: jobs and engine processes are ended.
+    # `kill` (SIGTERM) stops as cleanly as Ctrl+C: jobs and engine processes are ended. Ctrl+C
+    # is set too: a shell starts background commands with SIGINT ignored, and Python then never
+    # installs its own handler, so the server could not be stopped the way it says.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -16,11 +16,14 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(*args: str, home: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+def _start(*args: str, home: Path,
+           sigint: signal.Handlers = signal.SIG_DFL) -> tuple[subprocess.Popen, dict[str, str]]:
+    """Start `serve`, its SIGINT as `sigint` at start (a shell's background job: ignored)."""
     env = {**os.environ, "INPAINT_STUDIO_HOME": str(home), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "inpaint_studio", "serve", "--port", "0",
                              "--engine", "quick", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
     info: dict[str, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -34,8 +37,10 @@ def _start(*args: str, home: Path) -> tuple[subprocess.Popen, dict[str, str]]:
 
 
 @pytest.mark.slow
-def test_serve_prints_a_random_key_and_stops_on_ctrl_c(tmp_path):
-    proc, info = _start(home=tmp_path)
+@pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["foreground",
+                                                                          "background-job"])
+def test_serve_prints_a_random_key_and_stops_on_ctrl_c(tmp_path, sigint):
+    proc, info = _start(home=tmp_path, sigint=sigint)
     try:
         base, key = info["Local MusicGPT server"], info["API key"]
         assert base.startswith("http://127.0.0.1:") and base.endswith("/api/public")
