@@ -35,10 +35,10 @@ from inpaint_studio.api.multipart import MultipartBody
 from inpaint_studio.api.plans import DEFAULT_BASE_URL, plan_named
 from inpaint_studio.api.retry import TRANSPORT_ERRORS, RetryPolicy, transport_error
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.core.redact import redact_data, remember
 from inpaint_studio.identity import VERSION
 
 log = logging.getLogger(__name__)
-
 
 
 def is_loopback(host: str | None) -> bool:
@@ -50,6 +50,7 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
 
 
 class _Pacer:
@@ -94,6 +95,7 @@ class MusicGPTClient:
         self.max_unknown_polls = max_unknown_polls
         self.retry = retry or RetryPolicy()
         self._key = api_key
+        remember(api_key)  # from now on no message, log line or stored field shows it
         self._pacer = _Pacer(self.plan.min_poll_interval)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"inpaint-studio/{VERSION}"
@@ -139,7 +141,9 @@ class MusicGPTClient:
         if not isinstance(data, dict):
             raise error_from_response(resp.status_code, resp.content, resp.headers,
                                       secret=self._key or None)
-        return data
+        # Every answer is redacted as it arrives: a server may echo the key (or another
+        # credential) in any field, a FAILED task's message included.
+        return redact_data(data)
 
     def _connection_error(self, exc: Exception, *, reached: bool = True) -> ApiError:
         return transport_error(exc, urlsplit(self.base_url).netloc, self.timeout,

@@ -21,6 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from inpaint_studio.core.redact import redact
 from inpaint_studio.core.system import pid_alive
 
 SCHEMA_VERSION = 1
@@ -125,6 +126,9 @@ _COLUMNS = (
     "results", "runner_pid", "lease_until",
 )  # fmt: skip
 _JSON = {"params", "conversion_ids", "results"}
+# Free text that may carry a server's or an exception's words: redacted (core.redact) when
+# written and again when read, so no secret is stored or shown from the store.
+_TEXT = {"message", "error_kind", "server_status"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -352,6 +356,8 @@ class JobStore:
 
 
 def _encode(key: str, value: Any) -> Any:
+    if key in _TEXT and isinstance(value, str):
+        return redact(value)
     if key in _JSON:
         if key == "results":
             value = [r.__dict__ if isinstance(r, Result) else r for r in value]
@@ -372,7 +378,8 @@ def _to_job(row: sqlite3.Row) -> Job:
         params=json.loads(d["params"]), task_id=d["task_id"],
         conversion_ids=json.loads(d["conversion_ids"]), eta=d["eta"],
         credit_estimate=d["credit_estimate"], submitted_at=d["submitted_at"],
-        server_status=d["server_status"], message=d["message"], error_kind=d["error_kind"],
+        server_status=redact(d["server_status"]), message=redact(d["message"]),
+        error_kind=redact(d["error_kind"]),
         paused=bool(d["paused"]), submit_attempts=d["submit_attempts"],
         results=[Result.from_dict(r) for r in json.loads(d["results"])],
     )  # fmt: skip
