@@ -9,7 +9,6 @@ in no log, message or repr."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import threading
@@ -30,6 +29,7 @@ from inpaint_studio.api.errors import (
     SubmitOutcomeUnknown,
     error_from_response,
 )
+from inpaint_studio.api.hops import is_loopback
 from inpaint_studio.api.models import InpaintRequest, Limits, SubmitResult, Task, TaskStatus
 from inpaint_studio.api.multipart import MultipartBody
 from inpaint_studio.api.plans import DEFAULT_BASE_URL, plan_named
@@ -39,17 +39,6 @@ from inpaint_studio.core.redact import redact_data, remember
 from inpaint_studio.identity import VERSION
 
 log = logging.getLogger(__name__)
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 
@@ -157,8 +146,9 @@ class MusicGPTClient:
             if pace:
                 self._pacer.wait_turn(token)
             try:
+                # Never redirected (api.hops): a 3xx is reported as it is.
                 resp = self._session.get(self._url(path), params=params, headers=self._auth(),
-                                         timeout=self.timeout)
+                                         timeout=self.timeout, allow_redirects=False)
             except TRANSPORT_ERRORS as exc:  # refused, reset, timed out, or a cut answer
                 log.info("GET %s failed (%s)", path, type(exc).__name__)
                 raise self._connection_error(exc) from None
@@ -293,7 +283,8 @@ class MusicGPTClient:
     def download(self, url: str, target: Path, *, progress: Callable[[int, int], None] | None
                  = None, token: CancelToken = NEVER, verify: str = "decode") -> Path:
         """Stream a result file into `target` (Range-resumed, verified, atomically renamed).
-        The key is not sent: result URLs are public CDN links."""
+        The key is not sent: result URLs are public CDN links. Redirects are followed only
+        where `api.hops.HopRule` allows, hop by hop."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ApiError(f"The result address {url[:80]!r} is not an http(s) URL.")
