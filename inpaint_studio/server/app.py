@@ -1,7 +1,8 @@
 """The local server's HTTP routes (FastAPI), under /api/public/v1/… like the real host:
 `GET /v1/` (key check), `POST /v1/inpaint`, `GET /v1/byId`, and the result files under /files/
 (Range requests supported, no key needed, like the CDN). Everything is wrapped in the fault
-middleware, which also logs submits and file requests (`submits.log`, `downloads.log`)."""
+middleware, which also logs submits and file requests (`submits.log`, `downloads.log`), and
+outside it in the body cap (`limits.BodyCap`): no body is read past its cap."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from inpaint_studio.core.errors import AudioError
 from inpaint_studio.server import wire
 from inpaint_studio.server.config import Faults, ServerConfig
 from inpaint_studio.server.faults import FaultMiddleware, RequestLog
+from inpaint_studio.server.limits import FIELDS_ROOM, BodyCap, BodyTooLarge
 from inpaint_studio.server.requests_form import parse_fields
 from inpaint_studio.server.store import ServerTaskStore
 from inpaint_studio.server.tasks import TaskRunner
@@ -90,7 +92,12 @@ def _unauthorised(state: ServerState) -> JSONResponse:
 
 
 async def _drain(request: Request) -> None:
-    async for _ in request.stream():
+    """Read (and drop) the rest of a body we refuse, so the client reads our answer; at most
+    up to the body cap (`limits.BodyCap`), which then answers 413 instead."""
+    try:
+        async for _ in request.stream():
+            pass
+    except BodyTooLarge:
         pass
 
 
@@ -115,11 +122,7 @@ def create_app(state: ServerState) -> Any:
         if not state.authorised(request.headers.get("authorization")):
             await _drain(request)
             return _unauthorised(state)
-        limit = state.config.max_upload_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            await _drain(request)
-            return _too_large(limit)
+        # The body's size (declared and actual) is capped by BodyCap, around this app.
         return await _submit(state, request)
 
     @app.get(API + "/byId")
@@ -150,7 +153,16 @@ def create_app(state: ServerState) -> Any:
             return _json({"success": False, "message": "File not found"}, 404)
         return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
 
-    return FaultMiddleware(app, state.faults, state.submits, state.downloads)
+    cfg = state.config
+
+    def cap_for(scope: dict[str, Any]) -> int:
+        ctype = dict(scope.get("headers", ())).get(b"content-type", b"").lower()
+        if scope.get("method") == "POST" and scope.get("path") == API + "/inpaint" and \
+                ctype.startswith(b"multipart/form-data"):
+            return cfg.max_upload_bytes + FIELDS_ROOM
+        return cfg.max_json_bytes
+
+    return BodyCap(FaultMiddleware(app, state.faults, state.submits, state.downloads), cap_for)
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -191,6 +203,8 @@ async def _submit(state: ServerState, request: Request) -> JSONResponse:
     cfg = state.config
     try:
         raw, upload = await _read_body(request)
+    except BodyTooLarge:
+        return _too_large(cfg.max_upload_bytes)  # BodyCap answers 413 in any case
     except Exception:  # malformed multipart/JSON: starlette raises several kinds
         return _json(wire.error_422(cfg.validation_style, "The request body could not be read.",
                                     [("body", "invalid body")]), 422)

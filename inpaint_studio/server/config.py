@@ -23,7 +23,8 @@ class ServerConfig:
     accept_bearer: bool = False  # also accept "Authorization: Bearer <key>"
     auth_failure_status: int = 401  # the error page says 403 for bad keys; 401 is the example
     validation_style: str = "documented"  # or "fastapi" ({"detail": [...]}) for 422 bodies
-    max_upload_bytes: int = 200 * 1024 * 1024  # → 413
+    max_upload_bytes: int = 200 * 1024 * 1024  # → 413 (the song in a multipart upload)
+    max_json_bytes: int = 1024 * 1024  # → 413 (every other body: JSON, urlencoded, …)
     max_song_seconds: float = 20 * 60.0
     region_min_s: float = 0.5  # undocumented; peers use 6 s, the local engine copes with less
     region_max_s: float | None = None
