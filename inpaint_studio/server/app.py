@@ -2,7 +2,9 @@
 `GET /v1/` (key check), `POST /v1/inpaint`, `GET /v1/byId`, and the result files under /files/
 (Range requests supported, no key needed, like the CDN). Everything is wrapped in the fault
 middleware, which also logs submits and file requests (`submits.log`, `downloads.log`), and
-outside it in the body cap (`limits.BodyCap`): no body is read past its cap."""
+outside it in the body cap (`limits.BodyCap`): no body is read past its cap; outermost, the
+`Host` check (`trust.HostCheck`). Tasks keep the hash of the key that made them (`byId` answers
+only to that key) and messages carry no server-side paths (`trust`)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from inpaint_studio.server.limits import FIELDS_ROOM, BodyCap, BodyTooLarge
 from inpaint_studio.server.requests_form import parse_fields
 from inpaint_studio.server.store import ServerTaskStore
 from inpaint_studio.server.tasks import TaskRunner
+from inpaint_studio.server.trust import HostCheck, key_hash, public_text
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +122,12 @@ def create_app(state: ServerState) -> Any:
 
     @app.post(API + "/inpaint")
     async def inpaint(request: Request) -> JSONResponse:
-        if not state.authorised(request.headers.get("authorization")):
+        key = state.authorised(request.headers.get("authorization"))
+        if not key:
             await _drain(request)
             return _unauthorised(state)
         # The body's size (declared and actual) is capped by BodyCap, around this app.
-        return await _submit(state, request)
+        return await _submit(state, request, key)
 
     @app.get(API + "/byId")
     async def by_id(request: Request) -> JSONResponse:
@@ -142,7 +146,9 @@ def create_app(state: ServerState) -> Any:
         rec = None
         if ctype == "INPAINT":
             rec = state.store.get(task_id) if task_id else state.store.by_conversion(cid or "")
-        if rec is None:
+        if rec is None or rec.get("key_hash", key_hash(key)) != key_hash(key):
+            # A task made with another key is not this caller's to see (tasks stored before
+            # keys were recorded have no hash and stay visible).
             return _json(wire.NOT_FOUND, 404)
         return _json(wire.conversion_body(rec, str(request.base_url)))
 
@@ -162,7 +168,8 @@ def create_app(state: ServerState) -> Any:
             return cfg.max_upload_bytes + FIELDS_ROOM
         return cfg.max_json_bytes
 
-    return BodyCap(FaultMiddleware(app, state.faults, state.submits, state.downloads), cap_for)
+    return HostCheck(BodyCap(FaultMiddleware(app, state.faults, state.submits, state.downloads),
+                             cap_for))
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -199,7 +206,7 @@ def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path | None:
     return target
 
 
-async def _submit(state: ServerState, request: Request) -> JSONResponse:
+async def _submit(state: ServerState, request: Request, key: str) -> JSONResponse:
     cfg = state.config
     try:
         raw, upload = await _read_body(request)
@@ -209,14 +216,14 @@ async def _submit(state: ServerState, request: Request) -> JSONResponse:
         return _json(wire.error_422(cfg.validation_style, "The request body could not be read.",
                                     [("body", "invalid body")]), 422)
     try:
-        return await _submit_read(state, request, raw, upload)
+        return await _submit_read(state, request, raw, upload, key)
     finally:
         if upload is not None:
             await upload.close()  # the spooled copy of the upload (a temporary file)
 
 
 async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any],
-                       upload: UploadFile | None) -> JSONResponse:
+                       upload: UploadFile | None, key: str) -> JSONResponse:
     cfg = state.config
     parsed = parse_fields(raw, upload is not None, region_min_s=cfg.region_min_s,
                           region_max_s=cfg.region_max_s)
@@ -238,11 +245,12 @@ async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any]
         if song_path is None:
             return _too_large(cfg.max_upload_bytes)
         problem, duration = await run_in_threadpool(_check_song, song_path, req, cfg)
+        problem = public_text(problem, str(state.store.root))
         if problem:
             shutil.rmtree(folder, ignore_errors=True)
             return _json(wire.error_422(cfg.validation_style, problem, [("audio_file", problem)]),
                          422)
-    return _accept(state, request, task_id, req, song_path, duration)
+    return _accept(state, request, task_id, req, song_path, duration, key)
 
 
 def _check_song(path: Path, req: dict[str, Any], cfg: ServerConfig) -> tuple[str, float | None]:
@@ -263,7 +271,7 @@ def _check_song(path: Path, req: dict[str, Any], cfg: ServerConfig) -> tuple[str
 
 
 def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, Any],
-            song_path: Path | None, duration: float | None) -> JSONResponse:
+            song_path: Path | None, duration: float | None, key: str) -> JSONResponse:
     cfg = state.config
     n = req["num_outputs"]
     estimate = cfg.plan_obj().credit_estimate(n)
@@ -287,6 +295,7 @@ def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, A
             "request": {k: v for k, v in req.items()},
             "song_path": str(song_path) if song_path else None, "song_duration": duration,
             "eta": eta, "credit_estimate": estimate, "seed": int(task_id[:8], 16),
+            "key_hash": key_hash(key),
             "versions": {},
         }
         state.store.create(rec)

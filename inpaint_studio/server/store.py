@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.server.trust import public_text
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,9 @@ class ServerTaskStore:
         """Apply `changes` (a `versions` dict is merged per version) and persist; returns a copy."""
         with self._lock:
             rec = self._tasks[task_id]
+            if isinstance(changes.get("message"), str):
+                # Served as the task's message: never a path of this server's disk.
+                changes["message"] = public_text(changes["message"], str(self.root))
             versions = changes.pop("versions", None)
             rec.update(changes)
             if versions:
