@@ -61,12 +61,15 @@ class _Pacer:
 
 class MusicGPTClient:
     """One account on one base URL. Thread-safe for concurrent jobs (one requests.Session).
-    `retry` is the policy for its GETs and downloads (`RetryPolicy()` when not given)."""
+    `retry` is the policy for its GETs and downloads (`RetryPolicy()` when not given); `name`
+    is what messages call the service ("MusicGPT", or "The local server" for the local
+    backend), so a refusal names the backend that refused."""
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, api_key: str = "", *, plan: str = "pro",
                  timeout: float = 30.0, limits: Limits | None = None,
                  min_poll_interval: float = 1.0, max_poll_interval: float = 15.0,
-                 max_unknown_polls: int = 50, retry: RetryPolicy | None = None) -> None:
+                 max_unknown_polls: int = 50, retry: RetryPolicy | None = None,
+                 name: str = "MusicGPT") -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"The API address {base_url!r} is not an http(s) URL.")
@@ -83,6 +86,7 @@ class MusicGPTClient:
         self.max_poll_interval = max(max_poll_interval, self.min_poll_interval)
         self.max_unknown_polls = max_unknown_polls
         self.retry = retry or RetryPolicy()
+        self.name = name
         self._key = api_key
         remember(api_key)  # from now on no message, log line or stored field shows it
         self._pacer = _Pacer(self.plan.min_poll_interval)
@@ -118,7 +122,7 @@ class MusicGPTClient:
 
     def _error(self, resp: requests.Response) -> ApiError:
         return error_from_response(resp.status_code, resp.content, resp.headers,
-                                   secret=self._key or None)
+                                   what=self.name, secret=self._key or None)
 
     def _json(self, resp: requests.Response) -> dict:
         if not 200 <= resp.status_code < 300:
@@ -129,7 +133,7 @@ class MusicGPTClient:
             data = None
         if not isinstance(data, dict):
             raise error_from_response(resp.status_code, resp.content, resp.headers,
-                                      secret=self._key or None)
+                                      what=self.name, secret=self._key or None)
         # Every answer is redacted as it arrives: a server may echo the key (or another
         # credential) in any field, a FAILED task's message included.
         return redact_data(data)
@@ -202,15 +206,15 @@ class MusicGPTClient:
         data = self._json_submit(resp)
         if data.get("success") is False:
             raise RequestInvalid(
-                "MusicGPT did not accept the job: "
+                f"{self.name} did not accept the job: "
                 f"{data.get('message') or data.get('error') or data.get('reason') or 'no reason'}"
                 ".", status=resp.status_code, body=data)
         try:
             return SubmitResult.from_wire(data)
         except ValueError:
             raise SubmitOutcomeUnknown(
-                "MusicGPT accepted the request but its answer has no job id, so the job cannot "
-                "be followed. Check your MusicGPT dashboard before submitting again.",
+                f"{self.name} accepted the request but its answer has no job id, so the job "
+                "cannot be followed. Check your jobs there before submitting again.",
                 status=resp.status_code, body=data) from None
 
     def _json_submit(self, resp: requests.Response) -> dict:
@@ -226,7 +230,7 @@ class MusicGPTClient:
             cause = self._connection_error(cause)  # in words, e.g. "did not answer within 30 s"
         detail = cause.user_message if isinstance(cause, ApiError) else type(cause).__name__
         return SubmitOutcomeUnknown(
-            "The upload may have reached MusicGPT, but no usable answer came back "
+            f"The upload may have reached {self.name}, but no usable answer came back "
             f"({detail}). The job may exist and cost credit, so it was not sent again: check "
             "your MusicGPT dashboard or wait for its webhook before resubmitting.")
 
@@ -235,13 +239,13 @@ class MusicGPTClient:
         data = self._get("v1/byId", {"conversionType": "INPAINT", "task_id": task_id},
                          token=token, pace=True)
         if data.get("success") is False:
-            raise NotFound(f"MusicGPT does not know job {task_id}: "
+            raise NotFound(f"{self.name} does not know job {task_id}: "
                            f"{data.get('message') or data.get('error') or 'no details'}.",
                            status=200, body=data)
         try:
             return Task.from_wire(data)
         except ValueError as exc:
-            raise BadResponse(f"MusicGPT's status answer is not in the documented shape ({exc})."
+            raise BadResponse(f"{self.name}'s status answer is not in the documented shape ({exc})."
                               " The service may have changed; try again later.",
                               status=200, body=data) from None
 
@@ -270,7 +274,7 @@ class MusicGPTClient:
                 return task
             unknown = unknown + 1 if task.status is TaskStatus.UNKNOWN else 0
             if unknown >= self.max_unknown_polls:
-                raise BadResponse(f"MusicGPT kept reporting an unknown status "
+                raise BadResponse(f"{self.name} kept reporting an unknown status "
                                   f"{task.status_text!r} for job {task_id}; stopped waiting.")
             elapsed = time.monotonic() - start
             if elapsed >= deadline_s:

@@ -31,6 +31,7 @@ PLAN_NAMES = tuple(PLANS)
 VOICES = GENDERS
 REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",
                   "title", "generate_album_cover", "lyrics_timestamps", "webhook_url")
+LOCAL_SERVICE = "The local backend"  # what messages call it (never "MusicGPT")
 LOCAL_NOTE = ("Local backend: the region is filled from the song's own material. The prompt can "
               "only rank the candidates, and new lyrics cannot be sung.")
 
@@ -97,7 +98,8 @@ class Backends:
         kind = kind or self.active_kind()
         if kind == LOCAL:
             server = self.local_server()
-            return self._shared_client(server.base_url, self._server_key, "pro")
+            return self._shared_client(server.base_url, self._server_key, "pro",
+                                       LOCAL_SERVICE)
         key = self.keys.get()
         if not key:
             raise BackendUnavailable(
@@ -105,7 +107,8 @@ class Backends:
                 "or switch to the local backend.")
         return self._shared_client(base_url or self.settings.base_url, key, self.settings.plan)
 
-    def _shared_client(self, base_url: str, key: str, plan: str) -> MusicGPTClient:
+    def _shared_client(self, base_url: str, key: str, plan: str,
+                       name: str = "MusicGPT") -> MusicGPTClient:
         """One client per account, address and plan, shared by every job: its pacing keeps the
         status checks of all running jobs together within the plan's rate limit (one client per
         job would let three jobs poll three times as often)."""
@@ -115,7 +118,8 @@ class Backends:
             if client is None:
                 from inpaint_studio.api.client import MusicGPTClient
 
-                client = MusicGPTClient(base_url, key, plan=plan, **self._client_options)
+                client = MusicGPTClient(base_url, key, plan=plan, name=name,
+                                        **self._client_options)
                 self._clients[ident] = client
             return client
 

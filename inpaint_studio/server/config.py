@@ -9,6 +9,9 @@ import threading
 from dataclasses import dataclass, field
 
 from inpaint_studio.api.plans import Plan, plan_named
+from inpaint_studio.engine.limits import MAX_REGION as ENGINE_MAX_REGION  # noqa: F401
+from inpaint_studio.engine.limits import MAX_SONG as ENGINE_MAX_SONG  # noqa: F401
+from inpaint_studio.engine.limits import MIN_REGION as ENGINE_MIN_REGION  # noqa: F401
 
 DEFAULT_ENGINE = "inpaint_studio.engine.fill:fill_region"
 
