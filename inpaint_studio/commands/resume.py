@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--task-id", dest="task_id", help="the server task of the one given job")
     p.add_argument("--backend", choices=(LOCAL, MUSICGPT), default=None,
                    help="only the jobs of this backend (default: all)")
-    p.add_argument("--out", type=Path, help="copy finished versions here")
+    p.add_argument("--out", type=Path, help="copy finished versions here (default: the --out "
+                   "of the submit each job came from, if it had one)")
     p.add_argument("-q", "--quiet", action="store_true")
     common.add_backend_options(p)
     p.set_defaults(func=run)
@@ -74,9 +75,15 @@ def run(args: argparse.Namespace) -> int:
             except JobBusy as exc:
                 print(f"skipped: {exc}", file=sys.stderr)
                 continue
-            if args.out and job.stage is Stage.DONE:
+            if job.stage is Stage.DONE and (args.out or job.deliver_to):
                 stem = Path(job.source.split("?")[0]).stem or "song"
-                for path in copy_results(job, args.out, f"{stem}-{job.id[:8]}"):
+                if args.out:
+                    written = copy_results(job, args.out, f"{stem}-{job.id[:8]}")
+                else:
+                    # The `--out` of the `submit` this job came from, under the names that
+                    # submit would have given them.
+                    written = copy_results(job, Path(job.deliver_to), stem)
+                for path in written:
                     print(path)
             print(f"{job.id[:8]} {describe_stage(job)}")
             worst = max(worst, common.exit_code(job))

@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     params = {k: v for k, v in fields.items() if v not in (None, "")}
     job = store.create(backend=kind, base_url=backends.base_url(kind) if kind == MUSICGPT
                        else "local", source=song, upload_path=upload,
-                       start=args.start, end=args.end, params=params)
+                       start=args.start, end=args.end, params=params,
+                       deliver_to=str(args.out.resolve()) if args.out else "")
     if not args.quiet:
         cost = cost_estimate(kind, args.plan, args.versions)
         print(f"{job.id[:8]} saved; backend {kind}. {cost}", file=sys.stderr)
