@@ -149,6 +149,9 @@ class Backends:
                     kwargs["engine"] = self._engine
                 if self._config is not None:
                     kwargs["config"] = self._config
+                # The folder's own key: its tasks are tied to the key that made them, so the
+                # server of the next run (resuming this run's jobs) must hold the same one.
+                self._server_key = folder_key(Path(folder))
                 server = LocalServer(folder, self._server_key, **kwargs)
                 try:
                     server.start()
@@ -202,6 +205,41 @@ def make_request(fields: dict[str, Any], *, audio_path: str | None, audio_url: s
             clean[k] = None
     return InpaintRequest(audio_path=audio_path, audio_url=audio_url, replace_start_at=start,
                           replace_end_at=end, **clean)
+
+
+def folder_key(folder: Path) -> str:
+    """The local server's key for the data `folder`: made once, kept beside its tasks in a
+    0600 file (`server.key`), the same for every run (and process) that uses the folder."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "server.key"
+    for _ in range(50):
+        try:
+            key = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            key = ""
+        except OSError:
+            key = ""
+        if len(key) >= 16:
+            return key
+        if not path.exists():
+            tmp = folder / f".server.key.{os.getpid()}.part"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, secrets.token_urlsafe(24).encode("ascii"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)  # atomic, and never over another process's key
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+            continue
+        threading.Event().wait(0.02)  # another process is writing it
+    raise BackendUnavailable(f"The local server's key in {path} cannot be read.")
 
 
 def validate(fields: dict[str, Any], *, audio_path: str | None, audio_url: str | None,
