@@ -168,9 +168,12 @@ class MusicGPTClient:
 
     def submit_inpaint(self, req: InpaintRequest,
                        progress: Callable[[int, int], None] | None = None,
-                       token: CancelToken = NEVER) -> SubmitResult:
+                       token: CancelToken = NEVER,
+                       client_job_id: str | None = None) -> SubmitResult:
         """Validate, then POST /v1/inpaint once (file streamed from disk, `progress(sent, total)`
-        in bytes). Local errors → RequestInvalid before anything is sent."""
+        in bytes). Local errors → RequestInvalid before anything is sent. `client_job_id` (the
+        local backend only: a local extension of the API) names the app's job, so the server
+        never makes two tasks for it and `find_task_for_job` can find its task."""
         issues = [i for i in req.validate(self.limits) if i.severity == "error"]
         if issues:
             raise RequestInvalid(" ".join(i.message for i in issues),
@@ -179,6 +182,8 @@ class MusicGPTClient:
         body = MultipartBody(req.form_fields(), "audio_file" if req.audio_path else None,
                              req.audio_path, progress=progress, token=token)
         headers = {**self._auth(), "Content-Type": body.content_type}
+        if client_job_id:
+            headers["X-Client-Job-Id"] = client_job_id
         log.info("POST v1/inpaint (%d bytes, %s)", body.length,
                  "file upload" if req.audio_path else "audio_url")
         try:
@@ -248,6 +253,21 @@ class MusicGPTClient:
             raise BadResponse(f"{self.name}'s status answer is not in the documented shape ({exc})."
                               " The service may have changed; try again later.",
                               status=200, body=data) from None
+
+    def find_task_for_job(self, client_job_id: str, *,
+                          token: CancelToken = NEVER) -> Task | None:
+        """The task the server made for the app's job `client_job_id` (sent with its submit),
+        or None when it has none (the local server's extension of byId)."""
+        try:
+            data = self._get("v1/byId", {"conversionType": "INPAINT",
+                                         "client_job_id": client_job_id}, token=token, pace=True)
+        except NotFound:
+            return None
+        try:
+            return Task.from_wire(data)
+        except ValueError as exc:
+            raise BadResponse(f"{self.name}'s status answer is not in the documented shape "
+                              f"({exc}).", status=200, body=data) from None
 
     def poll_interval(self, eta: int | None, elapsed: float, polls: int) -> float:
         """Seconds until the next poll: a tenth of the ETA (3 s without one), slowing down

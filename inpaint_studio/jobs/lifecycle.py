@@ -6,7 +6,10 @@ step is written to the store before the next begins, so a run killed anywhere re
 
 - a job in `CREATED` was never sent and is submitted;
 - a job found in `SUBMITTING` (a crash during the POST) becomes `UNKNOWN`: the POST may have
-  reached the server and cost money, so it is never sent again without the user's say-so;
+  reached the server and cost money, so it is never sent again without the user's say-so —
+  except on the local backend, which is sent the job's id with the submit: it is asked whether
+  it holds a task for the job, which is then followed, or the job is sent again (the server
+  answers a second submit of the same job with the first one's task, so nothing is doubled);
 - a job with a task id is polled; results already downloaded and verified are not fetched again.
 
 Byte progress (upload, downloads) is reported through `on_progress`, throttled, since it arises
@@ -44,6 +47,7 @@ POLL_DEADLINE_S = 3600.0  # past this the job is reported as not finishing (it c
 _LOST_CONTACT = (api_errors.ConnectionFailed, api_errors.ServerError, api_errors.RateLimited,
                  api_errors.BadResponse, api_errors.ApiTimeout)
 _PROGRESS_EVERY_S = 0.1
+LOCAL = "local"  # the backend that takes the app's job id with a submit (backends.LOCAL)
 
 
 @dataclass
@@ -107,7 +111,11 @@ class JobLifecycle:
             job = self.store.get(job_id)
             found = job.stage
             if job.stage is Stage.SUBMITTING:
-                job = self._mark_unknown(job, "The app stopped while the job was being sent.")
+                if job.backend == LOCAL and hasattr(self.client, "find_task_for_job"):
+                    job = self._find_sent(job, token)
+                else:
+                    job = self._mark_unknown(job, "The app stopped while the job was being "
+                                                  "sent.")
                 yield JobEvent(job)
             if job.stage is Stage.CREATED:
                 job = yield from self._submit(job, token)
@@ -143,8 +151,10 @@ class JobLifecycle:
             self._keep_lease(job.id)
             self._progress(job, "upload", done, total)
 
+        # The local backend takes the job's id, so it never makes two tasks for one job.
+        named = {"client_job_id": job.id} if job.backend == LOCAL else {}
         try:
-            res = self.client.submit_inpaint(req, progress=progress, token=token)
+            res = self.client.submit_inpaint(req, progress=progress, token=token, **named)
         except Cancelled:
             if sent[1] and sent[0] >= sent[1]:
                 job = self._mark_unknown(job, "Sending was stopped after the whole request "
@@ -189,6 +199,35 @@ class JobLifecycle:
             server_status=status.value, message=res.message or "")
         yield JobEvent(job)
         return job
+
+    def _find_sent(self, job: Job, token: CancelToken) -> Job:
+        """A local job found in SUBMITTING: ask the local server for the task it holds for
+        this job (by the id sent with the submit). Found: follow it. None: the server never
+        took the job, so it is sent again (safe: a second submit of the same job id returns
+        the first task). No answer: the job stays unknown, as for MusicGPT."""
+        try:
+            task = self.client.find_task_for_job(job.id, token=token)
+        except Cancelled:
+            raise
+        except api_errors.ApiError as exc:
+            return self._mark_unknown(
+                job, "The app stopped while the job was being sent, and the local server "
+                     f"could not be asked ({exc.user_message}).")
+        if task is None:
+            log.info("job %s: the local server holds no task for it; sending it again",
+                     job.id[:8])
+            return self.store.transition(
+                job.id, [Stage.SUBMITTING], Stage.CREATED,
+                message="The app stopped while sending this job; the local server had not "
+                        "received it, so it is sent again.")
+        log.info("job %s: the local server holds task %s for it", job.id[:8], task.task_id)
+        # Polled from QUEUED: the poll records its status and results (a finished task
+        # finishes at the first poll).
+        return self.store.transition(
+            job.id, [Stage.SUBMITTING], Stage.QUEUED, task_id=task.task_id,
+            conversion_ids=list(task.conversion_ids), submitted_at=time.time(),
+            server_status="", message="The app stopped while sending this job; the local "
+                                      "server had received it, so it is followed from there.")
 
     # -- poll ----------------------------------------------------------------------------------
     def _poll(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import math
+import re
 import shutil
 import threading
 import time
@@ -45,6 +46,11 @@ CONVERSION_TYPES = ("MUSIC_AI", "TEXT_TO_SPEECH", "VOICE_CONVERSION", "EXTRACTIO
                     "KEY_BPM_EXTRACTION", "AUDIO_TO_MIDI", "EXTEND", "INPAINT",
                     "SING_OVER_INSTRUMENTAL", "LYRICS_GENERATOR")
 MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".jpg": "image/jpeg"}
+# The app's own job id, sent with a submit (a local extension of the API): a second submit of
+# the same job returns the task the first one made, and `byId?client_job_id=` finds it, so a job
+# whose sender died mid-submit is resumed or sent again without a duplicate.
+CLIENT_JOB_HEADER = "x-client-job-id"
+_CLIENT_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ServerState:
@@ -127,7 +133,13 @@ def create_app(state: ServerState) -> Any:
             await _drain(request)
             return _unauthorised(state)
         # The body's size (declared and actual) is capped by BodyCap, around this app.
-        return await _submit(state, request, key)
+        job_id = request.headers.get(CLIENT_JOB_HEADER, "").strip()
+        if job_id and not _CLIENT_JOB_ID.match(job_id):
+            await _drain(request)
+            return _json(wire.error_422(state.config.validation_style, "The client job id must "
+                                        "be 1-64 letters, digits, '-' or '_'.",
+                                        [(CLIENT_JOB_HEADER, "invalid")]), 422)
+        return await _submit(state, request, key, job_id)
 
     @app.get(API + "/byId")
     async def by_id(request: Request) -> JSONResponse:
@@ -141,11 +153,17 @@ def create_app(state: ServerState) -> Any:
                          {"Retry-After": str(max(1, math.ceil(wait_s)))})
         q = request.query_params
         ctype, task_id, cid = q.get("conversionType"), q.get("task_id"), q.get("conversion_id")
-        if ctype not in CONVERSION_TYPES or bool(task_id) == bool(cid):
+        job_id = q.get("client_job_id")
+        if ctype not in CONVERSION_TYPES or sum(map(bool, (task_id, cid, job_id))) != 1:
             return _json(wire.BAD_PARAMS, 400)
         rec = None
         if ctype == "INPAINT":
-            rec = state.store.get(task_id) if task_id else state.store.by_conversion(cid or "")
+            if task_id:
+                rec = state.store.get(task_id)
+            elif cid:
+                rec = state.store.by_conversion(cid)
+            else:
+                rec = state.store.by_client_job(key_hash(key), job_id or "")
         if rec is None or rec.get("key_hash", key_hash(key)) != key_hash(key):
             # A task made with another key is not this caller's to see (tasks stored before
             # keys were recorded have no hash and stay visible).
@@ -206,7 +224,8 @@ def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path | None:
     return target
 
 
-async def _submit(state: ServerState, request: Request, key: str) -> JSONResponse:
+async def _submit(state: ServerState, request: Request, key: str,
+                  job_id: str = "") -> JSONResponse:
     cfg = state.config
     try:
         raw, upload = await _read_body(request)
@@ -216,14 +235,14 @@ async def _submit(state: ServerState, request: Request, key: str) -> JSONRespons
         return _json(wire.error_422(cfg.validation_style, "The request body could not be read.",
                                     [("body", "invalid body")]), 422)
     try:
-        return await _submit_read(state, request, raw, upload, key)
+        return await _submit_read(state, request, raw, upload, key, job_id)
     finally:
         if upload is not None:
             await upload.close()  # the spooled copy of the upload (a temporary file)
 
 
 async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any],
-                       upload: UploadFile | None, key: str) -> JSONResponse:
+                       upload: UploadFile | None, key: str, job_id: str = "") -> JSONResponse:
     cfg = state.config
     parsed = parse_fields(raw, upload is not None, region_min_s=cfg.region_min_s,
                           region_max_s=cfg.region_max_s)
@@ -250,7 +269,7 @@ async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any]
             shutil.rmtree(folder, ignore_errors=True)
             return _json(wire.error_422(cfg.validation_style, problem, [("audio_file", problem)]),
                          422)
-    return _accept(state, request, task_id, req, song_path, duration, key)
+    return _accept(state, request, task_id, req, song_path, duration, key, job_id)
 
 
 def _check_song(path: Path, req: dict[str, Any], cfg: ServerConfig) -> tuple[str, float | None]:
@@ -271,11 +290,20 @@ def _check_song(path: Path, req: dict[str, Any], cfg: ServerConfig) -> tuple[str
 
 
 def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, Any],
-            song_path: Path | None, duration: float | None, key: str) -> JSONResponse:
+            song_path: Path | None, duration: float | None, key: str,
+            job_id: str = "") -> JSONResponse:
     cfg = state.config
     n = req["num_outputs"]
     estimate = cfg.plan_obj().credit_estimate(n)
     with state._lock:  # credit and parallel checks and the record creation are one step
+        made = state.store.by_client_job(key_hash(key), job_id) if job_id else None
+        if made is not None:
+            # The same job sent again (its sender died before it read our answer): the task
+            # the first submit made is the answer; nothing new is made or charged.
+            if song_path is not None:
+                shutil.rmtree(song_path.parent, ignore_errors=True)
+            log.info("submit of client job %s again: task %s", job_id[:8], made["task_id"])
+            return _json(wire.submit_body(made))
         if state.credit is not None and estimate > state.credit + 1e-9:
             if song_path is not None:
                 shutil.rmtree(song_path.parent, ignore_errors=True)
@@ -295,7 +323,7 @@ def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, A
             "request": {k: v for k, v in req.items()},
             "song_path": str(song_path) if song_path else None, "song_duration": duration,
             "eta": eta, "credit_estimate": estimate, "seed": int(task_id[:8], 16),
-            "key_hash": key_hash(key),
+            "key_hash": key_hash(key), "client_job_id": job_id or None,
             "versions": {},
         }
         state.store.create(rec)
