@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024  # an upper bound: read1 returns whatever has arrived
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED = re.compile(r"bytes\s+\*/(\d+)")
 
 
 def result_filename(conversion_id: str, suffix: str) -> str:
@@ -66,6 +67,10 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
     target.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(target)
     host = urlsplit(url).netloc or "the file host"
+    checking = _probe_path(part, target)
+    if checking.exists() and not part.exists():
+        # A run killed while it checked the finished download: check it again, not fetch it.
+        os.replace(checking, part)
     rule = hops or HopRule(url)
 
     def once() -> int | None:
@@ -175,6 +180,9 @@ def _fetch(session: requests.Session, url: str, part: Path, have: int, timeout: 
     headers = {"Range": f"bytes={have}-"} if have else {}
     with _get(session, url, headers, timeout, rule, what, name) as resp:
         if resp.status_code == 416 and have:
+            m = _UNSATISFIED.match(resp.headers.get("Content-Range", ""))
+            if m and int(m.group(1)) == have:
+                return have  # the copy is already complete (killed before its check)
             _discard(part)  # our partial copy is longer than the file: it is not the same file
             raise _Restart()
         if resp.status_code not in (200, 206):
@@ -214,7 +222,7 @@ def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     if verify == "none":
         return
     # ffmpeg picks the demuxer from content, but give it the right suffix for its probe too.
-    probe_path = part.with_name(part.name + target.suffix)
+    probe_path = _probe_path(part, target)
     os.replace(part, probe_path)
     try:
         if verify == "probe":
@@ -228,6 +236,11 @@ def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     finally:
         if probe_path.exists():
             os.replace(probe_path, part)
+
+
+def _probe_path(part: Path, target: Path) -> Path:
+    """Where the finished download sits while it is checked."""
+    return part.with_name(part.name + target.suffix)
 
 
 def _discard(path: Path) -> None:
