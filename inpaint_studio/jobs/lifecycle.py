@@ -41,6 +41,10 @@ from inpaint_studio.jobs.store import Job as Job
 log = logging.getLogger(__name__)
 
 POLL_DEADLINE_S = 3600.0  # past this the job is reported as not finishing (it can be re-checked)
+# A run stops waiting when the task shows no progress (status, versions) for this long: three
+# times the server's estimate, and at least 10 minutes. The job stays in flight: a plain
+# `resume` (or Resume in the app) waits again.
+STALL_ETA_FACTOR, STALL_MIN_S = 3.0, 600.0
 # Failures a poll can end on although the job may be fine: the run stops and the job stays
 # resumable. They were already retried by the client's retry policy (api.retry), the one
 # place that retries, so nothing here polls again.
@@ -91,13 +95,16 @@ class JobLifecycle:
     def __init__(self, store: JobStore, client: Any, cache_dir: Path, *,
                  reference: ReferenceLoader | None = None,
                  on_progress: ProgressSink | None = None,
-                 poll_deadline_s: float = POLL_DEADLINE_S) -> None:
+                 poll_deadline_s: float = POLL_DEADLINE_S, stall_s: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.client = client
         self.cache_dir = Path(cache_dir)
         self.reference = reference or load_reference
         self.on_progress = on_progress
         self.poll_deadline_s = poll_deadline_s
+        self.stall_s = stall_s  # None: STALL_ETA_FACTOR × the server's estimate, ≥ STALL_MIN_S
+        self.clock = clock
         self._renewed: dict[str, float] = {}  # job id → when its lease was last renewed
         self._last_progress: dict[str, float] = {}  # job id → when progress was last reported
 
@@ -240,6 +247,8 @@ class JobLifecycle:
         if remaining <= 0:
             return (yield from self._stalled(job))
         gen = self.client.wait(job.task_id, eta=job.eta, deadline_s=remaining, token=token)
+        stall = self.stall_limit(job)
+        last_change = self.clock()
         try:
             while True:
                 try:
@@ -253,7 +262,15 @@ class JobLifecycle:
                 before = (job.stage, job.server_status, len(job.results))
                 job = self._record_task(job, task, expected)
                 if (job.stage, job.server_status, len(job.results)) != before:
+                    last_change = self.clock()
                     yield JobEvent(job)
+                elif self.clock() - last_change >= stall:
+                    note = (f"The server has shown no progress on this job for "
+                            f"{_minutes(stall)}; stopped waiting. It may still finish: "
+                            "resume it to wait again.")
+                    job = self.store.update(job.id, message=note, error_kind="Stalled")
+                    yield JobEvent(job, "retry", note=note)
+                    return job
         except Cancelled:
             raise
         except _LOST_CONTACT as exc:
@@ -270,6 +287,13 @@ class JobLifecycle:
             return job
         finally:
             gen.close()
+
+    def stall_limit(self, job: Job) -> float:
+        """Seconds without progress after which a run stops waiting for `job`'s task."""
+        if self.stall_s is not None:
+            return self.stall_s
+        eta = job.eta if job.eta and job.eta > 0 else 0
+        return max(STALL_MIN_S, STALL_ETA_FACTOR * eta)
 
     def _record_task(self, job: Job, task: Task, expected: int) -> Job:
         for v in task.versions:
@@ -474,6 +498,12 @@ def _stage_of(status: TaskStatus, ready: int, expected: int) -> Stage:
     if ready and ready < expected:
         return Stage.PARTIAL
     return Stage.IN_PROGRESS
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} minutes"
 
 
 def _alignment(d: dict[str, Any]) -> Any:
