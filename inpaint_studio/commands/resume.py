@@ -1,7 +1,7 @@
 """`inpaint-studio resume [JOB ...]`: continue every job that was in flight (or the given ones).
 
-A job that was never sent is sent; one that was sent is polled and its results downloaded; a
-result already downloaded is not fetched again. A job whose submit outcome is unknown is never
+A job that was never sent is sent; one that was sent is polled and its results downloaded (also
+one whose download failed); a result already downloaded is not fetched again. A job whose submit outcome is unknown is never
 sent again unless `--retry` says so (it may be charged twice); `--task-id` attaches the task
 the user found for it instead. A local job resumes on the local server started here, which first
 runs again the tasks it had left unfinished (same task, same result), so nothing is resent."""
@@ -37,6 +37,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def _download_failed(job) -> bool:  # noqa: ANN001
+    return (job.stage is Stage.FAILED and not job.paused and bool(job.task_id)
+            and job.error_kind == "DownloadError" and any(r.url for r in job.results))
+
+
 def run(args: argparse.Namespace) -> int:
     store = common.open_store(args)
     try:
@@ -60,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
         chosen = [store.get(j.id) for j in chosen]
     else:
         chosen = [j for j in store.list() if j.runnable or j.stage is Stage.SUBMITTING]
+        # A job whose task finished but whose download failed (the host kept failing, the
+        # retry policy gave up) is resumable too: its versions are fetched again.
+        chosen += [check_again(store, j.id) for j in store.list() if _download_failed(j)]
     if args.backend:
         chosen = [j for j in chosen if j.backend == args.backend]
     if not chosen:
