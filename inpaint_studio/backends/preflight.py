@@ -105,27 +105,57 @@ def preflight(path: str | Path, kind: str, start: float, end: float,
                             f"{limits.max_upload_bytes // (1024 * 1024)} MB. Export a "
                             "compressed copy (MP3).")
         return out
+    audio: Audio | None = None
     try:
-        audio = load_audio(path)  # to its end: a cut-short file raises TruncatedAudioFile
+        # To its end: a cut-short file raises TruncatedAudioFile. Only a song that must be
+        # mixed down is kept in memory; any other is decoded as a stream and counted.
+        if info.channels > 2:
+            audio = load_audio(path)
+            out.duration = audio.duration
+        else:
+            out.duration = _decoded_seconds(path)
     except AudioError as exc:
         out.problems.append(f"The song cannot be decoded, so it was not sent to "
                             f"{limits.name}: {exc}")
         return out
-    out.duration = audio.duration
-    if limits.max_song_s and audio.duration > limits.max_song_s:
+    duration = out.duration
+    if limits.max_song_s and duration > limits.max_song_s:
         out.problems.append(f"{who} handles songs up to {limits.max_song_s / 60:.0f} minutes; "
-                            f"this one is {audio.duration / 60:.1f} minutes.")
-    if end > audio.duration + 1e-3 or start < 0:
+                            f"this one is {duration / 60:.1f} minutes.")
+    if end > duration + 1e-3 or start < 0:
         out.problems.append(f"The region {start:.2f}–{end:.2f} s is not inside the song "
-                            f"(0–{audio.duration:.2f} s).")
+                            f"(0–{duration:.2f} s).")
     if out.problems:
         return out
-    if audio.channels > 2:
+    if audio is not None and audio.channels > 2:
         out.upload_path = str(_stereo_copy(audio, Path(path), Path(work_dir)))
         out.notes.append(f"The song has {audio.channels} channels; {limits.name} takes at most "
                          "two, so a stereo down-mix of it is sent (the song itself is not "
                          "changed).")
     return out
+
+
+def _decoded_seconds(path: str | Path) -> float:
+    """Decode the whole file as a stream (nothing kept) and return its length; raises what
+    `load_audio` would for a file that is empty or cut short."""
+    from inpaint_studio.core import decode
+    from inpaint_studio.core.errors import EmptyAudioFile, TruncatedAudioFile
+
+    stream = decode.DecodeStream(path)
+    try:
+        info = stream.info
+        frames = sum(chunk.shape[0] for chunk in stream.interleaved())
+    finally:
+        stream.close()
+    if frames == 0:
+        raise EmptyAudioFile(str(path), "no audio could be decoded from it")
+    decoded = frames / info.sample_rate
+    declared = info.declared_duration if not stream.duration_is_estimated else None
+    if declared is None:
+        declared = decode._riff_declared_duration(str(path))  # a cut WAV looks whole otherwise
+    if declared and decoded < declared - max(0.5, declared * 0.02):
+        raise TruncatedAudioFile(str(path), decoded, declared)
+    return decoded
 
 
 def downmix(audio: Audio) -> Audio:

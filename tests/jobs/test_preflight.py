@@ -28,6 +28,11 @@ def songs(tmp_path_factory):
     data = mp3.read_bytes()
     truncated = tmp / "truncated.mp3"
     truncated.write_bytes(data[: len(data) // 2])
+    wav = tmp / "song.wav"
+    encode_audio(base, wav)
+    wav_data = wav.read_bytes()
+    truncated_wav = tmp / "truncated.wav"  # ffmpeg takes a WAV's length from its size
+    truncated_wav.write_bytes(wav_data[: len(wav_data) // 3])
     six = tmp / "six.wav"
     encode_audio(Audio(np.concatenate([base.samples, base.samples * 0.5, base.samples * 0.25])
                        .astype(np.float32), base.sample_rate), six)
@@ -38,7 +43,8 @@ def songs(tmp_path_factory):
                  long)
     garbage = tmp / "garbage.mp3"
     garbage.write_bytes(b"ID3" + bytes(range(256)) * 20)
-    return {"mp3": mp3, "truncated": truncated, "six": six, "long": long, "garbage": garbage}
+    return {"mp3": mp3, "truncated": truncated, "six": six, "long": long, "garbage": garbage,
+            "truncated_wav": truncated_wav}
 
 
 def _submit(capsys, song, start="2", end="6", backend=LOCAL) -> tuple[int, str]:
@@ -56,6 +62,7 @@ def _nothing_saved_or_sent(capsys, home) -> None:
 
 @pytest.mark.parametrize("case, start, end, expected", [
     ("truncated", "2", "6", "cut short"),
+    ("truncated_wav", "0.5", "3.8", "cut short"),
     ("garbage", "2", "6", "not an audio file"),
     ("long", "60", "70", "the local backend handles songs up to 10 minutes"),
     ("mp3", "2", "2.6", "the local backend fills regions of at least 3 s"),
