@@ -1,10 +1,12 @@
 """`inpaint-studio resume [JOB ...]`: continue every job that was in flight (or the given ones).
 
 A job that was never sent is sent; one that was sent is polled and its results downloaded (also
-one whose download failed); a result already downloaded is not fetched again. A job whose submit outcome is unknown is never
-sent again unless `--retry` says so (it may be charged twice); `--task-id` attaches the task
-the user found for it instead. A local job resumes on the local server started here, which first
-runs again the tasks it had left unfinished (same task, same result), so nothing is resent."""
+one whose download failed); a result already downloaded is not fetched again. A job whose
+submit outcome is unknown is never sent again unless `--retry` says so (it may be charged
+twice); `--task-id` attaches the task the user found for it instead. A local job resumes on
+the local server started here, which first runs again the tasks it had left unfinished (same
+task, same result), so nothing is resent. Without `--out`, finished versions go to the `--out`
+of the `submit` each job came from, if it had one."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 from inpaint_studio import cli
 from inpaint_studio.api.errors import RequestInvalid
 from inpaint_studio.api.models import InpaintRequest
-from inpaint_studio.backends.backend import LOCAL, BackendSettings, Backends
+from inpaint_studio.backends.backend import LOCAL, Backends, BackendSettings
 from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.backends.preflight import downmix, preflight
 from inpaint_studio.core.audio import Audio
