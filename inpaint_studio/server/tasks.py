@@ -174,6 +174,8 @@ class TaskRunner:
             # The app's one downloader (resumed, retried by api.retry's policy, renamed into
             # place atomically): the kept copy is what a rerun after a restart uses.
             with requests.Session() as session:
+                # A loopback song is never fetched through a proxy named in the environment.
+                session.trust_env = not is_loopback(host)
                 # A redirect stays on the address that was checked above (api.hops): the
                 # server is never led off it, to another service on this computer or
                 # off the machine.

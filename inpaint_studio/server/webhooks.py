@@ -45,8 +45,12 @@ class WebhookSender:
             try:
                 # Never redirected: a redirect could lead off the address checked in `send`
                 # (a 3xx counts as not accepted).
-                resp = requests.post(url, json=payload, timeout=self.timeout,
-                                     allow_redirects=False)
+                with requests.Session() as session:
+                    # A loopback webhook never goes through a proxy named in the environment
+                    # (the proxy would be the one contacted, possibly off this machine).
+                    session.trust_env = not is_loopback(urlsplit(url).hostname)
+                    resp = session.post(url, json=payload, timeout=self.timeout,
+                                        allow_redirects=False)
                 status = resp.status_code
                 if resp.status_code < 500 and resp.status_code != 429:
                     break

@@ -139,3 +139,51 @@ def test_the_clients_api_calls_do_not_follow_a_redirect(redirector):
         with pytest.raises(api_errors.BadResponse):
             client.get_task("t-1")
     assert len(hits) == 1 and connects.off_loopback() == []
+
+
+@pytest.fixture
+def hostile_proxy(monkeypatch):
+    """A proxy off this machine named in the environment, as a user's shell may have it."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://10.255.255.1:3128")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_loopback_fetches_and_webhooks_never_go_through_an_environment_proxy(
+        live, song, hostile_proxy, receiver):
+    import requests
+
+    direct = requests.Session()
+    direct.trust_env = False  # the test's own requests go straight to the server
+    head = {"Authorization": KEY}
+    form = {"prompt": "p", "replace_start_at": 2.0, "replace_end_at": 6.0}
+    song_host = receiver.url.rsplit("/", 1)[0]  # a loopback host with no such song
+
+    def wait(task_id: str) -> str:
+        for _ in range(1200):  # a hang guard, not a timing bound
+            conv = direct.get(f"{live.base_url}/v1/byId", headers=head, timeout=30, params={
+                "conversionType": "INPAINT", "task_id": task_id}).json()["conversion"]
+            if conv["status"] in ("COMPLETED", "FAILED"):
+                return conv["status"]
+            threading.Event().wait(0.05)
+        raise AssertionError("the task did not end")
+
+    with recording() as connects:
+        with open(song, "rb") as fh:
+            hooked = direct.post(f"{live.base_url}/v1/inpaint", headers=head,
+                                 data={**form, "webhook_url": receiver.url},
+                                 files={"audio_file": ("s.mp3", fh, "audio/mpeg")},
+                                 timeout=60).json()["task_id"]
+        fetched = direct.post(f"{live.base_url}/v1/inpaint", headers=head, timeout=60,
+                              data={**form, "audio_url": f"{song_host}/song.mp3"}
+                              ).json()["task_id"]
+        assert wait(hooked) == "COMPLETED"
+        wait(fetched)
+        for _ in range(1200):  # a hang guard, not a timing bound
+            if len(receiver.posts) >= 2:
+                break
+            threading.Event().wait(0.05)
+    direct.close()
+    assert connects.off_loopback() == []
+    assert len(receiver.posts) >= 2  # the webhooks were delivered, directly
