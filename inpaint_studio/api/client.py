@@ -9,7 +9,6 @@ in no log, message or repr."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import threading
@@ -30,26 +29,17 @@ from inpaint_studio.api.errors import (
     SubmitOutcomeUnknown,
     error_from_response,
 )
+from inpaint_studio.api.hops import is_loopback
 from inpaint_studio.api.models import InpaintRequest, Limits, SubmitResult, Task, TaskStatus
 from inpaint_studio.api.multipart import MultipartBody
 from inpaint_studio.api.plans import DEFAULT_BASE_URL, plan_named
 from inpaint_studio.api.retry import TRANSPORT_ERRORS, RetryPolicy, transport_error
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
+from inpaint_studio.core.redact import redact_data, remember
 from inpaint_studio.identity import VERSION
 
 log = logging.getLogger(__name__)
 
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Pacer:
@@ -71,12 +61,15 @@ class _Pacer:
 
 class MusicGPTClient:
     """One account on one base URL. Thread-safe for concurrent jobs (one requests.Session).
-    `retry` is the policy for its GETs and downloads (`RetryPolicy()` when not given)."""
+    `retry` is the policy for its GETs and downloads (`RetryPolicy()` when not given); `name`
+    is what messages call the service ("MusicGPT", or "The local server" for the local
+    backend), so a refusal names the backend that refused."""
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, api_key: str = "", *, plan: str = "pro",
                  timeout: float = 30.0, limits: Limits | None = None,
                  min_poll_interval: float = 1.0, max_poll_interval: float = 15.0,
-                 max_unknown_polls: int = 50, retry: RetryPolicy | None = None) -> None:
+                 max_unknown_polls: int = 50, retry: RetryPolicy | None = None,
+                 name: str = "MusicGPT") -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"The API address {base_url!r} is not an http(s) URL.")
@@ -93,7 +86,9 @@ class MusicGPTClient:
         self.max_poll_interval = max(max_poll_interval, self.min_poll_interval)
         self.max_unknown_polls = max_unknown_polls
         self.retry = retry or RetryPolicy()
+        self.name = name
         self._key = api_key
+        remember(api_key)  # from now on no message, log line or stored field shows it
         self._pacer = _Pacer(self.plan.min_poll_interval)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"inpaint-studio/{VERSION}"
@@ -127,7 +122,7 @@ class MusicGPTClient:
 
     def _error(self, resp: requests.Response) -> ApiError:
         return error_from_response(resp.status_code, resp.content, resp.headers,
-                                   secret=self._key or None)
+                                   what=self.name, secret=self._key or None)
 
     def _json(self, resp: requests.Response) -> dict:
         if not 200 <= resp.status_code < 300:
@@ -138,8 +133,10 @@ class MusicGPTClient:
             data = None
         if not isinstance(data, dict):
             raise error_from_response(resp.status_code, resp.content, resp.headers,
-                                      secret=self._key or None)
-        return data
+                                      what=self.name, secret=self._key or None)
+        # Every answer is redacted as it arrives: a server may echo the key (or another
+        # credential) in any field, a FAILED task's message included.
+        return redact_data(data)
 
     def _connection_error(self, exc: Exception, *, reached: bool = True) -> ApiError:
         return transport_error(exc, urlsplit(self.base_url).netloc, self.timeout,
@@ -153,8 +150,9 @@ class MusicGPTClient:
             if pace:
                 self._pacer.wait_turn(token)
             try:
+                # Never redirected (api.hops): a 3xx is reported as it is.
                 resp = self._session.get(self._url(path), params=params, headers=self._auth(),
-                                         timeout=self.timeout)
+                                         timeout=self.timeout, allow_redirects=False)
             except TRANSPORT_ERRORS as exc:  # refused, reset, timed out, or a cut answer
                 log.info("GET %s failed (%s)", path, type(exc).__name__)
                 raise self._connection_error(exc) from None
@@ -170,9 +168,12 @@ class MusicGPTClient:
 
     def submit_inpaint(self, req: InpaintRequest,
                        progress: Callable[[int, int], None] | None = None,
-                       token: CancelToken = NEVER) -> SubmitResult:
+                       token: CancelToken = NEVER,
+                       client_job_id: str | None = None) -> SubmitResult:
         """Validate, then POST /v1/inpaint once (file streamed from disk, `progress(sent, total)`
-        in bytes). Local errors → RequestInvalid before anything is sent."""
+        in bytes). Local errors → RequestInvalid before anything is sent. `client_job_id` (the
+        local backend only: a local extension of the API) names the app's job, so the server
+        never makes two tasks for it and `find_task_for_job` can find its task."""
         issues = [i for i in req.validate(self.limits) if i.severity == "error"]
         if issues:
             raise RequestInvalid(" ".join(i.message for i in issues),
@@ -181,6 +182,8 @@ class MusicGPTClient:
         body = MultipartBody(req.form_fields(), "audio_file" if req.audio_path else None,
                              req.audio_path, progress=progress, token=token)
         headers = {**self._auth(), "Content-Type": body.content_type}
+        if client_job_id:
+            headers["X-Client-Job-Id"] = client_job_id
         log.info("POST v1/inpaint (%d bytes, %s)", body.length,
                  "file upload" if req.audio_path else "audio_url")
         try:
@@ -208,15 +211,15 @@ class MusicGPTClient:
         data = self._json_submit(resp)
         if data.get("success") is False:
             raise RequestInvalid(
-                "MusicGPT did not accept the job: "
+                f"{self.name} did not accept the job: "
                 f"{data.get('message') or data.get('error') or data.get('reason') or 'no reason'}"
                 ".", status=resp.status_code, body=data)
         try:
             return SubmitResult.from_wire(data)
         except ValueError:
             raise SubmitOutcomeUnknown(
-                "MusicGPT accepted the request but its answer has no job id, so the job cannot "
-                "be followed. Check your MusicGPT dashboard before submitting again.",
+                f"{self.name} accepted the request but its answer has no job id, so the job "
+                "cannot be followed. Check your jobs there before submitting again.",
                 status=resp.status_code, body=data) from None
 
     def _json_submit(self, resp: requests.Response) -> dict:
@@ -232,7 +235,7 @@ class MusicGPTClient:
             cause = self._connection_error(cause)  # in words, e.g. "did not answer within 30 s"
         detail = cause.user_message if isinstance(cause, ApiError) else type(cause).__name__
         return SubmitOutcomeUnknown(
-            "The upload may have reached MusicGPT, but no usable answer came back "
+            f"The upload may have reached {self.name}, but no usable answer came back "
             f"({detail}). The job may exist and cost credit, so it was not sent again: check "
             "your MusicGPT dashboard or wait for its webhook before resubmitting.")
 
@@ -241,15 +244,30 @@ class MusicGPTClient:
         data = self._get("v1/byId", {"conversionType": "INPAINT", "task_id": task_id},
                          token=token, pace=True)
         if data.get("success") is False:
-            raise NotFound(f"MusicGPT does not know job {task_id}: "
+            raise NotFound(f"{self.name} does not know job {task_id}: "
                            f"{data.get('message') or data.get('error') or 'no details'}.",
                            status=200, body=data)
         try:
             return Task.from_wire(data)
         except ValueError as exc:
-            raise BadResponse(f"MusicGPT's status answer is not in the documented shape ({exc})."
+            raise BadResponse(f"{self.name}'s status answer is not in the documented shape ({exc})."
                               " The service may have changed; try again later.",
                               status=200, body=data) from None
+
+    def find_task_for_job(self, client_job_id: str, *,
+                          token: CancelToken = NEVER) -> Task | None:
+        """The task the server made for the app's job `client_job_id` (sent with its submit),
+        or None when it has none (the local server's extension of byId)."""
+        try:
+            data = self._get("v1/byId", {"conversionType": "INPAINT",
+                                         "client_job_id": client_job_id}, token=token, pace=True)
+        except NotFound:
+            return None
+        try:
+            return Task.from_wire(data)
+        except ValueError as exc:
+            raise BadResponse(f"{self.name}'s status answer is not in the documented shape "
+                              f"({exc}).", status=200, body=data) from None
 
     def poll_interval(self, eta: int | None, elapsed: float, polls: int) -> float:
         """Seconds until the next poll: a tenth of the ETA (3 s without one), slowing down
@@ -276,7 +294,7 @@ class MusicGPTClient:
                 return task
             unknown = unknown + 1 if task.status is TaskStatus.UNKNOWN else 0
             if unknown >= self.max_unknown_polls:
-                raise BadResponse(f"MusicGPT kept reporting an unknown status "
+                raise BadResponse(f"{self.name} kept reporting an unknown status "
                                   f"{task.status_text!r} for job {task_id}; stopped waiting.")
             elapsed = time.monotonic() - start
             if elapsed >= deadline_s:
@@ -289,7 +307,8 @@ class MusicGPTClient:
     def download(self, url: str, target: Path, *, progress: Callable[[int, int], None] | None
                  = None, token: CancelToken = NEVER, verify: str = "decode") -> Path:
         """Stream a result file into `target` (Range-resumed, verified, atomically renamed).
-        The key is not sent: result URLs are public CDN links."""
+        The key is not sent: result URLs are public CDN links. Redirects are followed only
+        where `api.hops.HopRule` allows, hop by hop."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ApiError(f"The result address {url[:80]!r} is not an http(s) URL.")

@@ -3,7 +3,9 @@ sibling with progress, resumed with a Range request after a break, checked again
 length and decoded, then renamed into place. Breaks and busy answers are retried by the one
 `RetryPolicy` of `api.retry`, nowhere else.
 
-Local names come from conversion ids (`result_filename`), never from the URL's path."""
+Local names come from conversion ids (`result_filename`), never from the URL's path. Redirects
+are followed by hand, each hop checked by an `api.hops.HopRule` before anything connects to it
+(by default the rule for the URL the download starts at)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from inpaint_studio.api.errors import ApiError, DownloadError, error_from_response
+from inpaint_studio.api.hops import MAX_HOPS, REDIRECTS, HopRule
 from inpaint_studio.api.retry import TRANSPORT_ERRORS, RetryPolicy, transport_error
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio, probe
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024  # an upper bound: read1 returns whatever has arrived
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED = re.compile(r"bytes\s+\*/(\d+)")
 
 
 def result_filename(conversion_id: str, suffix: str) -> str:
@@ -50,11 +54,12 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
                   timeout: float = 30.0, progress: Callable[[int, int], None] | None = None,
                   token: CancelToken = NEVER, verify: str = "decode",
                   retry: RetryPolicy | None = None, what: str = "The result server",
-                  name: str | None = None) -> Path:
+                  name: str | None = None, hops: HopRule | None = None) -> Path:
     """Fetch `url` into `target`. `verify` is "decode" (full decode, catches truncated audio),
     "probe" (header only) or "none" (non-audio, e.g. covers). Breaks (resumed from the bytes
     already there) and busy answers are retried by `retry` (`RetryPolicy()` when not given).
-    Messages call the host `what` and the file `name` (default: the target's name). Raises
+    Messages call the host `what` and the file `name` (default: the target's name). A redirect
+    is followed only where `hops` (default `HopRule(url)`) allows, checked hop by hop. Raises
     DownloadError (its `gave_up_after` set when the policy retried it) or Cancelled; a partial
     file is kept for a later resume unless it proved bad."""
     target = Path(target)
@@ -62,14 +67,20 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
     target.parent.mkdir(parents=True, exist_ok=True)
     part = partial_path(target)
     host = urlsplit(url).netloc or "the file host"
+    checking = _probe_path(part, target)
+    if checking.exists() and not part.exists():
+        # A run killed while it checked the finished download: check it again, not fetch it.
+        os.replace(checking, part)
+    rule = hops or HopRule(url)
 
     def once() -> int | None:
         have = part.stat().st_size if part.exists() else 0
         try:
             try:
-                return _fetch(session, url, part, have, timeout, progress, token, what)
+                return _fetch(session, url, part, have, timeout, progress, token, what, rule,
+                              name)
             except _Restart:  # the server ignored or rejected our Range: start over from byte 0
-                return _fetch(session, url, part, 0, timeout, progress, token, what)
+                return _fetch(session, url, part, 0, timeout, progress, token, what, rule, name)
         except _Restart:
             raise DownloadError(f"{what} answers ranges inconsistently; {name} could not be "
                                 "fetched.") from None
@@ -140,14 +151,38 @@ def _closes_on_cancel(resp: requests.Response, token: CancelToken) -> Iterator[N
         done.set()
 
 
+def _get(session: requests.Session, url: str, headers: dict[str, str], timeout: float,
+         rule: HopRule, what: str, name: str) -> requests.Response:
+    """GET `url` following redirects by hand: each hop is checked by `rule` before it is
+    connected to. A hop the rule refuses, or too many hops, is a final DownloadError."""
+    for _ in range(MAX_HOPS + 1):
+        resp = session.get(url, headers=headers, stream=True, timeout=timeout,
+                           allow_redirects=False)
+        if resp.status_code not in REDIRECTS or not resp.headers.get("Location"):
+            return resp
+        resp.close()
+        nxt = urljoin(url, resp.headers["Location"])
+        why = rule.refusal(nxt)
+        if why:
+            log.warning("not following a redirect of %s to %s: %s", name,
+                        urlsplit(nxt).netloc, why)
+            raise DownloadError(f"{what} redirected {name} elsewhere and it was not followed "
+                                f"({why}).", status=resp.status_code)
+        url = nxt
+    raise DownloadError(f"{what} redirected {name} too many times.", status=resp.status_code)
+
+
 def _fetch(session: requests.Session, url: str, part: Path, have: int, timeout: float,
            progress: Callable[[int, int], None] | None, token: CancelToken,
-           what: str) -> int | None:
+           what: str, rule: HopRule, name: str) -> int | None:
     """One attempt: GET (from byte `have` when there is a partial copy) and append to `part`.
     An answer that is not 200/206 raises its typed error (the policy decides on a retry)."""
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with session.get(url, headers=headers, stream=True, timeout=timeout) as resp:
+    with _get(session, url, headers, timeout, rule, what, name) as resp:
         if resp.status_code == 416 and have:
+            m = _UNSATISFIED.match(resp.headers.get("Content-Range", ""))
+            if m and int(m.group(1)) == have:
+                return have  # the copy is already complete (killed before its check)
             _discard(part)  # our partial copy is longer than the file: it is not the same file
             raise _Restart()
         if resp.status_code not in (200, 206):
@@ -187,7 +222,7 @@ def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     if verify == "none":
         return
     # ffmpeg picks the demuxer from content, but give it the right suffix for its probe too.
-    probe_path = part.with_name(part.name + target.suffix)
+    probe_path = _probe_path(part, target)
     os.replace(part, probe_path)
     try:
         if verify == "probe":
@@ -201,6 +236,11 @@ def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     finally:
         if probe_path.exists():
             os.replace(probe_path, part)
+
+
+def _probe_path(part: Path, target: Path) -> Path:
+    """Where the finished download sits while it is checked."""
+    return part.with_name(part.name + target.suffix)
 
 
 def _discard(path: Path) -> None:

@@ -1,7 +1,9 @@
 """Typed errors of the MusicGPT client, and THE one function that turns a response into one.
 
 Every error carries `user_message`: a sentence a musician can act on (also `str(err)`). The API key
-never appears in any message: `error_from_response` scrubs the secret it is given from the body."""
+never appears in any message: every error's message and kept body go through `core.redact`
+(the remembered key, bearer tokens, `sk-…` keys), and `error_from_response` also scrubs the
+secret it is given."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import json
 import time
 from collections.abc import Mapping
 from typing import Any
+
+from inpaint_studio.core.redact import redact, redact_data
 
 _SNIPPET = 160
 
@@ -23,10 +27,12 @@ class ApiError(Exception):
 
     def __init__(self, user_message: str, *, status: int | None = None,
                  body: Any = None, retry_after: float | None = None) -> None:
+        user_message = redact(str(user_message))
         super().__init__(user_message)
         self.user_message = user_message
         self.status = status
-        self.body = body  # the parsed JSON (or a text snippet) the server answered, for logs
+        # the parsed JSON (or a text snippet) the server answered, for logs
+        self.body = redact_data(body)
         self.retry_after = retry_after
         self.gave_up_after: int | None = None
 
@@ -110,14 +116,14 @@ def _body_json(body: bytes | str | None) -> Any:
 def _scrub(text: str, secret: str | None) -> str:
     if secret and secret in text:
         text = text.replace(secret, "***")
-    return text
+    return redact(text)
 
 
 def _scrub_data(data: Any, secret: str | None) -> Any:
     """`data` (parsed JSON) with `secret` replaced in every string, keys included: the body is
     kept on the error for logs, and a server may echo the key it rejected."""
     if not secret:
-        return data
+        return redact_data(data)
     if isinstance(data, str):
         return _scrub(data, secret)
     if isinstance(data, Mapping):

@@ -31,6 +31,7 @@ PLAN_NAMES = tuple(PLANS)
 VOICES = GENDERS
 REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",
                   "title", "generate_album_cover", "lyrics_timestamps", "webhook_url")
+LOCAL_SERVICE = "The local backend"  # what messages call it (never "MusicGPT")
 LOCAL_NOTE = ("Local backend: the region is filled from the song's own material. The prompt can "
               "only rank the candidates, and new lyrics cannot be sung.")
 
@@ -97,7 +98,8 @@ class Backends:
         kind = kind or self.active_kind()
         if kind == LOCAL:
             server = self.local_server()
-            return self._shared_client(server.base_url, self._server_key, "pro")
+            return self._shared_client(server.base_url, self._server_key, "pro",
+                                       LOCAL_SERVICE)
         key = self.keys.get()
         if not key:
             raise BackendUnavailable(
@@ -105,7 +107,8 @@ class Backends:
                 "or switch to the local backend.")
         return self._shared_client(base_url or self.settings.base_url, key, self.settings.plan)
 
-    def _shared_client(self, base_url: str, key: str, plan: str) -> MusicGPTClient:
+    def _shared_client(self, base_url: str, key: str, plan: str,
+                       name: str = "MusicGPT") -> MusicGPTClient:
         """One client per account, address and plan, shared by every job: its pacing keeps the
         status checks of all running jobs together within the plan's rate limit (one client per
         job would let three jobs poll three times as often)."""
@@ -115,7 +118,8 @@ class Backends:
             if client is None:
                 from inpaint_studio.api.client import MusicGPTClient
 
-                client = MusicGPTClient(base_url, key, plan=plan, **self._client_options)
+                client = MusicGPTClient(base_url, key, plan=plan, name=name,
+                                        **self._client_options)
                 self._clients[ident] = client
             return client
 
@@ -145,6 +149,9 @@ class Backends:
                     kwargs["engine"] = self._engine
                 if self._config is not None:
                     kwargs["config"] = self._config
+                # The folder's own key: its tasks are tied to the key that made them, so the
+                # server of the next run (resuming this run's jobs) must hold the same one.
+                self._server_key = folder_key(Path(folder))
                 server = LocalServer(folder, self._server_key, **kwargs)
                 try:
                     server.start()
@@ -198,6 +205,41 @@ def make_request(fields: dict[str, Any], *, audio_path: str | None, audio_url: s
             clean[k] = None
     return InpaintRequest(audio_path=audio_path, audio_url=audio_url, replace_start_at=start,
                           replace_end_at=end, **clean)
+
+
+def folder_key(folder: Path) -> str:
+    """The local server's key for the data `folder`: made once, kept beside its tasks in a
+    0600 file (`server.key`), the same for every run (and process) that uses the folder."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "server.key"
+    for _ in range(50):
+        try:
+            key = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            key = ""
+        except OSError:
+            key = ""
+        if len(key) >= 16:
+            return key
+        if not path.exists():
+            tmp = folder / f".server.key.{os.getpid()}.part"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, secrets.token_urlsafe(24).encode("ascii"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)  # atomic, and never over another process's key
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+            continue
+        threading.Event().wait(0.02)  # another process is writing it
+    raise BackendUnavailable(f"The local server's key in {path} cannot be read.")
 
 
 def validate(fields: dict[str, Any], *, audio_path: str | None, audio_url: str | None,

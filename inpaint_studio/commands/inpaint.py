@@ -49,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
     decode_s = time.perf_counter() - t0
     say(f"decoded {args.song.name}: {audio.duration:.1f} s, {audio.sample_rate} Hz, "
         f"{audio.channels} ch")
+    if audio.channels > 2:
+        from inpaint_studio.backends.preflight import downmix
+
+        print(f"note: the song has {audio.channels} channels; it is mixed down to stereo (the "
+              "versions are stereo; the song itself is not changed)", file=sys.stderr)
+        audio = downmix(audio)
     last = [-1]
 
     def progress(fraction: float) -> None:

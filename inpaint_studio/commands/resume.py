@@ -1,10 +1,12 @@
 """`inpaint-studio resume [JOB ...]`: continue every job that was in flight (or the given ones).
 
-A job that was never sent is sent; one that was sent is polled and its results downloaded; a
-result already downloaded is not fetched again. A job whose submit outcome is unknown is never
-sent again unless `--retry` says so (it may be charged twice); `--task-id` attaches the task
-the user found for it instead. A local job resumes on the local server started here, which first
-runs again the tasks it had left unfinished (same task, same result), so nothing is resent."""
+A job that was never sent is sent; one that was sent is polled and its results downloaded (also
+one whose download failed); a result already downloaded is not fetched again. A job whose
+submit outcome is unknown is never sent again unless `--retry` says so (it may be charged
+twice); `--task-id` attaches the task the user found for it instead. A local job resumes on
+the local server started here, which first runs again the tasks it had left unfinished (same
+task, same result), so nothing is resent. Without `--out`, finished versions go to the `--out`
+of the `submit` each job came from, if it had one."""
 
 from __future__ import annotations
 
@@ -29,11 +31,17 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--task-id", dest="task_id", help="the server task of the one given job")
     p.add_argument("--backend", choices=(LOCAL, MUSICGPT), default=None,
                    help="only the jobs of this backend (default: all)")
-    p.add_argument("--out", type=Path, help="copy finished versions here")
+    p.add_argument("--out", type=Path, help="copy finished versions here (default: the --out "
+                   "of the submit each job came from, if it had one)")
     p.add_argument("-q", "--quiet", action="store_true")
     common.add_backend_options(p)
     p.set_defaults(func=run)
     return p
+
+
+def _download_failed(job) -> bool:  # noqa: ANN001
+    return (job.stage is Stage.FAILED and not job.paused and bool(job.task_id)
+            and job.error_kind == "DownloadError" and any(r.url for r in job.results))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         chosen = [store.get(j.id) for j in chosen]
     else:
         chosen = [j for j in store.list() if j.runnable or j.stage is Stage.SUBMITTING]
+        # A job whose task finished but whose download failed (the host kept failing, the
+        # retry policy gave up) is resumable too: its versions are fetched again.
+        chosen += [check_again(store, j.id) for j in store.list() if _download_failed(j)]
     if args.backend:
         chosen = [j for j in chosen if j.backend == args.backend]
     if not chosen:
@@ -74,9 +85,15 @@ def run(args: argparse.Namespace) -> int:
             except JobBusy as exc:
                 print(f"skipped: {exc}", file=sys.stderr)
                 continue
-            if args.out and job.stage is Stage.DONE:
+            if job.stage is Stage.DONE and (args.out or job.deliver_to):
                 stem = Path(job.source.split("?")[0]).stem or "song"
-                for path in copy_results(job, args.out, f"{stem}-{job.id[:8]}"):
+                if args.out:
+                    written = copy_results(job, args.out, f"{stem}-{job.id[:8]}")
+                else:
+                    # The `--out` of the `submit` this job came from, under the names that
+                    # submit would have given them.
+                    written = copy_results(job, Path(job.deliver_to), stem)
+                for path in written:
                     print(path)
             print(f"{job.id[:8]} {describe_stage(job)}")
             worst = max(worst, common.exit_code(job))

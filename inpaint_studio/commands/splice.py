@@ -80,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         original = load_audio(args.original)
+        half_frame = 0.5 / original.sample_rate
+        if args.start < 0 or args.end > original.duration + half_frame:
+            # Refused as `inpaint` refuses it, never silently clipped to the song's ends.
+            print(f"error: the region {args.start:.3f}–{args.end:.3f} s is not inside the song "
+                  f"(0–{original.duration:.3f} s)", file=sys.stderr)
+            return 2
         version = load_audio(args.version)
         plan_splice(original.frames, original.sample_rate, args.start, args.end)
         aligned = _aligned(original, version, args, say)

@@ -74,11 +74,28 @@ def run(args: argparse.Namespace) -> int:
         print("error: no MusicGPT API key: set MUSICGPT_API_KEY (or store one in the app's "
               "Settings), or use --backend local.", file=sys.stderr)
         return 2
+    upload = ""
+    if not is_url:
+        # Everything the backend would refuse is refused here, before anything is saved or
+        # sent; a song of more than two channels is sent as a stereo down-mix.
+        from inpaint_studio import paths
+        from inpaint_studio.backends.preflight import preflight
+
+        prepared = preflight(song, kind, args.start, args.end, paths.cache_dir() / "uploads")
+        for problem in prepared.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        if not prepared.ok:
+            backends.stop()
+            return 2
+        for note in prepared.notes:
+            print(f"note: {note}", file=sys.stderr)
+        upload = prepared.upload_path
     store = common.open_store(args)
     params = {k: v for k, v in fields.items() if v not in (None, "")}
     job = store.create(backend=kind, base_url=backends.base_url(kind) if kind == MUSICGPT
-                       else "local", source=song, upload_path="" if is_url else song,
-                       start=args.start, end=args.end, params=params)
+                       else "local", source=song, upload_path=upload,
+                       start=args.start, end=args.end, params=params,
+                       deliver_to=str(args.out.resolve()) if args.out else "")
     if not args.quiet:
         cost = cost_estimate(kind, args.plan, args.versions)
         print(f"{job.id[:8]} saved; backend {kind}. {cost}", file=sys.stderr)

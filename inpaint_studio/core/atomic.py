@@ -1,12 +1,23 @@
-"""Writes that never leave a partial file: write to a temporary sibling, fsync, rename."""
+"""Writes that never leave a partial file: write to a temporary sibling, fsync, rename.
+
+A temporary is named `.<target name>.<writer's pid>.<random><suffix with ".part">`, so the
+temporaries of a writer that was killed (SIGKILL leaves them behind) are recognised and swept:
+at the start of every write of the same target and after each successful one. A temporary of a
+live writer (another process, or this one) is never touched."""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from inpaint_studio.core.system import pid_alive
+
+LEGACY_STALE_S = 3600.0  # a temporary without a pid (older versions) is stale after this
 
 
 @contextlib.contextmanager
@@ -18,8 +29,12 @@ def atomic_path(
     less the process umask, as a plain `open()` would give it (mkstemp alone makes it 0600)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target)
+    suffix = suffix or (target.suffix + ".part")
+    if ".part" not in suffix:
+        suffix += ".part"
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or (target.suffix + ".part"), dir=target.parent
+        prefix=f".{target.name}.{os.getpid()}.", suffix=suffix, dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -30,10 +45,36 @@ def atomic_path(
             os.fsync(fh.fileno())
         os.replace(tmp_path, target)
         _fsync_dir(target.parent)
+        sweep_stale(target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def sweep_stale(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporaries of `target` whose writer is gone; returns what was removed."""
+    target = Path(target)
+    prefix = f".{target.name}."
+    removed = []
+    for path in target.parent.glob(glob.escape(prefix) + "*"):
+        rest = path.name[len(prefix):]
+        if ".part" not in rest:
+            continue
+        writer = rest.split(".", 1)[0]
+        if writer.isdigit():
+            if pid_alive(int(writer)):
+                continue
+        else:
+            try:
+                if time.time() - path.stat().st_mtime < LEGACY_STALE_S:
+                    continue
+            except OSError:
+                continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:

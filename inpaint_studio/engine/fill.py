@@ -17,6 +17,7 @@ from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.engine.analysis import analyse
 from inpaint_studio.engine.beats import BeatGrid, beat_grid, fixed_grid
 from inpaint_studio.engine.errors import EngineError
+from inpaint_studio.engine.limits import MAX_REGION, MAX_SONG, MIN_REGION
 from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
 from inpaint_studio.engine.metrics import measure, predicted_seam_ok, shortfall
 from inpaint_studio.engine.novelty import PhaseTable
@@ -34,11 +35,9 @@ from inpaint_studio.engine.search import (
     ranked,
 )
 
-MIN_REGION, MAX_REGION = 3.0, 60.0
 FRAME_STEP = 0.25  # seconds per unit of the frame-level grid
 EXTRA_TRIES = 3  # candidates rendered beyond the versions asked for, when some fail a gate
 PLANNED = 12  # best-ranked candidates planned (cheap) before any is rendered
-MAX_SONG = 10 * 60.0 + 5.0
 ENGINE_NAME = "local-self-similarity"
 NOTES = [
     "The local engine fills the region with passages of this song itself; it cannot create "

@@ -22,7 +22,9 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     if n < int(0.1 * rate):
         return FLOOR_LUFS
     block = min(0.4, n / rate)
-    data = np.ascontiguousarray(samples.T, dtype=np.float64)
+    # BS.1770 weighs up to five channels (L R C Ls Rs) and pyloudnorm refuses more: measure
+    # those, as core.loudness does, so no channel count makes the engine fail.
+    data = np.ascontiguousarray(samples[:5].T, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = _meter(rate, round(block, 3)).integrated_loudness(data)
     if not np.isfinite(value):

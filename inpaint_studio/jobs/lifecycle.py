@@ -6,7 +6,10 @@ step is written to the store before the next begins, so a run killed anywhere re
 
 - a job in `CREATED` was never sent and is submitted;
 - a job found in `SUBMITTING` (a crash during the POST) becomes `UNKNOWN`: the POST may have
-  reached the server and cost money, so it is never sent again without the user's say-so;
+  reached the server and cost money, so it is never sent again without the user's say-so —
+  except on the local backend, which is sent the job's id with the submit: it is asked whether
+  it holds a task for the job, which is then followed, or the job is sent again (the server
+  answers a second submit of the same job with the first one's task, so nothing is doubled);
 - a job with a task id is polled; results already downloaded and verified are not fetched again.
 
 Byte progress (upload, downloads) is reported through `on_progress`, throttled, since it arises
@@ -38,12 +41,17 @@ from inpaint_studio.jobs.store import Job as Job
 log = logging.getLogger(__name__)
 
 POLL_DEADLINE_S = 3600.0  # past this the job is reported as not finishing (it can be re-checked)
+# A run stops waiting when the task shows no progress (status, versions) for this long: three
+# times the server's estimate, and at least 10 minutes. The job stays in flight: a plain
+# `resume` (or Resume in the app) waits again.
+STALL_ETA_FACTOR, STALL_MIN_S = 3.0, 600.0
 # Failures a poll can end on although the job may be fine: the run stops and the job stays
 # resumable. They were already retried by the client's retry policy (api.retry), the one
 # place that retries, so nothing here polls again.
 _LOST_CONTACT = (api_errors.ConnectionFailed, api_errors.ServerError, api_errors.RateLimited,
                  api_errors.BadResponse, api_errors.ApiTimeout)
 _PROGRESS_EVERY_S = 0.1
+LOCAL = "local"  # the backend that takes the app's job id with a submit (backends.LOCAL)
 
 
 @dataclass
@@ -87,13 +95,16 @@ class JobLifecycle:
     def __init__(self, store: JobStore, client: Any, cache_dir: Path, *,
                  reference: ReferenceLoader | None = None,
                  on_progress: ProgressSink | None = None,
-                 poll_deadline_s: float = POLL_DEADLINE_S) -> None:
+                 poll_deadline_s: float = POLL_DEADLINE_S, stall_s: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.client = client
         self.cache_dir = Path(cache_dir)
         self.reference = reference or load_reference
         self.on_progress = on_progress
         self.poll_deadline_s = poll_deadline_s
+        self.stall_s = stall_s  # None: STALL_ETA_FACTOR × the server's estimate, ≥ STALL_MIN_S
+        self.clock = clock
         self._renewed: dict[str, float] = {}  # job id → when its lease was last renewed
         self._last_progress: dict[str, float] = {}  # job id → when progress was last reported
 
@@ -107,7 +118,11 @@ class JobLifecycle:
             job = self.store.get(job_id)
             found = job.stage
             if job.stage is Stage.SUBMITTING:
-                job = self._mark_unknown(job, "The app stopped while the job was being sent.")
+                if job.backend == LOCAL and hasattr(self.client, "find_task_for_job"):
+                    job = self._find_sent(job, token)
+                else:
+                    job = self._mark_unknown(job, "The app stopped while the job was being "
+                                                  "sent.")
                 yield JobEvent(job)
             if job.stage is Stage.CREATED:
                 job = yield from self._submit(job, token)
@@ -143,8 +158,10 @@ class JobLifecycle:
             self._keep_lease(job.id)
             self._progress(job, "upload", done, total)
 
+        # The local backend takes the job's id, so it never makes two tasks for one job.
+        named = {"client_job_id": job.id} if job.backend == LOCAL else {}
         try:
-            res = self.client.submit_inpaint(req, progress=progress, token=token)
+            res = self.client.submit_inpaint(req, progress=progress, token=token, **named)
         except Cancelled:
             if sent[1] and sent[0] >= sent[1]:
                 job = self._mark_unknown(job, "Sending was stopped after the whole request "
@@ -190,6 +207,35 @@ class JobLifecycle:
         yield JobEvent(job)
         return job
 
+    def _find_sent(self, job: Job, token: CancelToken) -> Job:
+        """A local job found in SUBMITTING: ask the local server for the task it holds for
+        this job (by the id sent with the submit). Found: follow it. None: the server never
+        took the job, so it is sent again (safe: a second submit of the same job id returns
+        the first task). No answer: the job stays unknown, as for MusicGPT."""
+        try:
+            task = self.client.find_task_for_job(job.id, token=token)
+        except Cancelled:
+            raise
+        except api_errors.ApiError as exc:
+            return self._mark_unknown(
+                job, "The app stopped while the job was being sent, and the local server "
+                     f"could not be asked ({exc.user_message}).")
+        if task is None:
+            log.info("job %s: the local server holds no task for it; sending it again",
+                     job.id[:8])
+            return self.store.transition(
+                job.id, [Stage.SUBMITTING], Stage.CREATED,
+                message="The app stopped while sending this job; the local server had not "
+                        "received it, so it is sent again.")
+        log.info("job %s: the local server holds task %s for it", job.id[:8], task.task_id)
+        # Polled from QUEUED: the poll records its status and results (a finished task
+        # finishes at the first poll).
+        return self.store.transition(
+            job.id, [Stage.SUBMITTING], Stage.QUEUED, task_id=task.task_id,
+            conversion_ids=list(task.conversion_ids), submitted_at=time.time(),
+            server_status="", message="The app stopped while sending this job; the local "
+                                      "server had received it, so it is followed from there.")
+
     # -- poll ----------------------------------------------------------------------------------
     def _poll(self, job: Job, token: CancelToken) -> Generator[JobEvent, None, Job]:
         """Follow the task until it ends. A poll failure the client's retry policy gave up on
@@ -201,6 +247,8 @@ class JobLifecycle:
         if remaining <= 0:
             return (yield from self._stalled(job))
         gen = self.client.wait(job.task_id, eta=job.eta, deadline_s=remaining, token=token)
+        stall = self.stall_limit(job)
+        last_change = self.clock()
         try:
             while True:
                 try:
@@ -214,7 +262,15 @@ class JobLifecycle:
                 before = (job.stage, job.server_status, len(job.results))
                 job = self._record_task(job, task, expected)
                 if (job.stage, job.server_status, len(job.results)) != before:
+                    last_change = self.clock()
                     yield JobEvent(job)
+                elif self.clock() - last_change >= stall:
+                    note = (f"The server has shown no progress on this job for "
+                            f"{_minutes(stall)}; stopped waiting. It may still finish: "
+                            "resume it to wait again.")
+                    job = self.store.update(job.id, message=note, error_kind="Stalled")
+                    yield JobEvent(job, "retry", note=note)
+                    return job
         except Cancelled:
             raise
         except _LOST_CONTACT as exc:
@@ -231,6 +287,13 @@ class JobLifecycle:
             return job
         finally:
             gen.close()
+
+    def stall_limit(self, job: Job) -> float:
+        """Seconds without progress after which a run stops waiting for `job`'s task."""
+        if self.stall_s is not None:
+            return self.stall_s
+        eta = job.eta if job.eta and job.eta > 0 else 0
+        return max(STALL_MIN_S, STALL_ETA_FACTOR * eta)
 
     def _record_task(self, job: Job, task: Task, expected: int) -> Job:
         for v in task.versions:
@@ -435,6 +498,12 @@ def _stage_of(status: TaskStatus, ready: int, expected: int) -> Stage:
     if ready and ready < expected:
         return Stage.PARTIAL
     return Stage.IN_PROGRESS
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} minutes"
 
 
 def _alignment(d: dict[str, Any]) -> Any:

@@ -4,7 +4,9 @@ A job moves through `Stage`s by atomic transitions (`UPDATE ... WHERE stage IN (
 transaction), so two processes sharing the store (the GUI and `inpaint-studio resume`) can never
 both submit a job. A runner claims a job with a lease (its pid and an expiry); a lease whose
 process has died or whose time is up may be taken over. The schema carries a version
-(`PRAGMA user_version`) and is migrated forward on open."""
+(`PRAGMA user_version`) and is migrated forward on open; a column that only adds information
+(`ADDED_COLUMNS`) is added in place without a new version, so an older app can still open the
+store (it reads columns by name and ignores the new one)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from inpaint_studio.core.redact import redact
 from inpaint_studio.core.system import pid_alive
 
 SCHEMA_VERSION = 1
@@ -104,6 +107,7 @@ class Job:
     paused: bool = False  # the user stopped waiting; `resume` continues
     submit_attempts: int = 0  # POSTs sent; more than one only after an explicit retry
     results: list[Result] = field(default_factory=list)
+    deliver_to: str = ""  # the folder `submit --out` asked for: `resume` copies the versions there
 
     @property
     def prompt(self) -> str:
@@ -122,9 +126,14 @@ _COLUMNS = (
     "id", "created_at", "updated_at", "stage", "backend", "base_url", "source", "upload_path",
     "start", "end_", "params", "task_id", "conversion_ids", "eta", "credit_estimate",
     "submitted_at", "server_status", "message", "error_kind", "paused", "submit_attempts",
-    "results", "runner_pid", "lease_until",
+    "results", "runner_pid", "lease_until", "deliver_to",
 )  # fmt: skip
+# Columns added after schema 1, each with its definition: added on open where missing.
+ADDED_COLUMNS = {"deliver_to": "TEXT NOT NULL DEFAULT ''"}
 _JSON = {"params", "conversion_ids", "results"}
+# Free text that may carry a server's or an exception's words: redacted (core.redact) when
+# written and again when read, so no secret is stored or shown from the store.
+_TEXT = {"message", "error_kind", "server_status"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -182,6 +191,11 @@ class JobStore:
             )
         # Idempotent: CREATE ... IF NOT EXISTS. Later schema versions migrate here, in order.
         db.executescript(_SCHEMA)
+        have = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        for name, definition in ADDED_COLUMNS.items():
+            if name not in have:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- connections ---------------------------------------------------------------------------
@@ -248,14 +262,15 @@ class JobStore:
 
     # -- writing -------------------------------------------------------------------------------
     def create(self, *, backend: str, base_url: str, source: str, upload_path: str, start: float,
-               end: float, params: dict[str, Any]) -> Job:
-        """Persist a new job in `CREATED`: nothing has been sent for it yet."""
+               end: float, params: dict[str, Any], deliver_to: str = "") -> Job:
+        """Persist a new job in `CREATED`: nothing has been sent for it yet. `deliver_to`: a
+        folder the finished versions are copied to (by whoever finishes the job)."""
         now = time.time()
         row = {
             "id": uuid.uuid4().hex, "created_at": now, "updated_at": now,
             "stage": Stage.CREATED.value, "backend": backend, "base_url": base_url,
             "source": source, "upload_path": upload_path, "start": float(start),
-            "end_": float(end), "params": json.dumps(params),
+            "end_": float(end), "params": json.dumps(params), "deliver_to": deliver_to,
         }  # fmt: skip
         with self._tx() as db:
             db.execute(
@@ -352,6 +367,8 @@ class JobStore:
 
 
 def _encode(key: str, value: Any) -> Any:
+    if key in _TEXT and isinstance(value, str):
+        return redact(value)
     if key in _JSON:
         if key == "results":
             value = [r.__dict__ if isinstance(r, Result) else r for r in value]
@@ -372,7 +389,9 @@ def _to_job(row: sqlite3.Row) -> Job:
         params=json.loads(d["params"]), task_id=d["task_id"],
         conversion_ids=json.loads(d["conversion_ids"]), eta=d["eta"],
         credit_estimate=d["credit_estimate"], submitted_at=d["submitted_at"],
-        server_status=d["server_status"], message=d["message"], error_kind=d["error_kind"],
+        server_status=redact(d["server_status"]), message=redact(d["message"]),
+        error_kind=redact(d["error_kind"]),
         paused=bool(d["paused"]), submit_attempts=d["submit_attempts"],
         results=[Result.from_dict(r) for r in json.loads(d["results"])],
+        deliver_to=d.get("deliver_to") or "",
     )  # fmt: skip

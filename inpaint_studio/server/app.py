@@ -1,13 +1,17 @@
 """The local server's HTTP routes (FastAPI), under /api/public/v1/… like the real host:
 `GET /v1/` (key check), `POST /v1/inpaint`, `GET /v1/byId`, and the result files under /files/
 (Range requests supported, no key needed, like the CDN). Everything is wrapped in the fault
-middleware, which also logs submits and file requests (`submits.log`, `downloads.log`)."""
+middleware, which also logs submits and file requests (`submits.log`, `downloads.log`), and
+outside it in the body cap (`limits.BodyCap`): no body is read past its cap; outermost, the
+`Host` check (`trust.HostCheck`). Tasks keep the hash of the key that made them (`byId` answers
+only to that key) and messages carry no server-side paths (`trust`)."""
 
 from __future__ import annotations
 
 import hmac
 import logging
 import math
+import re
 import shutil
 import threading
 import time
@@ -26,9 +30,11 @@ from inpaint_studio.core.errors import AudioError
 from inpaint_studio.server import wire
 from inpaint_studio.server.config import Faults, ServerConfig
 from inpaint_studio.server.faults import FaultMiddleware, RequestLog
+from inpaint_studio.server.limits import FIELDS_ROOM, BodyCap, BodyTooLarge
 from inpaint_studio.server.requests_form import parse_fields
 from inpaint_studio.server.store import ServerTaskStore
 from inpaint_studio.server.tasks import TaskRunner
+from inpaint_studio.server.trust import HostCheck, key_hash, public_text
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,11 @@ CONVERSION_TYPES = ("MUSIC_AI", "TEXT_TO_SPEECH", "VOICE_CONVERSION", "EXTRACTIO
                     "KEY_BPM_EXTRACTION", "AUDIO_TO_MIDI", "EXTEND", "INPAINT",
                     "SING_OVER_INSTRUMENTAL", "LYRICS_GENERATOR")
 MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".jpg": "image/jpeg"}
+# The app's own job id, sent with a submit (a local extension of the API): a second submit of
+# the same job returns the task the first one made, and `byId?client_job_id=` finds it, so a job
+# whose sender died mid-submit is resumed or sent again without a duplicate.
+CLIENT_JOB_HEADER = "x-client-job-id"
+_CLIENT_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ServerState:
@@ -90,7 +101,12 @@ def _unauthorised(state: ServerState) -> JSONResponse:
 
 
 async def _drain(request: Request) -> None:
-    async for _ in request.stream():
+    """Read (and drop) the rest of a body we refuse, so the client reads our answer; at most
+    up to the body cap (`limits.BodyCap`), which then answers 413 instead."""
+    try:
+        async for _ in request.stream():
+            pass
+    except BodyTooLarge:
         pass
 
 
@@ -112,15 +128,18 @@ def create_app(state: ServerState) -> Any:
 
     @app.post(API + "/inpaint")
     async def inpaint(request: Request) -> JSONResponse:
-        if not state.authorised(request.headers.get("authorization")):
+        key = state.authorised(request.headers.get("authorization"))
+        if not key:
             await _drain(request)
             return _unauthorised(state)
-        limit = state.config.max_upload_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        # The body's size (declared and actual) is capped by BodyCap, around this app.
+        job_id = request.headers.get(CLIENT_JOB_HEADER, "").strip()
+        if job_id and not _CLIENT_JOB_ID.match(job_id):
             await _drain(request)
-            return _too_large(limit)
-        return await _submit(state, request)
+            return _json(wire.error_422(state.config.validation_style, "The client job id must "
+                                        "be 1-64 letters, digits, '-' or '_'.",
+                                        [(CLIENT_JOB_HEADER, "invalid")]), 422)
+        return await _submit(state, request, key, job_id)
 
     @app.get(API + "/byId")
     async def by_id(request: Request) -> JSONResponse:
@@ -134,12 +153,20 @@ def create_app(state: ServerState) -> Any:
                          {"Retry-After": str(max(1, math.ceil(wait_s)))})
         q = request.query_params
         ctype, task_id, cid = q.get("conversionType"), q.get("task_id"), q.get("conversion_id")
-        if ctype not in CONVERSION_TYPES or bool(task_id) == bool(cid):
+        job_id = q.get("client_job_id")
+        if ctype not in CONVERSION_TYPES or sum(map(bool, (task_id, cid, job_id))) != 1:
             return _json(wire.BAD_PARAMS, 400)
         rec = None
         if ctype == "INPAINT":
-            rec = state.store.get(task_id) if task_id else state.store.by_conversion(cid or "")
-        if rec is None:
+            if task_id:
+                rec = state.store.get(task_id)
+            elif cid:
+                rec = state.store.by_conversion(cid)
+            else:
+                rec = state.store.by_client_job(key_hash(key), job_id or "")
+        if rec is None or rec.get("key_hash", key_hash(key)) != key_hash(key):
+            # A task made with another key is not this caller's to see (tasks stored before
+            # keys were recorded have no hash and stay visible).
             return _json(wire.NOT_FOUND, 404)
         return _json(wire.conversion_body(rec, str(request.base_url)))
 
@@ -150,7 +177,17 @@ def create_app(state: ServerState) -> Any:
             return _json({"success": False, "message": "File not found"}, 404)
         return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
 
-    return FaultMiddleware(app, state.faults, state.submits, state.downloads)
+    cfg = state.config
+
+    def cap_for(scope: dict[str, Any]) -> int:
+        ctype = dict(scope.get("headers", ())).get(b"content-type", b"").lower()
+        if scope.get("method") == "POST" and scope.get("path") == API + "/inpaint" and \
+                ctype.startswith(b"multipart/form-data"):
+            return cfg.max_upload_bytes + FIELDS_ROOM
+        return cfg.max_json_bytes
+
+    return HostCheck(BodyCap(FaultMiddleware(app, state.faults, state.submits, state.downloads),
+                             cap_for))
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -187,22 +224,25 @@ def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path | None:
     return target
 
 
-async def _submit(state: ServerState, request: Request) -> JSONResponse:
+async def _submit(state: ServerState, request: Request, key: str,
+                  job_id: str = "") -> JSONResponse:
     cfg = state.config
     try:
         raw, upload = await _read_body(request)
+    except BodyTooLarge:
+        return _too_large(cfg.max_upload_bytes)  # BodyCap answers 413 in any case
     except Exception:  # malformed multipart/JSON: starlette raises several kinds
         return _json(wire.error_422(cfg.validation_style, "The request body could not be read.",
                                     [("body", "invalid body")]), 422)
     try:
-        return await _submit_read(state, request, raw, upload)
+        return await _submit_read(state, request, raw, upload, key, job_id)
     finally:
         if upload is not None:
             await upload.close()  # the spooled copy of the upload (a temporary file)
 
 
 async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any],
-                       upload: UploadFile | None) -> JSONResponse:
+                       upload: UploadFile | None, key: str, job_id: str = "") -> JSONResponse:
     cfg = state.config
     parsed = parse_fields(raw, upload is not None, region_min_s=cfg.region_min_s,
                           region_max_s=cfg.region_max_s)
@@ -224,11 +264,12 @@ async def _submit_read(state: ServerState, request: Request, raw: dict[str, Any]
         if song_path is None:
             return _too_large(cfg.max_upload_bytes)
         problem, duration = await run_in_threadpool(_check_song, song_path, req, cfg)
+        problem = public_text(problem, str(state.store.root))
         if problem:
             shutil.rmtree(folder, ignore_errors=True)
             return _json(wire.error_422(cfg.validation_style, problem, [("audio_file", problem)]),
                          422)
-    return _accept(state, request, task_id, req, song_path, duration)
+    return _accept(state, request, task_id, req, song_path, duration, key, job_id)
 
 
 def _check_song(path: Path, req: dict[str, Any], cfg: ServerConfig) -> tuple[str, float | None]:
@@ -249,11 +290,20 @@ def _check_song(path: Path, req: dict[str, Any], cfg: ServerConfig) -> tuple[str
 
 
 def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, Any],
-            song_path: Path | None, duration: float | None) -> JSONResponse:
+            song_path: Path | None, duration: float | None, key: str,
+            job_id: str = "") -> JSONResponse:
     cfg = state.config
     n = req["num_outputs"]
     estimate = cfg.plan_obj().credit_estimate(n)
     with state._lock:  # credit and parallel checks and the record creation are one step
+        made = state.store.by_client_job(key_hash(key), job_id) if job_id else None
+        if made is not None:
+            # The same job sent again (its sender died before it read our answer): the task
+            # the first submit made is the answer; nothing new is made or charged.
+            if song_path is not None:
+                shutil.rmtree(song_path.parent, ignore_errors=True)
+            log.info("submit of client job %s again: task %s", job_id[:8], made["task_id"])
+            return _json(wire.submit_body(made))
         if state.credit is not None and estimate > state.credit + 1e-9:
             if song_path is not None:
                 shutil.rmtree(song_path.parent, ignore_errors=True)
@@ -273,6 +323,7 @@ def _accept(state: ServerState, request: Request, task_id: str, req: dict[str, A
             "request": {k: v for k, v in req.items()},
             "song_path": str(song_path) if song_path else None, "song_duration": duration,
             "eta": eta, "credit_estimate": estimate, "seed": int(task_id[:8], 16),
+            "key_hash": key_hash(key), "client_job_id": job_id or None,
             "versions": {},
         }
         state.store.create(rec)

@@ -9,6 +9,9 @@ import threading
 from dataclasses import dataclass, field
 
 from inpaint_studio.api.plans import Plan, plan_named
+from inpaint_studio.engine.limits import MAX_REGION as ENGINE_MAX_REGION  # noqa: F401
+from inpaint_studio.engine.limits import MAX_SONG as ENGINE_MAX_SONG  # noqa: F401
+from inpaint_studio.engine.limits import MIN_REGION as ENGINE_MIN_REGION  # noqa: F401
 
 DEFAULT_ENGINE = "inpaint_studio.engine.fill:fill_region"
 
@@ -23,7 +26,8 @@ class ServerConfig:
     accept_bearer: bool = False  # also accept "Authorization: Bearer <key>"
     auth_failure_status: int = 401  # the error page says 403 for bad keys; 401 is the example
     validation_style: str = "documented"  # or "fastapi" ({"detail": [...]}) for 422 bodies
-    max_upload_bytes: int = 200 * 1024 * 1024  # → 413
+    max_upload_bytes: int = 200 * 1024 * 1024  # → 413 (the song in a multipart upload)
+    max_json_bytes: int = 1024 * 1024  # → 413 (every other body: JSON, urlencoded, …)
     max_song_seconds: float = 20 * 60.0
     region_min_s: float = 0.5  # undocumented; peers use 6 s, the local engine copes with less
     region_max_s: float | None = None

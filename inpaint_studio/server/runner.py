@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from inpaint_studio.core.redact import remember
 from inpaint_studio.server.app import ServerState, create_app
 from inpaint_studio.server.config import DEFAULT_ENGINE, Faults, ServerConfig
 from inpaint_studio.server.store import ServerTaskStore
@@ -41,6 +42,8 @@ class LocalServer:
         if not api_key:
             raise ValueError("The local server needs an API key.")
         self.config = config or ServerConfig()
+        for key in (api_key, *self.config.extra_keys):
+            remember(key)  # the server's logs and messages never show a key
         self.faults = Faults()
         self.host, self._port = host, port
         self.store = ServerTaskStore(Path(data_dir))

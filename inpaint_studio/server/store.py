@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.server.trust import public_text
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class ServerTaskStore:
         self._lock = threading.Lock()
         self._tasks: dict[str, dict[str, Any]] = {}
         self._by_cid: dict[str, str] = {}
+        self._by_job: dict[tuple[str, str], str] = {}  # (key hash, client job id) → task id
         self._unfinished: list[str] = []
         self._load()
 
@@ -78,6 +80,8 @@ class ServerTaskStore:
         self._tasks[rec["task_id"]] = rec
         for cid in rec.get("conversion_ids", []):
             self._by_cid[cid] = rec["task_id"]
+        if rec.get("client_job_id"):
+            self._by_job[(rec.get("key_hash", ""), rec["client_job_id"])] = rec["task_id"]
 
     def _write(self, rec: dict[str, Any]) -> None:
         atomic_write_text(self.root / "tasks" / f"{rec['task_id']}.json",
@@ -95,6 +99,9 @@ class ServerTaskStore:
         """Apply `changes` (a `versions` dict is merged per version) and persist; returns a copy."""
         with self._lock:
             rec = self._tasks[task_id]
+            if isinstance(changes.get("message"), str):
+                # Served as the task's message: never a path of this server's disk.
+                changes["message"] = public_text(changes["message"], str(self.root))
             versions = changes.pop("versions", None)
             rec.update(changes)
             if versions:
@@ -107,6 +114,12 @@ class ServerTaskStore:
         with self._lock:
             rec = self._tasks.get(task_id)
             return copy.deepcopy(rec) if rec else None
+
+    def by_client_job(self, key_hash: str, client_job_id: str) -> dict[str, Any] | None:
+        """The task made for the client's job `client_job_id` with the key of `key_hash`."""
+        with self._lock:
+            task_id = self._by_job.get((key_hash, client_job_id))
+        return self.get(task_id) if task_id else None
 
     def by_conversion(self, conversion_id: str) -> dict[str, Any] | None:
         with self._lock:

@@ -22,6 +22,7 @@ import requests
 from inpaint_studio.api.client import is_loopback
 from inpaint_studio.api.download import download_file
 from inpaint_studio.api.errors import ApiError
+from inpaint_studio.api.hops import HopRule
 from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.server import proc, wire
 from inpaint_studio.server.config import Faults, ServerConfig
@@ -173,8 +174,14 @@ class TaskRunner:
             # The app's one downloader (resumed, retried by api.retry's policy, renamed into
             # place atomically): the kept copy is what a rerun after a restart uses.
             with requests.Session() as session:
+                # A loopback song is never fetched through a proxy named in the environment.
+                session.trust_env = not is_loopback(host)
+                # A redirect stays on the address that was checked above (api.hops): the
+                # server is never led off it, to another service on this computer or
+                # off the machine.
                 download_file(session, url, target, timeout=30, token=self._cancel,
-                              verify="none", what=host or "The song's host", name="the song")
+                              verify="none", what=host or "The song's host", name="the song",
+                              hops=HopRule(url, same_origin=True))
         except Cancelled:
             raise _Stopped() from None
         except ApiError:

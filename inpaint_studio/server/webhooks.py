@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from inpaint_studio.api.client import is_loopback
+from inpaint_studio.api.hops import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,14 @@ class WebhookSender:
         status: int | None = None
         for attempt in range(self.attempts):
             try:
-                resp = requests.post(url, json=payload, timeout=self.timeout)
+                # Never redirected: a redirect could lead off the address checked in `send`
+                # (a 3xx counts as not accepted).
+                with requests.Session() as session:
+                    # A loopback webhook never goes through a proxy named in the environment
+                    # (the proxy would be the one contacted, possibly off this machine).
+                    session.trust_env = not is_loopback(urlsplit(url).hostname)
+                    resp = session.post(url, json=payload, timeout=self.timeout,
+                                        allow_redirects=False)
                 status = resp.status_code
                 if resp.status_code < 500 and resp.status_code != 429:
                     break
@@ -53,7 +60,7 @@ class WebhookSender:
             if self._stop.wait(0.5 * 2**attempt):
                 break
         self.delivered.append((str(payload.get("subtype")), status))
-        if status is None or status >= 400:
+        if status is None or status >= 300:
             log.warning("webhook %s for task %s was not accepted (status %s)",
                         payload.get("subtype"), payload.get("task_id"), status)
 

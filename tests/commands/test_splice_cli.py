@@ -112,3 +112,14 @@ def test_splice_cli_errors(files, capsys):
                                "2", "--out", str(tmp / "x.wav"))
     assert code == 3 and "confidence" in err
     assert not (tmp / "x.wav").exists()
+
+
+@pytest.mark.parametrize("start, end", [("15", "25"), ("0", "0:21"), ("19.5", "20.01")])
+def test_splice_refuses_a_region_outside_the_song(files, capsys, start, end):
+    """Issue 13: `splice` past the song's end used to stop silently at the end and exit 0."""
+    tmp, original, version, _ = files
+    out = tmp / f"outside-{start}-{end}.wav"
+    code, err = run_in_process(capsys, str(original), str(version), "--start", start, "--end",
+                               end, "--out", str(out))
+    assert code == 2 and "not inside the song" in err and "20.000 s" in err
+    assert not out.exists()
