@@ -103,7 +103,7 @@ def run():
     window = composition.build_window(models, interactive=False)
     services = composition.build_services(models, keys=keys, backends=backends,
                                           job_store=JobStore(home / "jobs.sqlite3"),
-                                          audio_output=False)
+                                          audio_output=False, parent=window)
     features = composition.install_features(window, services, restore_prompt=False,
                                             audio_output=False)
     feature = features.jobs

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from inpaint_studio import paths
@@ -167,27 +167,33 @@ def build_models(settings: Settings, workers: WorkerPool) -> Models:
 
 
 def build_window(models: Models, *, interactive: bool = True) -> MainWindow:
-    """The bare main window over `models` (no features yet)."""
-    return MainWindow(models.settings, models.workers, models.document, models.region,
-                      models.playhead, models.loader, interactive=interactive)
+    """The bare main window over `models` (no features yet). The window owns the models: they
+    go with it, never while a queued signal or a worker may still reach them."""
+    window = MainWindow(models.settings, models.workers, models.document, models.region,
+                        models.playhead, models.loader, interactive=interactive)
+    for model in (models.document, models.region, models.playhead, models.loader):
+        model.setParent(window)
+    return window
 
 
 def build_services(models: Models, *, audio_output: bool = True, keys: KeyStore | None = None,
                    backends: Backends | None = None, job_store: JobStore | None = None,
                    cache_dir: Path | None = None, autosave_dir: Path | None = None,
-                   player: Player | None = None, **backend_kwargs: Any) -> Services:
+                   player: Player | None = None, parent: QObject | None = None,
+                   **backend_kwargs: Any) -> Services:
     """Build every service. Tests pass their own job store, backends (the server's fast
     engine), folders and player; the app passes nothing. Without `audio_output` (e.g.
-    --screenshot) the player keeps time silently and asks no device for anything."""
+    --screenshot) the player keeps time silently and asks no device for anything. `parent`
+    (the window) owns the Qt services, so they live exactly as long as it does."""
     keys = keys or KeyStore()
     if backends is None:
         backends = Backends(backend_settings.load(models.settings), keys, **backend_kwargs)
     jobs = JobController(job_store or JobStore(), backends, models.workers,
-                         cache_dir or paths.cache_dir())
+                         cache_dir or paths.cache_dir(), parent=parent)
     autosave = autosave_dir or (paths.data_dir() / "autosave")
     session = EditSession(models.document, models.region, models.workers,
-                          segment_dir=lambda: autosave)
-    exporter = Exporter(models.workers, lock=session.lock)
+                          segment_dir=lambda: autosave, parent=parent)
+    exporter = Exporter(models.workers, lock=session.lock, parent=parent)
     document = models.document
 
     def song_jobs() -> list[dict[str, Any]]:
@@ -197,11 +203,12 @@ def build_services(models: Models, *, audio_output: bool = True, keys: KeyStore 
     # Projects open their song through the loader: they have asked about unsaved edits
     # themselves (or there are none, as when restoring).
     projects = ProjectService(document, models.region, session, models.workers,
-                              models.settings, models.loader.load, autosave, jobs=song_jobs)
+                              models.settings, models.loader.load, autosave, jobs=song_jobs,
+                              parent=parent)
     if player is None:
-        player = Player(models.workers, use_device=audio_output)
+        player = Player(models.workers, use_device=audio_output, parent=parent)
     return Services(models, keys, backends, jobs, session, exporter, projects, player,
-                    SeamReadout(models.workers))
+                    SeamReadout(models.workers, parent=parent))
 
 
 T = TypeVar("T")
@@ -245,7 +252,8 @@ def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = 
     """Models, window, services and features, wired; the window is not shown yet."""
     models = build_models(settings, workers)
     window = build_window(models, interactive=not screenshot)
-    services = build_services(models, audio_output=not screenshot, **service_options)
+    services = build_services(models, audio_output=not screenshot, parent=window,
+                              **service_options)
     # A screenshot only shows the window: it resumes no job, offers no restore and opens no
     # sound device.
     features = install_features(window, services, resume=not screenshot,

@@ -32,6 +32,7 @@ def services_for(window, tmp_path, **options) -> composition.Services:
     options.setdefault("cache_dir", tmp_path / "cache")
     options.setdefault("autosave_dir", tmp_path / "autosave")
     options.setdefault("audio_output", False)
+    options.setdefault("parent", window)  # as the app does: the window owns its services
     return composition.build_services(models_of(window), **options)
 
 

@@ -29,7 +29,7 @@ from .conftest import drag, to_viewport
 def compare(qtbot, loaded):
     player = Player(loaded.workers, use_device=False, parent=loaded)
     with qtbot.waitSignal(player.sources_changed, timeout=10000):
-        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers))
+        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers, parent=loaded))
         feature._on_song_loaded()  # the song was loaded before the feature was installed
     yield feature
     player.close()
@@ -171,7 +171,7 @@ def test_without_an_audio_device_the_window_says_why_and_works(qtbot, loaded):
     engine = PlaybackEngine(device="no such device anywhere")  # PortAudio refuses it
     player = Player(loaded.workers, engine=engine, parent=loaded)
     try:
-        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers))
+        feature = CompareFeature(loaded, player, SeamReadout(loaded.workers, parent=loaded))
         assert not player.available
         assert "Playback is off" in feature.bar.output_label.text()
         assert "could not be opened" in feature.bar.output_label.text()

@@ -156,7 +156,7 @@ _CRASHER = textwrap.dedent("""
     win = composition.build_window(models, interactive=False)
     s = composition.build_services(models, audio_output=False, autosave_dir=Path(autosave),
                                    job_store=JobStore(Path(autosave).parent / "jobs.sqlite3"),
-                                   cache_dir=Path(autosave).parent / "cache")
+                                   cache_dir=Path(autosave).parent / "cache", parent=win)
     feature = KeepFeature(win, s.session, s.exporter, s.projects)
     def spin(cond):
         while not cond():
