@@ -1,6 +1,6 @@
 """Loudness matching for a fair comparison: a louder version must not win by being louder.
 
-Loudness is ITU-R BS.1770 integrated loudness (pyloudnorm), measured on the region together with
+Loudness is ITU-R BS.1770 integrated loudness (core.bs1770), measured on the region together with
 some context either side, the stretch a musician actually listens to when comparing. The gain
 for each version is what brings it to the original's loudness over that same stretch."""
 
@@ -10,9 +10,9 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-import pyloudnorm
 
 from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.bs1770 import integrated_loudness
 
 DEFAULT_CONTEXT_S = 2.0
 MAX_GAIN_DB = 12.0  # beyond this the version is not "the same music, louder": do not chase it
@@ -43,10 +43,7 @@ def loudness(audio: Audio, region: tuple[float, float] | None = None,
     rate = audio.sample_rate
     if (b - a) < int(0.4 * rate) + 1:
         return float("-inf")
-    data = audio.samples[:5, a:b].T.astype(np.float64)  # pyloudnorm: (samples, ch), ≤ 5 ch
-    meter = pyloudnorm.Meter(rate)
-    with np.errstate(divide="ignore"):
-        value = float(meter.integrated_loudness(data))
+    value = integrated_loudness(audio.samples[:, a:b], rate)
     return value if math.isfinite(value) else float("-inf")
 
 

@@ -1,18 +1,13 @@
-"""ITU-R BS.1770 loudness (via pyloudnorm) for planar audio, with a floor for silence."""
+"""ITU-R BS.1770 loudness (core.bs1770, pyloudnorm's measure) for planar audio, with a floor for
+silence."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-import pyloudnorm
+
+from inpaint_studio.core.bs1770 import integrated_loudness
 
 FLOOR_LUFS = -70.0  # BS.1770's absolute gate; silence reads as this, never -inf
-
-
-@lru_cache(maxsize=8)
-def _meter(rate: int, block: float) -> pyloudnorm.Meter:
-    return pyloudnorm.Meter(rate, block_size=block)
 
 
 def loudness(samples: np.ndarray, rate: int) -> float:
@@ -21,12 +16,7 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     n = samples.shape[1]
     if n < int(0.1 * rate):
         return FLOOR_LUFS
-    block = min(0.4, n / rate)
-    # BS.1770 weighs up to five channels (L R C Ls Rs) and pyloudnorm refuses more: measure
-    # those, as core.loudness does, so no channel count makes the engine fail.
-    data = np.ascontiguousarray(samples[:5].T, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = _meter(rate, round(block, 3)).integrated_loudness(data)
+    value = integrated_loudness(samples, rate, block_s=round(min(0.4, n / rate), 3))
     if not np.isfinite(value):
         return FLOOR_LUFS
     return max(FLOOR_LUFS, float(value))
