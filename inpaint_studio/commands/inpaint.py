@@ -15,7 +15,6 @@ from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.errors import AudioError, EncodeError
 from inpaint_studio.engine.errors import EngineError
-from inpaint_studio.engine.fill import fill_region
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -62,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         if pct != last[0]:
             last[0] = pct
             say(f"  {pct:3d} %")
+
+    from inpaint_studio.engine.fill import fill_region  # the engine (scipy…) once the song is read
 
     try:
         result = fill_region(audio, args.start, args.end, seed=args.seed,
