@@ -16,10 +16,12 @@ ABSOLUTE_GATE_LUFS = -70.0
 _CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L R C Ls Rs; BS.1770 weighs at most five
 
 
-def _biquad(kind: str, gain_db: float, q: float, fc: float, rate: int) -> np.ndarray:
-    """One RBJ-cookbook section as an sos row [b0 b1 b2 1 a1 a2] (pyloudnorm's design)."""
+def biquad(kind: str, f0: float, q: float, gain_db: float, rate: int) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """RBJ-cookbook `(b, a)` of a "high_shelf" or "high_pass" section, normalised so a[0] = 1
+    (the two stages of K-weighting; pyloudnorm designs them this way)."""
     amp = 10 ** (gain_db / 40.0)
-    w0 = 2.0 * np.pi * (fc / rate)
+    w0 = 2.0 * np.pi * (f0 / rate)
     alpha = np.sin(w0) / (2.0 * q)
     c = np.cos(w0)
     if kind == "high_shelf":
@@ -28,17 +30,18 @@ def _biquad(kind: str, gain_db: float, q: float, fc: float, rate: int) -> np.nda
              amp * ((amp + 1) + (amp - 1) * c - sa)]
         a = [(amp + 1) - (amp - 1) * c + sa, 2 * ((amp - 1) - (amp + 1) * c),
              (amp + 1) - (amp - 1) * c - sa]
-    else:  # high_pass
+    elif kind == "high_pass":
         b = [(1 + c) / 2, -(1 + c), (1 + c) / 2]
         a = [1 + alpha, -2 * c, 1 - alpha]
-    b, a = np.asarray(b) / a[0], np.asarray(a) / a[0]
-    return np.concatenate([b, a])
+    else:
+        raise ValueError(f"unknown section {kind!r}")
+    return np.asarray(b) / a[0], np.asarray(a) / a[0]
 
 
 @lru_cache(maxsize=8)
 def _k_weighting(rate: int) -> np.ndarray:
-    return np.vstack([_biquad("high_shelf", 4.0, 1 / np.sqrt(2), 1500.0, rate),
-                      _biquad("high_pass", 0.0, 0.5, 38.0, rate)])
+    return np.vstack([np.concatenate(biquad("high_shelf", 1500.0, 1 / np.sqrt(2), 4.0, rate)),
+                      np.concatenate(biquad("high_pass", 38.0, 0.5, 0.0, rate))])
 
 
 def integrated_loudness(samples: np.ndarray, rate: int, block_s: float = 0.4,

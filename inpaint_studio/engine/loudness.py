@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inpaint_studio.core.bs1770 import integrated_loudness
+from inpaint_studio.core.bs1770 import biquad, integrated_loudness
 
 FLOOR_LUFS = -70.0  # BS.1770's absolute gate; silence reads as this, never -inf
 
@@ -36,17 +36,7 @@ def k_weighted(x: np.ndarray, rate: int) -> np.ndarray:
     level contour measured on it tracks momentary loudness."""
     from scipy.signal import lfilter  # local: only the contour needs it
 
-    w0 = 2 * np.pi * 1681.974450955533 / rate  # shelf: +4 dB above ~1.7 kHz
-    amp = 10 ** (3.999843853973347 / 40)
-    alpha = np.sin(w0) / (2 * 0.7071752369554196)
-    c, sa = np.cos(w0), 2 * np.sqrt(amp) * alpha
-    b = [amp * ((amp + 1) + (amp - 1) * c + sa), -2 * amp * ((amp - 1) + (amp + 1) * c),
-         amp * ((amp + 1) + (amp - 1) * c - sa)]
-    a = [(amp + 1) - (amp - 1) * c + sa, 2 * ((amp - 1) - (amp + 1) * c),
-         (amp + 1) - (amp - 1) * c - sa]
-    y = lfilter(b, a, x)
-    w0 = 2 * np.pi * 38.13547087602444 / rate  # high-pass: the low end barely counts
-    alpha, c = np.sin(w0) / (2 * 0.5003270373238773), np.cos(w0)
-    b = [(1 + c) / 2, -(1 + c), (1 + c) / 2]
-    a = [1 + alpha, -2 * c, 1 - alpha]
-    return lfilter(b, a, y)
+    b, a = biquad("high_shelf", 1681.974450955533, 0.7071752369554196, 3.999843853973347, rate)
+    y = lfilter(b, a, x)  # shelf: +4 dB above ~1.7 kHz
+    b, a = biquad("high_pass", 38.13547087602444, 0.5003270373238773, 0.0, rate)
+    return lfilter(b, a, y)  # high-pass: the low end barely counts

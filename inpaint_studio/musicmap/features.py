@@ -13,6 +13,7 @@ from scipy.fft import dct, rfft
 from scipy.signal import firwin, freqz, resample_poly
 
 from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.bs1770 import biquad
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.core.rhythm import mel_filterbank
 
@@ -66,8 +67,9 @@ def _mel_bank(rate: int) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     bank, hz = mel_filterbank(freqs, N_MELS, 30.0, min(10000.0, 0.45 * rate))
     n_low = int(np.sum(hz[1:-1] < LOW_MEL_HZ))
     k = np.ones(len(freqs))
-    for kind, f0, q, g in (("shelf", 1681.97, 0.7072, 4.0), ("hp", 38.13, 0.5003, 0.0)):
-        b, a = _biquad(kind, f0, q, g, rate)
+    for kind, f0, q, g in (("high_shelf", 1681.97, 0.7072, 4.0),
+                           ("high_pass", 38.13, 0.5003, 0.0)):
+        b, a = biquad(kind, f0, q, g, rate)
         k *= np.abs(freqz(b, a, worN=freqs, fs=rate)[1]) ** 2
     return bank, max(n_low, 2), np.hanning(N_FFT + 1)[:-1].astype(np.float32), \
         k.astype(np.float32)
@@ -97,22 +99,6 @@ def _power_blocks(x: np.ndarray, n_fft: int, hop: int, window: np.ndarray, token
         yield s, (spec.real * spec.real + spec.imag * spec.imag)
 
 
-def _biquad(kind: str, f0: float, q: float, gain_db: float, rate: int):
-    """RBJ cookbook high-shelf / high-pass coefficients (BS.1770's K-weighting stages)."""
-    a = 10 ** (gain_db / 40.0)
-    w0 = 2 * np.pi * f0 / rate
-    alpha = np.sin(w0) / (2 * q)
-    cw = np.cos(w0)
-    if kind == "shelf":
-        sa = 2 * np.sqrt(a) * alpha
-        b = [a * ((a + 1) + (a - 1) * cw + sa), -2 * a * ((a - 1) + (a + 1) * cw),
-             a * ((a + 1) + (a - 1) * cw - sa)]
-        den = [(a + 1) - (a - 1) * cw + sa, 2 * ((a - 1) - (a + 1) * cw),
-               (a + 1) - (a - 1) * cw - sa]
-    else:
-        b = [(1 + cw) / 2, -(1 + cw), (1 + cw) / 2]
-        den = [1 + alpha, -2 * cw, 1 - alpha]
-    return np.asarray(b) / den[0], np.asarray(den) / den[0]
 
 
 def loudness_curve(kpower: np.ndarray, dt: float) -> np.ndarray:

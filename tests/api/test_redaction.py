@@ -4,13 +4,11 @@ the key must appear in no exception, log line, stored field, CLI output or `jobs
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +21,7 @@ from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.redact import redact
 from inpaint_studio.jobs.lifecycle import JobLifecycle
 from inpaint_studio.jobs.store import JobStore, Stage
+from tests.loopback import Loopback, QuietHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "zq7-ECHOED-account-key-5f3a9c1e"  # not "sk-…": must be masked because it is THE key
@@ -56,16 +55,10 @@ class Hostile:
         self.mode = "failed"
         hostile = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _send(self, status: int, body, extra: dict | None = None) -> None:
                 raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in (extra or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
+                self.answer(status, raw, {"Content-Type": "application/json", **(extra or {})})
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
@@ -89,16 +82,11 @@ class Hostile:
                          "Retry-After": "0"}
                 self._send(status, body(key), extra)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = Loopback(Handler)
+        self.base = self.server.base
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
 
 @pytest.fixture

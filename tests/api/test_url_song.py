@@ -3,9 +3,6 @@ a busy host is retried and a cut transfer resumes with a Range request; failures
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
 
 from inpaint_studio.api.errors import DownloadError
@@ -13,6 +10,7 @@ from inpaint_studio.api.retry import RetryPolicy
 from inpaint_studio.api.url_song import cached_path, fetch_song
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.decode import probe
+from tests.loopback import Loopback, QuietHandler
 
 
 def _instant(seconds: float, token: CancelToken) -> bool:
@@ -22,7 +20,7 @@ def _instant(seconds: float, token: CancelToken) -> bool:
 FAST = RetryPolicy(sleep=_instant)
 
 
-class _Host(http.server.BaseHTTPRequestHandler):
+class _Host(QuietHandler):
     """/flaky.mp3: 503, then half the song and a cut, then the rest for a Range request.
     /busy.mp3: always 503. /gone.mp3: 404. /text.mp3: a web page. /song.mp3: the song."""
 
@@ -34,11 +32,11 @@ class _Host(http.server.BaseHTTPRequestHandler):
         self.seen.append((self.path, rng))
         tries = sum(1 for p, _ in self.seen if p == self.path)
         if self.path == "/busy.mp3" or (self.path == "/flaky.mp3" and tries == 1):
-            self._answer(503, b"busy")
+            self.answer(503, b"busy")
         elif self.path == "/gone.mp3":
-            self._answer(404, b"no such file")
+            self.answer(404, b"no such file")
         elif self.path == "/text.mp3":
-            self._answer(200, b"<html>not a song</html>" * 100)
+            self.answer(200, b"<html>not a song</html>" * 100)
         elif self.path == "/flaky.mp3" and tries == 2:
             half = len(self.data) // 2
             self.send_response(200)
@@ -56,27 +54,16 @@ class _Host(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(self.data[start:])
         else:
-            self._answer(200, self.data)
-
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+            self.answer(200, self.data)
 
 
 @pytest.fixture
 def host(song):
     seen: list[tuple[str, str]] = []
     handler = type("Handler", (_Host,), {"data": song.read_bytes(), "seen": seen})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    httpd.shutdown()
-    httpd.server_close()
+    server = Loopback(handler)
+    yield server.base, seen
+    server.close()
 
 
 def test_a_busy_then_cut_transfer_is_retried_and_resumed(host, song, tmp_path):

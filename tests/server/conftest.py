@@ -3,7 +3,6 @@ HTTP helpers, the OpenAPI document, and a loopback webhook receiver."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.server.runner import LocalServer
+from tests.loopback import Loopback, QuietHandler
 
 KEY = "sk-local-SERVER-key-90ab12cd"
 SPEC = json.loads((Path(__file__).parents[1] / "data" / "openapi.json").read_text())
@@ -135,7 +135,7 @@ class Receiver:
         self.lock = threading.Lock()
         receiver = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
@@ -145,21 +145,14 @@ class Receiver:
                     receiver.release.wait(30.0)
                 with receiver.lock:
                     receiver.answered += 1
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.answer(receiver.status)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = Loopback(Handler)
+        self.url = f"{self.server.base}/hook"
 
     def close(self) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
 
 @pytest.fixture

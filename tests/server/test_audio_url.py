@@ -4,10 +4,9 @@ documented reason."""
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
+
+from tests.loopback import Loopback, QuietHandler
 
 
 @pytest.fixture
@@ -16,28 +15,19 @@ def song_host(song):
     gets: list[str] = []
     data = song.read_bytes()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             gets.append(self.path)
             if self.path == "/busy-once.mp3" and gets.count(self.path) == 1:
-                status, body = 503, b"busy"
+                self.answer(503, b"busy")
             elif self.path == "/busy-once.mp3":
-                status, body = 200, data
+                self.answer(200, data)
             else:
-                status, body = 404, b"no such song"
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                self.answer(404, b"no such song")
 
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", gets
-    httpd.shutdown()
-    httpd.server_close()
+    host = Loopback(Handler)
+    yield host.base, gets
+    host.close()
 
 
 def test_a_busy_song_host_is_asked_again(api, song_host):

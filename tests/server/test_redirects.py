@@ -8,7 +8,6 @@ for the client's result downloads."""
 from __future__ import annotations
 
 import contextlib
-import http.server
 import sys
 import threading
 
@@ -18,6 +17,7 @@ from inpaint_studio.api import errors as api_errors
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.retry import RetryPolicy
 from inpaint_studio.core.cancel import CancelToken
+from tests.loopback import Loopback, QuietHandler
 from tests.server.conftest import KEY
 
 TARGETS = ("http://169.254.169.254/latest/meta-data/", "http://127.0.0.2:{port}/x.mp3")
@@ -66,28 +66,20 @@ def redirector(request):
     """A 127.0.0.1 server answering every GET and POST with a redirect to the target."""
     hits: list[str] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _redirect(self) -> None:
             hits.append(f"{self.command} {self.path}")
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
-            status = 307 if self.command == "POST" else 302
-            self.send_response(status)
-            self.send_header("Location", request.param.format(port=self.server.server_port))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.answer(307 if self.command == "POST" else 302, headers={
+                "Location": request.param.format(port=self.server.server_port)})
 
         do_GET = do_POST = _redirect  # noqa: N815
 
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
-    httpd.shutdown()
-    httpd.server_close()
+    host = Loopback(Handler)
+    yield host.base, hits
+    host.close()
 
 
 def _instant(seconds: float, token: CancelToken) -> bool:
