@@ -55,6 +55,7 @@ from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
 
 LOG_FILE = f"{EXECUTABLE}.log"
+START_AT_THE_LATEST_MS = 5000  # Editor.start() runs by then even if the window is never drawn
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
@@ -158,11 +159,15 @@ class Editor:
     window: MainWindow
     services: Services
     features: Features
+    started: bool = False
 
     def start(self) -> None:
         """The start-up work kept until the window is drawn (`build_editor(start_later=True)`):
         look for the API key and continue the jobs in flight, open the sound device, offer to
-        restore a crashed session. Each in a worker or on the GUI thread's next turns."""
+        restore a crashed session. Each in a worker or on the GUI thread's next turns. Once."""
+        if self.started:
+            return
+        self.started = True
         if self.features.jobs is not None:
             self.features.jobs.start()
         self.services.player.open_output()
@@ -285,6 +290,8 @@ def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = 
     editor = Editor(window, services, features)
     if later:
         window.first_painted.connect(editor.start)
+        # a window that is never drawn (started minimised, on another desktop) starts anyway
+        QTimer.singleShot(START_AT_THE_LATEST_MS, editor.start)
     return editor
 
 

@@ -81,3 +81,25 @@ def test_a_key_in_the_environment_is_shown_at_once(parts, monkeypatch):
     jobs = _feature(parts, start_later=True)
     assert jobs.form.backend_label.text().startswith("Backend: MusicGPT")
     assert parts[-1] == []  # the keyring was not asked
+
+
+def test_the_editor_starts_after_its_first_paint_or_at_the_latest_after_a_while(
+        qtbot, settings, workers, monkeypatch):
+    """`build_editor(start_later=True)`, as the app builds it: nothing deferred has run when it
+    is built; a drawn window starts it; a window never drawn starts by the deadline."""
+    from inpaint_studio import app as composition
+
+    monkeypatch.setattr(composition, "START_AT_THE_LATEST_MS", 3_600_000)  # only the paint
+    drawn = composition.build_editor(settings, workers, start_later=True)
+    monkeypatch.setattr(composition, "START_AT_THE_LATEST_MS", 300)
+    hidden = composition.build_editor(settings, workers, start_later=True)
+    for editor in (drawn, hidden):
+        qtbot.addWidget(editor.window)
+        assert not editor.started and editor.services.player.opening
+    drawn.window.show()
+    qtbot.waitUntil(lambda: drawn.started, timeout=30000)  # its first paint started it
+    qtbot.waitUntil(lambda: hidden.started, timeout=30000)  # never shown: the deadline did
+    assert not hidden.window.isVisible()
+    for editor in (drawn, hidden):
+        qtbot.waitUntil(lambda e=editor: not e.services.player.opening, timeout=60000)
+        editor.services.shutdown()
