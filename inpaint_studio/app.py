@@ -55,6 +55,7 @@ from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
 
 LOG_FILE = f"{EXECUTABLE}.log"
+START_AT_THE_LATEST_MS = 5000  # Editor.start() runs by then even if the window is never drawn
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
@@ -158,6 +159,20 @@ class Editor:
     window: MainWindow
     services: Services
     features: Features
+    started: bool = False
+
+    def start(self) -> None:
+        """The start-up work kept until the window is drawn (`build_editor(start_later=True)`):
+        look for the API key and continue the jobs in flight, open the sound device, offer to
+        restore a crashed session. Each in a worker or on the GUI thread's next turns. Once."""
+        if self.started:
+            return
+        self.started = True
+        if self.features.jobs is not None:
+            self.features.jobs.start()
+        self.services.player.open_output()
+        if self.features.keep is not None:
+            self.features.keep.project.offer_restore()
 
 
 def build_models(settings: Settings, workers: WorkerPool) -> Models:
@@ -176,14 +191,17 @@ def build_window(models: Models, *, interactive: bool = True) -> MainWindow:
     return window
 
 
-def build_services(models: Models, *, audio_output: bool = True, keys: KeyStore | None = None,
+def build_services(models: Models, *, audio_output: bool = True, open_later: bool = False,
+                   keys: KeyStore | None = None,
                    backends: Backends | None = None, job_store: JobStore | None = None,
                    cache_dir: Path | None = None, autosave_dir: Path | None = None,
                    player: Player | None = None, parent: QObject | None = None,
                    **backend_kwargs: Any) -> Services:
     """Build every service. Tests pass their own job store, backends (the server's fast
     engine), folders and player; the app passes nothing. Without `audio_output` (e.g.
-    --screenshot) the player keeps time silently and asks no device for anything. `parent`
+    --screenshot) the player keeps time silently and asks no device for anything; with
+    `open_later` it does so until `Player.open_output()` (the editor calls it once its window
+    is drawn). `parent`
     (the window) owns the Qt services, so they live exactly as long as it does."""
     keys = keys or KeyStore()
     if backends is None:
@@ -206,7 +224,8 @@ def build_services(models: Models, *, audio_output: bool = True, keys: KeyStore 
                               models.settings, models.loader.load, autosave, jobs=song_jobs,
                               parent=parent)
     if player is None:
-        player = Player(models.workers, use_device=audio_output, parent=parent)
+        player = Player(models.workers, use_device=audio_output, open_later=open_later,
+                        parent=parent)
     return Services(models, keys, backends, jobs, session, exporter, projects, player,
                     SeamReadout(models.workers, parent=parent))
 
@@ -224,16 +243,19 @@ def _install(window: MainWindow, name: str, make: Callable[[], T]) -> T | None:
 
 
 def install_features(window: MainWindow, services: Services, *, resume: bool = True,
-                     restore_prompt: bool = True, audio_output: bool = True) -> Features:
+                     restore_prompt: bool = True, audio_output: bool = True,
+                     start_later: bool = False) -> Features:
     """Build each feature from its services and link them: the versions the jobs feature shows
     go to the compare lanes and to keeping; a submit uploads the song as edited. `resume`
     continues the jobs in flight, `restore_prompt` offers to restore a crashed session,
-    `audio_output` says a sound device was asked for (all False for --screenshot)."""
+    `audio_output` says a sound device was asked for (all False for --screenshot).
+    `start_later` leaves resuming, the key lookup and the restore offer to `Editor.start()`."""
     s = services
     welcome = _install(window, "welcome",
                        lambda: WelcomePanel(window, window.open_file, window.open_dialog))
     jobs = _install(window, "jobs", lambda: JobsFeature(
-        window, s.jobs, s.keys, s.backends, edits=s.session, resume=resume))
+        window, s.jobs, s.keys, s.backends, edits=s.session, resume=resume,
+        start_later=start_later))
     keep = _install(window, "keep", lambda: KeepFeature(window, s.session, s.exporter,
                                                         s.projects, s.player))
     compare = _install(window, "compare", lambda: CompareFeature(
@@ -242,26 +264,35 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
         jobs.versions_shown.connect(compare.show_versions)
     if jobs is not None and keep is not None:
         jobs.versions_shown.connect(keep.offer_versions)
-    if keep is not None and restore_prompt:
+    if keep is not None and restore_prompt and not start_later:
         QTimer.singleShot(0, keep.project.offer_restore)
     return Features(welcome, jobs, keep, compare)
 
 
 def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = False,
-                 **service_options: Any) -> Editor:
-    """Models, window, services and features, wired; the window is not shown yet."""
+                 start_later: bool = False, **service_options: Any) -> Editor:
+    """Models, window, services and features, wired; the window is not shown yet. With
+    `start_later` (the app) nothing that the first drawn window does not need is started:
+    `Editor.start()` does it, and runs by itself once the window is first drawn."""
     models = build_models(settings, workers)
     window = build_window(models, interactive=not screenshot)
-    services = build_services(models, audio_output=not screenshot, parent=window,
-                              **service_options)
+    later = start_later and not screenshot
+    services = build_services(models, audio_output=not screenshot, open_later=later,
+                              parent=window, **service_options)
     # A screenshot only shows the window: it resumes no job, offers no restore and opens no
     # sound device.
     features = install_features(window, services, resume=not screenshot,
-                                restore_prompt=not screenshot, audio_output=not screenshot)
+                                restore_prompt=not screenshot, audio_output=not screenshot,
+                                start_later=later)
     app = QCoreApplication.instance()
     if app is not None:  # a quit without closing the window is clean too
         app.aboutToQuit.connect(services.shutdown)
-    return Editor(window, services, features)
+    editor = Editor(window, services, features)
+    if later:
+        window.first_painted.connect(editor.start)
+        # a window that is never drawn (started minimised, on another desktop) starts anyway
+        QTimer.singleShot(START_AT_THE_LATEST_MS, editor.start)
+    return editor
 
 
 def run_gui(argv: list[str]) -> int:
@@ -283,7 +314,8 @@ def run_gui(argv: list[str]) -> int:
     theme.apply(qapp)
     crash = CrashReporter(str(log_file))
     install_exception_hooks(crash.handle)
-    editor = build_editor(Settings(), WorkerPool(), screenshot=bool(args.screenshot))
+    editor = build_editor(Settings(), WorkerPool(), screenshot=bool(args.screenshot),
+                          start_later=True)
     window = editor.window
     crash.parent_widget = window
     crash.interactive = not args.screenshot

@@ -185,13 +185,21 @@ def window_on_xvfb(s: Smoke, song: Path) -> None:
                           if f'{song.name} — Inpaint Studio": ("inpaint-studio"' in ln), "")
             if not shutil.which("xwininfo") and time.monotonic() > deadline - 24:
                 found = "(no xwininfo: the app kept running for 6 s)"
+        # Playback runs in its own process (multiprocessing spawn of the frozen executable,
+        # which needs the launcher's freeze_support): the log says whether it came up. It is
+        # started after the window is first drawn, so give it time to come up before quitting.
+        log = s.home / "logs" / "inpaint-studio.log"
+        text = ""
+        deadline = time.monotonic() + 30
+        while found and app.poll() is None and time.monotonic() < deadline:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            if "audio process started" in text or "could not be started" in text:
+                break
+            time.sleep(0.5)
         running = app.poll() is None
         app.terminate()
         _, err = app.communicate(timeout=15)
         bad = BAD_STDERR.search(err)
-        # Playback runs in its own process (multiprocessing spawn of the frozen executable,
-        # which needs the launcher's freeze_support): the log says whether it came up.
-        log = s.home / "logs" / "inpaint-studio.log"
         text = log.read_text(errors="replace") if log.exists() else ""
         if "audio process started" not in text or "could not be started" in text:
             s.fail(name, f"the audio process did not start; log:\n{text[-3000:]}")

@@ -23,6 +23,7 @@ import requests
 
 from inpaint_studio.api.errors import ApiError, DownloadError, error_from_response
 from inpaint_studio.api.hops import MAX_HOPS, REDIRECTS, HopRule
+from inpaint_studio.api.names import result_filename  # noqa: F401 - re-exported
 from inpaint_studio.api.retry import TRANSPORT_ERRORS, RetryPolicy, transport_error
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.core.decode import load_audio, probe
@@ -31,18 +32,8 @@ from inpaint_studio.core.errors import AudioError
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024  # an upper bound: read1 returns whatever has arrived
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _RANGE_TOTAL = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED = re.compile(r"bytes\s+\*/(\d+)")
-
-
-def result_filename(conversion_id: str, suffix: str) -> str:
-    """`<conversion_id><suffix>` after checking the id is a plain token (no path tricks)."""
-    if not _SAFE_ID.match(conversion_id or ""):
-        raise DownloadError(f"The server sent an unusable conversion id {conversion_id!r}.")
-    if suffix not in (".mp3", ".wav", ".flac", ".jpg", ".png"):
-        raise DownloadError(f"Unexpected result type {suffix!r}.")
-    return conversion_id + suffix
 
 
 def partial_path(target: Path) -> Path:

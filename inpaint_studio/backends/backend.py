@@ -81,6 +81,14 @@ class Backends:
             return self.settings.kind
         return MUSICGPT if self.keys.has_key() else LOCAL
 
+    def active_kind_if_known(self) -> str | None:
+        """`active_kind()` when it needs no keyring to answer (a backend was chosen, or the key
+        store already knows whether a key exists), else None."""
+        if self.settings.kind in (LOCAL, MUSICGPT):
+            return self.settings.kind
+        known = self.keys.has_key_known()
+        return None if known is None else (MUSICGPT if known else LOCAL)
+
     @staticmethod
     def limits(region: RegionLimits | None = None) -> Limits:
         """What requests are checked against: the documented limits (errors) and the inferred

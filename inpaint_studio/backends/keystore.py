@@ -39,7 +39,12 @@ class KeyInfo:
 
 class KeyStore:
     """Read and store the API key. `keyring_ok` says whether the system keyring works; when it
-    does not, `keyring_problem` says why in the user's words."""
+    does not, `keyring_problem` says why in the user's words. The keyring is loaded and probed
+    on first need, not when the store is made (the editor's window is drawn before it is)."""
+
+    _session: str | None = None
+    _present: bool | None = None  # has_key's answer, until set/clear/refresh
+    _probed: tuple[bool, str] | None = None  # (keyring_ok, keyring_problem), once probed
 
     def __init__(self, file_path: Path | None = None) -> None:
         if file_path is None:
@@ -47,9 +52,29 @@ class KeyStore:
 
             file_path = paths.config_dir() / "musicgpt.key"
         self.file_path = Path(file_path)
-        self._session: str | None = None
-        self._present: bool | None = None  # has_key's answer, until set/clear/refresh
-        self.keyring_ok, self.keyring_problem = _probe_keyring()
+        self._session = None
+        self._present = None
+        self._probed = None
+
+    @property
+    def keyring_ok(self) -> bool:
+        if self._probed is None:
+            self._probed = _probe_keyring()
+        return self._probed[0]
+
+    @keyring_ok.setter
+    def keyring_ok(self, ok: bool) -> None:
+        self._probed = (ok, "" if self._probed is None else self._probed[1])
+
+    @property
+    def keyring_problem(self) -> str:
+        if self._probed is None:
+            self._probed = _probe_keyring()
+        return self._probed[1]
+
+    @keyring_problem.setter
+    def keyring_problem(self, problem: str) -> None:
+        self._probed = (self.keyring_ok if self._probed is None else self._probed[0], problem)
 
     def __repr__(self) -> str:  # never show the key
         return f"KeyStore(keyring_ok={self.keyring_ok}, info={self.info()})"
@@ -80,6 +105,14 @@ class KeyStore:
             return True
         if self._present is None:
             self._present = self.get() is not None
+        return self._present
+
+    def has_key_known(self) -> bool | None:
+        """`has_key()` if it can be answered without asking the keyring or reading the file (the
+        environment variable, a session key, an answer already found), else None: then ask
+        `has_key()` off the GUI thread."""
+        if os.environ.get(ENV_VAR, "").strip() or self._session:
+            return True
         return self._present
 
     def refresh(self) -> None:
@@ -114,8 +147,8 @@ class KeyStore:
                     self._remove_file()
                     return KeyInfo("keyring")
             except Exception as exc:  # noqa: BLE001 - any backend failure: fall back, say why
-                self.keyring_ok = False
-                self.keyring_problem = f"The system keyring refused the key ({type(exc).__name__})."
+                self._probed = (False, "The system keyring refused the key "
+                                       f"({type(exc).__name__}).")
                 log.warning("keyring refused the key: %s", type(exc).__name__)
         if to_file:
             _write_private(self.file_path, key)

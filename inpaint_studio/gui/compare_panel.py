@@ -84,8 +84,15 @@ class CompareFeature(QObject):
         self._show_sources()
         for line in (window.detail.playhead, window.overview.playhead):
             self._draggable(line)
-        if audio_output and not player.available:
+        if audio_output and not player.opening and not player.available:
             window.status(f"Playback is off: {player.unavailable_reason}")
+        player.output_changed.connect(self._output_opened)
+
+    def _output_opened(self) -> None:
+        """The output the player opened after start-up is in place (or failed): say which."""
+        self._show_output()
+        if self.audio_output and not self.player.available:
+            self.window.status(f"Playback is off: {self.player.unavailable_reason}")
 
     # -- building --------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -371,6 +378,8 @@ class CompareFeature(QObject):
     def _show_output(self) -> None:
         if not self.audio_output:
             self.bar.show_output("", problem=False)  # nothing was asked of a device
+        elif self.player.opening:
+            self.bar.show_output("Output: opening the sound device…", problem=False)
         elif self.player.available:
             self.bar.show_output(f"Output: {self.player.output_description}", problem=False)
         else:

@@ -43,7 +43,7 @@ class FormContext:
     upload_path: str = ""  # the local file that would be uploaded ("" when none)
     duration: float | None = None
     region: tuple[float, float] | None = None
-    kind: str = backend_service.LOCAL
+    kind: str = backend_service.LOCAL  # "" while it is not known yet (the key is being looked up)
     plan: str = "pro"
     edited: bool = False  # the song has kept edits: the edited audio is uploaded
     limits: backend_service.Limits | None = None  # what requests are checked against
@@ -230,11 +230,15 @@ class JobForm(QWidget):
         self.prompt_count.setText(f"{n} / {prompt_max} characters")
         self.section_count.setText(f"{len(self.section_lyrics.toPlainText())} / {section_max}")
         local = ctx.kind == backend_service.LOCAL
-        self.backend_label.setText("Backend: local (on this computer)" if local
-                                   else f"Backend: MusicGPT ({ctx.plan} plan)")
+        if not ctx.kind:  # not known yet: neither backend is claimed
+            self.backend_label.setText("Backend: looking for an API key…")
+            self.cost_label.setText("Cost: shown once the backend is known.")
+        else:
+            self.backend_label.setText("Backend: local (on this computer)" if local
+                                       else f"Backend: MusicGPT ({ctx.plan} plan)")
+            self.cost_label.setText("Cost: " + backend_service.cost_estimate(
+                ctx.kind, ctx.plan, self.versions.value()))
         self.local_note.setVisible(local)
-        self.cost_label.setText("Cost: " + backend_service.cost_estimate(
-            ctx.kind, ctx.plan, self.versions.value()))
         self._check()
 
     def _check(self) -> None:
@@ -244,6 +248,8 @@ class JobForm(QWidget):
             blockers.append("Open a song first.")
         if ctx.region is None:
             blockers.append("Select a region on the waveform.")
+        if not ctx.kind:
+            blockers.append("The backend is not known yet (looking for an API key).")
         self.issues = []
         if ctx.source:
             a, b = ctx.region or (0.0, 0.0)

@@ -39,7 +39,8 @@ class JobsFeature(QObject):
     versions_shown = Signal(object, object, object)
 
     def __init__(self, window: MainWindow, controller: JobController, keys: KeyStore,
-                 backends: Backends, *, edits: EditSession, resume: bool = True) -> None:
+                 backends: Backends, *, edits: EditSession, resume: bool = True,
+                 start_later: bool = False) -> None:
         super().__init__(window)
         self.window = window
         self.controller = controller
@@ -51,15 +52,34 @@ class JobsFeature(QObject):
         window.add_dock(self.form, "Job", Qt.DockWidgetArea.RightDockWidgetArea)
         window.add_dock(self.list, "Jobs", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.shown_job: str | None = None  # the job whose versions were shown last
+        # With `start_later`, whether a key exists is not asked on the GUI thread: the form
+        # shows no backend until `start()` (after the first paint) has looked in a worker.
+        self._key_checked = not start_later
         self._stages: dict[str, Stage] = {}  # the last stage seen of each job
         self._build_menus()
         self._connect()
         self.update_form()
-        if resume:
+        if resume and not start_later:
             # A normal start: continue the jobs in flight, and get the local backend ready
             # now rather than in the middle of the first job.
             QTimer.singleShot(0, self.controller.resume_all)
             QTimer.singleShot(0, self.prepare)
+
+    def start(self, *, resume: bool = True) -> Worker:
+        """The start-up work deferred by `start_later` (app.py calls it once the window is
+        drawn): look for the API key in a worker (the keyring may be slow or ask to be
+        unlocked), then show the backend and get the local one ready; continue the jobs in
+        flight (`resume`)."""
+        worker = self.window.workers.run(lambda ctx: self.keys.has_key(), name="look for the key")
+        worker.finished.connect(self._key_found)
+        if resume:
+            self.controller.resume_all()
+        return worker
+
+    def _key_found(self) -> None:
+        self._key_checked = True
+        self.update_form()
+        self.prepare()
 
     # -- wiring --------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -119,8 +139,14 @@ class JobsFeature(QObject):
             source=source if ready else "", upload_path=upload if ready else "",
             duration=doc.duration if ready else None,
             region=(region.start, region.end) if region is not None else None,
-            kind=self.backends.active_kind(), plan=self.backends.settings.plan,
+            kind=self._kind(), plan=self.backends.settings.plan,
             edited=self.edits.is_edited(), limits=self.backends.limits(self.window.region.limits)))
+
+    def _kind(self) -> str:
+        """The backend new jobs go to, or "" while that waits for the key to be looked up."""
+        if self._key_checked:
+            return self.backends.active_kind()
+        return self.backends.active_kind_if_known() or ""
 
     def _doc_loaded(self) -> None:
         self.shown_job = None

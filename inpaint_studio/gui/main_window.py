@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
     `open_file(path)`."""
 
     song_opened = Signal(str)  # path, once fully decoded
+    first_painted = Signal()  # once, just after the window was first drawn (start-up goes on)
 
     def __init__(self, settings: Settings, workers: WorkerPool, document: DocumentModel,
                  region: RegionModel, playhead: PlayheadModel, loader: AudioLoader, *,
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.shortcuts = ShortcutRegistry(self)
         self._menus: dict[str, QMenu] = {}
         self._before_open: list[BeforeOpen] = []
+        self._painted = False
         self.setWindowTitle(NAME)
         self.setAcceptDrops(True)
         self._apply_region_limits()
@@ -381,6 +383,12 @@ class MainWindow(QMainWindow):
             self.detail.set_view(start, end)
 
     # -- drag and drop, geometry, quit -------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.first_painted.emit)  # once this paint is on screen
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from inpaint_studio.api import errors as api_errors
-from inpaint_studio.api.download import result_filename
 from inpaint_studio.api.models import InpaintRequest, Task, TaskStatus
+from inpaint_studio.api.names import result_filename
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.core.system import sha256_file

@@ -15,7 +15,6 @@ where its mixer lives."""
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import tempfile
 import threading
@@ -311,6 +310,8 @@ def start_isolated(sample_rate: int, channels: int, options: dict[str, Any],
                    crossfade_s: float = DEFAULT_CROSSFADE_S) -> tuple[MixerProxy, RemoteOutput]:
     """Spawn the audio process with its mixer and output (device or null, as `open_output`
     decides there); raises RuntimeError if it does not come up."""
+    import multiprocessing  # here, not at the top: the editor draws its window before this
+
     ctx = multiprocessing.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe()
     state = shared_array((len(_FIELDS),), np.float64)

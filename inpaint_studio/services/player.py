@@ -46,15 +46,24 @@ class Player(QObject):
     gains_changed = Signal(object)  # {name: dB}
     message = Signal(str)  # something the musician should know about the output (not an error)
     error = Signal(str)  # playback could not do what was asked
+    _closed = False
+    _carry: tuple[float, bool] | None = None  # (position, playing) to restore after open_output
+    output_changed = Signal()  # the output opened later (`open_output`) is in place
 
     def __init__(self, pool: WorkerPool, *, engine: PlaybackEngine | None = None,
-                 use_device: bool = True, parent: QObject | None = None) -> None:
+                 use_device: bool = True, open_later: bool = False,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = pool
+        # With `open_later` a silent clock keeps time until `open_output()` (after the window
+        # is drawn) has opened the device, and its audio process, in a worker.
+        self.opening = engine is None and use_device and open_later
         if engine is None:
             # Without a device (e.g. --screenshot) the silent clock needs no audio process.
-            engine = PlaybackEngine(use_device=use_device, isolated=None if use_device else False)
+            device = use_device and not open_later
+            engine = PlaybackEngine(use_device=device, isolated=None if device else False)
         self.engine = engine
+        self._sources: dict[str, Audio] = {}  # the solo set last asked for
         self._pending: Worker | None = None
         self._last_position = -1.0
         self._last_playing: bool | None = None
@@ -64,8 +73,55 @@ class Player(QObject):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
-        if use_device and self.engine.unavailable_reason:  # (off by request is no news)
-            log.warning("playback off: %s", self.engine.unavailable_reason)
+        if use_device and not self.opening and self.engine.unavailable_reason:
+            log.warning("playback off: %s", self.engine.unavailable_reason)  # (off by request
+            # is no news)
+
+    def open_output(self) -> Worker | None:
+        """Open the sound device (in the audio process where it can) in a worker, then carry
+        the silent clock's state over to it: region, rolls, loop, gains, playhead, the solo set
+        (prepared again for the new output) and playing. `output_changed` when done."""
+        if not self.opening:
+            return None
+        worker = Worker(lambda ctx: PlaybackEngine(use_device=True), name="open audio output")
+        worker.returned.connect(self._opened)
+        worker.errored.connect(self._open_failed)
+        return self.pool.start(worker)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        self.opening = False
+        log.warning("playback off: %s", exc)
+        self.error.emit(f"The audio output could not be opened: {exc}")
+        self.output_changed.emit()
+
+    def _opened(self, engine: PlaybackEngine) -> None:
+        old = self.engine
+        self.opening = False
+        if self._closed:
+            engine.close()
+            return
+        engine.set_rolls(old.pre_roll_s, old.post_roll_s)
+        engine.set_region(old.region)
+        for name, db in old.gains_db.items():
+            engine.set_gain_db(name, db)
+        self.engine = engine
+        playing, position = old.playing, old.position
+        old.close()
+        engine.set_loop_enabled(old.loop_enabled)
+        if self._sources:
+            # the playhead and playing go on once the solo set is in place (a mixer without
+            # sources has nowhere to seek to)
+            self._carry = (position, playing)
+            self._wanted_audible = self._wanted_audible or old.audible
+            self.set_sources(self._sources)
+        else:
+            engine.seek(position)
+            if playing:
+                engine.play()
+        if engine.unavailable_reason:
+            log.warning("playback off: %s", engine.unavailable_reason)
+        self.output_changed.emit()
+        self._tick()
 
     # -- what there is ---------------------------------------------------------------------------
     @property
@@ -104,6 +160,7 @@ class Player(QObject):
         the original's timeline). Prepared on a worker; `sources_changed` when in place."""
         if self._pending is not None:
             self._pending.cancel()
+        self._sources = dict(sources)
         if not sources:
             return None
         worker = Worker(_prepare, self.engine, dict(sources), name="prepare playback")
@@ -124,6 +181,12 @@ class Player(QObject):
         self.engine.load_sources(prepared)
         if self._wanted_audible in prepared.names:
             self.engine.select(self._wanted_audible)
+        if self._carry is not None:  # the silent clock's playhead, after open_output
+            position, playing = self._carry
+            self._carry = None
+            self.engine.seek(position)
+            if playing:
+                self.engine.play()
         self.sources_changed.emit(prepared.names)
         self._tick()
 
@@ -225,6 +288,7 @@ class Player(QObject):
 
     def close(self) -> None:
         """Stop polling and close the output (on quit)."""
+        self._closed = True
         self._timer.stop()
         if self._pending is not None:
             self._pending.cancel()
