@@ -242,6 +242,10 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
         jobs.versions_shown.connect(compare.show_versions)
     if jobs is not None and keep is not None:
         jobs.versions_shown.connect(keep.offer_versions)
+    if keep is not None and compare is not None:
+        # one span for one keep, and the song's name, shown the same in the compare feature
+        keep.spans_changed.connect(compare.show_keep_spans)
+        keep.song_named.connect(compare.name_song)
     if keep is not None and restore_prompt:
         QTimer.singleShot(0, keep.project.offer_restore)
     return Features(welcome, jobs, keep, compare)

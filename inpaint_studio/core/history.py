@@ -27,6 +27,7 @@ from inpaint_studio.core.splice import (
     restore,
     splice_in_place,
 )
+from inpaint_studio.core.timefmt import format_time
 
 Region = tuple[float, float]
 
@@ -47,12 +48,22 @@ class KeepEdit:
     kind: str = "keep"
 
     @property
+    def name(self) -> str:
+        """The version kept, as the musician knows it ("Version 2")."""
+        if "version" in self.source:
+            return f"Version {self.source['version']}"
+        return self.source.get("label") or "Version"
+
+    @property
+    def span_text(self) -> str:
+        """The one span of this keep, as every view shows it: where the song was replaced, from
+        seam to seam (the centres of the crossfades)."""
+        return span_text(self.region)
+
+    @property
     def label(self) -> str:
-        name = self.source.get("label") or (
-            f"Version {self.source['version']}" if "version" in self.source else "Version"
-        )
-        a, b = self.region
-        return f"Keep {name} {_clock(a)}–{_clock(b)} (crossfade {self.crossfade_s * 1000:.0f} ms)"
+        name = self.source.get("label") or self.name
+        return f"Keep {name} {self.span_text} (crossfade {self.crossfade_s * 1000:.0f} ms)"
 
     def version_audio(self, sample_rate: int) -> Audio:
         return Audio(self.segment, sample_rate)
@@ -75,7 +86,7 @@ class RegionEdit:
     def label(self) -> str:
         if self.after is None:
             return "Clear region"
-        return f"Select {_clock(self.after[0])}–{_clock(self.after[1])}"
+        return f"Select {span_text(self.after)}"
 
     nbytes = 0
 
@@ -83,9 +94,9 @@ class RegionEdit:
 Edit = KeepEdit | RegionEdit
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(max(0.0, seconds), 60.0)
-    return f"{int(m)}:{s:06.3f}"
+def span_text(span: Region) -> str:
+    """A span as every view of an edit writes it: `m:ss.mmm–m:ss.mmm`."""
+    return f"{format_time(max(0.0, span[0]))}–{format_time(max(0.0, span[1]))}"
 
 
 class EditStack:

@@ -69,6 +69,9 @@ class CompareFeature(QObject):
         self.blind_order: list[str] = []  # blind version A, B, … → real name
         self.picked: str | None = None
         self.loudness_match = False
+        self.song_label = NAMES["original"]  # "Edited" once a keep is applied (name_song)
+        self.kept_index = 0  # the version whose keep is the latest applied (0: none)
+        self.keep_texts: dict[int, str] = {}  # version index → "Keeps/Kept m:ss.mmm–m:ss.mmm"
         self._play_started_at = 0.0
         self._sent: tuple[Audio | None, ...] = (None,)
         self.bar = TransportBar()
@@ -252,10 +255,35 @@ class CompareFeature(QObject):
 
     # -- lanes -----------------------------------------------------------------------------------
     def _label(self, name: str) -> str:
-        """What the musician sees for a source (hides identities in blind mode)."""
+        """What the musician sees for a source (hides identities in blind mode): the song as it
+        stands ("Original", or "Edited" after a keep), "Version 2 (kept)" for the one kept."""
         if self.blind and name in self.blind_order:
             return f"Version {'AB'[self.blind_order.index(name)]}"
-        return NAMES.get(name, name)
+        if name == "original":
+            return self.song_label
+        label = NAMES.get(name, name)
+        if self.kept_index and name == f"v{self.kept_index}":
+            label += " (kept)"
+        return label
+
+    def name_song(self, name: str, kept: int) -> None:
+        """The keep feature's `song_named`: what the song is called as it stands and which
+        version was kept. A new keep is heard at once: the transport switches to the song."""
+        newly_kept = kept and kept != self.kept_index
+        self.song_label, self.kept_index = name, int(kept)
+        for lane_name, lane in self.lanes.items():
+            lane.title.setText(self._label(lane_name))
+        self._show_sources()
+        if newly_kept:
+            self.select("original")
+        else:
+            self._on_audible(self.player.audible or "original")
+        self._show_readout()
+
+    def show_keep_spans(self, texts: Mapping[int, str]) -> None:
+        """The keep feature's `spans_changed`: the one span each version's keep replaces."""
+        self.keep_texts = dict(texts)
+        self._show_readout()
 
     def _lane_order(self) -> list[str]:
         return list(self.blind_order) if self.blind else sorted(self.versions)
@@ -343,14 +371,14 @@ class CompareFeature(QObject):
 
     def _slot_label(self, slot: int) -> str:
         if slot == 0:
-            return "Original"
+            return self.song_label
         order = self._lane_order()
         return self._label(order[slot - 1]) if slot - 1 < len(order) else f"Version {slot}"
 
     def _show_sources(self) -> None:
         order = self._lane_order()
         self.bar.set_song_open(self._original() is not None)
-        labels: list[str | None] = ["Original" if self._original() is not None else None]
+        labels: list[str | None] = [self.song_label if self._original() is not None else None]
         labels += [self._label(order[i]) if i < len(order) else None for i in range(2)]
         self.bar.show_sources(labels)
 
@@ -395,7 +423,9 @@ class CompareFeature(QObject):
         self.table.set_hidden(None)
         self.table.clear()
         for name in sorted(self.readouts):
-            self.table.show_item(self._label(name), self.readouts[name])
+            self.table.show_item(self._label(name), self.readouts[name],
+                                 self.keep_texts.get(int(name[1:])) if name[1:].isdigit()
+                                 else None)
 
     def set_loudness_match(self, on: bool) -> None:
         self.loudness_match = bool(on)

@@ -318,7 +318,8 @@ class MainWindow(QMainWindow):
         self._progress.setValue(0)
         self._file_label.setText(f"Opening {os.path.basename(path)}…")
         self._facts_label.setText("")
-        self.setWindowTitle(f"{os.path.basename(path)} — {NAME}")
+        # "[*]": where Qt shows the unsaved mark (setWindowModified, set by the projects)
+        self.setWindowTitle(f"{os.path.basename(path)}[*] — {NAME}")
 
     def _on_info(self, info) -> None:
         self.region.set_song(self.document.duration, info.sample_rate)

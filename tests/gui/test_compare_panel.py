@@ -286,3 +286,23 @@ def test_the_detail_view_pages_forward_with_the_playhead(qtbot, compare):
     assert x0 <= win.playhead.position <= x1 + 0.1  # (the playhead moves on as we look)
     key(win, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not player.playing, timeout=2000)
+
+
+def test_the_seams_panel_speaks_plainly_with_numbers_on_demand(qtbot, compare):
+    load_versions(qtbot, compare)
+    qtbot.waitUntil(lambda: all(r.metrics is not None or r.metrics_error
+                                for r in compare.readouts.values()), timeout=60000)
+    table = compare.table.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    cells = [table.item(r, c).text() for r in range(table.rowCount())
+             for c in range(table.columnCount())]
+    words = " ".join(headers + cells)
+    for jargon in ("novelty", " z ", "Beat phase", "orig ", "check:", "beat_phase", "ΔLU"):
+        assert jargon not in words, jargon
+    assert "How much the seams stand out" in headers and "On the beat?" in headers
+    rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    seam = table.item(rows["Version 2"], 2)
+    assert seam.text().startswith("left: ") and "z-score" in seam.toolTip()
+    compare.table.numbers.setChecked(True)  # the numbers on demand, in the cells
+    seam = table.item(rows["Version 2"], 2)
+    assert "(orig " in seam.text() and seam.text()[0].isdigit()
