@@ -124,8 +124,20 @@ class JobsFeature(QObject):
 
     def _doc_loaded(self) -> None:
         self.shown_job = None
+        self.restore_fields()
         self.update_form()
         self.show_latest_for_song()
+
+    def restore_fields(self) -> Job | None:
+        """A song (or a project) opened again: its latest job's prompt and fields go back in
+        the form, as the musician left them."""
+        source, _ = self.source()
+        jobs = self.controller.jobs(source=source) if source else []
+        if not jobs:
+            return None
+        latest = max(jobs, key=lambda j: j.created_at)
+        self.form.set_fields(latest.params)
+        return latest
 
     def _doc_changed(self) -> None:
         if self.window.document.state != "ready":

@@ -109,8 +109,15 @@ def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     drag(qtbot, window.detail.plot_widget, 6.0, 11.0, y=0.5)
     r = window.region.region
     assert form.region_label.text().startswith("0:06")
-    # said once: listed as a problem (✖), referred to under the button, whole in its tooltip
+    # Before anything is typed the empty prompt is a plain reason to wait, not a red error.
+    assert form.prompt.styleSheet() == "" and "✖" not in form.issue_label.text()
+    assert "Describe the new part in the prompt." in form.why_disabled.text()
+    assert not form.submit_button.isEnabled()
+    # Submit pressed on it: said once, listed as a problem (✖) and marked, referred to under
+    # the button, whole in its tooltip
+    form.request_submit()
     assert "prompt is required" in form.issue_label.text()
+    assert form.prompt.styleSheet() != ""
     assert "marked ✖ above" in form.why_disabled.text()
     assert "prompt is required" not in form.why_disabled.text()
     assert "prompt is required" in form.submit_button.toolTip()
@@ -492,3 +499,20 @@ def test_a_job_whose_song_changed_before_its_upload_was_written_fails_unsent(
         assert failed.stage is Stage.FAILED and "nothing was sent" in failed.message
         assert log.submits() == 0
         assert window.errors.history and "Submit again" in window.errors.history[-1][1]
+
+
+def test_reopening_a_song_restores_its_latest_jobs_fields(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.create(backend=LOCAL, base_url="", source=str(song), upload_path=str(song), start=6.0,
+                 end=11.0, params={"prompt": "an older idea", "num_outputs": 2})
+    store.create(backend=LOCAL, base_url="", source=str(song), upload_path=str(song), start=6.0,
+                 end=11.0, params={"prompt": "warm piano with strings", "num_outputs": 1,
+                                   "title": "Take two", "lyrics": "la la"})
+    feature = _install(window, tmp_path, store=store)
+    form = feature.form
+    assert form.prompt.toPlainText() == ""
+    load(qtbot, window, song)
+    assert form.prompt.toPlainText() == "warm piano with strings"
+    assert form.versions.value() == 1 and form.title.text() == "Take two"
+    assert form.lyrics.toPlainText() == "la la"
