@@ -70,6 +70,7 @@ class ProjectActions(QObject):
         self.update_actions()
         window.installEventFilter(self)
         window.add_before_open(self.before_open)  # another song: ask about unsaved edits first
+        window.project_requested.connect(self.open_project)  # `inpaint-studio x.inpaint`, …
 
     def _show_title(self, path: str) -> None:
         """The title bar names the project (once there is one) with Qt's unsaved mark."""

@@ -341,3 +341,27 @@ def test_a_project_whose_edit_audio_is_gone_says_so(qtbot, settings, workers, tm
         feature2.project.open_project(str(target))
     assert "cannot be found" in failed.args[1] and "-files" in failed.args[1]
     assert win2.document.state == "empty"  # nothing half-opened
+
+
+def test_a_project_given_as_the_file_opens_as_a_project(qtbot, settings, workers, tmp_path,
+                                                        song):
+    """`inpaint-studio song.inpaint` (run_gui hands FILE to open_file), a recent list or a drop:
+    a project file opens the project, not "is not an audio file"."""
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 1, (2.0, 4.0))
+    expected = win.document.audio.samples.copy()
+    target = tmp_path / "projects" / "mine.inpaint"
+    feature.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.project.save_action.trigger()
+
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    errors = []
+    win2.errors.reported.connect(lambda *a: errors.append(a))
+    with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
+        win2.open_file(str(target))
+    settle(qtbot, feature2)
+    assert np.array_equal(win2.document.audio.samples, expected)
+    assert win2.windowTitle().startswith("mine[*]") and not win2.isWindowModified()
+    assert not errors
