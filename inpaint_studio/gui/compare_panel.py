@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 
@@ -33,6 +34,7 @@ from inpaint_studio.services.seam_readout import SeamReadout, VersionReadout
 log = logging.getLogger(__name__)
 
 NAMES = {"original": "Original", "v1": "Version 1", "v2": "Version 2"}
+ROLL_FILL = (255, 179, 0, 22)  # the loop's pre- and post-roll: the region's colour, fainter
 
 
 class _TitleClicks(QObject):
@@ -81,6 +83,7 @@ class CompareFeature(QObject):
                                             Qt.DockWidgetArea.BottomDockWidgetArea)
         window.resizeDocks([self.dock, self.readout_dock], [800, 800],
                            Qt.Orientation.Horizontal)
+        self.rolls = [self._roll_item() for _ in range(2)]  # the loop's pre- and post-roll
         self._build_actions()
         self._connect()
         self._show_output()
@@ -114,7 +117,7 @@ class CompareFeature(QObject):
             add(name, f"Hear {NAMES[name]}", [str(i + 1)],
                 lambda i=i: self.select_slot(i))
         menu.addSeparator()
-        add("loop", "&Loop the region", ["L"], self.player.set_loop, checkable=True)
+        add("loop", "&Loop the region", ["L"], self.set_loop, checkable=True)
         add("left", "Play across the &left seam", ["["], lambda: self.player.play_seam("left"))
         add("right", "Play across the &right seam", ["]"],
             lambda: self.player.play_seam("right"))
@@ -126,8 +129,9 @@ class CompareFeature(QObject):
         w, p, bar = self.window, self.player, self.bar
         bar.play_clicked.connect(self.toggle_play)
         bar.stop_clicked.connect(self.stop)
-        bar.loop_toggled.connect(p.set_loop)
+        bar.loop_toggled.connect(self.set_loop)
         bar.rolls_changed.connect(p.set_rolls)
+        bar.rolls_changed.connect(lambda *_: self._show_rolls())
         bar.seam_clicked.connect(p.play_seam)
         bar.source_clicked.connect(self.select_slot)
         bar.loudness_toggled.connect(self.set_loudness_match)
@@ -382,7 +386,42 @@ class CompareFeature(QObject):
         labels += [self._label(order[i]) if i < len(order) else None for i in range(2)]
         self.bar.show_sources(labels)
 
+    def set_loop(self, on: bool) -> None:
+        """L / Loop region: loop the region with its pre- and post-roll, and play it (turning the
+        loop on is asking to hear it)."""
+        self.player.set_loop(bool(on))
+        if on and self.player.loop_enabled and not self.player.playing:
+            self.toggle_play()
+
+    def _roll_item(self) -> Any:
+        """A shaded span on the detail view for a pre- or post-roll; it takes no mouse events,
+        so dragging the region works through it."""
+        item = pg.LinearRegionItem((0.0, 0.0), movable=False, brush=pg.mkBrush(ROLL_FILL),
+                                   pen=pg.mkPen(None))
+        item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        item.setAcceptHoverEvents(False)
+        for line in item.lines:
+            line.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            line.setAcceptHoverEvents(False)
+            line.setPen(pg.mkPen(None))
+        item.setZValue(-5)
+        item.setVisible(False)
+        self.window.detail.plot_widget.addItem(item)
+        return item
+
+    def _show_rolls(self) -> None:
+        """Draw the pre- and post-roll while the loop is on (nothing when a roll is 0 s)."""
+        span, region = self.player.loop_span(), self.player.region
+        on = bool(self.player.loop_enabled) and span is not None and region is not None
+        spans = [(span[0], region[0]), (region[1], span[1])] if on else []
+        for item, part in zip(self.rolls, spans or [None, None], strict=True):
+            shown = part is not None and part[1] - part[0] > 1e-6
+            if shown:
+                item.setRegion(part)
+            item.setVisible(shown)
+
     def _on_loop(self, on: bool) -> None:
+        self._show_rolls()
         self.bar.show_loop(on)
         action = self.actions["loop"]
         if action.isChecked() != on:
@@ -395,6 +434,7 @@ class CompareFeature(QObject):
             self.player.set_region(self.version_region)
         else:
             self.player.set_region((region.start, region.end))
+        self._show_rolls()
 
     def _show_output(self) -> None:
         if not self.audio_output:

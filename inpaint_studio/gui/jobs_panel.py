@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog
 
 from inpaint_studio import paths
@@ -73,7 +74,14 @@ class JobsFeature(QObject):
         jobs.addSeparator()
         settings = jobs.addAction("Backend &settings…")
         settings.triggered.connect(self.open_settings)
-        self.open_url_action = w.menu("File").addAction("Open &URL…")
+        file_menu = w.menu("File")
+        self.open_url_action = QAction("Open &URL…", w)
+        # with the other ways to open, just after Open Recent (so above Quit, not below it)
+        entries = file_menu.actions()
+        after = next((i + 1 for i, a in enumerate(entries)
+                      if a.text().replace("&", "") == "Open Recent"), len(entries))
+        file_menu.insertAction(entries[after] if after < len(entries) else None,
+                               self.open_url_action)
         self.open_url_action.triggered.connect(self._ask_url)
         w.shortcuts.register("Ctrl+Shift+O", "Open a song from an address", self.open_url_action)
 

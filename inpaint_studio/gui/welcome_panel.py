@@ -6,6 +6,7 @@ The demo song is synthesised (core/synth.py) in a Worker and written to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +57,8 @@ class WelcomePanel(QObject):
         self.host.installEventFilter(self)
         self.view.open_requested.connect(self._open)
         self.view.demo_requested.connect(self.open_demo)
+        self.view.recent_requested.connect(self.open_path)  # a project opens as a project
+        window.settings.changed.connect(self._settings_changed)
         doc = window.document
         for signal in (doc.changed, doc.loading_started, doc.loaded, doc.closed, doc.load_failed,
                        doc.load_cancelled):
@@ -73,9 +76,22 @@ class WelcomePanel(QObject):
     def refresh(self, *_: object) -> None:
         show = not self.song_open() or self.demo_worker is not None
         if show:
+            self.show_recent()
             self.view.setGeometry(self.host.rect())
             self.view.raise_()
         self.view.setVisible(show)
+
+    def show_recent(self) -> None:
+        """The recent projects and songs (the settings File ▸ Open Recent and Recent Projects
+        read), those still on disk."""
+        settings = self.window.settings
+        projects = [p for p in settings.get("projects/recent") if p and os.path.isfile(p)]
+        songs = [p for p in settings.recent_files() if os.path.isfile(p)]
+        self.view.show_recent(projects, songs)
+
+    def _settings_changed(self, key: str, _value: object) -> None:
+        if key in ("projects/recent", "files/recent") and self.view.isVisible():
+            self.show_recent()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if obj is self.host and event.type() == QEvent.Type.Resize:

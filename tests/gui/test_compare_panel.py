@@ -127,9 +127,17 @@ def test_click_seeks_and_the_loop_and_seam_keys(qtbot, compare):
     key(win, Qt.Key.Key_L)
     assert player.loop_enabled and player.loop_span() == (4.0, 11.0)
     assert compare.bar.loop_button.isChecked()
-    qtbot.waitUntil(lambda: abs(player.position - 4.0) < 0.05, timeout=2000)  # into the loop
+    # turning the loop on plays it, from its pre-roll
+    qtbot.waitUntil(lambda: player.playing and 4.0 <= player.position < 11.0, timeout=2000)
+    pre, post = compare.rolls  # the pre- and post-roll are drawn on the detail view
+    assert pre.isVisible() and pre.getRegion() == pytest.approx((4.0, 6.0))
+    assert post.isVisible() and post.getRegion() == pytest.approx((9.0, 11.0))
     compare.bar.pre_roll.setValue(1.0)
     assert player.loop_span() == (5.0, 11.0)
+    assert pre.getRegion() == pytest.approx((5.0, 6.0))
+    compare.bar.post_roll.setValue(0.0)
+    assert not post.isVisible()
+    compare.bar.post_roll.setValue(2.0)
     key(win, Qt.Key.Key_BracketRight)  # 2 s either side of the right seam (9 s)
     qtbot.waitUntil(lambda: player.playing and 7.0 < player.position < 8.0, timeout=2000)
     key(win, Qt.Key.Key_BracketLeft)

@@ -365,3 +365,28 @@ def test_a_project_given_as_the_file_opens_as_a_project(qtbot, settings, workers
     assert np.array_equal(win2.document.audio.samples, expected)
     assert win2.windowTitle().startswith("mine[*]") and not win2.isWindowModified()
     assert not errors
+
+
+def test_the_welcome_view_lists_recent_projects_and_songs_and_opens_them(
+        qtbot, settings, workers, tmp_path, song):
+    from inpaint_studio.gui.welcome_panel import WelcomePanel
+
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 1, (2.0, 4.0))
+    target = tmp_path / "projects" / "mine.inpaint"
+    feature.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.project.save_action.trigger()
+
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    welcome = WelcomePanel(win2, win2.open_file, win2.open_dialog)
+    view = welcome.view
+    assert view.isVisible() and view.recent.isVisible()
+    rows = [view.recent.item(i).text() for i in range(view.recent.count())]
+    assert rows == ["mine.inpaint  (project)", "song.flac  (song)"]
+    with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
+        view.recent.itemClicked.emit(view.recent.item(0))
+    settle(qtbot, feature2)
+    assert feature2.projects.path == target and feature2.session.is_edited()
+    assert not view.isVisible()
