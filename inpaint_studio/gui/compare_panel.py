@@ -25,6 +25,7 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.gui.lane_marks import LaneMarks
 from inpaint_studio.gui.lane_readout import SeamReadoutTable
+from inpaint_studio.gui.lanes import BLIND_COLOURS
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
 from inpaint_studio.services.job_controller import Job
@@ -236,7 +237,7 @@ class CompareFeature(QObject):
             return  # other versions were shown meanwhile
         self.peaks[name] = pyramid
         lane = self.lanes.get(name)
-        if lane is not None:
+        if lane is not None and not self.blind:
             lane.set_audio(audio, pyramid)
             self._draw_marks(name)
 
@@ -276,7 +277,8 @@ class CompareFeature(QObject):
         newly_kept = kept and kept != self.kept_index
         self.song_label, self.kept_index = name, int(kept)
         for lane_name, lane in self.lanes.items():
-            lane.title.setText(self._label(lane_name))
+            if not self.blind:  # blind lanes keep their "hidden" titles
+                lane.title.setText(self._label(lane_name))
         self._show_sources()
         if newly_kept:
             self.select("original")
@@ -300,8 +302,15 @@ class CompareFeature(QObject):
         self.lanes, self.marks = {}, {}
         for name in self._lane_order():
             pyramid = self.peaks.get(name)  # drawn once its summary is there (never built here)
-            lane = self.window.lanes.add_lane(self._label(name),
-                                              self.versions[name] if pyramid else None, pyramid)
+            if self.blind:
+                # Alike by eye: the same colour and no waveform (its shape would tell which
+                # version is which); only the seams are marked.
+                lane = self.window.lanes.add_lane(
+                    f"{self._label(name)} — hidden until you pick", colours=BLIND_COLOURS)
+            else:
+                lane = self.window.lanes.add_lane(self._label(name),
+                                                  self.versions[name] if pyramid else None,
+                                                  pyramid)
             lane.clicked.connect(lambda _s, n=name: self.select(n))
             lane.title.installEventFilter(_TitleClicks(lambda n=name: self.select(n), lane))
             lane.title.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -317,7 +326,8 @@ class CompareFeature(QObject):
             return
         item = self.readouts.get(name)
         seams = list(self.version_region) if self.version_region else []
-        marks.show(item.changed if item is not None else [], seams)
+        changed = item.changed if item is not None and not self.blind else []
+        marks.show(changed, seams)
 
     # -- transport -------------------------------------------------------------------------------
     def toggle_play(self) -> None:

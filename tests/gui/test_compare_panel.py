@@ -161,7 +161,13 @@ def test_blind_mode_hides_then_reveals(qtbot, compare):
     win = compare.window
     key(win, Qt.Key.Key_B)
     assert compare.blind
-    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Version A", "Version B"]
+    assert sorted(lane.title.text() for lane in win.lanes.lanes) == [
+        "Version A — hidden until you pick", "Version B — hidden until you pick"]
+    # Nothing tells them apart by eye: the same colour, no waveform, no changed spans.
+    a, b = win.lanes.lanes
+    assert a.curves.colours == b.curves.colours
+    assert a.curves.peaks is None and b.curves.peaks is None
+    assert all(len(compare.marks[n].items) == 2 for n in compare.lanes)  # the two seams only
     assert not compare.table.table.isVisible()
     assert compare.bar.source_buttons[1].text() == "2  Version A"  # which one is hidden
     key(win, Qt.Key.Key_2)  # Version A, whichever version that is
@@ -271,7 +277,9 @@ def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtb
     qtbot.waitUntil(lambda: compare.lanes["v2"].curves.peaks is not None, timeout=10000)
     assert compare.lanes["v2"].audio is versions[1][1]  # ... but in a worker, then drawn
     assert threads and threading.main_thread() not in threads
-    compare.set_blind(True)  # lanes made again reuse the summaries
+    compare.set_blind(True)  # blind lanes draw no waveform (it would tell them apart) ...
+    assert {lane.curves.peaks for lane in compare.lanes.values()} == {None}
+    compare.set_blind(False)  # ... and lanes made again reuse the summaries
     assert {lane.curves.peaks for lane in compare.lanes.values()} == set(compare.peaks.values())
     assert len(threads) == 1
 
