@@ -25,7 +25,7 @@ from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
 from inpaint_studio.services.edit_session import EditSession
-from inpaint_studio.services.job_controller import Job, JobController, Stage
+from inpaint_studio.services.job_controller import Job, JobController, Stage, fmt_duration
 from inpaint_studio.services.loader import fetch_song
 from inpaint_studio.services.worker import Worker
 
@@ -184,10 +184,13 @@ class JobsFeature(QObject):
         before = self._stages.get(job.id)
         self._stages[job.id] = job.stage
         if before is Stage.SUBMITTING and job.task_id and job.stage is not before:
-            eta = f", expected in about {job.eta} s" if job.eta else ""
-            cost = (f", server's estimate {job.credit_estimate:g}"
-                    if job.credit_estimate is not None else "")
-            self.window.status(f"Job accepted: task {job.task_id}{eta}{cost}.")
+            # In words: no raw task id (the job list's context menu copies it) and no bare
+            # number for the cost; the local backend costs nothing, so it says nothing of it.
+            where = "on this computer" if job.backend == LOCAL else "by MusicGPT"
+            eta = f"; ready in about {fmt_duration(job.eta)}" if job.eta else ""
+            cost = (f"; MusicGPT estimates it at {job.credit_estimate:g} credits"
+                    if job.credit_estimate is not None and job.backend != LOCAL else "")
+            self.window.status(f"Job accepted {where}{eta}{cost}.")
         bad = (Stage.FAILED, Stage.UNKNOWN)
         if job.stage in bad and before is not None and before not in bad:
             title = "Job failed" if job.stage is Stage.FAILED else "Job outcome unknown"

@@ -5,10 +5,12 @@ resume and restart without a second submit. The server is the local one, over lo
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSettings
 from inpaint_studio.backends.keystore import KeyStore
@@ -517,3 +519,35 @@ def test_reopening_a_song_restores_its_latest_jobs_fields(qtbot, jobs_window, tm
     assert form.prompt.toPlainText() == "warm piano with strings"
     assert form.versions.value() == 1 and form.title.text() == "Take two"
     assert form.lyrics.toPlainText() == "la la"
+
+
+def test_progress_in_words_and_a_bar_and_no_raw_task_id(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job = store.create(backend=LOCAL, base_url="", source=str(song), upload_path=str(song),
+                       start=6.0, end=11.0, params={"prompt": "warm piano"})
+    store.transition(job.id, None, Stage.SUBMITTING)
+    feature = _install(window, tmp_path, store=store)
+    c, jobs = feature.controller, feature.list
+    c.job_changed.emit(store.get(job.id))  # this session saw it being sent ...
+    task = "0f3c9a4e-5b7d-4e21-9c3a-1d2e3f4a5b6c"
+    accepted = store.transition(job.id, None, Stage.QUEUED, task_id=task, eta=73,
+                                credit_estimate=0.12, submitted_at=time.time() - 28)
+    c.job_changed.emit(accepted)  # ... and accepted
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Job accepted on this computer; ready in about 1:13")
+    assert task not in message and "estimate" not in message and "0.12" not in message
+    # a bar for the wait, elapsed of expected
+    bar = jobs.progress_bar(job.id)
+    assert bar is not None and not bar.isHidden()
+    assert bar.format().endswith("of ~1:13") and 350 <= bar.value() <= 450
+    # the task id only on request, from the job's context menu
+    jobs.select(job.id)
+    menu = jobs.context_menu()
+    assert [a.text() for a in menu.actions()] == ["Copy task id"]
+    assert jobs.copy_task_action.isEnabled()
+    jobs.copy_task_action.trigger()
+    assert QApplication.clipboard().text() == task
+    # no known length (done): no bar
+    c.job_changed.emit(store.transition(job.id, None, Stage.DONE))
+    assert jobs.progress_bar(job.id) is None
