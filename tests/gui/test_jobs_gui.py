@@ -45,7 +45,9 @@ class FixedKey(KeyStore):
 
 def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None, resume=False,
              store=None, client_options=None):
-    backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid"),
+    # a pro account: its status-check rate lets the tests poll fast (the app's default is free)
+    backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid",
+                                        plan="pro"),
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
                         server_config=config,
                         client_options={**FAST_POLLING, **(client_options or {})})
@@ -162,10 +164,9 @@ def test_the_form_checks_inline_and_estimates_the_cost(qtbot, jobs_window, tmp_p
     form = feature.form
     _select_and_describe(qtbot, window, feature, song)
     assert form.local_note.isHidden()
-    # no plan chosen: the free plan's price, so the estimate never undershoots
-    assert "About $0.40 (2 × $0.20, free plan)" in form.cost_label.text()
+    assert "About $0.12 (2 × $0.06, pro plan)" in form.cost_label.text()
     form.versions.setValue(1)
-    assert "About $0.20" in form.cost_label.text()
+    assert "About $0.06" in form.cost_label.text()
     form.section_lyrics.setPlainText("la " * 1001)
     assert not form.submit_button.isEnabled()
     assert "the limit is 3000" in form.submit_button.toolTip()
