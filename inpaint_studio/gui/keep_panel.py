@@ -287,10 +287,9 @@ class KeepFeature(QObject):
         spans = s.keep_spans()
         lines = []
         if latest is not None:
-            lines.append(f"Kept {latest.name}: replaced {latest.span_text}.")
+            lines.append(f"Kept {latest.name} ({latest.span_text}).")
         if spans:
-            names = ", ".join(f"Version {i} (would replace {span_text(span)})"
-                              for i, span in spans.items())
+            names = ", ".join(f"Version {i} ({span_text(span)})" for i, span in spans.items())
             lines.append(f"Can keep: {names}.")
         elif s.offers:
             made = sorted({o.region for o in s.offers.values()})

@@ -123,8 +123,7 @@ class SeamReadoutTable(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(96)  # a header and two versions
-        self.note = QLabel("How each version's seams sound appears here when versions are "
-                           "loaded.")
+        self.note = QLabel("How each version's seams sound, once versions are here.")
         self.note.setWordWrap(True)
         self.numbers = QCheckBox("Show numbers")
         self.numbers.setToolTip("Show the engine's measurements instead of words (they are in "
@@ -166,5 +165,5 @@ class SeamReadoutTable(QWidget):
         """Hide the numbers (blind mode) with `reason`, or show them again (None)."""
         self.table.setVisible(reason is None)
         self.numbers.setVisible(reason is None)
-        self.note.setText(reason or "How each version's seams sound, judged against the song's "
-                          "own music there. Hover a cell for the measurements.")
+        self.note.setText(reason or "Judged against the song's own music; hover a cell for "
+                          "the measurements.")

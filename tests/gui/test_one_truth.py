@@ -63,7 +63,7 @@ def test_one_keep_one_span_everywhere(qtbot, editor):
     assert span[0] < REGION[0] - 0.2 and span[1] > REGION[1] + 0.1  # widened to the version
     text = span_text(span)
     # Before the keep: the panel and the Seams panel say what a keep would replace.
-    assert f"Version 2 (would replace {text})" in keep.panel.state.text()
+    assert f"Version 2 ({text})" in keep.panel.state.text()
     assert seams_cell(features, "Version 2") == f"Keeps {text}"
 
     keep.keep(2)
@@ -75,7 +75,7 @@ def test_one_keep_one_span_everywhere(qtbot, editor):
     assert text in window.statusBar().currentMessage()
     assert "Kept Version 2" in window.statusBar().currentMessage()
     assert text in keep.history.rows()[-1]
-    assert f"Kept Version 2: replaced {text}." in keep.panel.state.text()
+    assert f"Kept Version 2 ({text})." in keep.panel.state.text()
     assert seams_cell(features, "Version 2 (kept)") == f"Kept {text}"
     # No other span of this keep is shown anywhere: every time in these texts is the span's.
     shown = " ".join([window.statusBar().currentMessage(), keep.history.rows()[-1],
