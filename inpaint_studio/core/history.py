@@ -62,8 +62,13 @@ class KeepEdit:
 
     @property
     def label(self) -> str:
-        name = self.source.get("label") or self.name
-        return f"Keep {name} {self.span_text} (crossfade {self.crossfade_s * 1000:.0f} ms)"
+        """"Keep Version 2 “warm piano” 0:09.620–0:14.290 (crossfade 30 ms)": the version, the
+        prompt it was made from (no raw ids), the span."""
+        prompt = str(self.source.get("prompt") or "").strip()
+        if len(prompt) > 30:
+            prompt = prompt[:29].rstrip() + "…"
+        what = f"{self.name} “{prompt}”" if prompt else self.name
+        return f"Keep {what} {self.span_text} (crossfade {self.crossfade_s * 1000:.0f} ms)"
 
     def version_audio(self, sample_rate: int) -> Audio:
         return Audio(self.segment, sample_rate)

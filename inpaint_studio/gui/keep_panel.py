@@ -185,7 +185,7 @@ class KeepFeature(QObject):
         for index, audio in versions:
             self.offer(index, audio, (job.start, job.end),
                        {"job": job.id, "task_id": job.task_id,
-                        "label": f"Version {index} of job {job.id[:8]}"})
+                        "prompt": job.prompt})
 
     def keep(self, version_index: int) -> bool:
         if not self.session.keep(version_index):

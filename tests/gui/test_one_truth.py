@@ -14,6 +14,7 @@ import pytest
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.history import span_text
+from inpaint_studio.services.job_controller import JobStore
 from tests.gui.conftest import install_all
 
 REGION = (5.0, 8.0)
@@ -138,3 +139,21 @@ def test_versions_made_for_another_region_are_not_offered_as_keepable(qtbot, edi
     text = keep.panel.state.text()
     assert "Can keep" not in text
     assert "select that region" in text and "0:05.000–0:08.000" in text
+
+
+def test_history_names_a_jobs_version_by_its_prompt_not_an_id(qtbot, loaded, tmp_path):
+    services, features = install_all(loaded, tmp_path)
+    store = JobStore(tmp_path / "ids.sqlite3")
+    job = store.create(backend="local", base_url="", source=str(loaded.document.path),
+                       upload_path="", start=REGION[0], end=REGION[1],
+                       params={"prompt": "warm piano with soft strings and a bit of brass"})
+    song = loaded.document.audio
+    loaded.region.set(*REGION)
+    features.keep.offer_versions(job, [(1, departing_version(song, 1, 4.7, 8.2))])
+    qtbot.waitUntil(lambda: services.session.offers[1].heard is not None, timeout=10000)
+    features.keep.keep(1)
+    qtbot.waitUntil(lambda: services.session.latest_keep() is not None
+                    and not services.session.busy, timeout=10000)
+    row = features.keep.history.rows()[-1]
+    assert row.startswith("Keep Version 1 “warm piano with soft strings…” ")
+    assert job.id[:8] not in row and job.id[:8] not in loaded.statusBar().currentMessage()
