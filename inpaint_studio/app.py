@@ -230,8 +230,9 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
     continues the jobs in flight, `restore_prompt` offers to restore a crashed session,
     `audio_output` says a sound device was asked for (all False for --screenshot)."""
     s = services
-    welcome = _install(window, "welcome",
-                       lambda: WelcomePanel(window, window.open_file, window.open_dialog))
+    welcome = _install(window, "welcome", lambda: WelcomePanel(
+        window, window.open_file, window.open_dialog,
+        recent=lambda: (s.projects.recent(), s.models.settings.recent_files())))
     jobs = _install(window, "jobs", lambda: JobsFeature(
         window, s.jobs, s.keys, s.backends, edits=s.session, resume=resume))
     keep = _install(window, "keep", lambda: KeepFeature(window, s.session, s.exporter,

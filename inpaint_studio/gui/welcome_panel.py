@@ -46,11 +46,14 @@ class WelcomePanel(QObject):
     being made); it covers the window's central widget and follows its size."""
 
     def __init__(self, window: MainWindow, open_path: Callable[[str], object],
-                 choose_song: Callable[[], object] | None = None) -> None:
+                 choose_song: Callable[[], object] | None = None,
+                 recent: Callable[[], tuple[list[str], list[str]]] | None = None) -> None:
+        """`recent()` gives (recent projects, recent songs), newest first, for the list."""
         super().__init__(window)
         self.window = window
         self.open_path = open_path
         self.choose_song = choose_song
+        self.recent = recent
         self.demo_worker = None
         self.host: QWidget = window.centralWidget()
         self.view = WelcomeView(self.host)
@@ -58,7 +61,6 @@ class WelcomePanel(QObject):
         self.view.open_requested.connect(self._open)
         self.view.demo_requested.connect(self.open_demo)
         self.view.recent_requested.connect(self.open_path)  # a project opens as a project
-        window.settings.changed.connect(self._settings_changed)
         doc = window.document
         for signal in (doc.changed, doc.loading_started, doc.loaded, doc.closed, doc.load_failed,
                        doc.load_cancelled):
@@ -82,16 +84,11 @@ class WelcomePanel(QObject):
         self.view.setVisible(show)
 
     def show_recent(self) -> None:
-        """The recent projects and songs (the settings File ▸ Open Recent and Recent Projects
-        read), those still on disk."""
-        settings = self.window.settings
-        projects = [p for p in settings.get("projects/recent") if p and os.path.isfile(p)]
-        songs = [p for p in settings.recent_files() if os.path.isfile(p)]
-        self.view.show_recent(projects, songs)
-
-    def _settings_changed(self, key: str, _value: object) -> None:
-        if key in ("projects/recent", "files/recent") and self.view.isVisible():
-            self.show_recent()
+        """The recent projects and songs (those still on disk), each time the view shows: they
+        change only while a song is open, when it is hidden."""
+        projects, songs = self.recent() if self.recent is not None else ([], [])
+        self.view.show_recent([p for p in projects if os.path.isfile(p)],
+                              [p for p in songs if os.path.isfile(p)])
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if obj is self.host and event.type() == QEvent.Type.Resize:

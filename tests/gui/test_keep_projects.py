@@ -380,7 +380,8 @@ def test_the_welcome_view_lists_recent_projects_and_songs_and_opens_them(
         feature.project.save_action.trigger()
 
     win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
-    welcome = WelcomePanel(win2, win2.open_file, win2.open_dialog)
+    welcome = WelcomePanel(win2, win2.open_file, win2.open_dialog,
+                           recent=lambda: (feature2.projects.recent(), settings.recent_files()))
     view = welcome.view
     assert view.isVisible() and view.recent.isVisible()
     rows = [view.recent.item(i).text() for i in range(view.recent.count())]
