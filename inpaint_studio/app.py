@@ -243,6 +243,9 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
         jobs.versions_shown.connect(compare.show_versions)
     if jobs is not None and keep is not None:
         jobs.versions_shown.connect(keep.offer_versions)
+    if jobs is not None:
+        # a project from elsewhere: the form takes its fields from the project's own jobs
+        s.projects.opened.connect(lambda _p: jobs.restore_project_fields(s.projects.project_jobs))
     if keep is not None and compare is not None:
         # one span for one keep, and the song's name, shown the same in the compare feature
         keep.spans_changed.connect(compare.show_keep_spans)

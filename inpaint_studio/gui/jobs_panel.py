@@ -147,6 +147,19 @@ class JobsFeature(QObject):
         self.form.set_fields(latest.params)
         return latest
 
+    def restore_project_fields(self, project_jobs: list[dict]) -> bool:
+        """A project opened whose jobs this computer's job store does not know (it was made
+        elsewhere): the form takes its latest job's fields from the project file."""
+        source, _ = self.source()
+        if not project_jobs or (source and self.controller.jobs(source=source)):
+            return False
+        latest = max(project_jobs, key=lambda j: float(j.get("created_at") or 0.0))
+        params = latest.get("params")
+        if not isinstance(params, dict):
+            return False
+        self.form.set_fields(params)
+        return True
+
     def _doc_changed(self) -> None:
         if self.window.document.state != "ready":
             self.shown_job = None

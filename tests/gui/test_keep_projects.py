@@ -391,3 +391,36 @@ def test_the_welcome_view_lists_recent_projects_and_songs_and_opens_them(
     settle(qtbot, feature2)
     assert feature2.projects.path == target and feature2.session.is_edited()
     assert not view.isVisible()
+
+
+def test_a_project_from_elsewhere_restores_its_prompt_and_fields(qtbot, settings, workers,
+                                                                 tmp_path, song):
+    """The project remembers its jobs: opened where the job store does not know them, the form
+    takes the latest job's prompt and fields from the project file."""
+    from inpaint_studio.services.job_controller import JobStore
+    from tests.gui.conftest import install_all
+
+    first = make_window(settings, workers)
+    qtbot.addWidget(first)
+    store = JobStore(tmp_path / "first.sqlite3")
+    s1, f1 = install_all(first, tmp_path / "one", job_store=store)
+    load(qtbot, first, song)
+    store.create(backend="local", base_url="", source=str(song), upload_path=str(song),
+                 start=2.0, end=4.0, params={"prompt": "brass stabs", "num_outputs": 1,
+                                             "title": "Horns"})
+    edit(qtbot, first, f1.keep, 1, (2.0, 4.0))
+    target = tmp_path / "projects" / "mine.inpaint"
+    f1.keep.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(s1.projects.saved, timeout=10000):
+        f1.keep.project.save_action.trigger()
+
+    second = make_window(settings, workers)
+    qtbot.addWidget(second)
+    s2, f2 = install_all(second, tmp_path / "two",
+                         job_store=JobStore(tmp_path / "elsewhere.sqlite3"))
+    assert f2.jobs.form.prompt.toPlainText() == ""
+    with qtbot.waitSignal(s2.projects.opened, timeout=20000):
+        second.open_file(str(target))
+    form = f2.jobs.form
+    assert form.prompt.toPlainText() == "brass stabs"
+    assert form.versions.value() == 1 and form.title.text() == "Horns"
