@@ -251,8 +251,9 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
     `audio_output` says a sound device was asked for (all False for --screenshot).
     `start_later` leaves resuming, the key lookup and the restore offer to `Editor.start()`."""
     s = services
-    welcome = _install(window, "welcome",
-                       lambda: WelcomePanel(window, window.open_file, window.open_dialog))
+    welcome = _install(window, "welcome", lambda: WelcomePanel(
+        window, window.open_file, window.open_dialog,
+        recent=lambda: (s.projects.recent(), s.models.settings.recent_files())))
     jobs = _install(window, "jobs", lambda: JobsFeature(
         window, s.jobs, s.keys, s.backends, edits=s.session, resume=resume,
         start_later=start_later))
@@ -264,6 +265,13 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
         jobs.versions_shown.connect(compare.show_versions)
     if jobs is not None and keep is not None:
         jobs.versions_shown.connect(keep.offer_versions)
+    if jobs is not None:
+        # a project from elsewhere: the form takes its fields from the project's own jobs
+        s.projects.opened.connect(lambda _p: jobs.restore_project_fields(s.projects.project_jobs))
+    if keep is not None and compare is not None:
+        # one span for one keep, and the song's name, shown the same in the compare feature
+        keep.spans_changed.connect(compare.show_keep_spans)
+        keep.song_named.connect(compare.name_song)
     if keep is not None and restore_prompt and not start_later:
         QTimer.singleShot(0, keep.project.offer_restore)
     return Features(welcome, jobs, keep, compare)

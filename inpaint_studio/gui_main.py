@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inpaint Studio: replace one section of a song and keep the best version.",
         epilog=f"Headless commands ({EXECUTABLE} COMMAND --help): {', '.join(sorted(COMMANDS))}.",
     )
-    parser.add_argument("file", nargs="?", metavar="FILE", help="a song to open")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="a song or a project (.inpaint) to open")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="render the window offscreen to OUT.png and exit")  # fmt: skip
     parser.add_argument("--region", nargs=2, metavar=("START", "END"),

@@ -40,7 +40,12 @@ BUGTRACKER = HOMEPAGE + "/issues"
 SCREENSHOT_BASE = "https://raw.githubusercontent.com/inpaintstudio/inpaint-studio/main/docs/screenshots"
 CATEGORIES = ("AudioVideo", "Audio", "AudioVideoEditing")
 KEYWORDS = ("audio", "music", "song", "inpainting", "editor", "AI", "MusicGPT", "waveform")
+# A project (`.inpaint`, JSON) has a type of its own, declared to the desktop by
+# resources/<APP_ID>.mime.xml (shared-mime-info), so a file manager opens it with the app.
+PROJECT_MIME_TYPE = "application/x-inpaint-studio-project"
+PROJECT_SUFFIX = ".inpaint"
 MIME_TYPES = (
+    PROJECT_MIME_TYPE,
     "audio/mpeg",
     "audio/x-wav",
     "audio/flac",

@@ -28,6 +28,7 @@ from inpaint_studio.core.region import RegionLimits
 LOCAL = "local"
 MUSICGPT = "musicgpt"
 PLAN_NAMES = tuple(PLANS)
+DEFAULT_PLAN = "free"
 VOICES = GENDERS
 REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",
                   "title", "generate_album_cover", "lyrics_timestamps", "webhook_url")
@@ -50,7 +51,9 @@ class BackendSettings:
 
     kind: str = ""
     base_url: str = DEFAULT_BASE_URL
-    plan: str = "pro"
+    # Until the musician says which plan the account has: Free, the slowest status checks
+    # (never over an account's rate) and the highest price (an estimate that never undershoots).
+    plan: str = DEFAULT_PLAN
 
 
 class Backends:

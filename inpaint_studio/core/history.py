@@ -27,6 +27,7 @@ from inpaint_studio.core.splice import (
     restore,
     splice_in_place,
 )
+from inpaint_studio.core.timefmt import format_time
 
 Region = tuple[float, float]
 
@@ -47,12 +48,27 @@ class KeepEdit:
     kind: str = "keep"
 
     @property
+    def name(self) -> str:
+        """The version kept, as the musician knows it ("Version 2")."""
+        if "version" in self.source:
+            return f"Version {self.source['version']}"
+        return self.source.get("label") or "Version"
+
+    @property
+    def span_text(self) -> str:
+        """The one span of this keep, as every view shows it: where the song was replaced, from
+        seam to seam (the centres of the crossfades)."""
+        return span_text(self.region)
+
+    @property
     def label(self) -> str:
-        name = self.source.get("label") or (
-            f"Version {self.source['version']}" if "version" in self.source else "Version"
-        )
-        a, b = self.region
-        return f"Keep {name} {_clock(a)}–{_clock(b)} (crossfade {self.crossfade_s * 1000:.0f} ms)"
+        """"Keep Version 2 “warm piano” 0:09.620–0:14.290 (crossfade 30 ms)": the version, the
+        prompt it was made from (no raw ids), the span."""
+        prompt = str(self.source.get("prompt") or "").strip()
+        if len(prompt) > 30:
+            prompt = prompt[:29].rstrip() + "…"
+        what = f"{self.name} “{prompt}”" if prompt else self.name
+        return f"Keep {what} {self.span_text} (crossfade {self.crossfade_s * 1000:.0f} ms)"
 
     def version_audio(self, sample_rate: int) -> Audio:
         return Audio(self.segment, sample_rate)
@@ -75,7 +91,7 @@ class RegionEdit:
     def label(self) -> str:
         if self.after is None:
             return "Clear region"
-        return f"Select {_clock(self.after[0])}–{_clock(self.after[1])}"
+        return f"Select {span_text(self.after)}"
 
     nbytes = 0
 
@@ -83,9 +99,9 @@ class RegionEdit:
 Edit = KeepEdit | RegionEdit
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(max(0.0, seconds), 60.0)
-    return f"{int(m)}:{s:06.3f}"
+def span_text(span: Region) -> str:
+    """A span as every view of an edit writes it: `m:ss.mmm–m:ss.mmm`."""
+    return f"{format_time(max(0.0, span[0]))}–{format_time(max(0.0, span[1]))}"
 
 
 class EditStack:

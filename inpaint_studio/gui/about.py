@@ -10,7 +10,7 @@ from importlib import resources
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
+from PySide6.QtGui import QDesktopServices, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from inpaint_studio import identity, paths
 from inpaint_studio.core.errors import FfmpegMissing
 from inpaint_studio.core.ffmpeg import ffmpeg_path
+from inpaint_studio.gui import theme
 
 ICON_SIZES = (16, 32, 48, 64, 128, 256)  # PNGs made by packaging/make_assets.py
 
@@ -95,8 +96,11 @@ class AboutDialog(QDialog):
                        for k, v in environment_lines())
         self.details = QLabel(f"<table>{rows}</table>")
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The link in the theme's link colour, spelt out: rich text in a QLabel does not always
+        # follow the palette, and Qt's default blue is unreadable on the dark panel.
         footer = QLabel(f'{identity.COPYRIGHT}. {identity.LICENSE} licence. '
-                        f'<a href="{identity.HOMEPAGE}">{identity.HOMEPAGE}</a>')
+                        f'<a href="{identity.HOMEPAGE}" style="color: {theme.LINK};">'
+                        f'{identity.HOMEPAGE}</a>')
         footer.setWordWrap(True)
         footer.setOpenExternalLinks(False)  # opened by us, so tests can see the request
         footer.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
@@ -110,6 +114,10 @@ class AboutDialog(QDialog):
         top.addLayout(text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.footer = footer
+        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        esc.activated.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(buttons)
@@ -120,4 +128,7 @@ def show_about(parent: QWidget | None = None) -> AboutDialog:
     dialog = AboutDialog(parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
+    # In front and with the keyboard, so Esc closes it (not a shortcut of the window behind).
+    dialog.raise_()
+    dialog.activateWindow()
     return dialog

@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 
@@ -24,6 +25,7 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.gui.lane_marks import LaneMarks
 from inpaint_studio.gui.lane_readout import SeamReadoutTable
+from inpaint_studio.gui.lanes import BLIND_COLOURS
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
 from inpaint_studio.services.job_controller import Job
@@ -33,6 +35,7 @@ from inpaint_studio.services.seam_readout import SeamReadout, VersionReadout
 log = logging.getLogger(__name__)
 
 NAMES = {"original": "Original", "v1": "Version 1", "v2": "Version 2"}
+ROLL_FILL = (255, 179, 0, 22)  # the loop's pre- and post-roll: the region's colour, fainter
 
 
 class _TitleClicks(QObject):
@@ -69,6 +72,9 @@ class CompareFeature(QObject):
         self.blind_order: list[str] = []  # blind version A, B, … → real name
         self.picked: str | None = None
         self.loudness_match = False
+        self.song_label = NAMES["original"]  # "Edited" once a keep is applied (name_song)
+        self.kept_index = 0  # the version whose keep is the latest applied (0: none)
+        self.keep_texts: dict[int, str] = {}  # version index → "Keeps/Kept m:ss.mmm–m:ss.mmm"
         self._play_started_at = 0.0
         self._sent: tuple[Audio | None, ...] = (None,)
         self.bar = TransportBar()
@@ -78,6 +84,7 @@ class CompareFeature(QObject):
                                             Qt.DockWidgetArea.BottomDockWidgetArea)
         window.resizeDocks([self.dock, self.readout_dock], [800, 800],
                            Qt.Orientation.Horizontal)
+        self.rolls = [self._roll_item() for _ in range(2)]  # the loop's pre- and post-roll
         self._build_actions()
         self._connect()
         self._show_output()
@@ -118,7 +125,7 @@ class CompareFeature(QObject):
             add(name, f"Hear {NAMES[name]}", [str(i + 1)],
                 lambda i=i: self.select_slot(i))
         menu.addSeparator()
-        add("loop", "&Loop the region", ["L"], self.player.set_loop, checkable=True)
+        add("loop", "&Loop the region", ["L"], self.set_loop, checkable=True)
         add("left", "Play across the &left seam", ["["], lambda: self.player.play_seam("left"))
         add("right", "Play across the &right seam", ["]"],
             lambda: self.player.play_seam("right"))
@@ -130,8 +137,9 @@ class CompareFeature(QObject):
         w, p, bar = self.window, self.player, self.bar
         bar.play_clicked.connect(self.toggle_play)
         bar.stop_clicked.connect(self.stop)
-        bar.loop_toggled.connect(p.set_loop)
+        bar.loop_toggled.connect(self.set_loop)
         bar.rolls_changed.connect(p.set_rolls)
+        bar.rolls_changed.connect(lambda *_: self._show_rolls())
         bar.seam_clicked.connect(p.play_seam)
         bar.source_clicked.connect(self.select_slot)
         bar.loudness_toggled.connect(self.set_loudness_match)
@@ -236,7 +244,7 @@ class CompareFeature(QObject):
             return  # other versions were shown meanwhile
         self.peaks[name] = pyramid
         lane = self.lanes.get(name)
-        if lane is not None:
+        if lane is not None and not self.blind:
             lane.set_audio(audio, pyramid)
             self._draw_marks(name)
 
@@ -259,10 +267,36 @@ class CompareFeature(QObject):
 
     # -- lanes -----------------------------------------------------------------------------------
     def _label(self, name: str) -> str:
-        """What the musician sees for a source (hides identities in blind mode)."""
+        """What the musician sees for a source (hides identities in blind mode): the song as it
+        stands ("Original", or "Edited" after a keep), "Version 2 (kept)" for the one kept."""
         if self.blind and name in self.blind_order:
             return f"Version {'AB'[self.blind_order.index(name)]}"
-        return NAMES.get(name, name)
+        if name == "original":
+            return self.song_label
+        label = NAMES.get(name, name)
+        if self.kept_index and name == f"v{self.kept_index}":
+            label += " (kept)"
+        return label
+
+    def name_song(self, name: str, kept: int) -> None:
+        """The keep feature's `song_named`: what the song is called as it stands and which
+        version was kept. A new keep is heard at once: the transport switches to the song."""
+        newly_kept = kept and kept != self.kept_index
+        self.song_label, self.kept_index = name, int(kept)
+        for lane_name, lane in self.lanes.items():
+            if not self.blind:  # blind lanes keep their "hidden" titles
+                lane.title.setText(self._label(lane_name))
+        self._show_sources()
+        if newly_kept:
+            self.select("original")
+        else:
+            self._on_audible(self.player.audible or "original")
+        self._show_readout()
+
+    def show_keep_spans(self, texts: Mapping[int, str]) -> None:
+        """The keep feature's `spans_changed`: the one span each version's keep replaces."""
+        self.keep_texts = dict(texts)
+        self._show_readout()
 
     def _lane_order(self) -> list[str]:
         return list(self.blind_order) if self.blind else sorted(self.versions)
@@ -275,8 +309,15 @@ class CompareFeature(QObject):
         self.lanes, self.marks = {}, {}
         for name in self._lane_order():
             pyramid = self.peaks.get(name)  # drawn once its summary is there (never built here)
-            lane = self.window.lanes.add_lane(self._label(name),
-                                              self.versions[name] if pyramid else None, pyramid)
+            if self.blind:
+                # Alike by eye: the same colour and no waveform (its shape would tell which
+                # version is which); only the seams are marked.
+                lane = self.window.lanes.add_lane(
+                    f"{self._label(name)} — hidden until you pick", colours=BLIND_COLOURS)
+            else:
+                lane = self.window.lanes.add_lane(self._label(name),
+                                                  self.versions[name] if pyramid else None,
+                                                  pyramid)
             lane.clicked.connect(lambda _s, n=name: self.select(n))
             lane.title.installEventFilter(_TitleClicks(lambda n=name: self.select(n), lane))
             lane.title.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -292,7 +333,8 @@ class CompareFeature(QObject):
             return
         item = self.readouts.get(name)
         seams = list(self.version_region) if self.version_region else []
-        marks.show(item.changed if item is not None else [], seams)
+        changed = item.changed if item is not None and not self.blind else []
+        marks.show(changed, seams)
 
     # -- transport -------------------------------------------------------------------------------
     def toggle_play(self) -> None:
@@ -350,18 +392,53 @@ class CompareFeature(QObject):
 
     def _slot_label(self, slot: int) -> str:
         if slot == 0:
-            return "Original"
+            return self.song_label
         order = self._lane_order()
         return self._label(order[slot - 1]) if slot - 1 < len(order) else f"Version {slot}"
 
     def _show_sources(self) -> None:
         order = self._lane_order()
         self.bar.set_song_open(self._original() is not None)
-        labels: list[str | None] = ["Original" if self._original() is not None else None]
+        labels: list[str | None] = [self.song_label if self._original() is not None else None]
         labels += [self._label(order[i]) if i < len(order) else None for i in range(2)]
         self.bar.show_sources(labels)
 
+    def set_loop(self, on: bool) -> None:
+        """L / Loop region: loop the region with its pre- and post-roll, and play it (turning the
+        loop on is asking to hear it)."""
+        self.player.set_loop(bool(on))
+        if on and self.player.loop_enabled and not self.player.playing:
+            self.toggle_play()
+
+    def _roll_item(self) -> Any:
+        """A shaded span on the detail view for a pre- or post-roll; it takes no mouse events,
+        so dragging the region works through it."""
+        item = pg.LinearRegionItem((0.0, 0.0), movable=False, brush=pg.mkBrush(ROLL_FILL),
+                                   pen=pg.mkPen(None))
+        item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        item.setAcceptHoverEvents(False)
+        for line in item.lines:
+            line.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            line.setAcceptHoverEvents(False)
+            line.setPen(pg.mkPen(None))
+        item.setZValue(-5)
+        item.setVisible(False)
+        self.window.detail.plot_widget.addItem(item)
+        return item
+
+    def _show_rolls(self) -> None:
+        """Draw the pre- and post-roll while the loop is on (nothing when a roll is 0 s)."""
+        span, region = self.player.loop_span(), self.player.region
+        on = bool(self.player.loop_enabled) and span is not None and region is not None
+        spans = [(span[0], region[0]), (region[1], span[1])] if on else []
+        for item, part in zip(self.rolls, spans or [None, None], strict=True):
+            shown = part is not None and part[1] - part[0] > 1e-6
+            if shown:
+                item.setRegion(part)
+            item.setVisible(shown)
+
     def _on_loop(self, on: bool) -> None:
+        self._show_rolls()
         self.bar.show_loop(on)
         action = self.actions["loop"]
         if action.isChecked() != on:
@@ -374,6 +451,7 @@ class CompareFeature(QObject):
             self.player.set_region(self.version_region)
         else:
             self.player.set_region((region.start, region.end))
+        self._show_rolls()
 
     def _show_output(self) -> None:
         if not self.audio_output:
@@ -404,7 +482,9 @@ class CompareFeature(QObject):
         self.table.set_hidden(None)
         self.table.clear()
         for name in sorted(self.readouts):
-            self.table.show_item(self._label(name), self.readouts[name])
+            self.table.show_item(self._label(name), self.readouts[name],
+                                 self.keep_texts.get(int(name[1:])) if name[1:].isdigit()
+                                 else None)
 
     def set_loudness_match(self, on: bool) -> None:
         self.loudness_match = bool(on)

@@ -1,7 +1,7 @@
 """The history list: every edit of the song, the applied ones above the ones that can be redone.
 
 Clicking a row moves the song to the state after that edit (undoing or redoing as many steps as
-needed); the first row is the song as opened."""
+needed); the first row is the original song, as opened."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class HistoryView(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         position = self.session.position
-        opened = QListWidgetItem("Song as opened")
+        opened = QListWidgetItem("Original (as opened)")
         opened.setData(Qt.ItemDataRole.UserRole, 0)
         self.list.addItem(opened)
         for i, edit in enumerate(self.session.entries(), start=1):

@@ -64,6 +64,9 @@ class JobForm(QWidget):
         super().__init__(parent)
         self.context = FormContext()
         self.issues: list[Any] = []
+        # An empty prompt is not an error before the musician has typed in it or pressed
+        # Submit: the box is not marked red on a fresh form (it still blocks Submit).
+        self.prompt_touched = False
         self._build()
         self.refresh()
 
@@ -163,6 +166,7 @@ class JobForm(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
 
+        self.prompt.textChanged.connect(self._prompt_typed)
         for w in (self.prompt, self.lyrics, self.section_lyrics):
             w.textChanged.connect(self.refresh)
         for w in (self.title, self.webhook):
@@ -176,7 +180,33 @@ class JobForm(QWidget):
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if on
                                           else Qt.ArrowType.RightArrow)
 
+    def _prompt_typed(self) -> None:
+        if self.prompt.toPlainText():
+            self.prompt_touched = True
+
     # -- the model side ------------------------------------------------------------------------
+    def set_fields(self, params: dict[str, Any]) -> None:
+        """Fill the form with a job's request fields (the song's latest job, when it is
+        opened again); fields it does not name are left as they are."""
+        texts = {"prompt": self.prompt, "lyrics": self.lyrics,
+                 "lyrics_section_to_replace": self.section_lyrics}
+        for key, widget in texts.items():
+            if key in params:
+                widget.setPlainText(str(params[key] or ""))
+        for key, line in (("title", self.title), ("webhook_url", self.webhook)):
+            if key in params:
+                line.setText(str(params[key] or ""))
+        if "gender" in params:
+            index = self.gender.findData(params["gender"])
+            self.gender.setCurrentIndex(max(0, index))
+        if params.get("num_outputs"):
+            self.versions.setValue(int(params["num_outputs"]))
+        for key, box in (("generate_album_cover", self.album_cover),
+                         ("lyrics_timestamps", self.timestamps)):
+            if key in params:
+                box.setChecked(bool(params[key]))
+        self.refresh()
+
     def set_context(self, context: FormContext) -> None:
         """Update what the form refers to (song, region, backend) and re-check."""
         self.context = context
@@ -261,6 +291,10 @@ class JobForm(QWidget):
             if ctx.region is None:
                 self.issues = [i for i in self.issues
                                if i.field not in ("replace_start_at", "replace_end_at")]
+            if not self.prompt_touched and not self.prompt.toPlainText().strip():
+                # not typed yet: a plain reason Submit waits for, not a red error
+                self.issues = [i for i in self.issues if i.field != "prompt"]
+                blockers.append("Describe the new part in the prompt.")
         marks = {"prompt": self.prompt, "lyrics": self.lyrics,
                  "lyrics_section_to_replace": self.section_lyrics, "gender": self.gender,
                  "num_outputs": self.versions, "webhook_url": self.webhook,
@@ -291,6 +325,7 @@ class JobForm(QWidget):
     def request_submit(self) -> None:
         """Submit (the button, or Jobs ▸ Submit): emits `submit_requested` when the form allows
         it, else leaves the reasons on screen."""
+        self.prompt_touched = True  # from now on an empty prompt is marked
         self._check()
         if self.submit_button.isEnabled():
             self.submit_requested.emit(self.fields(), self.sends_url())

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
+    QMenu,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -28,9 +32,10 @@ from inpaint_studio.services.job_controller import (
     describe_details,
     describe_stage,
     fmt_time,
+    stage_progress,
 )
 
-COLUMNS = ["Region", "Prompt", "Backend", "Stage"]
+COLUMNS = ["Region", "Prompt", "Backend", "Stage", "Progress"]
 
 
 class JobList(QWidget):
@@ -53,8 +58,16 @@ class JobList(QWidget):
         self.tree.setColumnWidth(0, 150)
         self.tree.setColumnWidth(1, 160)
         self.tree.setColumnWidth(2, 70)
+        self.tree.setColumnWidth(3, 230)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.tree.itemDoubleClicked.connect(lambda *_: self._show())
+        self._bars: dict[str, QProgressBar] = {}  # a bar per job whose stage has a known length
+        self.copy_task_action = QAction("Copy task id", self)
+        self.copy_task_action.setToolTip("Copy the server's id of this job (for support or the "
+                                         "service's dashboard)")
+        self.copy_task_action.triggered.connect(self.copy_task_id)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop waiting for this job (the server's work goes on; "
                                       "you can resume it)")
@@ -121,10 +134,35 @@ class JobList(QWidget):
         self._set_stage(item, job)
         self._update_buttons()
 
-    def _set_stage(self, item: QTreeWidgetItem, job: Job) -> None:
-        text = describe_stage(job, progress=self._progress.get(job.id))
+    def _set_stage(self, item: QTreeWidgetItem, job: Job, now: float | None = None) -> None:
+        text = describe_stage(job, now, progress=self._progress.get(job.id))
         item.setText(3, text)
         item.setToolTip(3, text)
+        self._set_bar(item, job, now)
+
+    def _set_bar(self, item: QTreeWidgetItem, job: Job, now: float | None = None) -> None:
+        """The Progress column: a bar while the stage's length is known, else nothing."""
+        known = stage_progress(job, now, self._progress.get(job.id))
+        bar = self._bars.get(job.id)
+        if known is None:
+            if bar is not None:
+                self.tree.removeItemWidget(item, 4)
+                del self._bars[job.id]
+            return
+        if bar is None:
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            self.tree.setItemWidget(item, 4, bar)
+            self._bars[job.id] = bar
+        fraction, words = known
+        bar.setValue(int(round(fraction * 1000)))
+        bar.setFormat(words)
+        bar.setToolTip(words)
+
+    def progress_bar(self, job_id: str) -> QProgressBar | None:
+        """The job's bar in the Progress column, while its stage has a known length."""
+        return self._bars.get(job_id)
 
     def _on_progress(self, job_id: str, kind: str, done: int, total: int, index: int) -> None:
         self._progress[job_id] = (done, total)
@@ -138,6 +176,7 @@ class JobList(QWidget):
     def _drop(self, job_id: str) -> None:
         item = self._items.pop(job_id, None)
         self._jobs.pop(job_id, None)
+        self._bars.pop(job_id, None)
         if item is not None:
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
         self._update_buttons()
@@ -146,7 +185,7 @@ class JobList(QWidget):
         now = time.time()
         for job_id, job in self._jobs.items():
             if job.stage in (Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL) and not job.paused:
-                self._items[job_id].setText(3, describe_stage(job, now))
+                self._set_stage(self._items[job_id], job, now)
 
     def stage_text(self, job_id: str) -> str:
         """What the list shows for a job (for tests and the status bar)."""
@@ -179,6 +218,29 @@ class JobList(QWidget):
                                     and job.stage is Stage.UNKNOWN)
         self.show_button.setEnabled(job is not None and job.stage is Stage.DONE)
         self.remove_button.setEnabled(job is not None and not running)
+
+    def _context_menu(self, pos: QPoint) -> QMenu:
+        item = self.tree.itemAt(pos)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+        menu = self.context_menu()
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+        return menu
+
+    def context_menu(self) -> QMenu:
+        """The selected job's menu: Copy task id (only raw id the list gives out, on request)."""
+        menu = QMenu(self)
+        job = self.selected()
+        self.copy_task_action.setEnabled(job is not None and bool(job.task_id))
+        menu.addAction(self.copy_task_action)
+        return menu
+
+    def copy_task_id(self) -> str | None:
+        job = self.selected()
+        if job is None or not job.task_id:
+            return None
+        QApplication.clipboard().setText(job.task_id)
+        return job.task_id
 
     def _cancel(self) -> None:
         job = self.selected()

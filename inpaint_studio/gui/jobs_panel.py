@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog
 
 from inpaint_studio import paths
@@ -24,7 +25,7 @@ from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
 from inpaint_studio.services.edit_session import EditSession
-from inpaint_studio.services.job_controller import Job, JobController, Stage
+from inpaint_studio.services.job_controller import Job, JobController, Stage, fmt_duration
 from inpaint_studio.services.loader import fetch_song
 from inpaint_studio.services.worker import Worker
 
@@ -93,7 +94,14 @@ class JobsFeature(QObject):
         jobs.addSeparator()
         settings = jobs.addAction("Backend &settings…")
         settings.triggered.connect(self.open_settings)
-        self.open_url_action = w.menu("File").addAction("Open &URL…")
+        file_menu = w.menu("File")
+        self.open_url_action = QAction("Open &URL…", w)
+        # with the other ways to open, just after Open Recent (so above Quit, not below it)
+        entries = file_menu.actions()
+        after = next((i + 1 for i, a in enumerate(entries)
+                      if a.text().replace("&", "") == "Open Recent"), len(entries))
+        file_menu.insertAction(entries[after] if after < len(entries) else None,
+                               self.open_url_action)
         self.open_url_action.triggered.connect(self._ask_url)
         w.shortcuts.register("Ctrl+Shift+O", "Open a song from an address", self.open_url_action)
 
@@ -150,8 +158,33 @@ class JobsFeature(QObject):
 
     def _doc_loaded(self) -> None:
         self.shown_job = None
+        self.restore_fields()
         self.update_form()
         self.show_latest_for_song()
+
+    def restore_fields(self) -> Job | None:
+        """A song (or a project) opened again: its latest job's prompt and fields go back in
+        the form, as the musician left them."""
+        source, _ = self.source()
+        jobs = self.controller.jobs(source=source) if source else []
+        if not jobs:
+            return None
+        latest = max(jobs, key=lambda j: j.created_at)
+        self.form.set_fields(latest.params)
+        return latest
+
+    def restore_project_fields(self, project_jobs: list[dict]) -> bool:
+        """A project opened whose jobs this computer's job store does not know (it was made
+        elsewhere): the form takes its latest job's fields from the project file."""
+        source, _ = self.source()
+        if not project_jobs or (source and self.controller.jobs(source=source)):
+            return False
+        latest = max(project_jobs, key=lambda j: float(j.get("created_at") or 0.0))
+        params = latest.get("params")
+        if not isinstance(params, dict):
+            return False
+        self.form.set_fields(params)
+        return True
 
     def _doc_changed(self) -> None:
         if self.window.document.state != "ready":
@@ -190,10 +223,13 @@ class JobsFeature(QObject):
         before = self._stages.get(job.id)
         self._stages[job.id] = job.stage
         if before is Stage.SUBMITTING and job.task_id and job.stage is not before:
-            eta = f", expected in about {job.eta} s" if job.eta else ""
-            cost = (f", server's estimate {job.credit_estimate:g}"
-                    if job.credit_estimate is not None else "")
-            self.window.status(f"Job accepted: task {job.task_id}{eta}{cost}.")
+            # In words: no raw task id (the job list's context menu copies it) and no bare
+            # number for the cost; the local backend costs nothing, so it says nothing of it.
+            where = "on this computer" if job.backend == LOCAL else "by MusicGPT"
+            eta = f"; ready in about {fmt_duration(job.eta)}" if job.eta else ""
+            cost = (f"; MusicGPT estimates it at {job.credit_estimate:g} credits"
+                    if job.credit_estimate is not None and job.backend != LOCAL else "")
+            self.window.status(f"Job accepted {where}{eta}{cost}.")
         bad = (Stage.FAILED, Stage.UNKNOWN)
         if job.stage in bad and before is not None and before not in bad:
             title = "Job failed" if job.stage is Stage.FAILED else "Job outcome unknown"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.core.audio import Audio
+from inpaint_studio.core.history import KeepEdit, RegionEdit, span_text
 from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui.export_dialog import ExportChoice, ExportDialog
 from inpaint_studio.gui.history_view import HistoryView
@@ -88,7 +89,16 @@ class KeepPanel(QWidget):
 
 class KeepFeature(QObject):
     """The installed feature: keeping, history, crossfade, audition and export; `project` holds
-    the project actions (`ProjectActions`)."""
+    the project actions (`ProjectActions`).
+
+    `spans_changed({index: text})` says, for each version, the one span a keep of it replaces
+    ("Keeps 2:33.266–2:42.826") or replaced ("Kept …"), the very text the status bar, History and
+    this panel show; `song_named(name, kept)` names the song as it stands ("Original" until a
+    keep, then "Edited") and the version whose keep is the latest applied (0: none). The
+    composition root links both to the compare feature."""
+
+    spans_changed = Signal(object)  # dict[int, str]
+    song_named = Signal(str, int)
 
     def __init__(self, window: MainWindow, session: EditSession, exporter: Exporter,
                  projects: ProjectService, player: Player | None = None) -> None:
@@ -96,6 +106,8 @@ class KeepFeature(QObject):
         self.window, self.session, self.exporter = window, session, exporter
         self.projects, self.player = projects, player
         self._left_next = True  # which seam "Audition seam" plays next
+        self._spans_sent: dict[int, str] | None = None
+        self._named_sent: tuple[str, int] | None = None
         self.panel = KeepPanel()
         self.history = HistoryView(session)
         self.panel.crossfade.setValue(float(window.settings.get("keep/crossfade_ms")))
@@ -146,7 +158,7 @@ class KeepFeature(QObject):
         s.busy_changed.connect(lambda _b: self.update_actions())
         s.failed.connect(w.report_error)
         s.audition_requested.connect(self.audition)
-        s.edited.connect(self._edited)
+        s.done.connect(self._done)
         p.opened.connect(self._project_opened)
         self.export_action.triggered.connect(self.export_dialog)
         e = self.exporter
@@ -173,7 +185,7 @@ class KeepFeature(QObject):
         for index, audio in versions:
             self.offer(index, audio, (job.start, job.end),
                        {"job": job.id, "task_id": job.task_id,
-                        "label": f"Version {index} of job {job.id[:8]}"})
+                        "prompt": job.prompt})
 
     def keep(self, version_index: int) -> bool:
         if not self.session.keep(version_index):
@@ -229,12 +241,29 @@ class KeepFeature(QObject):
         player.sources_changed.connect(go)
         QTimer.singleShot(1500, go)
 
-    def _edited(self, lo: int, hi: int) -> None:
-        audio = self.window.document.audio
-        if audio is not None:
-            self.window.status(f"Changed {format_time(lo / audio.sample_rate)}–"
-                               f"{format_time(hi / audio.sample_rate)}; everything else is "
-                               "untouched.")
+    def _done(self, name: str, edit: object) -> None:
+        """Say what the edit just done did; it replaces whatever the status bar said before."""
+        kept = edit if isinstance(edit, KeepEdit) else None
+        label = edit.label if isinstance(edit, KeepEdit | RegionEdit) else ""
+        if name == "keep" and kept is not None:
+            text = (f"Kept {kept.name}: replaced {kept.span_text}; everything else is "
+                    "untouched. You now hear the edited song.")
+        elif name in ("undo", "redo") and label:
+            text = f"{'Undone' if name == 'undo' else 'Redone'}: {label}."
+        elif name == "jump":
+            entries = self.session.entries()
+            position = self.session.position
+            text = ("History: back to the song as opened." if position == 0
+                    else f"History: at {entries[position - 1].label}.")
+        elif name == "crossfade" and (latest := self.session.latest_keep()) is not None:
+            text = f"Crossfade of {latest.name} now {latest.crossfade_s * 1000:.0f} ms."
+        else:
+            return
+        self.window.status(text, 10000)
+
+    def song_name(self) -> str:
+        """The song as it stands: "Original" as opened, "Edited" once a keep is applied."""
+        return "Edited" if self.session.is_edited() else "Original"
 
     def update_actions(self) -> None:
         s, w = self.session, self.window
@@ -254,15 +283,37 @@ class KeepFeature(QObject):
         self.redo_action.setText(f"&Redo {entries[s.position].label}" if s.can_redo()
                                  else "&Redo")
         self.export_action.setEnabled(ready and not self.exporter.busy)
-        if not s.offers:
-            text = "No versions to keep yet: they appear here when a job's versions are shown."
-        else:
-            names = ", ".join(f"Version {i} ({format_time(o.region[0])}–"
-                              f"{format_time(o.region[1])})" for i, o in sorted(s.offers.items()))
-            text = f"Can keep: {names}."
+        latest = s.latest_keep()
+        spans = s.keep_spans()
+        lines = []
+        if latest is not None:
+            lines.append(f"Kept {latest.name} ({latest.span_text}).")
+        if spans:
+            names = ", ".join(f"Version {i} ({span_text(span)})" for i, span in spans.items())
+            lines.append(f"Can keep: {names}.")
+        elif s.offers:
+            made = sorted({o.region for o in s.offers.values()})
+            where = ", ".join(span_text(r) for r in made)
+            lines.append(f"The versions were made for {where}: select that region (or a part "
+                         "of it) to keep one.")
+        elif latest is None:
+            lines.append("No versions to keep yet: they appear here when a job's versions are "
+                         "shown.")
+        text = " ".join(lines)
         if s.busy:
             text += " Working…"
         self.panel.state.setText(text)
+        kept_index = int(latest.source.get("version", 0)) if latest is not None else 0
+        texts = {i: f"Keeps {span_text(span)}" for i, span in spans.items()}
+        if latest is not None and kept_index:
+            texts[kept_index] = f"Kept {latest.span_text}"
+        if texts != self._spans_sent:
+            self._spans_sent = texts
+            self.spans_changed.emit(dict(texts))
+        named = (self.song_name(), kept_index)
+        if named != self._named_sent:
+            self._named_sent = named
+            self.song_named.emit(*named)
 
     # -- export --------------------------------------------------------------------------------
     def export_dialog(self) -> ExportDialog | None:

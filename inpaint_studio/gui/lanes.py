@@ -16,6 +16,7 @@ from inpaint_studio.gui.waveform_view import make_timeline_plot, playhead_line, 
 from inpaint_studio.services.document import PlayheadModel, RegionModel
 
 LANE_COLOURS = [["#a5d6a7", "#c8e6c9"], ["#ce93d8", "#e1bee7"], ["#ffab91", "#ffccbc"]]
+BLIND_COLOURS = [theme.MUTED, theme.MUTED]  # every lane alike while a blind test runs
 
 
 class Lane(QWidget):
@@ -93,8 +94,9 @@ class LanesContainer(QWidget):
         self.setVisible(False)
 
     def add_lane(self, title: str, audio: Audio | None = None, peaks: PeakPyramid | None = None,
-                 height: int = 90) -> Lane:
-        lane = Lane(title, LANE_COLOURS[len(self.lanes) % len(LANE_COLOURS)], height)
+                 height: int = 90, colours: list[str] | None = None) -> Lane:
+        """A new lane; `colours` (per channel) default to the next of `LANE_COLOURS`."""
+        lane = Lane(title, colours or LANE_COLOURS[len(self.lanes) % len(LANE_COLOURS)], height)
         lane.plot.setXLink(self.master)
         lane.show_region(self.region.region)
         lane.playhead.setValue(self.playhead.position)

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -36,7 +36,7 @@ from inpaint_studio.gui.recent_menu import fill_recent_menu
 from inpaint_studio.gui.region_fields import RegionFields
 from inpaint_studio.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
 from inpaint_studio.gui.waveform_view import DetailView, OverviewView
-from inpaint_studio.identity import NAME
+from inpaint_studio.identity import NAME, PROJECT_SUFFIX
 from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
 from inpaint_studio.services.loader import AudioLoader
 from inpaint_studio.services.settings import Settings
@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
 
     song_opened = Signal(str)  # path, once fully decoded
     first_painted = Signal()  # once, just after the window was first drawn (start-up goes on)
+    project_requested = Signal(str)  # a .inpaint file was given to open_file: the projects open it
 
     def __init__(self, settings: Settings, workers: WorkerPool, document: DocumentModel,
                  region: RegionModel, playhead: PlayheadModel, loader: AudioLoader, *,
@@ -152,6 +153,13 @@ class MainWindow(QMainWindow):
         """Start loading `path`; the waveform fills in as it decodes. Unless `confirm` is False
         (the caller has asked already), the before-open hooks may stop or defer it."""
         path = os.fspath(path)
+        if path.lower().endswith(PROJECT_SUFFIX):  # the command line, a recent list, a drop
+            if self.receivers(SIGNAL("project_requested(QString)")) == 0:
+                self.report_error("Could not open the project", "Projects cannot be opened in "
+                                  "this window: the keep feature is missing.")
+                return
+            self.project_requested.emit(path)
+            return
         if confirm and not self.confirm_open(lambda: self.open_file(path)):
             return
         self.loader.load(path)
@@ -320,7 +328,8 @@ class MainWindow(QMainWindow):
         self._progress.setValue(0)
         self._file_label.setText(f"Opening {os.path.basename(path)}…")
         self._facts_label.setText("")
-        self.setWindowTitle(f"{os.path.basename(path)} — {NAME}")
+        # "[*]": where Qt shows the unsaved mark (setWindowModified, set by the projects)
+        self.setWindowTitle(f"{os.path.basename(path)}[*] — {NAME}")
 
     def _on_info(self, info) -> None:
         self.region.set_song(self.document.duration, info.sample_rate)

@@ -18,6 +18,7 @@ from inpaint_studio.core.cancel import NEVER
 from inpaint_studio.core.project import Autosave, Project
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.recent_menu import fill_recent_menu
+from inpaint_studio.identity import NAME
 from inpaint_studio.services import project_service
 from inpaint_studio.services.project_service import ProjectService
 
@@ -62,10 +63,20 @@ class ProjectActions(QObject):
         p.opened.connect(lambda path: w.status(f"Project opened: {path}" if path
                                                else "Unsaved work restored."))
         p.recent_changed.connect(self._fill_recent)
+        p.dirty_changed.connect(w.setWindowModified)
+        p.saved.connect(self._show_title)
+        p.opened.connect(self._show_title)
         w.document.changed.connect(self.update_actions)
         self.update_actions()
         window.installEventFilter(self)
         window.add_before_open(self.before_open)  # another song: ask about unsaved edits first
+        window.project_requested.connect(self.open_project)  # `inpaint-studio x.inpaint`, …
+
+    def _show_title(self, path: str) -> None:
+        """The title bar names the project (once there is one) with Qt's unsaved mark."""
+        if path:
+            self.window.setWindowTitle(f"{Path(path).stem}[*] — {NAME}")
+        self.window.setWindowModified(self.projects.dirty)
 
     def update_actions(self) -> None:
         self.save_action.setEnabled(self.projects.can_save())

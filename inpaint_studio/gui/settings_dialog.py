@@ -33,6 +33,7 @@ from inpaint_studio.services import backend_settings
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import Worker, WorkerPool
 
+PLAN_LABELS = {"free": "Free (pay as you go)", "plus": "Plus", "pro": "Pro"}
 KINDS = [("", "Automatic: local until a MusicGPT key is set"), (LOCAL, "Local (this computer)"),
          (MUSICGPT, "MusicGPT")]
 
@@ -58,11 +59,15 @@ class SettingsDialog(QDialog):
         self.kind.setCurrentIndex([k for k, _ in KINDS].index(current.kind))
         self.base_url = QLineEdit(current.base_url)
         self.plan = QComboBox()
-        self.plan.addItems(list(PLAN_NAMES))
-        self.plan.setCurrentText(current.plan)
+        for name in PLAN_NAMES:
+            self.plan.addItem(PLAN_LABELS.get(name, name.capitalize()), name)
+        self.plan.setCurrentIndex(max(0, self.plan.findData(current.plan)))
+        self.plan_note = QLabel("Choose your MusicGPT account's plan: it sets how often jobs are "
+                                "checked and the price shown before sending. Until you do, Free "
+                                "is assumed (the slowest checks, the highest price).")
+        self.plan_note.setWordWrap(True)
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("Leave empty to keep the current key")
         self.show_key = QCheckBox("Show")
         self.show_key.toggled.connect(lambda on: self.key.setEchoMode(
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
@@ -83,6 +88,7 @@ class SettingsDialog(QDialog):
         form.addRow("Backend", self.kind)
         form.addRow("MusicGPT address", self.base_url)
         form.addRow("Plan", self.plan)
+        form.addRow("", self.plan_note)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key, 1)
         key_row.addWidget(self.show_key)
@@ -108,7 +114,12 @@ class SettingsDialog(QDialog):
     def _refresh(self) -> None:
         self.keys.refresh()  # the dialog reads the keyring anyway: renew the cached answer
         info = self.keys.info()
-        self.key_status.setText(f"Current key: {info.describe()}.")
+        has_key = bool(info.source)
+        self.key_status.setText(f"Current key: {info.describe()}." if has_key else
+                                "No key set: paste your MusicGPT API key to use MusicGPT.")
+        self.key.setPlaceholderText("Leave empty to keep the current key" if has_key
+                                    else "No key set — paste your MusicGPT API key here")
+        self.clear_key.setVisible(has_key)
         ok = self.keys.keyring_ok
         self.keyring_note.setVisible(not ok)
         self.keyring_note.setText(
@@ -121,7 +132,7 @@ class SettingsDialog(QDialog):
 
     def chosen(self) -> BackendSettings:
         return BackendSettings(kind=self.kind.currentData(), base_url=self.base_url.text().strip(),
-                               plan=self.plan.currentText())
+                               plan=str(self.plan.currentData()))
 
     def _kind_to_test(self) -> str:
         kind = self.kind.currentData()

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QMenu,
+    QMenuBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -65,12 +67,37 @@ class ShortcutRegistry:
         text = QKeySequence(key).toString(QKeySequence.SequenceFormat.PortableText)
         return next((e for e in self.entries if e.key == text), None)
 
-    def rows(self) -> list[tuple[str, str]]:
-        """(key as the platform writes it, description), sorted by description."""
-        return sorted(
-            ((QKeySequence(e.key).toString(QKeySequence.SequenceFormat.NativeText), e.description)
-             for e in self.entries), key=lambda r: r[1].lower(),
-        )  # fmt: skip
+    def group(self, action: QAction) -> str:
+        """The menu an action is in ("Playback"), or "Other" for a window-wide key."""
+        for obj in action.associatedObjects():
+            if isinstance(obj, QMenu) and obj.title():
+                return obj.title().replace("&", "")
+        return "Other"
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(group, keys as the platform writes them, description): one row per action, its
+        keys together ("Ctrl+0, F"), grouped by menu in the menu bar's order, then by
+        description."""
+        keys: dict[QAction, list[str]] = {}
+        described: dict[QAction, str] = {}
+        for e in self.entries:
+            native = QKeySequence(e.key).toString(QKeySequence.SequenceFormat.NativeText)
+            keys.setdefault(e.action, [])
+            if native not in keys[e.action]:
+                keys[e.action].append(native)
+            described.setdefault(e.action, e.description)
+        menus = [a.text().replace("&", "") for a in self._menu_bar_actions()]
+        rows = [(self.group(a), ", ".join(k), described[a]) for a, k in keys.items()]
+
+        def order(row: tuple[str, str, str]) -> tuple[int, str]:
+            group = row[0]
+            return (menus.index(group) if group in menus else len(menus), row[2].lower())
+
+        return sorted(rows, key=order)
+
+    def _menu_bar_actions(self) -> list[QAction]:
+        bar = self._window.findChild(QMenuBar)
+        return list(bar.actions()) if bar is not None else []
 
 
 class ShortcutsDialog(QDialog):
@@ -80,14 +107,27 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         rows = registry.rows()
-        self.table = QTableWidget(len(rows), 2, self)
+        groups = list(dict.fromkeys(g for g, _k, _d in rows))
+        self.table = QTableWidget(len(rows) + len(groups), 2, self)
         self.table.setHorizontalHeaderLabels(["Action", "Shortcut"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for i, (key, description) in enumerate(rows):
-            self.table.setItem(i, 0, QTableWidgetItem(description))
-            self.table.setItem(i, 1, QTableWidgetItem(key))
+        self.group_rows: list[int] = []  # the rows that head a group (its menu's name)
+        r, last = 0, None
+        for group, key, description in rows:
+            if group != last:  # a heading row: the menu's name in bold
+                heading = QTableWidgetItem(group)
+                font = heading.font()
+                font.setBold(True)
+                heading.setFont(font)
+                self.table.setItem(r, 0, heading)
+                self.table.setItem(r, 1, QTableWidgetItem(""))
+                self.group_rows.append(r)
+                r, last = r + 1, group
+            self.table.setItem(r, 0, QTableWidgetItem(description))
+            self.table.setItem(r, 1, QTableWidgetItem(key))
+            r += 1
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -21,6 +21,8 @@ PLAYHEAD = "#ff5252"
 ERROR = "#ff6e6e"
 CHECKED = "#2f6a9e"  # a toggle button that is on (the version heard, the loop)
 WARNING = "#ffcc66"
+LINK = "#6cb8ff"  # links read on the dark panels (Qt's default blue does not)
+LINK_VISITED = "#b39ddb"
 
 
 def apply(app: QApplication) -> None:
@@ -41,6 +43,8 @@ def apply(app: QApplication) -> None:
         QPalette.ColorRole.Highlight: "#3d7fb8",
         QPalette.ColorRole.HighlightedText: "#ffffff",
         QPalette.ColorRole.PlaceholderText: MUTED,
+        QPalette.ColorRole.Link: LINK,
+        QPalette.ColorRole.LinkVisited: LINK_VISITED,
     }
     for role, colour in roles.items():
         pal.setColor(role, QColor(colour))

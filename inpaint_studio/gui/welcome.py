@@ -4,8 +4,19 @@ installer in `welcome_panel` decides what happens (open dialog, demo song worker
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inpaint_studio import identity
 from inpaint_studio.gui.about import icon_pixmap
@@ -27,6 +38,7 @@ class WelcomeView(QWidget):
 
     open_requested = Signal()
     demo_requested = Signal()
+    recent_requested = Signal(str)  # a path from the recent list (a project or a song)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +86,13 @@ class WelcomeView(QWidget):
         busy.addWidget(self.busy_bar)
         busy.addStretch(1)
 
+        self.recent_label = QLabel("<b>Recent</b>")
+        self.recent = QListWidget()
+        self.recent.setObjectName("welcome-recent")
+        self.recent.setMaximumHeight(150)
+        self.recent.itemActivated.connect(self._recent_picked)
+        self.recent.itemClicked.connect(self._recent_picked)
+
         self.backends = QLabel(BACKENDS_TEXT)
         self.backends.setWordWrap(True)
         self.backends.setObjectName("welcome-backends")
@@ -87,6 +106,9 @@ class WelcomeView(QWidget):
         column.addLayout(buttons)
         column.addWidget(self.busy_label)
         column.addLayout(busy)
+        column.addSpacing(8)
+        column.addWidget(self.recent_label)
+        column.addWidget(self.recent)
         column.addSpacing(16)
         column.addWidget(self.backends)
         column.addStretch(3)
@@ -98,6 +120,23 @@ class WelcomeView(QWidget):
         outer.addWidget(content, 4)
         outer.addStretch(1)
         self.set_busy(None)
+
+    def show_recent(self, projects: list[str], songs: list[str]) -> None:
+        """List the recent projects, then the recent songs (name shown, path in the tooltip);
+        the list and its heading are hidden while both are empty."""
+        self.recent.clear()
+        for kind, paths in (("project", projects), ("song", songs)):
+            for path in paths:
+                item = QListWidgetItem(f"{os.path.basename(path)}  ({kind})")
+                item.setToolTip(path)
+                item.setData(Qt.ItemDataRole.UserRole, path)
+                self.recent.addItem(item)
+        shown = self.recent.count() > 0
+        self.recent.setVisible(shown)
+        self.recent_label.setVisible(shown)
+
+    def _recent_picked(self, item: QListWidgetItem) -> None:
+        self.recent_requested.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def set_busy(self, message: str | None) -> None:
         """Show `message` with a running bar and disable the buttons; None clears it."""

@@ -6,6 +6,7 @@ The demo song is synthesised (core/synth.py) in a Worker and written to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,17 +46,21 @@ class WelcomePanel(QObject):
     being made); it covers the window's central widget and follows its size."""
 
     def __init__(self, window: MainWindow, open_path: Callable[[str], object],
-                 choose_song: Callable[[], object] | None = None) -> None:
+                 choose_song: Callable[[], object] | None = None,
+                 recent: Callable[[], tuple[list[str], list[str]]] | None = None) -> None:
+        """`recent()` gives (recent projects, recent songs), newest first, for the list."""
         super().__init__(window)
         self.window = window
         self.open_path = open_path
         self.choose_song = choose_song
+        self.recent = recent
         self.demo_worker = None
         self.host: QWidget = window.centralWidget()
         self.view = WelcomeView(self.host)
         self.host.installEventFilter(self)
         self.view.open_requested.connect(self._open)
         self.view.demo_requested.connect(self.open_demo)
+        self.view.recent_requested.connect(self.open_path)  # a project opens as a project
         doc = window.document
         for signal in (doc.changed, doc.loading_started, doc.loaded, doc.closed, doc.load_failed,
                        doc.load_cancelled):
@@ -73,9 +78,17 @@ class WelcomePanel(QObject):
     def refresh(self, *_: object) -> None:
         show = not self.song_open() or self.demo_worker is not None
         if show:
+            self.show_recent()
             self.view.setGeometry(self.host.rect())
             self.view.raise_()
         self.view.setVisible(show)
+
+    def show_recent(self) -> None:
+        """The recent projects and songs (those still on disk), each time the view shows: they
+        change only while a song is open, when it is hidden."""
+        projects, songs = self.recent() if self.recent is not None else ([], [])
+        self.view.show_recent([p for p in projects if os.path.isfile(p)],
+                              [p for p in songs if os.path.isfile(p)])
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if obj is self.host and event.type() == QEvent.Type.Resize:

@@ -38,6 +38,27 @@ def describe_details(job: Job) -> str:
     return "\n".join(lines)
 
 
+def stage_progress(job: Job, now: float | None = None,
+                   progress: tuple[int, int] | None = None) -> tuple[float, str] | None:
+    """(fraction done, its words) for a stage whose length is known, else None: bytes sent or
+    received (uploading, downloading), or time waited against the server's ETA ("0:28 of
+    ~1:13"; full, and saying so, past it). Never a guessed fraction."""
+    now = time.time() if now is None else now
+    stage = job.stage
+    if job.paused and stage.in_flight:
+        return None
+    if stage in (Stage.SUBMITTING, Stage.DOWNLOADING) and progress and progress[1]:
+        done, total = progress
+        return min(1.0, done / total), f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
+    if stage in (Stage.QUEUED, Stage.IN_PROGRESS, Stage.PARTIAL) and job.eta:
+        elapsed = max(0.0, now - (job.submitted_at or now))
+        waited, expected = fmt_duration(elapsed), fmt_duration(job.eta)
+        if elapsed > job.eta:
+            return 1.0, f"{waited}: longer than the ~{expected} expected"
+        return elapsed / job.eta, f"{waited} of ~{expected}"
+    return None
+
+
 def describe_stage(job: Job, now: float | None = None, progress: tuple[int, int] | None = None,
                    ) -> str:
     """One line: what is happening to the job. `progress` (done, total) bytes when known."""

@@ -65,6 +65,9 @@ class Offer:
     audio: Audio
     region: Region
     source: dict[str, Any] = field(default_factory=dict)
+    # `region` widened to where the version departs from the song (core/heard_span.py): what a
+    # keep in the version's own region replaces. None until measured (in a worker).
+    heard: Region | None = None
 
 
 class EditSession(QObject):
@@ -76,6 +79,7 @@ class EditSession(QObject):
     edited = Signal(int, int)  # frames (lo, hi) that changed, once shown
     failed = Signal(str, str)  # title, message
     audition_requested = Signal(float, float)  # seconds: play this span (around a seam)
+    done = Signal(str, object)  # operation ("keep", "undo", "redo", "jump", …), its Edit or None
 
     def __init__(self, document: DocumentModel, region: RegionModel, workers: WorkerPool,
                  segment_dir: Callable[[], Path], parent: QObject | None = None) -> None:
@@ -140,9 +144,49 @@ class EditSession(QObject):
               source: dict[str, Any] | None = None) -> None:
         """Offer version `version_index` (on the song's timeline) for keeping in `region`."""
         src = {"version": version_index, **(source or {})}
-        self.offers[version_index] = Offer(version_index, aligned_audio,
-                                           (float(region[0]), float(region[1])), src)
+        offer = Offer(version_index, aligned_audio, (float(region[0]), float(region[1])), src)
+        self.offers[version_index] = offer
         self.offers_changed.emit()
+        self._measure_heard(offer)
+
+    def _measure_heard(self, offer: Offer) -> None:
+        """Measure, in a worker, the span a keep of `offer` in its own region replaces, so that
+        every view can show it before the keep (and the keep uses the very same span)."""
+        stack = self.stack
+        if stack is None:
+            return
+
+        def measure(_ctx: WorkContext) -> Region:
+            with self.lock:  # a keep may be splicing the song right now
+                version = conform(offer.audio, stack.song.sample_rate, stack.song.channels)
+                return heard_span(stack.song, version, *offer.region)
+
+        def measured(span: Region) -> None:
+            if self.offers.get(offer.index) is offer and self.stack is stack:
+                offer.heard = (float(span[0]), float(span[1]))
+                self.offers_changed.emit()
+
+        worker = self.workers.run(measure, name=f"heard span v{offer.index}")
+        worker.returned.connect(measured)
+
+    def keep_span(self, version_index: int) -> Region | None:
+        """The span a keep of this version would replace now, seam to seam: the region, whose
+        edges that are the version's own move out to where the version departs from the song
+        (as measured when it was offered). None when it cannot be kept here."""
+        region = self.keep_region(version_index)
+        if region is None:
+            return None
+        offer = self.offers[version_index]
+        if offer.heard is None:
+            return region
+        left = abs(region[0] - offer.region[0]) <= _TOLERANCE_S
+        right = abs(region[1] - offer.region[1]) <= _TOLERANCE_S
+        return (offer.heard[0] if left else region[0], offer.heard[1] if right else region[1])
+
+    def keep_spans(self) -> dict[int, Region]:
+        """`keep_span` of every version on offer that can be kept here."""
+        spans = {i: self.keep_span(i) for i in sorted(self.offers)}
+        return {i: span for i, span in spans.items() if span is not None}
 
     def clear_offers(self) -> None:
         if self.offers:
@@ -169,9 +213,12 @@ class EditSession(QObject):
             return False
         offer = self.offers[version_index]
         # Where the region is the version's own, its edges may widen to the version's seams (what
-        # was auditioned); a region the musician narrowed is kept exactly as selected.
+        # was auditioned); a region the musician narrowed is kept exactly as selected. Measured
+        # already (when offered): keep exactly the span every view shows.
         edges = (abs(region[0] - offer.region[0]) <= _TOLERANCE_S,
                  abs(region[1] - offer.region[1]) <= _TOLERANCE_S)
+        if offer.heard is not None:
+            region, edges = self.keep_span(version_index) or region, (False, False)
         self._enqueue("keep", self._do_keep, offer.audio, region, self.crossfade_s,
                       dict(offer.source), edges)
         return True
@@ -276,6 +323,7 @@ class EditSession(QObject):
         self.history_changed.emit()
         if result.then is not None:
             result.then()  # after history_changed, so the project is not marked as changed
+        self.done.emit(name, result.edit)
 
     def _error(self, name: str, exc: BaseException) -> None:
         titles = {"keep": "Could not keep the version", "undo": "Could not undo",

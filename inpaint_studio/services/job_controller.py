@@ -21,7 +21,13 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.core.peaks import PeakPyramid
 from inpaint_studio.jobs import lifecycle
-from inpaint_studio.jobs.describe import describe_details, describe_stage, fmt_time
+from inpaint_studio.jobs.describe import (
+    describe_details,
+    describe_stage,
+    fmt_duration,
+    fmt_time,
+    stage_progress,
+)
 from inpaint_studio.jobs.lifecycle import JobBusy, JobEvent
 from inpaint_studio.jobs.store import Job, JobStore, Stage
 from inpaint_studio.services.worker import WorkContext, Worker, WorkerPool
@@ -30,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Re-exported for the widgets, which reach the job model only through the services.
 __all__ = ["JobController", "Job", "JobStore", "Stage", "describe_details", "describe_stage",
-           "fmt_time"]
+           "fmt_duration", "fmt_time", "stage_progress"]
 
 # Writes the song as it now is (after kept edits) to the given path, in a worker.
 UploadWriter = Callable[[Path, CancelToken], None]

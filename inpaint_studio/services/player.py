@@ -142,6 +142,7 @@ class Player(QObject):
     position = _from_engine("position")
     playing = _from_engine("playing")
     loop_enabled = _from_engine("loop_enabled")
+    region = _from_engine("region")  # what the loop and the seams play around (s), or None
 
     @property
     def audible(self) -> str | None:

@@ -62,7 +62,8 @@ declare("window/state", bytes, b"", "Main window dock and toolbar state.")
 declare("backend/kind", str, "", "Where jobs go: 'local', 'musicgpt', or '' (local until a key "
         "is set, then MusicGPT).")
 declare("backend/base_url", str, DEFAULT_BASE_URL, "The MusicGPT API address.")
-declare("backend/plan", str, "pro", "The MusicGPT plan (free, plus, pro): pacing and prices.")
+declare("backend/plan", str, "free",
+        "The MusicGPT plan (free, plus, pro): pacing and prices; free until one is chosen.")
 declare("backend/key_in_file", bool, False, "Keep the API key in a 0600 file when no system "
         "keyring works.")
 

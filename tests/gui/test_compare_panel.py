@@ -127,9 +127,17 @@ def test_click_seeks_and_the_loop_and_seam_keys(qtbot, compare):
     key(win, Qt.Key.Key_L)
     assert player.loop_enabled and player.loop_span() == (4.0, 11.0)
     assert compare.bar.loop_button.isChecked()
-    qtbot.waitUntil(lambda: abs(player.position - 4.0) < 0.05, timeout=2000)  # into the loop
+    # turning the loop on plays it, from its pre-roll
+    qtbot.waitUntil(lambda: player.playing and 4.0 <= player.position < 11.0, timeout=2000)
+    pre, post = compare.rolls  # the pre- and post-roll are drawn on the detail view
+    assert pre.isVisible() and pre.getRegion() == pytest.approx((4.0, 6.0))
+    assert post.isVisible() and post.getRegion() == pytest.approx((9.0, 11.0))
     compare.bar.pre_roll.setValue(1.0)
     assert player.loop_span() == (5.0, 11.0)
+    assert pre.getRegion() == pytest.approx((5.0, 6.0))
+    compare.bar.post_roll.setValue(0.0)
+    assert not post.isVisible()
+    compare.bar.post_roll.setValue(2.0)
     key(win, Qt.Key.Key_BracketRight)  # 2 s either side of the right seam (9 s)
     qtbot.waitUntil(lambda: player.playing and 7.0 < player.position < 8.0, timeout=2000)
     key(win, Qt.Key.Key_BracketLeft)
@@ -153,7 +161,13 @@ def test_blind_mode_hides_then_reveals(qtbot, compare):
     win = compare.window
     key(win, Qt.Key.Key_B)
     assert compare.blind
-    assert sorted(lane.title.text() for lane in win.lanes.lanes) == ["Version A", "Version B"]
+    assert sorted(lane.title.text() for lane in win.lanes.lanes) == [
+        "Version A — hidden until you pick", "Version B — hidden until you pick"]
+    # Nothing tells them apart by eye: the same colour, no waveform, no changed spans.
+    a, b = win.lanes.lanes
+    assert a.curves.colours == b.curves.colours
+    assert a.curves.peaks is None and b.curves.peaks is None
+    assert all(len(compare.marks[n].items) == 2 for n in compare.lanes)  # the two seams only
     assert not compare.table.table.isVisible()
     assert compare.bar.source_buttons[1].text() == "2  Version A"  # which one is hidden
     key(win, Qt.Key.Key_2)  # Version A, whichever version that is
@@ -263,7 +277,9 @@ def test_lanes_use_given_summaries_and_build_missing_ones_off_the_gui_thread(qtb
     qtbot.waitUntil(lambda: compare.lanes["v2"].curves.peaks is not None, timeout=10000)
     assert compare.lanes["v2"].audio is versions[1][1]  # ... but in a worker, then drawn
     assert threads and threading.main_thread() not in threads
-    compare.set_blind(True)  # lanes made again reuse the summaries
+    compare.set_blind(True)  # blind lanes draw no waveform (it would tell them apart) ...
+    assert {lane.curves.peaks for lane in compare.lanes.values()} == {None}
+    compare.set_blind(False)  # ... and lanes made again reuse the summaries
     assert {lane.curves.peaks for lane in compare.lanes.values()} == set(compare.peaks.values())
     assert len(threads) == 1
 
@@ -286,3 +302,23 @@ def test_the_detail_view_pages_forward_with_the_playhead(qtbot, compare):
     assert x0 <= win.playhead.position <= x1 + 0.1  # (the playhead moves on as we look)
     key(win, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not player.playing, timeout=2000)
+
+
+def test_the_seams_panel_speaks_plainly_with_numbers_on_demand(qtbot, compare):
+    load_versions(qtbot, compare)
+    qtbot.waitUntil(lambda: all(r.metrics is not None or r.metrics_error
+                                for r in compare.readouts.values()), timeout=60000)
+    table = compare.table.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    cells = [table.item(r, c).text() for r in range(table.rowCount())
+             for c in range(table.columnCount())]
+    words = " ".join(headers + cells)
+    for jargon in ("novelty", " z ", "Beat phase", "orig ", "check:", "beat_phase", "ΔLU"):
+        assert jargon not in words, jargon
+    assert "How much the seams stand out" in headers and "On the beat?" in headers
+    rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    seam = table.item(rows["Version 2"], 2)
+    assert seam.text().startswith("left: ") and "z-score" in seam.toolTip()
+    compare.table.numbers.setChecked(True)  # the numbers on demand, in the cells
+    seam = table.item(rows["Version 2"], 2)
+    assert "(orig " in seam.text() and seam.text()[0].isdigit()

@@ -91,7 +91,21 @@ def test_every_shortcut_is_listed_and_works(qtbot, window):
     qtbot.addWidget(dialog)
     table = dialog.table
     rows = {(table.item(i, 0).text(), table.item(i, 1).text()) for i in range(table.rowCount())}
-    assert table.rowCount() == len(window.shortcuts.entries)
+    # one row per action (its keys together) and one heading per group, no repeats
+    actions = {e.action for e in window.shortcuts.entries}
+    assert table.rowCount() == len(actions) + len(dialog.group_rows)
+    descriptions = [table.item(i, 0).text() for i in range(table.rowCount())
+                    if i not in dialog.group_rows]
+    assert len(descriptions) == len(set(descriptions))
+    assert ("Fit the whole song", "Ctrl+0, F") in rows
+    # grouped by menu, in the menu bar's order, sorted within a group
+    groups = [table.item(i, 0).text() for i in dialog.group_rows]
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert groups[: len(groups) - ("Other" in groups)] == [m for m in menus if m in groups]
+    bounds = [*dialog.group_rows, table.rowCount()]
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        block = [table.item(i, 0).text().lower() for i in range(a + 1, b)]
+        assert block == sorted(block)
     assert ("Test the thing", "Ctrl+Shift+T") in rows
     for description in ("Open a song", "Zoom in", "Zoom out", "Zoom to region",
                         "Fit the whole song", "Clear the region", "Cancel loading", "Quit",

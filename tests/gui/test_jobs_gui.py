@@ -5,10 +5,12 @@ resume and restart without a second submit. The server is the local one, over lo
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSettings
 from inpaint_studio.backends.keystore import KeyStore
@@ -43,7 +45,9 @@ class FixedKey(KeyStore):
 
 def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None, resume=False,
              store=None, client_options=None):
-    backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid"),
+    # a pro account: its status-check rate lets the tests poll fast (the app's default is free)
+    backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid",
+                                        plan="pro"),
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
                         server_config=config,
                         client_options={**FAST_POLLING, **(client_options or {})})
@@ -109,8 +113,15 @@ def test_the_whole_loop_through_the_window(qtbot, jobs_window, tmp_path, song):
     drag(qtbot, window.detail.plot_widget, 6.0, 11.0, y=0.5)
     r = window.region.region
     assert form.region_label.text().startswith("0:06")
-    # said once: listed as a problem (✖), referred to under the button, whole in its tooltip
+    # Before anything is typed the empty prompt is a plain reason to wait, not a red error.
+    assert form.prompt.styleSheet() == "" and "✖" not in form.issue_label.text()
+    assert "Describe the new part in the prompt." in form.why_disabled.text()
+    assert not form.submit_button.isEnabled()
+    # Submit pressed on it: said once, listed as a problem (✖) and marked, referred to under
+    # the button, whole in its tooltip
+    form.request_submit()
     assert "prompt is required" in form.issue_label.text()
+    assert form.prompt.styleSheet() != ""
     assert "marked ✖ above" in form.why_disabled.text()
     assert "prompt is required" not in form.why_disabled.text()
     assert "prompt is required" in form.submit_button.toolTip()
@@ -492,3 +503,52 @@ def test_a_job_whose_song_changed_before_its_upload_was_written_fails_unsent(
         assert failed.stage is Stage.FAILED and "nothing was sent" in failed.message
         assert log.submits() == 0
         assert window.errors.history and "Submit again" in window.errors.history[-1][1]
+
+
+def test_reopening_a_song_restores_its_latest_jobs_fields(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.create(backend=LOCAL, base_url="", source=str(song), upload_path=str(song), start=6.0,
+                 end=11.0, params={"prompt": "an older idea", "num_outputs": 2})
+    store.create(backend=LOCAL, base_url="", source=str(song), upload_path=str(song), start=6.0,
+                 end=11.0, params={"prompt": "warm piano with strings", "num_outputs": 1,
+                                   "title": "Take two", "lyrics": "la la"})
+    feature = _install(window, tmp_path, store=store)
+    form = feature.form
+    assert form.prompt.toPlainText() == ""
+    load(qtbot, window, song)
+    assert form.prompt.toPlainText() == "warm piano with strings"
+    assert form.versions.value() == 1 and form.title.text() == "Take two"
+    assert form.lyrics.toPlainText() == "la la"
+
+
+def test_progress_in_words_and_a_bar_and_no_raw_task_id(qtbot, jobs_window, tmp_path, song):
+    window = jobs_window
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job = store.create(backend=LOCAL, base_url="", source=str(song), upload_path=str(song),
+                       start=6.0, end=11.0, params={"prompt": "warm piano"})
+    store.transition(job.id, None, Stage.SUBMITTING)
+    feature = _install(window, tmp_path, store=store)
+    c, jobs = feature.controller, feature.list
+    c.job_changed.emit(store.get(job.id))  # this session saw it being sent ...
+    task = "0f3c9a4e-5b7d-4e21-9c3a-1d2e3f4a5b6c"
+    accepted = store.transition(job.id, None, Stage.QUEUED, task_id=task, eta=73,
+                                credit_estimate=0.12, submitted_at=time.time() - 28)
+    c.job_changed.emit(accepted)  # ... and accepted
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Job accepted on this computer; ready in about 1:13")
+    assert task not in message and "estimate" not in message and "0.12" not in message
+    # a bar for the wait, elapsed of expected
+    bar = jobs.progress_bar(job.id)
+    assert bar is not None and not bar.isHidden()
+    assert bar.format().endswith("of ~1:13") and 350 <= bar.value() <= 450
+    # the task id only on request, from the job's context menu
+    jobs.select(job.id)
+    menu = jobs.context_menu()
+    assert [a.text() for a in menu.actions()] == ["Copy task id"]
+    assert jobs.copy_task_action.isEnabled()
+    jobs.copy_task_action.trigger()
+    assert QApplication.clipboard().text() == task
+    # no known length (done): no bar
+    c.job_changed.emit(store.transition(job.id, None, Stage.DONE))
+    assert jobs.progress_bar(job.id) is None

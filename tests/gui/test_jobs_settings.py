@@ -38,6 +38,14 @@ def test_without_a_keyring_it_says_so_and_keeps_the_key_for_the_session(
     assert not d.keyring_note.isHidden() and "No system keyring" in d.keyring_note.text()
     assert "this session only" in d.keyring_note.text()
     assert backends.active_kind() == LOCAL  # no key yet: local by default
+    # no key: said plainly, and nothing speaks of "the current key" or offers to forget one
+    assert d.key_status.text().startswith("No key set")
+    assert "current key" not in d.key.placeholderText() and "No key set" in \
+        d.key.placeholderText()
+    assert d.clear_key.isHidden()
+    # no plan chosen: the cheapest assumption, and it says so
+    assert d.plan.currentData() == "free" and d.plan.currentText() == "Free (pay as you go)"
+    assert "Free is assumed" in d.plan_note.text()
     d.key.setText("sk-typed-123")
     d.accept()
     assert keys.info().source == "session" and keys.get() == "sk-typed-123"
@@ -50,7 +58,7 @@ def test_the_file_option_writes_a_private_file_and_settings_persist(
     d = _dialog(qtbot, settings, keys, backends, workers)
     d.kind.setCurrentIndex(2)  # MusicGPT
     d.base_url.setText("https://api.example.test/api/public")
-    d.plan.setCurrentText("plus")
+    d.plan.setCurrentIndex(d.plan.findData("plus"))
     d.key.setText("sk-file-456")
     d.to_file.setChecked(True)
     d.accept()

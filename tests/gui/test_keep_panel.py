@@ -62,7 +62,7 @@ def test_keep_undo_redo_and_history(qtbot, loaded, keep):
     assert np.array_equal(doc.audio.samples, want.samples)
     assert doc.peaks.frames == doc.audio.frames
     rows = keep.history.rows()
-    assert rows[0] == "Song as opened" and rows[-1].startswith("Keep Version 1 0:05.000")
+    assert rows[0] == "Original (as opened)" and rows[-1].startswith("Keep Version 1 0:05.000")
     assert keep.undo_action.isEnabled() and "Keep Version 1" in keep.undo_action.text()
 
     loaded.activateWindow()

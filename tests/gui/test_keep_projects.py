@@ -341,3 +341,86 @@ def test_a_project_whose_edit_audio_is_gone_says_so(qtbot, settings, workers, tm
         feature2.project.open_project(str(target))
     assert "cannot be found" in failed.args[1] and "-files" in failed.args[1]
     assert win2.document.state == "empty"  # nothing half-opened
+
+
+def test_a_project_given_as_the_file_opens_as_a_project(qtbot, settings, workers, tmp_path,
+                                                        song):
+    """`inpaint-studio song.inpaint` (run_gui hands FILE to open_file), a recent list or a drop:
+    a project file opens the project, not "is not an audio file"."""
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 1, (2.0, 4.0))
+    expected = win.document.audio.samples.copy()
+    target = tmp_path / "projects" / "mine.inpaint"
+    feature.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.project.save_action.trigger()
+
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    errors = []
+    win2.errors.reported.connect(lambda *a: errors.append(a))
+    with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
+        win2.open_file(str(target))
+    settle(qtbot, feature2)
+    assert np.array_equal(win2.document.audio.samples, expected)
+    assert win2.windowTitle().startswith("mine[*]") and not win2.isWindowModified()
+    assert not errors
+
+
+def test_the_welcome_view_lists_recent_projects_and_songs_and_opens_them(
+        qtbot, settings, workers, tmp_path, song):
+    from inpaint_studio.gui.welcome_panel import WelcomePanel
+
+    win, feature = new_window(qtbot, settings, workers, tmp_path / "autosave")
+    load(qtbot, win, song)
+    edit(qtbot, win, feature, 1, (2.0, 4.0))
+    target = tmp_path / "projects" / "mine.inpaint"
+    feature.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(feature.projects.saved, timeout=10000):
+        feature.project.save_action.trigger()
+
+    win2, feature2 = new_window(qtbot, settings, workers, tmp_path / "autosave2")
+    welcome = WelcomePanel(win2, win2.open_file, win2.open_dialog,
+                           recent=lambda: (feature2.projects.recent(), settings.recent_files()))
+    view = welcome.view
+    assert view.isVisible() and view.recent.isVisible()
+    rows = [view.recent.item(i).text() for i in range(view.recent.count())]
+    assert rows == ["mine.inpaint  (project)", "song.flac  (song)"]
+    with qtbot.waitSignal(feature2.projects.opened, timeout=20000):
+        view.recent.itemClicked.emit(view.recent.item(0))
+    settle(qtbot, feature2)
+    assert feature2.projects.path == target and feature2.session.is_edited()
+    assert not view.isVisible()
+
+
+def test_a_project_from_elsewhere_restores_its_prompt_and_fields(qtbot, settings, workers,
+                                                                 tmp_path, song):
+    """The project remembers its jobs: opened where the job store does not know them, the form
+    takes the latest job's prompt and fields from the project file."""
+    from inpaint_studio.services.job_controller import JobStore
+    from tests.gui.conftest import install_all
+
+    first = make_window(settings, workers)
+    qtbot.addWidget(first)
+    store = JobStore(tmp_path / "first.sqlite3")
+    s1, f1 = install_all(first, tmp_path / "one", job_store=store)
+    load(qtbot, first, song)
+    store.create(backend="local", base_url="", source=str(song), upload_path=str(song),
+                 start=2.0, end=4.0, params={"prompt": "brass stabs", "num_outputs": 1,
+                                             "title": "Horns"})
+    edit(qtbot, first, f1.keep, 1, (2.0, 4.0))
+    target = tmp_path / "projects" / "mine.inpaint"
+    f1.keep.project.ask_save_path = lambda: str(target)
+    with qtbot.waitSignal(s1.projects.saved, timeout=10000):
+        f1.keep.project.save_action.trigger()
+
+    second = make_window(settings, workers)
+    qtbot.addWidget(second)
+    s2, f2 = install_all(second, tmp_path / "two",
+                         job_store=JobStore(tmp_path / "elsewhere.sqlite3"))
+    assert f2.jobs.form.prompt.toPlainText() == ""
+    with qtbot.waitSignal(s2.projects.opened, timeout=20000):
+        second.open_file(str(target))
+    form = f2.jobs.form
+    assert form.prompt.toPlainText() == "brass stabs"
+    assert form.versions.value() == 1 and form.title.text() == "Horns"

@@ -92,3 +92,23 @@ def test_version_is_printed_from_identity():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == identity.version_line()
+
+
+@pytest.mark.skipif(shutil.which("update-mime-database") is None,
+                    reason="shared-mime-info not installed (.ci/run installs it)")
+def test_the_project_type_is_declared_and_opens_with_the_app(make_assets, tmp_path):
+    """A file manager opens `.inpaint` files with the app: the committed shared-mime-info
+    package maps the suffix to the project type (checked with the real `update-mime-database`),
+    and the .desktop file and the metainfo both name that type."""
+    assert make_assets.MIME_FILE.read_text(encoding="utf-8") == make_assets.mime_info()
+    packages = tmp_path / "mime" / "packages"
+    packages.mkdir(parents=True)
+    shutil.copy(make_assets.MIME_FILE, packages)
+    out = subprocess.run(["update-mime-database", str(tmp_path / "mime")], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    globs = (tmp_path / "mime" / "globs2").read_text(encoding="utf-8")
+    assert f"{identity.PROJECT_MIME_TYPE}:*{identity.PROJECT_SUFFIX}" in globs
+    entry = dict(line.split("=", 1) for line in make_assets.desktop_entry().splitlines()[1:])
+    assert identity.PROJECT_MIME_TYPE in entry["MimeType"].split(";")
+    assert f"<mediatype>{identity.PROJECT_MIME_TYPE}</mediatype>" in make_assets.metainfo()
