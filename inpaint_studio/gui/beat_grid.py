@@ -17,8 +17,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 
 MIN_BEAT_PX = 6.0  # beat lines closer than this are not drawn
 MIN_BAR_PX = 8.0  # bar lines closer than this are thinned (every 2nd, 4th, … bar)
-BAR_PEN = (255, 255, 255, 85)
-BEAT_PEN = (255, 255, 255, 32)
+BAR_PEN = (255, 255, 255, 120)
+BEAT_PEN = (255, 255, 255, 38)
 SECTION_COLOURS = [(100, 181, 246, 40), (255, 183, 77, 40), (129, 199, 132, 40),
                    (186, 104, 200, 40), (240, 98, 146, 40), (77, 208, 225, 40)]
 

@@ -19,7 +19,7 @@ RULERS = (("bars", "&Bars and beats"), ("time", "&Time (m:ss)"))
 SNAPS = (("bar", "Snap to &bars"), ("beat", "Snap to b&eats"), ("off", "Snap &off"))
 STAGES = {"features": "listening", "beats": "finding the beat", "harmony": "finding the key",
           "bars": "finding the bars", "sections": "finding the sections", "decoding": "decoding",
-          "done": "done", "cached": "done"}
+          "starting": "starting", "done": "done", "cached": "done"}
 
 
 class MusicMapFeature(QObject):
@@ -29,7 +29,7 @@ class MusicMapFeature(QObject):
         super().__init__(window)
         self.window, self.service, self.settings = window, service, settings
         self.label = QLabel("")
-        self.label.setStyleSheet(f"color: {theme.MUTED};")
+        self.label.setStyleSheet(f"color: {theme.MUTED}; margin-left: 12px;")
         self.label.setToolTip("The song's tempo, time signature and key, found by listening")
         window.statusBar().addPermanentWidget(self.label)
         view = window.menu("View")

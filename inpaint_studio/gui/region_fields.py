@@ -114,13 +114,13 @@ class RegionFields(QWidget):
         if a is None or b is None:
             return ""
         text = f" · bars {'' if on_a else '≈'}{a} – {'' if on_b else '≈'}{b}"
-        if on_a and on_b:
-            count = m.beats.index(beat_b) - m.beats.index(beat_a)
-            per_bar = m.beats_per_bar or 4
-            if count % per_bar == 0:
-                n = count // per_bar
+        if on_a and on_b:  # whole bars when both edges are bar lines, else beats
+            downs = m.downbeats
+            if beat_a in downs and beat_b in downs:
+                n = downs.index(beat_b) - downs.index(beat_a)
                 text += f" ({n} bar{'s' if n != 1 else ''})"
             else:
+                count = m.beats.index(beat_b) - m.beats.index(beat_a)
                 text += f" ({count} beat{'s' if count != 1 else ''})"
         return text
 

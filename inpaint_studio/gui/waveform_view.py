@@ -5,11 +5,13 @@ region you drag out and adjust, the playhead and a scrollbar). Both draw from th
 They are views only: they read `DocumentModel`, `RegionModel` and `PlayheadModel` and call their
 setters; nothing here owns state that the rest of the app needs. With the song's musical map
 (`set_music_map`) the detail view draws bar and beat lines (beat_grid.py), its ruler can read
-bars.beats, and dragged region edges snap to the nearest bar or beat (`snap_unit`; Shift drags
-freely); the overview shows the sections."""
+bars.beats, dragged region edges snap to the nearest bar or beat (`snap_unit`; Shift drags
+freely), a double click selects the bar under the pointer and Shift+double click its section;
+the overview shows the sections."""
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
@@ -181,6 +183,7 @@ class DetailView(_TimelineBase):
 
         self.viewbox.dragged.connect(self._on_drag_select)
         self.viewbox.clicked.connect(playhead.seek)
+        self.viewbox.double_clicked.connect(self.select_around)
         self.viewbox.sigXRangeChanged.connect(self._on_range)
         self.region_item.sigRegionChanged.connect(lambda: self._from_item(final=False))
         self.region_item.sigRegionChangeFinished.connect(lambda: self._from_item(final=True))
@@ -296,6 +299,28 @@ class DetailView(_TimelineBase):
         assert self.music_map is not None and self.snap_unit
         snapped = music_map.snap(self.music_map, t, self.snap_unit)
         return min(max(snapped, 0.0), self.document.duration)
+
+    def select_around(self, t: float, section: bool = False) -> bool:
+        """Make the bar around `t` the region (double click), or its section (Shift+double
+        click); False when the song has no such bar or section (nothing changes)."""
+        m = self.music_map
+        if m is None:
+            return False
+        if section:
+            span = next(((a, b) for a, b, _ in m.sections if a <= t < b), None)
+        else:
+            if not music_map.has_grid(m):
+                return False
+            i = bisect.bisect_right(m.downbeats, t) - 1
+            ends = [*m.downbeats[1:], m.duration]
+            span = (m.downbeats[i], ends[i]) if 0 <= i else None
+        if span is None:
+            return False
+        try:
+            self.region.set(span[0], min(span[1], self.document.duration), final=True)
+        except RegionError:
+            return False
+        return True
 
     # -- region --------------------------------------------------------------------------------
     def _on_drag_select(self, start: float, now: float, finished: bool) -> None:

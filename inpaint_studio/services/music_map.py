@@ -3,8 +3,9 @@ worker right after a song has loaded, from the on-disk cache when the same file 
 before, and delivers it by signal; the waveform never waits for it.
 
 The worker hashes the file's bytes (musicmap.cache.file_key) and looks the key up; only a miss
-analyses, and it analyses the samples the loader already decoded (no second decode). The
-musicmap package (numpy/scipy-heavy) is imported inside the worker, never before the first
+analyses, and it analyses the samples the loader already decoded (no second decode), in a
+spawned process (map_process.py) so the GUI thread never competes with it for the interpreter.
+The musicmap package (numpy/scipy-heavy) is imported inside the worker, never before the first
 paint. The helpers below (`snap`, `parse_position`, …) are what the GUI uses on a map it has
 been given; they import musicmap.grid on their first call, which can only come once a map
 exists, so the package is loaded by then."""
@@ -40,17 +41,21 @@ class MapProgress:
 @dataclass(frozen=True)
 class MapReady:
     """The worker's result: the map of the song at `path`; `cached` when it came from the
-    cache (nothing was analysed)."""
+    cache (nothing was analysed); `pid` of the process that analysed it (None when cached)."""
 
     path: str
     map: MusicMap
     cached: bool
+    pid: int | None = None
 
 
-def compute_map(ctx: WorkContext, path: str, audio: Audio | None, cache_dir: Path) -> MapReady:
+def compute_map(ctx: WorkContext, path: str, audio: Audio | None, cache_dir: Path,
+                in_process: bool = True) -> MapReady:
     """Worker body: the map of `path` from the cache, else analysed (from `audio` when given,
-    else decoded) and stored. Emits `MapProgress`."""
-    from inpaint_studio.musicmap import cache, pipeline  # noqa: PLC0415 - heavy: in the worker
+    else decoded) in a spawned process (`in_process`, see map_process.py) or on this thread,
+    and stored. Emits `MapProgress`."""
+    from inpaint_studio.musicmap import cache  # noqa: PLC0415 - heavy: in the worker
+    from inpaint_studio.musicmap.model import MusicMap  # noqa: PLC0415
 
     key = cache.file_key(path)
     ctx.token.raise_if_cancelled()
@@ -65,10 +70,18 @@ def compute_map(ctx: WorkContext, path: str, audio: Audio | None, cache_dir: Pat
     if audio is None:
         from inpaint_studio.core.decode import load_audio  # noqa: PLC0415
 
-        ctx.emit(MapProgress(0.0, "decoding"))
+        progress(0.0, "decoding")
         audio = load_audio(path, ctx.token)
+    if in_process:
+        from inpaint_studio.services import map_process  # noqa: PLC0415
+
+        progress(0.0, "starting")
+        data, pid = map_process.run_analysis(audio, cache_dir, key, ctx.token, progress)
+        return MapReady(path, MusicMap.from_dict(data), False, pid)
+    from inpaint_studio.musicmap import pipeline  # noqa: PLC0415
+
     result = pipeline.analyze_cached(audio, cache_dir, ctx.token, progress, key=key)
-    return MapReady(path, result, False)
+    return MapReady(path, result, False, os.getpid())
 
 
 class MusicMapService(OneWorkerAtATime):
@@ -83,10 +96,11 @@ class MusicMapService(OneWorkerAtATime):
     failed = Signal(str)
 
     def __init__(self, document: DocumentModel, workers: WorkerPool, cache_dir: Path,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, in_process: bool = True) -> None:
         super().__init__(workers, parent)
         self.document = document
         self.cache_dir = Path(cache_dir)
+        self.in_process = in_process  # analyse in a spawned process (else on the pool thread)
         self.current: MapReady | None = None
         self.analysed = 0  # maps computed (not read from the cache): tests, diagnostics
         self.started_count = 0  # workers started
@@ -102,7 +116,8 @@ class MusicMapService(OneWorkerAtATime):
         """Map `path` (using `audio`, its decoded samples, on a cache miss)."""
         self.cancel()
         path = os.fspath(path)
-        worker = Worker(compute_map, path, audio, self.cache_dir, name="music map")
+        worker = Worker(compute_map, path, audio, self.cache_dir, self.in_process,
+                        name="music map")
         worker.partial.connect(lambda msg, w=worker: self._on_partial(w, msg))
         worker.returned.connect(lambda result, w=worker: self._on_returned(w, result))
         worker.errored.connect(lambda exc, w=worker: self._on_errored(w, exc))

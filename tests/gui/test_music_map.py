@@ -5,6 +5,7 @@ snapping of dragged edges, bars.beats typed into the region fields, and the cach
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -59,6 +60,7 @@ def test_the_map_arrives_from_the_worker_and_bar_lines_sit_on_the_bars(qtbot, ed
     result, ticks, order = open_and_map(qtbot, window, service, song)
     m = result.map
     assert not result.cached and service.analysed == 1
+    assert result.pid is not None and result.pid != os.getpid()  # analysed in its own process
     assert order == ["loaded", "ready"]  # the waveform never waited for the map
     assert ticks > 0  # the GUI loop kept running while the worker analysed
     assert m.tempo_bpm == pytest.approx(BPM, rel=0.02) and m.time_signature == "4/4"
@@ -231,8 +233,52 @@ def test_the_editor_starts_without_loading_the_analysis():
             "assert e.features.music_map is not None\n"
             "print(sorted(m for m in sys.modules if m.startswith('inpaint_studio.musicmap')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env={**__import__("os").environ,
+                         timeout=120, env={**os.environ,
                                            "PYTHON_KEYRING_BACKEND":
                                            "keyring.backends.null.Keyring"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def double_click(qtbot, plot_widget, t, modifier=Qt.KeyboardModifier.NoModifier):
+    """Press, release, press (a double click), release: pyqtgraph reports the double click on
+    the second release."""
+    vp, p = plot_widget.viewport(), to_viewport(plot_widget, t, 0.5)
+    QTest.mouseDClick(vp, Qt.MouseButton.LeftButton, modifier, p)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, p)
+    qtbot.wait(10)
+
+
+def test_double_click_selects_a_bar_and_shift_double_click_its_section(qtbot, editor, song):
+    window, service, _ = editor
+    m = open_and_map(qtbot, window, service, song)[0].map
+    window.detail.fit()
+    qtbot.wait(10)
+    double_click(qtbot, window.detail.plot_widget, 7.0)
+    r = window.region.region
+    i = m.downbeats.index(max(d for d in m.downbeats if d <= 7.0))
+    assert (r.start, r.end) == pytest.approx((m.downbeats[i], m.downbeats[i + 1]), abs=1 / 44100)
+    assert r.start == pytest.approx(6.0, abs=0.03) and r.end == pytest.approx(8.0, abs=0.03)
+    double_click(qtbot, window.detail.plot_widget, 7.0, Qt.KeyboardModifier.ShiftModifier)
+    section = next((a, b) for a, b, _ in m.sections if a <= 7.0 < b)
+    assert (window.region.region.start, window.region.region.end) == pytest.approx(
+        section, abs=1 / 44100)
+
+
+def test_opening_another_song_mid_analysis_ends_the_first_analysis(qtbot, editor, song,
+                                                                   audio_file):
+    import multiprocessing
+
+    window, service, _ = editor
+    other = audio_file(".flac", seconds=8.0)
+    readies, stages = [], []
+    service.ready.connect(readies.append)
+    service.progressed.connect(lambda _f, stage: stages.append(stage))
+    with qtbot.waitSignal(service.progressed, timeout=60000):  # the first song's analysis runs
+        window.open_file(song)
+    with qtbot.waitSignal(service.ready, timeout=120000):
+        window.open_file(other)
+    qtbot.wait(50)
+    assert [r.path for r in readies] == [str(other)]  # the first song's map never arrived
+    assert service.analysed == 1
+    assert not [p for p in multiprocessing.active_children() if p.name == "music map"]
