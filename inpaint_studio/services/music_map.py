@@ -49,20 +49,32 @@ class MapReady:
     pid: int | None = None
 
 
+@dataclass(frozen=True)
+class MapMiss:
+    """The worker's result of a cache lookup that found nothing: the file's cache key."""
+
+    path: str
+    key: str
+
+
 def compute_map(ctx: WorkContext, path: str, audio: Audio | None, cache_dir: Path,
-                in_process: bool = True) -> MapReady:
-    """Worker body: the map of `path` from the cache, else analysed (from `audio` when given,
-    else decoded) in a spawned process (`in_process`, see map_process.py) or on this thread,
-    and stored. Emits `MapProgress`."""
+                in_process: bool = True, *, lookup_only: bool = False,
+                key: str | None = None) -> MapReady | MapMiss:
+    """Worker body: the map of `path` from the cache, else (unless `lookup_only`: then a
+    `MapMiss`) analysed from `audio` (decoded here when None) in a spawned process
+    (`in_process`, see map_process.py) or on this thread, and stored. Emits `MapProgress`."""
     from inpaint_studio.musicmap import cache  # noqa: PLC0415 - heavy: in the worker
     from inpaint_studio.musicmap.model import MusicMap  # noqa: PLC0415
 
-    key = cache.file_key(path)
-    ctx.token.raise_if_cancelled()
-    hit = cache.load(cache_dir, key)
-    if hit is not None:
-        ctx.emit(MapProgress(1.0, "cached"))
-        return MapReady(path, hit, True)
+    if key is None:
+        key = cache.file_key(path)
+        ctx.token.raise_if_cancelled()
+        hit = cache.load(cache_dir, key)
+        if hit is not None:
+            ctx.emit(MapProgress(1.0, "cached"))
+            return MapReady(path, hit, True)
+    if lookup_only:
+        return MapMiss(path, key)
 
     def progress(fraction: float, stage: str) -> None:
         ctx.emit(MapProgress(fraction, stage))
@@ -85,9 +97,11 @@ def compute_map(ctx: WorkContext, path: str, audio: Audio | None, cache_dir: Pat
 
 
 class MusicMapService(OneWorkerAtATime):
-    """The map of the open song. Starts when the document has loaded (a new song cancels the
-    previous analysis and clears the map); `ready(MapReady)` when it is known, `progressed`
-    while it is computed, `cleared` when the song it belonged to is gone, `failed(message)`."""
+    """The map of the open song. When a song starts loading, a worker looks its file up in the
+    cache (so a song mapped before shows its map while it still decodes); on a miss the
+    analysis starts once the song has decoded. A new song cancels the previous work and clears
+    the map. `ready(MapReady)` when the map is known, `progressed` while it is computed,
+    `cleared` when the song it belonged to is gone, `failed(message)`."""
 
     started = Signal(str)  # path
     progressed = Signal(float, str)  # fraction, stage
@@ -104,7 +118,8 @@ class MusicMapService(OneWorkerAtATime):
         self.current: MapReady | None = None
         self.analysed = 0  # maps computed (not read from the cache): tests, diagnostics
         self.started_count = 0  # workers started
-        document.loading_started.connect(self._on_song_changing)
+        self._miss: MapMiss | None = None  # the open song is not in the cache (its key)
+        document.loading_started.connect(self._on_loading_started)
         document.closed.connect(self._on_song_changing)
         document.loaded.connect(self._on_loaded)
 
@@ -112,12 +127,15 @@ class MusicMapService(OneWorkerAtATime):
     def map(self) -> MusicMap | None:
         return None if self.current is None else self.current.map
 
-    def compute(self, path: str | os.PathLike[str], audio: Audio | None = None) -> Worker:
-        """Map `path` (using `audio`, its decoded samples, on a cache miss)."""
+    def compute(self, path: str | os.PathLike[str], audio: Audio | None = None, *,
+                lookup_only: bool = False, key: str | None = None) -> Worker:
+        """Map `path` (using `audio`, its decoded samples, on a cache miss); `lookup_only`
+        stops at the cache (a miss then waits for the song to decode); `key` skips the
+        lookup (a known miss)."""
         self.cancel()
         path = os.fspath(path)
         worker = Worker(compute_map, path, audio, self.cache_dir, self.in_process,
-                        name="music map")
+                        lookup_only=lookup_only, key=key, name="music map")
         worker.partial.connect(lambda msg, w=worker: self._on_partial(w, msg))
         worker.returned.connect(lambda result, w=worker: self._on_returned(w, result))
         worker.errored.connect(lambda exc, w=worker: self._on_errored(w, exc))
@@ -132,24 +150,40 @@ class MusicMapService(OneWorkerAtATime):
     def _on_song_changing(self, *_: object) -> None:
         self.cancel()
         self.worker = None
+        self._miss = None
         if self.current is not None:
             self.current = None
             self.cleared.emit()
 
+    def _on_loading_started(self, path: str) -> None:
+        self._on_song_changing()
+        if os.path.isfile(path):
+            self.compute(path, lookup_only=True)
+
     def _on_loaded(self) -> None:
         path = self.document.path
-        if path:
-            self.compute(path, self.document.audio)
+        if not path or (self.current is not None and self.current.path == path):
+            return  # shown from the cache already
+        if self.worker is not None:
+            return  # the lookup is still running: its miss starts the analysis
+        miss = self._miss if self._miss is not None and self._miss.path == path else None
+        self.compute(path, self.document.audio, key=miss.key if miss else None)
 
     # -- worker signals (GUI thread); a superseded worker's are ignored -------------------------
     def _on_partial(self, worker: Worker, msg: MapProgress) -> None:
         if worker is self.worker:
             self.progressed.emit(msg.fraction, msg.stage)
 
-    def _on_returned(self, worker: Worker, result: MapReady) -> None:
+    def _on_returned(self, worker: Worker, result: MapReady | MapMiss) -> None:
         if worker is not self.worker:
             return
         self.worker = None
+        if isinstance(result, MapMiss):
+            self._miss = result
+            doc = self.document
+            if doc.state == "ready" and doc.path == result.path:  # decoded meanwhile
+                self.compute(result.path, doc.audio, key=result.key)
+            return
         if not result.cached:
             self.analysed += 1
         self.current = result

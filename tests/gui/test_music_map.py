@@ -34,8 +34,8 @@ def editor(qtbot, window, tmp_path):
 
 
 def open_and_map(qtbot, window, service, path):
-    """Open `path` and wait for its map; returns (MapReady, GUI-loop ticks seen while the map
-    was being computed, whether the song had loaded before the map arrived)."""
+    """Open `path` and wait for it to load and for its map; returns (MapReady, GUI-loop ticks
+    seen while the map was being computed, the order of "loaded" and "ready")."""
     order: list[str] = []
     window.document.loaded.connect(lambda: order.append("loaded"))
     service.ready.connect(lambda _r: order.append("ready"))
@@ -44,11 +44,13 @@ def open_and_map(qtbot, window, service, path):
     timer.setInterval(5)
     timer.timeout.connect(lambda: service.busy and ticks.append(1))
     timer.start()
-    with qtbot.waitSignal(service.ready, timeout=120000) as got:
+    got = []
+    service.ready.connect(got.append)
+    with qtbot.waitSignals([window.document.loaded, service.ready], timeout=120000):
         window.open_file(path)
     timer.stop()
     qtbot.wait(20)
-    return got.args[0], len(ticks), order
+    return got[0], len(ticks), order
 
 
 def on_synth_grid(t: float, step: float = BAR_S, tol: float = 0.03) -> bool:
@@ -199,8 +201,10 @@ def test_reopening_a_song_shows_its_map_from_the_cache(qtbot, editor, song, tmp_
     entries = list((tmp_path / "cache" / "musicmap").glob("*.json"))
     assert len(entries) == 1 and not first.cached and service.analysed == 1
     stamp = entries[0].stat().st_mtime_ns
+    assert service.started_count == 2  # the first time: a cache lookup, then the analysis
     second, _, _ = open_and_map(qtbot, window, service, song)
     assert second.cached and service.analysed == 1  # read, not analysed again
+    assert service.started_count == 3  # only the lookup (started as the song began to load)
     assert entries[0].stat().st_mtime_ns == stamp
     assert second.map.downbeats == first.map.downbeats
     window.detail.plot_widget.grab()
