@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,7 @@ def child(path: str, in_process: bool) -> None:
     editor.services.shutdown()
     workers.cancel_all()
     workers.wait_all(10000)
+    shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(result))
 
 
