@@ -1,7 +1,7 @@
 """The composition root of the editor: it builds every service (settings, workers, the song's
 models and loader, key store, backends, job store and controller, edit session, exporter,
-project service, player, seam readout), builds the window, hands the services to the typed
-feature constructors and links the features to each other with signals. Nothing else in the
+project service, player, seam readout, music map), builds the window, hands the services to the
+typed feature constructors and links the features to each other with signals. Nothing else in the
 package constructs a service (tests/test_layering.py checks it).
 
 It also sets up logging to a rotating file and installs the hooks that route uncaught
@@ -38,6 +38,7 @@ from inpaint_studio.gui.errors import CrashReporter
 from inpaint_studio.gui.jobs_panel import JobsFeature
 from inpaint_studio.gui.keep_panel import KeepFeature
 from inpaint_studio.gui.main_window import MainWindow
+from inpaint_studio.gui.music_map_feature import MusicMapFeature
 from inpaint_studio.gui.screenshot import take_screenshot
 from inpaint_studio.gui.welcome_panel import WelcomePanel
 from inpaint_studio.gui_main import SCREENSHOT_SIZE, build_parser, no_display_message, parse_region
@@ -48,6 +49,7 @@ from inpaint_studio.services.edit_session import EditSession
 from inpaint_studio.services.exporter import Exporter
 from inpaint_studio.services.job_controller import JobController, JobStore
 from inpaint_studio.services.loader import AudioLoader
+from inpaint_studio.services.music_map import MusicMapService
 from inpaint_studio.services.player import Player
 from inpaint_studio.services.project_service import ProjectService
 from inpaint_studio.services.seam_readout import SeamReadout
@@ -130,12 +132,14 @@ class Services:
     projects: ProjectService
     player: Player
     readout: SeamReadout
+    music_map: MusicMapService
 
     def shutdown(self) -> None:
         """A clean quit: jobs stop waiting (they resume next start), a running export is
         cancelled, the autosave marker goes, the sound device closes."""
         self.jobs.shutdown()
         self.exporter.cancel()
+        self.music_map.cancel()
         self.projects.shutdown()
         self.player.close()
 
@@ -150,6 +154,7 @@ class Features:
     jobs: JobsFeature | None
     keep: KeepFeature | None
     compare: CompareFeature | None
+    music_map: MusicMapFeature | None = None
 
 
 @dataclass
@@ -226,8 +231,11 @@ def build_services(models: Models, *, audio_output: bool = True, open_later: boo
     if player is None:
         player = Player(models.workers, use_device=audio_output, open_later=open_later,
                         parent=parent)
+    # The song's musical map, computed after every load (cached under <cache>/musicmap).
+    music_map = MusicMapService(models.document, models.workers, cache_dir or paths.cache_dir(),
+                                parent=parent)
     return Services(models, keys, backends, jobs, session, exporter, projects, player,
-                    SeamReadout(models.workers, parent=parent))
+                    SeamReadout(models.workers, parent=parent), music_map)
 
 
 T = TypeVar("T")
@@ -261,6 +269,8 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
                                                         s.projects, s.player))
     compare = _install(window, "compare", lambda: CompareFeature(
         window, s.player, s.readout, audio_output=audio_output))
+    music_map = _install(window, "musical map", lambda: MusicMapFeature(
+        window, s.music_map, s.models.settings))
     if jobs is not None and compare is not None:
         jobs.versions_shown.connect(compare.show_versions)
     if jobs is not None and keep is not None:
@@ -274,7 +284,7 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
         keep.song_named.connect(compare.name_song)
     if keep is not None and restore_prompt and not start_later:
         QTimer.singleShot(0, keep.project.offer_restore)
-    return Features(welcome, jobs, keep, compare)
+    return Features(welcome, jobs, keep, compare, music_map)
 
 
 def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = False,

@@ -221,10 +221,12 @@ def _pixel_ratio(vb: pg.ViewBox) -> float:
 
 class WaveformViewBox(pg.ViewBox):
     """A ViewBox with an editor's mouse: wheel scrolls, Ctrl+wheel zooms around the pointer,
-    a left drag selects (`dragged(start_s, now_s, finished)`), a left click seeks (`clicked`)."""
+    a left drag selects (`dragged(start_s, now_s, finished)`), a left click seeks (`clicked`), a
+    double click says where (`double_clicked(seconds, shift_held)`)."""
 
     dragged = Signal(float, float, bool)
     clicked = Signal(float)
+    double_clicked = Signal(float, bool)
     zoom_step = 0.8  # range factor per wheel notch
 
     def __init__(self, select: bool = True, **kwargs) -> None:
@@ -268,6 +270,11 @@ class WaveformViewBox(pg.ViewBox):
     def mouseClickEvent(self, ev) -> None:  # noqa: N802 - Qt override
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
-            self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
+            x = self.mapSceneToView(ev.scenePos()).x()
+            if ev.double():
+                shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self.double_clicked.emit(x, shift)
+            else:
+                self.clicked.emit(x)
             return
         ev.ignore()

@@ -3,19 +3,31 @@ or click to move around) and `DetailView` (zoomable to single samples, with the 
 region you drag out and adjust, the playhead and a scrollbar). Both draw from the peak pyramid.
 
 They are views only: they read `DocumentModel`, `RegionModel` and `PlayheadModel` and call their
-setters; nothing here owns state that the rest of the app needs."""
+setters; nothing here owns state that the rest of the app needs. With the song's musical map
+(`set_music_map`) the detail view draws bar and beat lines (beat_grid.py), its ruler can read
+bars.beats, dragged region edges snap to the nearest bar or beat (`snap_unit`; Shift drags
+freely), a double click selects the bar under the pointer and Shift+double click its section;
+the overview shows the sections."""
 
 from __future__ import annotations
 
+import bisect
+from typing import TYPE_CHECKING
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QScrollBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QScrollBar, QVBoxLayout, QWidget
 
 from inpaint_studio.core.region import RegionError
 from inpaint_studio.gui import theme
+from inpaint_studio.gui.beat_grid import BeatGridItem, SectionBands
 from inpaint_studio.gui.time_axis import TimeAxisItem
 from inpaint_studio.gui.waveform import WaveformCurves, WaveformViewBox, channel_ticks, y_range
+from inpaint_studio.services import music_map
 from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
+
+if TYPE_CHECKING:
+    from inpaint_studio.services.music_map import MusicMap
 
 LEFT_AXIS_PX = 28  # every timeline plot uses the same left margin, so their x pixels line up
 MIN_VISIBLE_SAMPLES = 16
@@ -125,9 +137,14 @@ class OverviewView(_TimelineBase):
         self.viewbox.dragged.connect(lambda _s, now, _f: self.navigate.emit(now))
         region.changed.connect(self._show_region)
         playhead.moved.connect(self.playhead.setValue)
+        self.sections = SectionBands(self.plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
+
+    def set_sections(self, sections: list[tuple[float, float, str]]) -> None:
+        """Show the song's sections (start, end, "A") as labelled bands; [] for none."""
+        self.sections.show(sections)
 
     def _set_bounds(self) -> None:
         duration = max(self.document.duration, 1e-3)
@@ -154,6 +171,11 @@ class DetailView(_TimelineBase):
         self.plot.addItem(self.region_item, ignoreBounds=True)
         self.playhead = playhead_line()
         self.plot.addItem(self.playhead, ignoreBounds=True)
+        self.grid = BeatGridItem()
+        self.plot.addItem(self.grid, ignoreBounds=True)
+        self.ruler: TimeAxisItem = self.plot.getAxis("top")
+        self.music_map: MusicMap | None = None
+        self.snap_unit: str | None = "bar"  # "bar", "beat" or None; used only with a map
         self.scrollbar = QScrollBar(Qt.Orientation.Horizontal)
         self.scrollbar.setEnabled(False)
         self._syncing = False
@@ -161,6 +183,7 @@ class DetailView(_TimelineBase):
 
         self.viewbox.dragged.connect(self._on_drag_select)
         self.viewbox.clicked.connect(playhead.seek)
+        self.viewbox.double_clicked.connect(self.select_around)
         self.viewbox.sigXRangeChanged.connect(self._on_range)
         self.region_item.sigRegionChanged.connect(lambda: self._from_item(final=False))
         self.region_item.sigRegionChangeFinished.connect(lambda: self._from_item(final=True))
@@ -254,10 +277,57 @@ class DetailView(_TimelineBase):
         start = value / self._scale
         self.set_view(start, start + (x1 - x0))
 
+    # -- the musical map ----------------------------------------------------------------------
+    def set_music_map(self, m: MusicMap | None) -> None:
+        """Draw `m`'s bar and beat lines and give the ruler its bars (None: no map)."""
+        self.music_map = m
+        if music_map.has_grid(m):
+            assert m is not None
+            self.grid.set_grid(m.beats, m.downbeats)
+            self.ruler.set_grid(m.beats, m.bar_positions, m.downbeats)
+        else:
+            self.grid.set_grid([], [])
+            self.ruler.set_grid([], [], [])
+
+    def snapping(self) -> bool:
+        """Whether a drag snaps now: a grid, a unit, and Shift not held."""
+        shift = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+        return bool(self.snap_unit and music_map.has_grid(self.music_map) and not shift)
+
+    def snap(self, t: float) -> float:
+        """`t` on the nearest bar line or beat (as `snap_unit` says), clamped to the song."""
+        assert self.music_map is not None and self.snap_unit
+        snapped = music_map.snap(self.music_map, t, self.snap_unit)
+        return min(max(snapped, 0.0), self.document.duration)
+
+    def select_around(self, t: float, section: bool = False) -> bool:
+        """Make the bar around `t` the region (double click), or its section (Shift+double
+        click); False when the song has no such bar or section (nothing changes)."""
+        m = self.music_map
+        if m is None:
+            return False
+        if section:
+            span = next(((a, b) for a, b, _ in m.sections if a <= t < b), None)
+        else:
+            if not music_map.has_grid(m):
+                return False
+            i = bisect.bisect_right(m.downbeats, t) - 1
+            ends = [*m.downbeats[1:], m.duration]
+            span = (m.downbeats[i], ends[i]) if 0 <= i else None
+        if span is None:
+            return False
+        try:
+            self.region.set(span[0], min(span[1], self.document.duration), final=True)
+        except RegionError:
+            return False
+        return True
+
     # -- region --------------------------------------------------------------------------------
     def _on_drag_select(self, start: float, now: float, finished: bool) -> None:
         duration = self.document.duration
         a, b = sorted((min(max(start, 0.0), duration), min(max(now, 0.0), duration)))
+        if self.snapping():
+            a, b = self.snap(a), self.snap(b)
         try:
             self.region.set(a, b, final=finished)
         except RegionError:
@@ -267,11 +337,26 @@ class DetailView(_TimelineBase):
         if self._syncing:
             return
         a, b = self.region_item.getRegion()
+        snapped = False
+        old = self.region.region
+        if self.snapping() and old is not None:
+            # Only the edges the mouse moved snap: an edge that was typed stays where it is.
+            moved_a, moved_b = abs(a - old.start) > 1e-9, abs(b - old.end) > 1e-9
+            if moved_a and moved_b and abs((a - old.start) - (b - old.end)) < 1e-6:
+                a = self.snap(a)  # the whole region moved: its start snaps, its length stays
+                b = a + old.length
+            else:
+                a = self.snap(a) if moved_a else a
+                b = self.snap(b) if moved_b else b
+            snapped = True
         try:
             self.region.set(a, b, final=final)
         except RegionError:
             if final:  # put the handles back where the model is
                 self._show_region(self.region.region)
+            return
+        if snapped:  # the handles jump to the grid even when the model did not move
+            self._show_region(self.region.region)
 
     def _show_region(self, region) -> None:
         self._syncing = True

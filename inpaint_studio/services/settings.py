@@ -57,6 +57,10 @@ declare("region/warn_shorter_than", float, 3.0, "Warn when a region is shorter (
 declare("region/warn_longer_than", float, 60.0, "Warn when a region is longer (seconds).")
 declare("region/warn_fraction_of_song", float, 0.5, "Warn when a region covers more of the song.")
 declare("keep/crossfade_ms", float, 30.0, "Crossfade at each seam of a kept version (ms).")
+declare("view/ruler", str, "bars", "The detail view's ruler: 'bars' (bars.beats, when the song "
+        "has a beat) or 'time' (m:ss).")
+declare("view/snap", str, "bar", "Dragged region edges snap to the nearest 'bar' or 'beat', or "
+        "'off'.")
 declare("window/geometry", bytes, b"", "Main window geometry.")
 declare("window/state", bytes, b"", "Main window dock and toolbar state.")
 declare("backend/kind", str, "", "Where jobs go: 'local', 'musicgpt', or '' (local until a key "
