@@ -5,7 +5,16 @@ installer in `welcome_panel` decides what happens (open dialog, demo song worker
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inpaint_studio import identity
 from inpaint_studio.gui.about import icon_pixmap
@@ -93,10 +102,22 @@ class WelcomeView(QWidget):
         content = QWidget()
         content.setLayout(column)
         content.setMaximumWidth(640)
-        outer = QHBoxLayout(self)
+        page = QWidget()
+        outer = QHBoxLayout(page)
         outer.addStretch(1)
         outer.addWidget(content, 4)
         outer.addStretch(1)
+        # On a small screen the page scrolls rather than squeezing its parts over each other.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.viewport().setAutoFillBackground(False)
+        page.setAutoFillBackground(False)
+        scroll.setWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         self.set_busy(None)
 
     def set_busy(self, message: str | None) -> None:
