@@ -65,6 +65,7 @@ class _FittedScroll(QScrollArea):
     def __init__(self) -> None:
         super().__init__()
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._width_hint: int | None = None  # fixed once asked: new text never moves the dock
 
     def setWidget(self, widget: QWidget) -> None:  # noqa: N802 - Qt override
         super().setWidget(widget)
@@ -83,7 +84,9 @@ class _FittedScroll(QScrollArea):
         height = inner.heightForWidth(width) if inner.hasHeightForWidth() else -1
         if height < 0:
             height = inner.sizeHint().height()
-        return QSize(inner.sizeHint().width(), height + 2 * self.frameWidth())
+        if self._width_hint is None:
+            self._width_hint = super().sizeHint().width()
+        return QSize(self._width_hint, height + 2 * self.frameWidth())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(super().minimumSizeHint().width(), 80)
@@ -161,6 +164,10 @@ class JobForm(QWidget):
         self.why_disabled = QLabel()
         self.why_disabled.setWordWrap(True)
         self.why_disabled.setStyleSheet("color: #e57373;")
+        # Its text never widens the form (the dock would move the waveform under the mouse).
+        policy = self.why_disabled.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.why_disabled.setSizePolicy(policy)
 
         # A grid, not a QFormLayout: the wrapped labels get the height their width needs (a
         # form layout overlapped the Region and Song rows in a narrow column).

@@ -5,7 +5,7 @@ blind test. A view only: it emits what the musician asked for and shows what it 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -73,6 +73,12 @@ class TransportBar(QWidget):
         self.source_group.idClicked.connect(self.source_clicked.emit)
         self.hearing_label = QLabel("Hearing: —")
         self.hearing_label.setStyleSheet("font-weight: bold;")
+        # Room for the usual names from the start: a longer name arriving later (the sources
+        # load in the background) would widen the bar and move the waveform under the mouse.
+        bold = QFont(self.hearing_label.font())
+        bold.setBold(True)
+        self.hearing_label.setMinimumWidth(
+            QFontMetrics(bold).horizontalAdvance("Hearing: Version 2") + 4)
         self.loudness_box = QCheckBox("Match loudness")
         self.loudness_box.setToolTip("Play each version at the original's loudness over the region "
                                      "and its context (ITU-R BS.1770), so louder does not win (M)")

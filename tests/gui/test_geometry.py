@@ -114,8 +114,6 @@ def _name(widget: QWidget) -> str:
 def _text_clipped(widget: QWidget) -> str | None:
     """Why `widget` shows less than its text needs, or None."""
     if isinstance(widget, QLabel):
-        if widget.sizePolicy().horizontalPolicy() == widget.sizePolicy().Policy.Ignored:
-            return None  # cut on purpose (its tooltip has the whole text)
         if widget.pixmap() is not None and not widget.pixmap().isNull():
             need = widget.pixmap().deviceIndependentSize()
             if widget.width() < need.width() or widget.height() < need.height():
@@ -128,6 +126,8 @@ def _text_clipped(widget: QWidget) -> str | None:
             if widget.height() + 1 < need_h:
                 return f"needs {need_h} px high at {widget.width()} wide, has {widget.height()}"
             return None
+        if widget.sizePolicy().horizontalPolicy() == widget.sizePolicy().Policy.Ignored:
+            return None  # cut on purpose (its tooltip has the whole text)
         hint = widget.minimumSizeHint()
         if widget.width() + 1 < hint.width() or widget.height() + 1 < hint.height():
             return f"needs {hint.width()}×{hint.height()}, has {widget.width()}×{widget.height()}"
