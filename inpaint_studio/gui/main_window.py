@@ -244,6 +244,23 @@ class MainWindow(QMainWindow):
         state = self.settings.get("window/state")
         if not state or not self.restoreState(state, LAYOUT_VERSION):
             self.arrange_docks()
+            return
+        # Saved on a larger screen, the right column would keep its width and squeeze the
+        # waveform: then the docks get this window's sizes (their places stay as saved).
+        QTimer.singleShot(0, self._fit_restored_docks)
+
+    def _fit_restored_docks(self) -> None:
+        right = [d for d in self.findChildren(QDockWidget) if d.isVisible()
+                 and not d.isFloating()
+                 and self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        widest = max((d.width() for d in right), default=0)
+        if widest > 0.4 * self.width() or self.centralWidget().width() < 0.6 * self.width():
+            self._size_docks()
+
+    def _right_width(self) -> int:
+        """The right column's width at this window width: about a quarter, room for the form's
+        fields on a small screen, no more than it can use on a large one."""
+        return min(max(340, int(self.width() * 0.27)), 600)
 
     def arrange_docks(self) -> None:
         """The first-start layout (one place for the whole product): the waveform keeps most
@@ -287,9 +304,7 @@ class MainWindow(QMainWindow):
         bar = [docks[t] for t in LAYOUT["bar"] if t in docks]
         tabs = [docks[t] for t in LAYOUT["tabs"] if t in docks]
         if right:
-            # About a quarter of the width: room for the form's fields on a small screen, no
-            # more than it can use on a large one.
-            width = min(max(340, int(self.width() * 0.27)), 600)
+            width = self._right_width()
             self.resizeDocks(right, [width] * len(right), Qt.Orientation.Horizontal)
             # The form first: every dock after it keeps only the height it asks for.
             rest = [d.sizeHint().height() + 40 for d in right[1:]]  # + room for wrapped text

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.gui import theme
+from inpaint_studio.gui import main_window, theme
 from tests.gui.conftest import install_all, load, make_window
 
 # (width, height, scale) of each screen, in pixels
@@ -235,3 +235,28 @@ def test_opening_never_exceeds_the_screen(qtbot, settings, workers, studio_home)
     qtbot.addWidget(again)
     assert again.width() <= room.width() and again.height() <= room.height()
     assert room.contains(again.frameGeometry().topLeft())
+
+
+def test_a_layout_saved_on_a_large_screen_fits_a_small_one(qtbot, settings, workers, studio_home,
+                                                           tmp_path):
+    """Docks saved at 1920×1080 and restored in a 1024×700 window: the right column does not
+    keep its old width and squeeze the waveform, and nothing is clipped."""
+    big = make_window(settings, workers)
+    qtbot.addWidget(big)
+    services, features = install_all(big, tmp_path / "big")
+    show_at(qtbot, big, (1920, 1080))
+    settings.set("window/state", bytes(big.saveState(main_window.LAYOUT_VERSION).data()))
+    big.close()
+    services.shutdown()
+    win = make_window(settings, workers)
+    qtbot.addWidget(win)
+    services, features = install_all(win, tmp_path / "small")
+    win.resize(1024, 700)
+    win.restore_state()
+    win.show()
+    qtbot.waitExposed(win)
+    for _ in range(4):
+        qtbot.wait(20)
+    assert win.centralWidget().width() >= 0.6 * win.width()
+    check_window(win, features, (1024, 700))
+    services.shutdown()
