@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -75,6 +76,11 @@ class _FittedScroll(QScrollArea):
         if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()  # e.g. Advanced opened: the content needs another height
         return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # wrapped text needs another height at another width
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         inner = self.widget()
@@ -200,6 +206,7 @@ class JobForm(QWidget):
         for widget in (self.advanced_toggle, self.advanced, self.backend_label, self.local_note,
                        self.cost_label, self.issue_label):
             col.addWidget(widget)
+        col.addStretch(1)  # room to spare goes under the fields, never between the rows
         scroll = _FittedScroll()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
