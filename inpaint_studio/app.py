@@ -17,6 +17,7 @@ import logging
 import logging.handlers
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,9 +40,9 @@ from inpaint_studio.gui.jobs_panel import JobsFeature
 from inpaint_studio.gui.keep_panel import KeepFeature
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.music_map_feature import MusicMapFeature
-from inpaint_studio.gui.screenshot import take_screenshot
+from inpaint_studio.gui.screenshot import offscreen_platform, take_screenshot
 from inpaint_studio.gui.welcome_panel import WelcomePanel
-from inpaint_studio.gui_main import SCREENSHOT_SIZE, build_parser, no_display_message, parse_region
+from inpaint_studio.gui_main import build_parser, no_display_message, parse_region, screen_points
 from inpaint_studio.identity import EXECUTABLE
 from inpaint_studio.services import backend_settings
 from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
@@ -321,13 +322,22 @@ def run_gui(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"{EXECUTABLE}: --region: {exc}", file=sys.stderr)
         return 2
+    try:
+        points = screen_points(args.size, args.scale)
+    except ValueError as exc:
+        print(f"{EXECUTABLE}: --size: {exc}", file=sys.stderr)
+        return 2
     if args.screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never needs a display
+        # A screenshot never needs a display: offscreen, on a screen of the size asked for.
+        with tempfile.TemporaryDirectory(prefix="inpaint-screen-") as folder:
+            os.environ["QT_QPA_PLATFORM"] = offscreen_platform(args.size, args.scale,
+                                                               Path(folder))
+            qapp = QApplication.instance() or QApplication([sys.argv[0]])
     elif (problem := display_problem()) is not None:
         print(no_display_message(problem), file=sys.stderr)
         return 2
     log_file = setup_logging(args.verbose)
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp = QApplication.instance() or QApplication([sys.argv[0]])  # made above for a screenshot
     apply_identity(qapp)
     theme.apply(qapp)
     crash = CrashReporter(str(log_file))
@@ -345,7 +355,7 @@ def run_gui(argv: list[str]) -> int:
     if args.screenshot:
         try:
             code = take_screenshot(window, editor.features.compare, args.file, region,
-                                   Path(args.screenshot), SCREENSHOT_SIZE, hear=args.hear,
+                                   Path(args.screenshot), points, hear=args.hear,
                                    loop=args.loop)
         finally:
             window.close()

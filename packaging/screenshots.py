@@ -7,7 +7,8 @@
 Each shot runs `inpaint-studio --screenshot OUT.png ...` offscreen with a private
 INPAINT_STUDIO_HOME on a synthesised song (core/synth.py), so the pictures show what a user sees
 and never depend on a user's files. To add a shot, append a `Shot` to SHOTS: `args(song)` returns
-the app's arguments after `--screenshot OUT.png`. The metainfo lists SHOTS in this order (the first
+the app's arguments after `--screenshot OUT.png` (the window fills a 1600x900 screen unless they
+say `--size WxH` and `--scale N`). The metainfo lists SHOTS in this order (the first
 is the default), so run packaging/make_assets.py after changing the list."""
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ EXTRA_SHOTS: tuple[Shot, ...] = (
         "compare",
         "Comparing a finished job's two versions at one playhead: Version 1 heard, region looped",
         lambda song: [str(song), "--region", "30", "40", "--hear", "2", "--loop"],
+        setup=local_job,
+    ),
+    Shot(
+        "job-1366x768",
+        "The same finished job on a 1366×768 laptop screen: everything fits, Submit in reach",
+        lambda song: [str(song), "--region", "30", "40", "--size", "1366x768"],
         setup=local_job,
     ),
 )

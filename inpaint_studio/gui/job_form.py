@@ -11,18 +11,23 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -52,6 +57,45 @@ class FormContext:
 def _fmt(seconds: float) -> str:
     m, s = divmod(max(0.0, seconds), 60)
     return f"{int(m)}:{s:06.3f}"
+
+
+class _FittedScroll(QScrollArea):
+    """A scroll area as tall as its content when there is room (so what follows it sits right
+    under the fields) and shorter, scrolling, when there is not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._width_hint: int | None = None  # fixed once asked: new text never moves the dock
+
+    def setWidget(self, widget: QWidget) -> None:  # noqa: N802 - Qt override
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # e.g. Advanced opened: the content needs another height
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # wrapped text needs another height at another width
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        width = self.viewport().width() if self.isVisible() else inner.sizeHint().width()
+        height = inner.heightForWidth(width) if inner.hasHeightForWidth() else -1
+        if height < 0:
+            height = inner.sizeHint().height()
+        if self._width_hint is None:
+            self._width_hint = super().sizeHint().width()
+        return QSize(self._width_hint, height + 2 * self.frameWidth())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(super().minimumSizeHint().width(), 80)
 
 
 class JobForm(QWidget):
@@ -129,23 +173,35 @@ class JobForm(QWidget):
         self.why_disabled = QLabel()
         self.why_disabled.setWordWrap(True)
         self.why_disabled.setStyleSheet("color: #e57373;")
+        # Its text never widens the form (the dock would move the waveform under the mouse).
+        policy = self.why_disabled.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.why_disabled.setSizePolicy(policy)
 
-        form = QFormLayout()
-        form.addRow("Region", self.region_label)
-        form.addRow("Song", self.source_label)
-        form.addRow(self.send_url)
+        # A grid, not a QFormLayout: the wrapped labels get the height their width needs (a
+        # form layout overlapped the Region and Song rows in a narrow column).
+        form = QGridLayout()
+        form.setColumnStretch(1, 1)
         prompt_row = QVBoxLayout()
         prompt_row.addWidget(self.prompt)
         prompt_row.addWidget(self.prompt_count, alignment=Qt.AlignmentFlag.AlignRight)
-        form.addRow("Prompt", prompt_row)
-        form.addRow("Song lyrics", self.lyrics)
         section_row = QVBoxLayout()
         section_row.addWidget(self.section_lyrics)
         section_row.addWidget(self.section_count, alignment=Qt.AlignmentFlag.AlignRight)
-        form.addRow("New lyrics", section_row)
-        form.addRow("Voice", self.gender)
-        form.addRow("Versions", self.versions)
-        form.addRow("Title", self.title)
+        rows: list[tuple[str | None, QWidget | QLayout]] = [
+            ("Region", self.region_label), ("Song", self.source_label), (None, self.send_url),
+            ("Prompt", prompt_row), ("Song lyrics", self.lyrics), ("New lyrics", section_row),
+            ("Voice", self.gender), ("Versions", self.versions), ("Title", self.title)]
+        for row, (label, field) in enumerate(rows):
+            column, span = (0, 2) if label is None else (1, 1)
+            if label is not None:  # beside the first line of a tall field, centred on a short one
+                tall = isinstance(field, (QLayout, QPlainTextEdit, QLabel))
+                align = Qt.AlignmentFlag.AlignTop if tall else Qt.AlignmentFlag.AlignVCenter
+                form.addWidget(QLabel(label), row, 0, align)
+            if isinstance(field, QLayout):
+                form.addLayout(field, row, column, 1, span)
+            else:
+                form.addWidget(field, row, column, 1, span)
 
         inner = QWidget()
         col = QVBoxLayout(inner)
@@ -153,18 +209,27 @@ class JobForm(QWidget):
         for widget in (self.advanced_toggle, self.advanced, self.backend_label, self.local_note,
                        self.cost_label, self.issue_label):
             col.addWidget(widget)
+        col.addStretch(1)  # room to spare goes under the fields, never between the rows
+        scroll = _FittedScroll()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        # Submit and why it is disabled stay under the scrolled fields: always in reach, also
+        # on a small screen or with Advanced open.
+        footer = QVBoxLayout()
+        footer.setContentsMargins(9, 4, 9, 6)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.submit_button)
-        col.addLayout(buttons)
-        col.addWidget(self.why_disabled)
-        col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
+        footer.addLayout(buttons)
+        footer.addWidget(self.why_disabled)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
         outer.addWidget(scroll)
+        outer.addLayout(footer)
+        outer.addStretch(1)
 
         self.prompt.textChanged.connect(self._prompt_typed)
         for w in (self.prompt, self.lyrics, self.section_lyrics):

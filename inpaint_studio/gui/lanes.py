@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.peaks import PeakPyramid
@@ -15,6 +15,7 @@ from inpaint_studio.gui.waveform import WaveformCurves, WaveformViewBox, channel
 from inpaint_studio.gui.waveform_view import make_timeline_plot, playhead_line, region_item
 from inpaint_studio.services.document import PlayheadModel, RegionModel
 
+MIN_LANE_HEIGHT = 40
 LANE_COLOURS = [["#a5d6a7", "#c8e6c9"], ["#ce93d8", "#e1bee7"], ["#ffab91", "#ffccbc"]]
 BLIND_COLOURS = [theme.MUTED, theme.MUTED]  # every lane alike while a blind test runs
 
@@ -31,7 +32,11 @@ class Lane(QWidget):
         self.title.setStyleSheet(f"color: {theme.MUTED}; padding-left: {4}px;")
         self.viewbox = WaveformViewBox(select=False)
         self.plot_widget = make_timeline_plot(self.viewbox, ruler=False)
-        self.plot_widget.setFixedHeight(height)
+        # `height` on a screen with room; less on a small one (the main waveform keeps more).
+        self.plot_widget.setMinimumHeight(MIN_LANE_HEIGHT)
+        self.plot_widget.setMaximumHeight(height)
+        self.plot_widget.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                       QSizePolicy.Policy.Expanding)
         self.plot = self.plot_widget.getPlotItem()
         self.curves = WaveformCurves(self.plot, colours)
         self.viewbox.sigXRangeChanged.connect(lambda *_: self.curves.refresh())
@@ -47,6 +52,7 @@ class Lane(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.title)
         layout.addWidget(self.plot_widget)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
     def set_audio(self, audio: Audio | None, peaks: PeakPyramid | None = None) -> None:
         """Show `audio` (pass `peaks` when already built, e.g. off the GUI thread)."""
@@ -89,6 +95,8 @@ class LanesContainer(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
+        # Shares the height with the main waveform (by the window's stretch factors).
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         region.changed.connect(self._show_region)
         playhead.moved.connect(self._move_playhead)
         self.setVisible(False)

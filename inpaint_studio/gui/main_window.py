@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._menus: dict[str, QMenu] = {}
         self._before_open: list[BeforeOpen] = []
         self._painted = False
+        self._docks: list[QDockWidget] = []
         self.setWindowTitle(NAME)
         self.setAcceptDrops(True)
         self._apply_region_limits()
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
+        self._docks.append(dock)  # PySide gives a removed dock back to Python: keep it alive
         self.addDockWidget(area, dock)
         self._panels_menu.addAction(dock.toggleViewAction())
         return dock
@@ -252,6 +254,23 @@ class MainWindow(QMainWindow):
         state = self.settings.get("window/state")
         if not state or not self.restoreState(state, LAYOUT_VERSION):
             self.arrange_docks()
+            return
+        # Saved on a larger screen, the right column would keep its width and squeeze the
+        # waveform: then the docks get this window's sizes (their places stay as saved).
+        QTimer.singleShot(0, self._fit_restored_docks)
+
+    def _fit_restored_docks(self) -> None:
+        right = [d for d in self.findChildren(QDockWidget) if d.isVisible()
+                 and not d.isFloating()
+                 and self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        widest = max((d.width() for d in right), default=0)
+        if widest > 0.4 * self.width() or self.centralWidget().width() < 0.6 * self.width():
+            self._size_docks()
+
+    def _right_width(self) -> int:
+        """The right column's width at this window width: about a quarter, room for the form's
+        fields on a small screen, no more than it can use on a large one."""
+        return min(max(340, int(self.width() * 0.27)), 600)
 
     def arrange_docks(self) -> None:
         """The first-start layout (one place for the whole product): the waveform keeps most
@@ -265,14 +284,21 @@ class MainWindow(QMainWindow):
         right = [docks[t] for t in LAYOUT["right"] if t in docks]
         bar = [docks[t] for t in LAYOUT["bar"] if t in docks]
         tabs = [docks[t] for t in LAYOUT["tabs"] if t in docks]
+        # Out first, then in: re-tabifying docks that are tabbed already left a second,
+        # stale tab bar over the real one.
+        size = self.size()  # placing one dock at a time may grow the window for a moment
+        for dock in (*right, *bar, *tabs):
+            self.removeDockWidget(dock)
         for group, where in ((right, area.RightDockWidgetArea),
-                             (bar + tabs[:1], area.BottomDockWidgetArea)):
+                             (bar + tabs, area.BottomDockWidgetArea)):
             for dock in group:
                 self.addDockWidget(where, dock, vertical)  # stacked top to bottom in order
+                dock.show()
         for dock in tabs[1:]:
             self.tabifyDockWidget(tabs[0], dock)
         if tabs:
             tabs[0].raise_()
+        self.resize(size)
         # Sizes need the final geometry: now when shown, else once the event loop runs (after
         # the window is shown).
         if self.isVisible():
@@ -288,7 +314,7 @@ class MainWindow(QMainWindow):
         bar = [docks[t] for t in LAYOUT["bar"] if t in docks]
         tabs = [docks[t] for t in LAYOUT["tabs"] if t in docks]
         if right:
-            width = min(max(360, self.width() // 4), 440)
+            width = self._right_width()
             self.resizeDocks(right, [width] * len(right), Qt.Orientation.Horizontal)
             # The form first: every dock after it keeps only the height it asks for.
             rest = [d.sizeHint().height() + 40 for d in right[1:]]  # + room for wrapped text
@@ -297,7 +323,7 @@ class MainWindow(QMainWindow):
         if bar and tabs:
             # The transport keeps its own (slim) height; the tabs get about a fifth.
             heights = [d.sizeHint().height() for d in bar]
-            self.resizeDocks([*bar, tabs[0]], [*heights, max(150, self.height() // 5)],
+            self.resizeDocks([*bar, tabs[0]], [*heights, max(120, self.height() // 5)],
                              vertical)
 
     def _apply_region_limits(self) -> None:
@@ -410,8 +436,8 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.get("window/geometry")
-        if geometry:
-            self.restoreGeometry(geometry)
+        if geometry and self.restoreGeometry(geometry):
+            self.fit_to_screen()  # saved on a larger screen (or another one): bring it back
             return
         # First start: the size the layout is made for (1600×900), or what the screen has.
         size = [1600, 900]
@@ -419,7 +445,28 @@ class MainWindow(QMainWindow):
         if screen is not None:
             room = screen.availableGeometry()
             size = [min(size[0], int(room.width() * 0.95)), min(size[1], int(room.height() * 0.9))]
-        self.resize(max(size[0], 960), max(size[1], 600))
+        self.resize(*size)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's available room, and on it."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        if self.isMaximized() or self.isFullScreen():
+            return
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), room.width() - extra_w)
+        height = min(self.height(), room.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.left(), room.left()), room.right() + 1 - frame.width())
+        y = min(max(frame.top(), room.top()), room.bottom() + 1 - frame.height())
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.set("window/geometry", bytes(self.saveGeometry().data()))

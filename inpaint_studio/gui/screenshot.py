@@ -1,8 +1,11 @@
-"""Rendering the main window to a PNG without a display (`--screenshot`): load the song fully,
-set the region, frame it, grab the window and write the file atomically."""
+"""Rendering the main window to a PNG without a display (`--screenshot`): on an offscreen screen
+of the size and scale asked for (`offscreen_platform`), fill the screen with the window, load the
+song fully, set the region, frame it, grab the window and write the file atomically."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from inpaint_studio.core.atomic import atomic_path
+from inpaint_studio.core.atomic import atomic_path, atomic_write_text
 from inpaint_studio.core.region import RegionError
 from inpaint_studio.gui.compare_panel import CompareFeature
 from inpaint_studio.gui.main_window import MainWindow
@@ -21,6 +24,19 @@ LOAD_TIMEOUT_S = 900
 def _fail(message: str, code: int = 1) -> int:
     print(f"inpaint-studio --screenshot: {message}", file=sys.stderr)
     return code
+
+
+def offscreen_platform(pixels: tuple[int, int], scale: float, folder: Path) -> str:
+    """Point Qt at an offscreen screen of `pixels` (width, height) drawn at `scale` device pixels
+    per point (so the window is laid out in pixels / scale points): sets QT_SCALE_FACTOR and
+    returns the QT_QPA_PLATFORM value. Qt's offscreen plugin reads the screen from a JSON file,
+    written into `folder` and read once, when the QApplication is made."""
+    config = folder / "offscreen-screen.json"
+    atomic_write_text(config, json.dumps({"screens": [{
+        "name": "screenshot", "x": 0, "y": 0, "width": pixels[0], "height": pixels[1],
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    os.environ["QT_SCALE_FACTOR"] = f"{scale:g}"
+    return f"offscreen:configfile={config}"
 
 
 def wait_until_loaded(window: MainWindow, timeout_s: float = LOAD_TIMEOUT_S) -> str | None:
@@ -74,6 +90,8 @@ def take_screenshot(window: MainWindow, compare: CompareFeature | None, file: st
                     region: tuple[float, float] | None,
                     out: Path, size: tuple[int, int], *, hear: int | None = None,
                     loop: bool = False) -> int:
+    """Render the window filling a screen of `size` points (the picture has the screen's
+    device pixels) to `out`; 0, or non-zero with the reason on stderr."""
     window.resize(*size)
     window.arrange_docks()  # placed before showing: the features' own placement never counts
     window.show()
@@ -110,6 +128,10 @@ def take_screenshot(window: MainWindow, compare: CompareFeature | None, file: st
     pixmap = window.grab()
     if pixmap.isNull():
         return _fail("the window could not be rendered")
+    if (window.width(), window.height()) != tuple(size):
+        print(f"inpaint-studio --screenshot: the window needs {window.width()}x"
+              f"{window.height()} points, more than the {size[0]}x{size[1]} of the screen",
+              file=sys.stderr)
     try:
         with atomic_path(out, suffix=".part.png") as tmp:
             if not pixmap.save(str(tmp), "PNG"):

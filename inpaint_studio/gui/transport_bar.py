@@ -4,7 +4,8 @@ blind test. A view only: it emits what the musician asked for and shows what it 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -13,12 +14,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
 from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui import theme
+from inpaint_studio.gui.flow_layout import FlowLayout, fit_height
 
 SOURCE_KEYS = ("original", "v1", "v2")
 SOURCE_LABELS = ("Original", "Version 1", "Version 2")  # what the keys 1/2/3 hear
@@ -72,6 +73,12 @@ class TransportBar(QWidget):
         self.source_group.idClicked.connect(self.source_clicked.emit)
         self.hearing_label = QLabel("Hearing: —")
         self.hearing_label.setStyleSheet("font-weight: bold;")
+        # Room for the usual names from the start: a longer name arriving later (the sources
+        # load in the background) would widen the bar and move the waveform under the mouse.
+        bold = QFont(self.hearing_label.font())
+        bold.setBold(True)
+        self.hearing_label.setMinimumWidth(
+            QFontMetrics(bold).horizontalAdvance("Hearing: Version 2") + 4)
         self.loudness_box = QCheckBox("Match loudness")
         self.loudness_box.setToolTip("Play each version at the original's loudness over the region "
                                      "and its context (ITU-R BS.1770), so louder does not win (M)")
@@ -90,30 +97,46 @@ class TransportBar(QWidget):
         self.output_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
 
-        top = QHBoxLayout()
-        for w in (self.play_button, self.stop_button, self.time_label, self.loop_button,
-                  QLabel("pre"), self.pre_roll, QLabel("post"), self.post_roll,
-                  self.left_seam, self.right_seam):
-            top.addWidget(w)
-        top.addSpacing(12)
-        top.addWidget(self.output_label, 1)
-        bottom = QHBoxLayout()
-        for w in (*self.source_buttons, self.hearing_label, self.loudness_box, self.gain_label,
-                  self.blind_box, self.pick_button):
-            bottom.addWidget(w)
-        bottom.addStretch(1)
-        layout = QVBoxLayout(self)
+        # Groups of controls that belong together, laid out in rows that wrap where the width
+        # ends (two rows on a wide screen, more on a narrow one), each group kept whole.
+        groups = (
+            (self.play_button, self.stop_button, self.time_label),
+            (self.loop_button, QLabel("pre"), self.pre_roll, QLabel("post"), self.post_roll),
+            (self.left_seam, self.right_seam),
+            None,  # the output line: the rest of the first row(s)
+            (*self.source_buttons, self.hearing_label),
+            (self.loudness_box, self.gain_label, self.blind_box, self.pick_button),
+        )
+        layout = FlowLayout(self, spacing=6)
         layout.setContentsMargins(4, 0, 4, 2)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addLayout(bottom)
+        for group in groups:
+            if group is None:
+                layout.add_filler(self.output_label)
+                continue
+            box = QWidget()
+            row = QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            for w in group:
+                row.addWidget(w)
+            layout.addWidget(box)
         # What is on (the version heard, the loop) must read at a glance; Fusion's sunken look
         # for a checked button barely shows on the dark palette.
         self.setStyleSheet(f"QPushButton:checked {{ background: {theme.CHECKED}; "
                            "color: white; border: 1px solid #5a9bd4; border-radius: 2px; "
                            "padding: 3px 8px; }")
-        # A slim bar: as tall as its two rows, never taller (the dock does not stretch it).
+        # A slim bar: as tall as its rows, never taller (the dock does not stretch it).
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(layout.heightForWidth(layout.sizeHint().width()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        fit_height(self)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:  # a text changed: maybe another row
+            fit_height(self)
+        return handled
 
     def _roll_box(self, tip: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()

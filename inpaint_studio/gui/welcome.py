@@ -8,12 +8,14 @@ import os
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -115,10 +117,22 @@ class WelcomeView(QWidget):
         content = QWidget()
         content.setLayout(column)
         content.setMaximumWidth(640)
-        outer = QHBoxLayout(self)
+        page = QWidget()
+        outer = QHBoxLayout(page)
         outer.addStretch(1)
         outer.addWidget(content, 4)
         outer.addStretch(1)
+        # On a small screen the page scrolls rather than squeezing its parts over each other.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.viewport().setAutoFillBackground(False)
+        page.setAutoFillBackground(False)
+        scroll.setWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         self.set_busy(None)
 
     def show_recent(self, projects: list[str], songs: list[str]) -> None:

@@ -57,3 +57,24 @@ def test_screenshot_fails_clearly(audio_file, tmp_path, make, args, words):
 def test_version(qapp):
     proc = _run("--version")
     assert proc.returncode == 0 and "inpaint-studio" in proc.stdout
+
+
+def test_screenshot_on_a_hidpi_screen_of_a_given_size(tmp_path, qapp):
+    """`--size 2048x1400 --scale 2`: laid out in 1024×700 points, drawn with twice the pixels."""
+    out = tmp_path / "hidpi.png"
+    proc = _run("--screenshot", str(out), "--size", "2048x1400", "--scale", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "more than the" not in proc.stderr  # the window fits the screen
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (2048, 1400)
+
+
+@pytest.mark.parametrize("args,words", [(["--size", "1024by700"], "is not WxH"),
+                                        (["--scale", "9"], "the scale goes from 1"),
+                                        (["--size", "400x300", "--scale", "2"], "at least")])
+def test_screenshot_refuses_a_screen_it_cannot_make(tmp_path, qapp, args, words):
+    out = tmp_path / "x.png"
+    proc = _run("--screenshot", str(out), *args)
+    assert proc.returncode == 2
+    assert words in proc.stderr
+    assert not out.exists()
