@@ -447,6 +447,22 @@ def humanise(notes: list[Note], rng, amount: float = 1.0) -> list[Note]:
     return out
 
 
+def _untangle(notes: list[Note]) -> list[Note]:
+    """A note ends before the next onset of the same pitch on its channel (a synthesiser or a
+    DAW would cut or merge the overlap); exact duplicates are dropped."""
+    out: list[Note] = []
+    last: dict[tuple[int, int], Note] = {}
+    for n in sorted(notes, key=lambda n: (n.time, n.channel, n.pitch)):
+        prev = last.get((n.channel, n.pitch))
+        if prev is not None:
+            if n.time - prev.time < 0.01:
+                continue
+            prev.duration = min(prev.duration, n.time - prev.time - 0.005)
+        last[(n.channel, n.pitch)] = n
+        out.append(n)
+    return out
+
+
 def compose(plan: Plan, harmony: Harmony, start: float, end: float, seed: int = 0,
             humanize: bool = True) -> list[Note]:
     """The plan's parts as notes inside [start, end), sorted by onset. With `humanize` False
@@ -472,6 +488,6 @@ def compose(plan: Plan, harmony: Harmony, start: float, end: float, seed: int = 
             for n in made:
                 n.time = max(start, n.time)
                 n.duration = max(0.02, min(n.duration, end - n.time))
-        notes += made
+        notes += _untangle(made)
     notes.sort(key=lambda n: (n.time, n.channel, n.pitch))
     return notes

@@ -52,6 +52,10 @@ def test_parts_are_in_key_on_chords_and_on_grid(name, prompt, seed):
     assert all(3.1 - 1e-6 <= n.time < 23.0 and n.time + n.duration <= 23.0 + 1e-6
                for n in notes)
     assert all(0 <= n.pitch <= 127 and 1 <= n.velocity <= 127 for n in notes)
+    ends: dict[tuple[int, int], float] = {}
+    for n in sorted(notes, key=lambda n: n.time):  # no note overlaps its own pitch
+        assert n.time >= ends.get((n.channel, n.pitch), 0.0) - 1e-9
+        ends[(n.channel, n.pitch)] = n.time + n.duration
 
 
 def test_humanising_stays_within_limits_and_keeps_the_grid():
