@@ -84,8 +84,9 @@ ALLOWED = {
     "engine": {"engine", "core"},
     # paths only for the default cache folder (a leaf helper)
     "musicmap": {"musicmap", "core"} | _LEAF,
-    # the session player composes on the map and renders into the song: no engine, no server
-    "player": {"player", "musicmap", "core"} | _LEAF,
+    # the session player composes on the map and renders into the song; of the engine it
+    # uses only the result value types, so its versions have the engine's shape
+    "player": {"player", "musicmap", "engine", "core"} | _LEAF,
     "api": {"api", "core"} | _LEAF,
     "server": {"server", "api", "engine", "core"} | _LEAF,
     "jobs": {"jobs", "api", "core"} | _LEAF,

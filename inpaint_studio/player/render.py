@@ -83,6 +83,22 @@ def _soundfont(path: Path, rate: int):
         return sf
 
 
+def _silence(sf) -> None:
+    """No voice left sounding from an earlier render (a release tail would leak into the next
+    one): every note stopped at once, then the channels reset."""
+    for ch in range(16):
+        try:
+            sf.channel_sounds_off(ch)
+        except (RuntimeError, ValueError):
+            pass
+    buf = bytearray(4096 * 8)
+    for _ in range(40):  # let the quick release of the stopped voices run out (≤ ~4 s)
+        sf.render(memoryview(buf), False)
+        if not np.any(np.frombuffer(bytes(buf), dtype=np.float32)):
+            break
+    sf.reset()
+
+
 def synthesize(notes: list[Note], rate: int, start: float, end: float,
                soundfont: Path | None = None) -> np.ndarray:
     """The notes played from `start` to `end` (seconds on the song's timeline) as stereo
@@ -91,7 +107,7 @@ def synthesize(notes: list[Note], rate: int, start: float, end: float,
     frames = max(1, int(round((end - start) * rate)))
     with _LOCK:
         sf = _soundfont(path, rate)
-        sf.reset()
+        _silence(sf)
         programs = {}
         for n in notes:
             programs.setdefault(n.channel, n.program)
@@ -122,7 +138,7 @@ def synthesize(notes: list[Note], rate: int, start: float, end: float,
             stop = min(frames, max(nxt, pos + 1))
             sf.render(view[pos * 8 : stop * 8], False)
             pos = stop
-        sf.reset()
+        _silence(sf)
     return np.frombuffer(bytes(out), dtype=np.float32).reshape(-1, 2).T.copy()
 
 
@@ -214,7 +230,8 @@ def limiter_gain(x: np.ndarray, rate: int, peak: float = PEAK) -> np.ndarray:
 @dataclass
 class Rendered:
     """A rendered version: the whole song with the region replaced, the part alone as mixed
-    (the region's length), and the level figures (LUFS; `relative_db` = part − song)."""
+    (the region's length), and the level figures (LUFS; `relative_db` = part − song; `peak`
+    over the region and its seams)."""
 
     audio: Audio
     part: np.ndarray
@@ -258,5 +275,6 @@ def render(song: Audio, plan: Plan, notes: list[Note], start: float, end: float,
     out = splice(song, Audio(version, rate), start, end,
                  crossfade_s=0.0 if continuous else SEAM_CROSSFADE_S)
     part_lufs = integrated_loudness(part, rate)
+    span = out.samples[:, max(0, s0 - rate // 10) : s1 + rate // 10]  # the region and seams
     return Rendered(out, part, bed, song_lufs, part_lufs, part_lufs - song_lufs, gain_db,
-                    float(np.max(np.abs(out.samples))))
+                    float(np.max(np.abs(span), initial=0.0)))
