@@ -72,7 +72,7 @@ def fill_region(
         token.raise_if_cancelled()
         take_seed = int(seed) + i + 1
         notes = compose(plan, harmony, start, end, seed=take_seed)
-        out = render(audio, plan, notes, start, end)
+        out = render(audio, plan, notes, start, end, token=token)
         midi_path = None
         if midi_dir is not None:
             midi_path = str(write_midi(Path(midi_dir) / f"version_{i + 1}.mid", notes, harmony,

@@ -1,16 +1,20 @@
-"""Rendering: the notes played by a General MIDI SoundFont (`tinysoundfont`, in process), a
-little reverb, fades at the region's edges, the part's level set by BS.1770 loudness relative
+"""Rendering: the notes played by a General MIDI SoundFont (the FluidSynth program, apt
+`fluidsynth`, run as a separate process like ffmpeg: it is LGPL and never linked or imported),
+a little reverb, fades at the region's edges, the part's level set by BS.1770 loudness relative
 to the song (the plan's `level_db`), the song underneath as the plan says (kept, ducked, only
 its percussive or harmonic part, or nothing), no clipping, and the result spliced into the
-song with `core.splice`.
+song with `core.splice`. `SynthMissing` names the apt package when the program is missing.
 
 The SoundFont: `$INPAINT_STUDIO_SOUNDFONT`, else the usual Debian paths (`fluid-soundfont-gm`
 installs /usr/share/sounds/sf2/FluidR3_GM.sf2); `SoundFontMissing` names the package."""
 
 from __future__ import annotations
 
+import io
 import os
-import threading
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +22,7 @@ import numpy as np
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.bs1770 import integrated_loudness
+from inpaint_studio.core.cancel import NEVER, Cancelled, CancelToken
 from inpaint_studio.core.splice import splice
 from inpaint_studio.player.compose import DRUM_CHANNEL, Note
 from inpaint_studio.player.plan import Plan
@@ -40,7 +45,6 @@ FADE_OUT_S = 0.35
 REVERB_WET = 0.18
 REVERB_RT60_S = 1.3
 SEAM_CROSSFADE_S = 0.06  # where the song underneath changes (a bed that is not the song)
-BLOCK = 64  # frames rendered between checks for the next event
 
 
 class SoundFontMissing(RuntimeError):
@@ -63,83 +67,123 @@ def find_soundfont() -> Path:
         ".sf2/.sf3 file.")
 
 
-_CACHE: dict[tuple[str, int], object] = {}
-_LOCK = threading.RLock()
+FLUIDSYNTH = "fluidsynth"  # the program's name on PATH
+FLUIDSYNTH_APT = "fluidsynth"
+FLUIDSYNTH_GAIN = 0.5  # fluidsynth's -g (its default 0.2 is quiet; the level is set after)
+TICKS_PER_S = 1000  # the temporary MIDI file: 500 ticks per quarter at 500000 µs per quarter
+_PPQ = 500
+_TEMPO = 500000
+POLL_S = 0.05  # how often a running render checks its CancelToken
 
 
-def _soundfont(path: Path, rate: int):
-    """The loaded SoundFont for `path` at `rate` (loaded once per process: ~0.2 s)."""
-    from tinysoundfont import _tinysoundfont as tsf
-
-    key = (str(path), int(rate))
-    with _LOCK:
-        sf = _CACHE.get(key)
-        if sf is None:
-            sf = tsf.SoundFont(str(path))
-            sf.set_output(tsf.OutputMode.StereoInterleaved, int(rate), 0.0)
-            sf.set_max_voices(256)
-            _CACHE.clear()  # one SoundFont at a time: FluidR3 is ~140 MB in memory
-            _CACHE[key] = sf
-        return sf
+class SynthMissing(RuntimeError):
+    """The FluidSynth program is not installed; the message says how to install it."""
 
 
-def _silence(sf) -> None:
-    """No voice left sounding from an earlier render (a release tail would leak into the next
-    one): every note stopped at once, then the channels reset."""
-    for ch in range(16):
-        try:
-            sf.channel_sounds_off(ch)
-        except (RuntimeError, ValueError):
-            pass
-    buf = bytearray(4096 * 8)
-    for _ in range(40):  # let the quick release of the stopped voices run out (≤ ~4 s)
-        sf.render(memoryview(buf), False)
-        if not np.any(np.frombuffer(bytes(buf), dtype=np.float32)):
-            break
-    sf.reset()
+class SynthFailed(RuntimeError):
+    """FluidSynth ran but did not render; the message carries its stderr."""
+
+
+def find_fluidsynth() -> str:
+    """The path of the `fluidsynth` program, or `SynthMissing` naming the apt package."""
+    path = shutil.which(FLUIDSYNTH)
+    if not path:
+        raise SynthMissing(
+            f"The FluidSynth program ({FLUIDSYNTH}) is not installed; the local session player "
+            f"renders MIDI with it. Install it with `sudo apt-get install {FLUIDSYNTH_APT}`.")
+    return path
+
+
+def _render_midi(notes: list[Note], start: float, end: float) -> bytes:
+    """The notes as a type-0 MIDI file at a constant tempo, 1 tick = 1 ms from `start`
+    (notes before `start` begin at tick 0), programs per channel (bank 0; the drum channel is
+    FluidSynth's percussion channel, bank 128), lasting at least until `end`."""
+    import mido
+
+    def tick(t: float) -> int:
+        return max(0, int(round((t - start) * TICKS_PER_S)))
+
+    last = tick(end)
+    events: list[tuple[int, int, mido.Message]] = []
+    programs: dict[int, int] = {}
+    for n in notes:
+        programs.setdefault(n.channel, n.program)
+    for ch, prog in sorted(programs.items()):
+        drum = ch == DRUM_CHANNEL
+        events.append((0, 0, mido.Message("control_change", channel=ch, control=0, value=0)))
+        events.append((0, 1, mido.Message("program_change", channel=ch,
+                                          program=0 if drum else prog)))
+    for n in notes:
+        a, b = tick(n.time), tick(n.time + n.duration)
+        if a >= last:
+            continue
+        b = min(max(b, a + 1), last)
+        # note-offs sort before note-ons at the same tick: a repeated pitch is not cut
+        events.append((a, 3, mido.Message("note_on", channel=n.channel, note=n.pitch,
+                                          velocity=max(1, min(127, int(n.velocity))))))
+        events.append((b, 2, mido.Message("note_off", channel=n.channel, note=n.pitch,
+                                          velocity=0)))
+    track = mido.MidiTrack()
+    track.append(mido.MetaMessage("set_tempo", tempo=_TEMPO, time=0))
+    now = 0
+    for t, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=t - now))
+        now = t
+    track.append(mido.MetaMessage("end_of_track", time=max(0, last - now)))
+    mid = mido.MidiFile(type=0, ticks_per_beat=_PPQ)
+    mid.tracks.append(track)
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
 
 
 def synthesize(notes: list[Note], rate: int, start: float, end: float,
-               soundfont: Path | None = None) -> np.ndarray:
+               soundfont: Path | None = None, token: CancelToken = NEVER) -> np.ndarray:
     """The notes played from `start` to `end` (seconds on the song's timeline) as stereo
-    float32 (2, frames), unscaled. Sample-accurate to BLOCK frames."""
-    path = soundfont or find_soundfont()
+    float32 (2, frames), unscaled, every render starting from silence. Timing to 1 ms (the
+    temporary MIDI file's tick) and FluidSynth's 64-frame block.
+
+    FluidSynth (LGPL) runs as a separate program, like ffmpeg: never linked or imported. It
+    renders offline (-F, faster than real time) to raw float32 stereo, its own reverb and
+    chorus off (`reverb` below adds the room)."""
+    path = Path(soundfont or find_soundfont())
+    program = find_fluidsynth()
     frames = max(1, int(round((end - start) * rate)))
-    with _LOCK:
-        sf = _soundfont(path, rate)
-        _silence(sf)
-        programs = {}
-        for n in notes:
-            programs.setdefault(n.channel, n.program)
-        for ch, prog in programs.items():
-            sf.channel_set_bank(ch, 128 if ch == DRUM_CHANNEL else 0)
-            sf.channel_set_preset_number(ch, 0 if ch == DRUM_CHANNEL else prog,
-                                         ch == DRUM_CHANNEL)
-        events = []
-        for n in notes:
-            a = int(round((n.time - start) * rate))
-            b = int(round((n.time + n.duration - start) * rate))
-            events.append((a, 1, n.channel, n.pitch, n.velocity))
-            events.append((max(b, a + 1), 0, n.channel, n.pitch, 0))
-        events.sort(key=lambda e: (e[0], e[1]))
-        out = bytearray(frames * 2 * 4)
-        view = memoryview(out)
-        pos = 0
-        i = 0
-        while pos < frames:
-            while i < len(events) and events[i][0] <= pos:
-                _, on, ch, key, vel = events[i]
-                if on:
-                    sf.channel_note_on(ch, key, vel / 127.0)
-                else:
-                    sf.channel_note_off(ch, key)
-                i += 1
-            nxt = events[i][0] if i < len(events) else frames
-            stop = min(frames, max(nxt, pos + 1))
-            sf.render(view[pos * 8 : stop * 8], False)
-            pos = stop
-        _silence(sf)
-    return np.frombuffer(bytes(out), dtype=np.float32).reshape(-1, 2).T.copy()
+    token.raise_if_cancelled()
+    with tempfile.TemporaryDirectory(prefix="inpaint-player-") as tmp:
+        mid, raw, err = Path(tmp, "part.mid"), Path(tmp, "part.raw"), Path(tmp, "stderr.txt")
+        mid.write_bytes(_render_midi(notes, start, end))
+        cmd = [program, "-n", "-i", "-q", "-R", "0", "-C", "0", "-g", str(FLUIDSYNTH_GAIN),
+               "-r", str(int(rate)), "-T", "raw", "-O", "float", "-F", str(raw),
+               str(path), str(mid)]
+        with open(err, "wb") as err_file:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err_file,
+                                    stderr=err_file)
+            try:
+                while True:
+                    try:
+                        proc.wait(timeout=POLL_S)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if token.cancelled:
+                            raise Cancelled() from None
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        text = err.read_text("utf-8", "replace").strip()
+        # FluidSynth exits 0 after skipping a file it cannot load (it then renders silence);
+        # with -q it writes nothing else, so an error line is a failed render
+        failed = "fluidsynth: error" in text or "not a SoundFont or MIDI file" in text
+        if proc.returncode != 0 or failed or not raw.is_file():
+            text = text[-2000:]
+            raise SynthFailed(f"FluidSynth could not render the part (exit code "
+                              f"{proc.returncode}) with {path}: {text or 'no message'}")
+        data = np.fromfile(raw, dtype="<f4")
+    data = data[: len(data) // 2 * 2].reshape(-1, 2)[:frames]
+    if len(data) < frames:
+        data = np.pad(data, ((0, frames - len(data)), (0, 0)))
+    return np.ascontiguousarray(data.T, dtype=np.float32)
 
 
 def reverb(x: np.ndarray, rate: int, wet: float = REVERB_WET,
@@ -244,13 +288,13 @@ class Rendered:
 
 
 def render(song: Audio, plan: Plan, notes: list[Note], start: float, end: float,
-           soundfont: Path | None = None) -> Rendered:
+           soundfont: Path | None = None, token: CancelToken = NEVER) -> Rendered:
     """The notes rendered, mixed over the plan's bed at the plan's level and spliced into
     `song` at [start, end]."""
     rate = song.sample_rate
     s0, s1 = int(round(start * rate)), int(round(end * rate))
     region = song.samples[:, s0:s1]
-    dry = synthesize(notes, rate, start, end, soundfont)
+    dry = synthesize(notes, rate, start, end, soundfont, token)
     part = fades(reverb(dry, rate), rate)
     if song.channels == 1:
         part = part.mean(axis=0, keepdims=True)

@@ -1,14 +1,18 @@
 """Rendering with the General MIDI SoundFont: a soft part sits 6–15 dB under the song by
 BS.1770 loudness, a loud one within 3 dB of it, nothing clips, and outside the region the song
-is untouched. The SoundFont is required: without one these tests fail naming the apt package."""
+is untouched. The SoundFont and the FluidSynth program are required: without them these tests
+fail naming the apt packages."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.bs1770 import integrated_loudness
+from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.player import render as R
 from inpaint_studio.player.compose import compose
 from inpaint_studio.player.plan import parse
@@ -41,6 +45,43 @@ def test_soundfont_is_found_or_the_message_names_the_package(monkeypatch):
         R.find_soundfont()
     monkeypatch.setenv(R.ENV, str(path))
     assert R.find_soundfont() == path
+
+
+def test_fluidsynth_is_found_or_the_message_names_the_package(monkeypatch):
+    program = R.find_fluidsynth()  # fails here, naming the apt package, when not installed
+    assert program
+    monkeypatch.setattr(R, "FLUIDSYNTH", "fluidsynth-not-installed-here")
+    with pytest.raises(R.SynthMissing, match="sudo apt-get install fluidsynth"):
+        R.find_fluidsynth()
+    with pytest.raises(R.SynthMissing, match="apt-get install fluidsynth"):
+        R.synthesize([], RATE, 0.0, 1.0)
+
+
+def test_a_failed_render_reports_fluidsynths_message(tmp_path):
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(b"not a soundfont at all")
+    h = song(bpm=120.0, offset=0.0)
+    notes = compose(parse("add piano"), h, 0.0, 2.0, seed=1)
+    with pytest.raises(R.SynthFailed, match="(?i)soundfont") as err:
+        R.synthesize(notes, RATE, 0.0, 2.0, soundfont=bad)
+    assert str(bad) in str(err.value)
+
+
+def test_a_render_stops_when_cancelled():
+    h = song(bars=300)  # ten minutes of backing: a render that runs for a while
+    notes = compose(parse("pop piano bass and drums"), h, 0.0, 600.0, seed=3)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):  # before it starts
+        R.synthesize(notes, RATE, 0.0, 600.0, token=token)
+    token = CancelToken()
+    timer = threading.Timer(0.2, token.cancel)
+    timer.start()
+    try:
+        with pytest.raises(Cancelled):  # while fluidsynth runs: the process is killed
+            R.synthesize(notes, RATE, 0.0, 600.0, token=token)
+    finally:
+        timer.cancel()
 
 
 def test_synthesis_sounds_the_notes_where_they_are():
