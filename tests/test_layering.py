@@ -19,7 +19,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "inpaint_studio"
 HEADLESS = ["core", "engine", "api", "server", "jobs", "playback", "backends", "commands",
-            "scripting", "musicmap"]
+            "scripting", "musicmap", "player"]
 
 
 @pytest.mark.parametrize("package", HEADLESS + ["cli"])
@@ -63,6 +63,8 @@ FORBIDDEN = {
     "engine": ["PySide6", "pyqtgraph", "requests", "fastapi", "uvicorn"],
     "musicmap": ["PySide6", "pyqtgraph", "requests", "fastapi", "uvicorn", "librosa",
                  "pretty_midi", "mir_eval"],
+    "player": ["PySide6", "pyqtgraph", "requests", "fastapi", "uvicorn", "librosa",
+               "pretty_midi", "mir_eval"],
     "api": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
     "server": ["PySide6", "pyqtgraph"],
     "jobs": ["PySide6", "pyqtgraph", "fastapi", "uvicorn"],
@@ -82,6 +84,9 @@ ALLOWED = {
     "engine": {"engine", "core"},
     # paths only for the default cache folder (a leaf helper)
     "musicmap": {"musicmap", "core"} | _LEAF,
+    # the session player composes on the map and renders into the song; of the engine it
+    # uses only the result value types, so its versions have the engine's shape
+    "player": {"player", "musicmap", "engine", "core"} | _LEAF,
     "api": {"api", "core"} | _LEAF,
     "server": {"server", "api", "engine", "core"} | _LEAF,
     "jobs": {"jobs", "api", "core"} | _LEAF,

@@ -1,0 +1,142 @@
+"""Composition on synthesised harmony with a known key, chords, beats and metre: parts in key,
+chord tones on the strong beats, onsets on the grid before humanising, bounded humanising,
+deterministic per seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from inpaint_studio.player.compose import (
+    DRUM_CHANNEL,
+    MAX_JITTER_S,
+    MAX_VEL_JITTER,
+    chord_pcs,
+    compose,
+    slots,
+)
+from inpaint_studio.player.plan import parse
+from inpaint_studio.player.score import chord_tones_on_strong_beats, in_key, max_grid_error
+from tests.player.harmony import song
+
+PROMPTS = [
+    "Add a soft guitar solo here",
+    "Replace this part with an opera-style vocal",
+    "in classical slow vibe",
+    "add busy piano arpeggios",
+    "add a walking upright bass",
+    "make it jazzy",
+    "add a loud synth lead solo",
+    "add a high flute melody",
+    "lofi half-time",
+    "cinematic orchestral build-up",
+]
+SONGS = {
+    "A minor 4/4": song(),
+    "C major 4/4 sevenths": song("C major", ("C:maj", "A:min", "D:min7", "G:7"), bpm=123.0),
+    "Eb major 3/4": song("Eb major", ("Eb:maj", "Ab:maj", "Bb:maj", "C:min"), bpm=140.0,
+                         beats_per_bar=3),
+    "E minor slow": song("E minor", ("E:min", "C:maj", "G:maj", "D:maj"), bpm=72.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SONGS))
+@pytest.mark.parametrize("prompt", PROMPTS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_parts_are_in_key_on_chords_and_on_grid(name, prompt, seed):
+    h = SONGS[name]
+    notes = compose(parse(prompt), h, 3.1, 23.0, seed=seed, humanize=False)
+    assert len([n for n in notes if n.channel != DRUM_CHANNEL]) >= 8
+    assert in_key(notes, h) >= 0.90
+    assert chord_tones_on_strong_beats(notes, h) >= 0.70
+    assert max_grid_error(notes, h, grid=False) <= 0.020
+    assert all(3.1 - 1e-6 <= n.time < 23.0 and n.time + n.duration <= 23.0 + 1e-6
+               for n in notes)
+    assert all(0 <= n.pitch <= 127 and 1 <= n.velocity <= 127 for n in notes)
+    ends: dict[tuple[int, int], float] = {}
+    for n in sorted(notes, key=lambda n: n.time):  # no note overlaps its own pitch
+        assert n.time >= ends.get((n.channel, n.pitch), 0.0) - 1e-9
+        ends[(n.channel, n.pitch)] = n.time + n.duration
+
+
+def test_humanising_stays_within_limits_and_keeps_the_grid():
+    h = SONGS["A minor 4/4"]
+    plan = parse("make it jazzy")
+    grid = compose(plan, h, 3.1, 23.0, seed=5, humanize=False)
+    human = compose(plan, h, 3.1, 23.0, seed=5)
+    assert len(grid) == len(human)
+    key = lambda n: (n.grid_time, n.channel, n.pitch)  # noqa: E731
+    moved = 0
+    for g, n in zip(sorted(grid, key=key), sorted(human, key=key), strict=True):
+        assert n.grid_time == pytest.approx(g.time)
+        assert abs(n.time - n.grid_time) <= MAX_JITTER_S + 1e-9
+        assert abs(n.velocity - g.velocity) <= MAX_VEL_JITTER
+        moved += n.time != g.time
+    assert moved > len(grid) // 2  # humanising does something
+    assert max_grid_error(human, h, grid=True) <= 0.020  # the unhumanised onsets stay known
+    assert max_grid_error(human, h, grid=False) > 0.001
+
+
+def test_deterministic_for_a_seed_and_seeds_differ():
+    h = SONGS["C major 4/4 sevenths"]
+    plan = parse("Add a soft guitar solo here")
+    a = compose(plan, h, 2.0, 20.0, seed=1)
+    b = compose(plan, h, 2.0, 20.0, seed=1)
+    c = compose(plan, h, 2.0, 20.0, seed=2)
+    assert a == b
+    assert [(n.pitch, n.grid_time) for n in a] != [(n.pitch, n.grid_time) for n in c]
+
+
+def test_the_solo_phrases_with_rests_and_resolves_to_chord_tones():
+    h = SONGS["A minor 4/4"]
+    notes = compose(parse("add a guitar solo"), h, h.beats[0], h.beats[32], seed=3,
+                    humanize=False)
+    sl = slots(h, h.beats[0], h.beats[32])
+    bar_len = sum(s.length for s in sl[:4])
+    for phrase in range(4):  # eight bars: four two-bar phrases
+        t0, t1 = sl[phrase * 8].time, sl[phrase * 8].time + 2 * bar_len
+        inside = [n for n in notes if t0 <= n.time < t1 - 1e-6]
+        assert inside, phrase
+        last = max(inside, key=lambda n: n.time)
+        i = max(j for j, s in enumerate(sl) if s.time <= last.time + 1e-6)
+        assert last.pitch % 12 in chord_pcs(sl[i].chord, h.key)[1]
+        # a rest: the phrase's last beat is not sounding at its end
+        assert all(n.time + n.duration < t1 - 0.05 for n in inside)
+
+
+def test_pads_move_smoothly_and_bass_plays_roots_on_downbeats():
+    h = SONGS["C major 4/4 sevenths"]
+    notes = compose(parse("add strings and a bass line"), h, h.beats[0], h.beats[32], seed=1,
+                    humanize=False)
+    pads = [n for n in notes if n.part == 0]
+    chords: dict[float, list[int]] = {}
+    for n in pads:
+        chords.setdefault(n.time, []).append(n.pitch)
+    voicings = [sorted(v) for _, v in sorted(chords.items())]
+    for a, b in zip(voicings, voicings[1:], strict=False):
+        assert sum(abs(x - y) for x, y in zip(a, b, strict=False)) <= 12  # voice leading
+    bass = [n for n in notes if n.part == 1]
+    for n in bass:
+        i = h.beats.index(min(h.beats, key=lambda b: abs(b - n.time)))
+        if h.bar_positions[i] == 1:
+            assert n.pitch % 12 == chord_pcs(h.beat_chords[i], h.key)[0]
+            assert n.pitch < 52
+
+
+def test_drums_keep_the_metre():
+    for name, snare_positions in (("A minor 4/4", {2, 4}), ("Eb major 3/4", {2, 3})):
+        h = SONGS[name]
+        notes = compose(parse("add drums"), h, h.beats[0], h.beats[24], seed=1,
+                        humanize=False)
+        assert all(n.channel == DRUM_CHANNEL for n in notes)
+        for n in notes:
+            if n.pitch == 38 and n.time in h.beats:
+                i = h.beats.index(n.time)
+                bar_of_region = i // h.beats_per_bar
+                if bar_of_region % 4 != 3 and i < 24 - h.beats_per_bar:  # not in a fill
+                    assert h.bar_positions[i] in snare_positions
+        kicks = [n for n in notes if n.pitch == 36]
+        assert kicks and all(h.bar_positions[h.beats.index(n.time)] in (1, 3) for n in kicks
+                             if n.time in h.beats)
+    fill = compose(parse("add a drum fill"), SONGS["A minor 4/4"], 0.37, 0.37 + 2.4 * 4,
+                   seed=1)
+    assert fill and min(n.time for n in fill) > 0.37 + 2.4 * 3  # only in the last bar
