@@ -35,6 +35,7 @@ LOUDNESS_MAX_LU = 1.5
 STEP_EXCESS_MAX_LU = 2.0
 PHASE_FIT_BEATS = 6
 PHASE_SPAN = 2.0
+EDGE = 0.1  # s: a seam this close to the song's start or end is no seam
 
 
 def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
@@ -134,28 +135,32 @@ def measure(
     an = analysis if analysis is not None else analyse(original)
     grid = grid if grid is not None else beat_grid(an)
     tL, tR = float(seams[0]), float(seams[-1])
-    z = [seam_z(version, an, grid, t) for t in seams]
-    z0 = [seam_z(original, an, grid, t) for t in seams]
+    # a region at the song's very start (end) has no seam there: nothing is cut at the edge
+    dur = original.duration
+    inner = [float(t) for t in seams if EDGE < t < dur - EDGE]
+    z = [seam_z(version, an, grid, t) for t in inner]
+    z0 = [seam_z(original, an, grid, t) for t in inner]
     seam_ok = all(
         a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
     phase, phase0, phase_ok = [], [], None
     if not grid.fallback:
-        phase = [beat_phase_ms(version, grid, tL, True), beat_phase_ms(version, grid, tR, False)]
-        phase0 = [beat_phase_ms(original, grid, tL, True),
-                  beat_phase_ms(original, grid, tR, False)]  # fmt: skip
+        sides = [(t, after) for t, after in ((tL, True), (tR, False)) if t in inner]
+        phase = [beat_phase_ms(version, grid, t, after) for t, after in sides]
+        phase0 = [beat_phase_ms(original, grid, t, after) for t, after in sides]
         judged = [(p, p0) for p, p0 in zip(phase, phase0, strict=True)
                   if np.isfinite(p0) and p0 <= BEAT_PHASE_MAX_MS]  # fmt: skip
         if judged:  # where the original itself is steady
             phase_ok = all(np.isfinite(p) and p <= BEAT_PHASE_MAX_MS for p, _ in judged)
     d = loudness_delta(version, original, tL, tR)
     d0 = loudness_delta(original, original, tL, tR)
-    steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)]
+    steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)
+             if t in inner]
     loud_ok = (abs(d) <= LOUDNESS_MAX_LU or abs(d - d0) <= LOUDNESS_MAX_LU) and all(
         s <= STEP_EXCESS_MAX_LU for s in steps)
     gates = {"seam": bool(seam_ok), "beat_phase": phase_ok, "loudness": bool(loud_ok)}
     r = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 3)  # noqa: E731
     return {
-        "seams": [round(t, 4) for t in seams],
+        "seams": [round(t, 4) for t in inner],
         "seam_z": [r(v) for v in z],
         "seam_z_original": [r(v) for v in z0],
         "beat_phase_ms": [r(v) for v in phase],
