@@ -1,0 +1,72 @@
+"""Recalibrate the engine's verdict on the TUNING half: which gates count and at which quantile
+of the song's own statistics each held-out detector (engine/jumps.py) fails, chosen for the best
+agreement with the independent checker (benchmarks/seam_judge.py).
+
+Input: the JSON lines `benchmarks/run.py seams` writes with SEAMS_OUT (each take's engine
+metrics, the checker's verdict and the song's detector limits at several quantiles).
+
+    python benchmarks/seams/calibrate.py tuning.jsonl [checking.jsonl]
+
+prints the best rule on the first file and, for the second, its agreement there (a file of the
+checking half is only ever evaluated, never fitted)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+
+KINDS = ("timbre", "harmony", "onsets", "level")
+OLD = ("seam", "beat_phase", "loudness")
+
+
+def load(path: str) -> list[dict]:
+    recs = [json.loads(ln) for ln in open(path) if ln.strip()]
+    return [r for r in recs if "judge_passed" in r and "held_out" in r["engine"]]
+
+
+def verdict(rec: dict, qi: dict[str, int], old: tuple[str, ...]) -> bool:
+    m = rec["engine"]
+    if any(m["gates"].get(k) is False for k in old):
+        return False
+    lim = rec["limits"]
+    for seam in m["held_out"]:
+        for k in KINDS:
+            v, o = seam[k]
+            limit = lim[k][qi[k]]
+            if (abs(v - o) > limit) if k == "level" else (v > max(limit, o)):
+                return False
+    return True
+
+
+def agreement(recs: list[dict], qi: dict[str, int], old: tuple[str, ...]) -> float:
+    return sum(verdict(r, qi, old) == r["judge_passed"] for r in recs) / max(len(recs), 1)
+
+
+def main(argv: list[str]) -> int:
+    tune = load(argv[0])
+    qs = tune[0]["limits"]["q"]
+    best = None
+    for olds in itertools.product((False, True), repeat=len(OLD)):
+        old = tuple(k for k, on in zip(OLD, olds, strict=True) if on)
+        for combo in itertools.product(range(len(qs)), repeat=len(KINDS)):
+            qi = dict(zip(KINDS, combo, strict=True))
+            a = agreement(tune, qi, old)
+            # ties: keep more gates, then quantiles nearest the a-priori 0.98
+            key = (a, len(old), -sum(abs(qs[i] - 0.98) for i in combo))
+            if best is None or key > best[0]:
+                best = (key, qi, old)
+    (a, _, _), qi, old = best
+    rule = {"counted_old_gates": old, "quantile": {k: qs[i] for k, i in qi.items()}}
+    judge_ok = sum(r["judge_passed"] for r in tune)
+    print(json.dumps({"tuning_takes": len(tune), "tuning_checker_passes": judge_ok,
+                      "tuning_agreement": round(a, 3), "rule": rule}))
+    if len(argv) > 1:
+        check = load(argv[1])
+        print(json.dumps({"checking_takes": len(check),
+                          "checking_agreement": round(agreement(check, qi, old), 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
