@@ -12,7 +12,13 @@ Each is also computed for the ORIGINAL at the same instants, so a readout can sh
 ordinary for this song there, and the gates are judged against it (real music has its own
 jumps, dynamics and rubato): seam z ≤ max(3, original + 2); beat phase ≤ 40 ms where the
 original itself is steady there; |ΔLU| ≤ 1.5 (or within 1.5 of the original's own ΔLU) and
-step excess ≤ 2 LU. `measure` is the one entry point, for tests, the engine and the app."""
+step excess ≤ 2 LU.
+
+Those three steer the seam search; the verdict (`passed`, `verdict`) also counts detectors the
+search never sees (engine/jumps.py: timbre, harmony and onset jumps, a level step at each seam,
+and a replaced ending), so a take is not graded only by the measure it was optimised for. A seam
+at the song's very start or end (a region from 0 s or to the end) is no seam and is not measured.
+`measure` is the one entry point, for tests, the engine and the app."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import numpy as np
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.analysis import Analysis, analyse, slice_features
 from inpaint_studio.engine.beats import BeatGrid, beat_grid
+from inpaint_studio.engine.jumps import KINDS, JumpTable, tail_level_db
 from inpaint_studio.engine.loudness import loudness, momentary
 from inpaint_studio.engine.novelty import (  # noqa: F401 - re-exported for callers
     SEAM_Z_MAX,
@@ -36,6 +43,14 @@ STEP_EXCESS_MAX_LU = 2.0
 PHASE_FIT_BEATS = 6
 PHASE_SPAN = 2.0
 EDGE = 0.1  # s: a seam this close to the song's start or end is no seam
+
+HELD_OUT = (*KINDS, "level")  # gates from engine/jumps.py: detectors the seam search never sees
+COUNTED = ("seam", "beat_phase", "loudness", *HELD_OUT, "ending")  # the gates `passed` is made of
+
+
+def verdict(gates: dict) -> bool:
+    """The engine's verdict on a version: every counted gate that was judged holds."""
+    return all(gates.get(k) is not False for k in COUNTED)
 
 
 def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
@@ -118,8 +133,9 @@ def shortfall(m: dict) -> tuple[int, float]:
              if s is not None]
     excess = {k: max([0.0, *v]) for k, v in (("seam", z), ("beat_phase", phase),
                                               ("loudness", loud))}  # fmt: skip
+    excess.update({k: 1.0 for k in (*HELD_OUT, "ending")})  # a held-out detector: failed or not
     failed = sum(v is False for v in m["gates"].values())
-    return failed, round(sum(excess[k] for k, v in m["gates"].items() if v is False), 6)
+    return failed, round(sum(excess.get(k, 1.0) for k, v in m["gates"].items() if v is False), 6)
 
 
 def measure(
@@ -129,6 +145,7 @@ def measure(
     *,
     analysis: Analysis | None = None,
     grid: BeatGrid | None = None,
+    jumps: JumpTable | None = None,
 ) -> dict:
     """Metrics of `version` (the original with [seams[0], seams[-1]] replaced) and of the
     original at the same instants, with per-metric gates and `passed`. JSON-serialisable."""
@@ -157,7 +174,15 @@ def measure(
              if t in inner]
     loud_ok = (abs(d) <= LOUDNESS_MAX_LU or abs(d - d0) <= LOUDNESS_MAX_LU) and all(
         s <= STEP_EXCESS_MAX_LU for s in steps)
+    table = jumps if jumps is not None else JumpTable.of(an, grid)
+    held_out = [table.at(version, t) for t in inner]
     gates = {"seam": bool(seam_ok), "beat_phase": phase_ok, "loudness": bool(loud_ok)}
+    for kind in HELD_OUT:
+        gates[kind] = not any(kind in h["failed"] for h in held_out)
+    ending = None
+    if tR >= dur - EDGE:  # the ending was replaced: its last second against the original's
+        ending = [tail_level_db(version), tail_level_db(original)]
+        gates["ending"] = abs(ending[0] - ending[1]) <= table.limit["level"]
     r = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 3)  # noqa: E731
     return {
         "seams": [round(t, 4) for t in inner],
@@ -168,6 +193,8 @@ def measure(
         "loudness_delta_lu": r(d),
         "loudness_delta_original_lu": r(d0),
         "loudness_step_excess_lu": [r(v) for v in steps],
+        "held_out": held_out,
+        "ending_db": None if ending is None else [r(v) for v in ending],
         "gates": gates,
-        "passed": all(g is not False for g in gates.values()),
+        "passed": verdict(gates),
     }

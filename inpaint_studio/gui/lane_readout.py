@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.core.timefmt import format_time
+from inpaint_studio.services.seam_readout import verdict_text
 
 COLUMNS = ("Version", "Changed", "Seam novelty z (L / R)", "Beat phase ms (L / R)",
            "Loudness ΔLU", "Match gain", "Verdict")
@@ -44,9 +45,7 @@ def describe(item: Any) -> list[str]:
     loud = m["loudness_delta_lu"]
     loud0 = m["loudness_delta_original_lu"]
     loud_text = "–" if loud is None else f"{loud:+.1f} (orig {loud0:+.1f})"
-    failed = [k for k, ok in m["gates"].items() if ok is False]
-    verdict = "seams OK" if not failed else "check: " + ", ".join(failed)
-    return [spans or "no change found", seam, phase, loud_text, gain, verdict]
+    return [spans or "no change found", seam, phase, loud_text, gain, verdict_text(m)]
 
 
 class SeamReadoutTable(QWidget):
