@@ -36,6 +36,9 @@ def verdict(rec: dict, qi: dict[str, int], old: tuple[str, ...]) -> bool:
             limit = lim[k][qi[k]]
             if (abs(v - o) > limit) if k == "level" else (v > max(limit, o)):
                 return False
+    ending = m.get("ending_db")
+    if ending is not None and abs(ending[0] - ending[1]) > lim["level"][qi["level"]]:
+        return False
     return True
 
 
