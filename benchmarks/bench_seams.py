@@ -41,6 +41,11 @@ stats = None
 for start, end in regions:
     rec = {"start": start, "end": end}
     try:
+        try:  # reset the peak-RSS mark, so each fill's peak is its own, not an earlier judge's
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
         t0 = time.perf_counter()
         result = fill_region(song, start, end, seed=0)
         rec["wall"] = time.perf_counter() - t0
