@@ -128,6 +128,11 @@ def run() -> Iterator[dict]:
         if out:  # as they come, so a long run can be followed
             with open(out, "a") as fh:
                 fh.write(json.dumps(rec) + "\n")
+    yield from summary(recs, f"seams ({half}, {count} tracks)")
+
+
+def summary(recs: list[dict], tag: str) -> Iterator[dict]:
+    """The figures of a run's records (also for a file: `python bench_seams.py FILE`)."""
     done = [r for r in recs if "judge_passed" in r]
     crashes = [r for r in recs if "error" in r]
     for r in crashes:
@@ -137,7 +142,6 @@ def run() -> Iterator[dict]:
     judge_ok = sum(r["judge_passed"] for r in done)
     engine_ok = sum(r["engine_passed"] for r in done)
     agree = sum(r["judge_passed"] == r["engine_passed"] for r in done)
-    tag = f"seams ({half}, {count} tracks)"
     yield figure(f"{tag}: takes passing the independent checker", judge_ok / max(n, 1),
                  f"of {n}", ">= 0.8", judge_ok / max(n, 1) >= 0.8)
     yield figure(f"{tag}: takes passing the engine's own verdict", engine_ok / max(n, 1),
@@ -145,6 +149,7 @@ def run() -> Iterator[dict]:
     yield figure(f"{tag}: engine verdict agrees with the checker", agree / max(n, 1),
                  f"of {n}", ">= 0.9", agree / max(n, 1) >= 0.9)
     yield figure(f"{tag}: crashes or refusals", len(crashes), "regions", "0", not crashes)
+    yield figure(f"{tag}: tracks", len({r["track"] for r in recs}), "tracks", "info", None)
     walls = sorted({(r["track"], r["start"]): r["wall"] for r in done}.values())
     peaks = sorted({(r["track"], r["start"]): r["peak_mb"] for r in done}.values())
     if walls:
@@ -153,3 +158,9 @@ def run() -> Iterator[dict]:
         yield figure(f"{tag}: wall per fill (max)", walls[-1], "s", "info", None)
         yield figure(f"{tag}: peak RSS per fill (max)", peaks[-1], "MB", "<= 600",
                      peaks[-1] <= 600)
+
+
+if __name__ == "__main__":
+    lines = [json.loads(ln) for ln in open(sys.argv[1]) if ln.strip()]
+    for fig in summary(lines, Path(sys.argv[1]).stem):
+        print(json.dumps(fig))
