@@ -17,18 +17,26 @@ import json
 import sys
 
 KINDS = ("timbre", "harmony", "onsets", "level")
-OLD = ("seam", "beat_phase", "loudness")
+OLD = ("seam", "loudness")
+PHASE_MS = (None, 40.0, 60.0, 80.0, 120.0)  # the beat-phase gate: off, or its limit
 
 
 def load(path: str) -> list[dict]:
     recs = [json.loads(ln) for ln in open(path) if ln.strip()]
-    return [r for r in recs if "judge_passed" in r and "held_out" in r["engine"]]
+    # takes measured before the ending gate existed cannot be re-judged on their ending
+    return [r for r in recs if "judge_passed" in r and "held_out" in r["engine"]
+            and ("ending_db" in r["engine"] or "ending_db" not in r["judge"])]
 
 
-def verdict(rec: dict, qi: dict[str, int], old: tuple[str, ...]) -> bool:
+def verdict(rec: dict, qi: dict[str, int], old: tuple[str, ...],
+            phase_ms: float | None = None) -> bool:
     m = rec["engine"]
     if any(m["gates"].get(k) is False for k in old):
         return False
+    if phase_ms is not None:
+        for p, p0 in zip(m["beat_phase_ms"], m["beat_phase_original_ms"], strict=True):
+            if p0 is not None and p0 <= phase_ms and (p is None or p > phase_ms):
+                return False
     lim = rec["limits"]
     for seam in m["held_out"]:
         for k in KINDS:
@@ -42,8 +50,10 @@ def verdict(rec: dict, qi: dict[str, int], old: tuple[str, ...]) -> bool:
     return True
 
 
-def agreement(recs: list[dict], qi: dict[str, int], old: tuple[str, ...]) -> float:
-    return sum(verdict(r, qi, old) == r["judge_passed"] for r in recs) / max(len(recs), 1)
+def agreement(recs: list[dict], qi: dict[str, int], old: tuple[str, ...],
+              phase_ms: float | None = None) -> float:
+    return sum(verdict(r, qi, old, phase_ms) == r["judge_passed"] for r in recs) / max(
+        len(recs), 1)
 
 
 def main(argv: list[str]) -> int:
@@ -52,22 +62,24 @@ def main(argv: list[str]) -> int:
     best = None
     for olds in itertools.product((False, True), repeat=len(OLD)):
         old = tuple(k for k, on in zip(OLD, olds, strict=True) if on)
-        for combo in itertools.product(range(len(qs)), repeat=len(KINDS)):
+        for combo, ph in itertools.product(
+                itertools.product(range(len(qs)), repeat=len(KINDS)), PHASE_MS):
             qi = dict(zip(KINDS, combo, strict=True))
-            a = agreement(tune, qi, old)
+            a = agreement(tune, qi, old, ph)
             # ties: keep more gates, then quantiles nearest the a-priori 0.98
-            key = (a, len(old), -sum(abs(qs[i] - 0.98) for i in combo))
+            key = (a, len(old) + (ph is not None), -sum(abs(qs[i] - 0.98) for i in combo))
             if best is None or key > best[0]:
-                best = (key, qi, old)
-    (a, _, _), qi, old = best
-    rule = {"counted_old_gates": old, "quantile": {k: qs[i] for k, i in qi.items()}}
+                best = (key, qi, old, ph)
+    (a, _, _), qi, old, ph = best
+    rule = {"counted_old_gates": old, "beat_phase_ms": ph,
+            "quantile": {k: qs[i] for k, i in qi.items()}}
     judge_ok = sum(r["judge_passed"] for r in tune)
     print(json.dumps({"tuning_takes": len(tune), "tuning_checker_passes": judge_ok,
                       "tuning_agreement": round(a, 3), "rule": rule}))
     if len(argv) > 1:
         check = load(argv[1])
         print(json.dumps({"checking_takes": len(check),
-                          "checking_agreement": round(agreement(check, qi, old), 3)}))
+                          "checking_agreement": round(agreement(check, qi, old, ph), 3)}))
     return 0
 
 

@@ -142,7 +142,7 @@ def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: st
         notes.append("No steady beat was found: filled by frame-level similarity.")
     elif method == "frame":
         notes.append("Cut on a fine frame grid: no beat-aligned cut hid well here.")
-    failed = [k for k, v in metrics["gates"].items() if v is False]
+    failed = [k for k in metrics["counted"] if metrics["gates"][k] is False]  # the verdict's
     if failed:
         notes.append("Quality gates not met: " + ", ".join(failed) + ".")
     return FillVersion(song, {

@@ -83,6 +83,7 @@ def analyse_versions(ctx: Any, original: Audio, versions: Mapping[str, Audio],
 GATE_WORDS = {
     "seam": "a cut is audible at a seam",
     "beat_phase": "the beat slips at a seam",
+    "beat_slip": "the beat slips at a seam",
     "loudness": "the level does not match the original",
     "timbre": "the sound changes abruptly at a seam",
     "harmony": "the harmony changes abruptly at a seam",
@@ -95,7 +96,9 @@ GATE_WORDS = {
 def verdict_text(metrics: Mapping[str, Any]) -> str:
     """The Seams panel's verdict on one version, from the engine's own verdict (`passed`):
     "seams OK" only when it passed, otherwise what failed in plain words."""
-    failed = [k for k, ok in metrics.get("gates", {}).items() if ok is False]
+    gates = metrics.get("gates", {})
+    counted = metrics.get("counted", list(gates))  # the gates the verdict is made of
+    failed = [k for k in counted if gates.get(k) is False]
     if metrics.get("passed") and not failed:
         return "seams OK"
     words = [GATE_WORDS.get(k, k.replace("_", " ")) for k in failed]
