@@ -8,7 +8,11 @@ metrics, the checker's verdict and the song's detector limits at several quantil
     python benchmarks/seams/calibrate.py tuning.jsonl [checking.jsonl]
 
 prints the best rule on the first file and, for the second, its agreement there (a file of the
-checking half is only ever evaluated, never fitted)."""
+checking half is only ever evaluated, never fitted).
+
+    python benchmarks/seams/calibrate.py --committed tuning.jsonl checking.jsonl
+
+applies the rule the engine now has to each file's recorded takes."""
 
 from __future__ import annotations
 
@@ -56,7 +60,27 @@ def agreement(recs: list[dict], qi: dict[str, int], old: tuple[str, ...],
         len(recs), 1)
 
 
+def committed(paths: list[str]) -> None:
+    """The committed rule (engine/metrics.py, engine/jumps.py) on each file's takes."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    from inpaint_studio.engine.jumps import QUANTILE
+    from inpaint_studio.engine.metrics import BEAT_SLIP_MS, COUNTED
+
+    old = tuple(k for k in OLD if k in COUNTED)
+    for path in paths:
+        recs = load(path)
+        qi = {k: recs[0]["limits"]["q"].index(QUANTILE[k]) for k in KINDS}
+        agree = agreement(recs, qi, old, BEAT_SLIP_MS)
+        ok = sum(verdict(r, qi, old, BEAT_SLIP_MS) for r in recs)
+        print(json.dumps({"file": path, "takes": len(recs),
+                          "checker_passes": sum(r["judge_passed"] for r in recs),
+                          "verdict_passes": ok, "agreement": round(agree, 3)}))
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "--committed":
+        committed(argv[1:])
+        return 0
     tune = load(argv[0])
     qs = tune[0]["limits"]["q"]
     best = None
