@@ -17,6 +17,7 @@ from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.engine.analysis import analyse
 from inpaint_studio.engine.beats import BeatGrid, beat_grid, fixed_grid
 from inpaint_studio.engine.errors import EngineError
+from inpaint_studio.engine.jumps import JumpTable
 from inpaint_studio.engine.limits import MAX_REGION, MAX_SONG, MIN_REGION
 from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
 from inpaint_studio.engine.metrics import measure, predicted_seam_ok, shortfall
@@ -127,7 +128,7 @@ def _frame_grid(an, grid: BeatGrid) -> BeatGrid:
 
 
 def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: str,
-             cost: float) -> FillVersion | None:
+             cost: float, jumps: JumpTable | None = None) -> FillVersion | None:
     """Render and measure one planned candidate; None when its fill would be silent."""
     song, gain_db = render(audio, plan)
     sr = audio.sample_rate
@@ -135,13 +136,13 @@ def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: st
     if level <= FLOOR_LUFS + 1:
         return None
     seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
-    metrics = measure(audio, song, seams, analysis=an, grid=grid)
+    metrics = measure(audio, song, seams, analysis=an, grid=grid, jumps=jumps)
     notes = []
     if grid.fallback:
         notes.append("No steady beat was found: filled by frame-level similarity.")
     elif method == "frame":
         notes.append("Cut on a fine frame grid: no beat-aligned cut hid well here.")
-    failed = [k for k, v in metrics["gates"].items() if v is False]
+    failed = [k for k in metrics["counted"] if metrics["gates"][k] is False]  # the verdict's
     if failed:
         notes.append("Quality gates not met: " + ", ".join(failed) + ".")
     return FillVersion(song, {
@@ -175,7 +176,8 @@ def _differs(cand: Candidate, plan: Plan, space: SearchSpace,
 
 
 def _takes(audio: Audio, an, grid: BeatGrid, planned: list, num_versions: int, seed: int,
-           lap: Callable[[int, float], None]) -> tuple[list[FillVersion], list[FillVersion]]:
+           lap: Callable[[int, float], None], jumps: JumpTable | None = None,
+           ) -> tuple[list[FillVersion], list[FillVersion]]:
     """Render and measure planned takes until `num_versions` pass the gates or the try budget
     is spent: (passing takes, failing takes best first, at most as many as are missing).
 
@@ -197,7 +199,7 @@ def _takes(audio: Audio, an, grid: BeatGrid, planned: list, num_versions: int, s
             if strict and not _differs(cand, plan, space, kept_plans):
                 continue
             tried.add(i)
-            version = _version(audio, an, grid, plan, seed, method, cand.cost)
+            version = _version(audio, an, grid, plan, seed, method, cand.cost, jumps)
             if version is None:
                 continue  # silent material: never a take
             if version.meta["confidence"] == "ok" or grid.fallback:
@@ -264,7 +266,7 @@ def fill_region(
     planned += [(c, p, sp, "beat", False) for c, p in rest]
     lap("plan", 0.65)
     versions, spare = _takes(audio, an, grid, planned, num_versions, seed, lambda i, f: lap(
-        f"try_{i}", 0.65 + 0.3 * f))
+        f"try_{i}", 0.65 + 0.3 * f), JumpTable.of(an, grid))
     versions += spare[: num_versions - len(versions)]  # failing takes: the last resort
     if not versions:
         raise EngineError("The only material that fits this region is silent; the local "

@@ -12,7 +12,13 @@ Each is also computed for the ORIGINAL at the same instants, so a readout can sh
 ordinary for this song there, and the gates are judged against it (real music has its own
 jumps, dynamics and rubato): seam z ≤ max(3, original + 2); beat phase ≤ 40 ms where the
 original itself is steady there; |ΔLU| ≤ 1.5 (or within 1.5 of the original's own ΔLU) and
-step excess ≤ 2 LU. `measure` is the one entry point, for tests, the engine and the app."""
+step excess ≤ 2 LU.
+
+Those three steer the seam search; the verdict (`passed`, `verdict`) also counts detectors the
+search never sees (engine/jumps.py: timbre, harmony and onset jumps, a level step at each seam,
+and a replaced ending), so a take is not graded only by the measure it was optimised for. A seam
+at the song's very start or end (a region from 0 s or to the end) is no seam and is not measured.
+`measure` is the one entry point, for tests, the engine and the app."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import numpy as np
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.analysis import Analysis, analyse, slice_features
 from inpaint_studio.engine.beats import BeatGrid, beat_grid
+from inpaint_studio.engine.jumps import KINDS, JumpTable, tail_level_db
 from inpaint_studio.engine.loudness import loudness, momentary
 from inpaint_studio.engine.novelty import (  # noqa: F401 - re-exported for callers
     SEAM_Z_MAX,
@@ -35,6 +42,20 @@ LOUDNESS_MAX_LU = 1.5
 STEP_EXCESS_MAX_LU = 2.0
 PHASE_FIT_BEATS = 6
 PHASE_SPAN = 2.0
+EDGE = 0.1  # s: a seam this close to the song's start or end is no seam
+
+HELD_OUT = (*KINDS, "level")  # gates from engine/jumps.py: detectors the seam search never sees
+# The gates `passed` is made of, chosen on the tuning half of `benchmarks/run.py seams` for
+# agreement with its independent checker (benchmarks/seams/calibrate.py): the seam-novelty and
+# 40-ms beat-phase gates steer the search and are shown, but do not decide; a beat slip beyond
+# BEAT_SLIP_MS (where the original is steady to that) does.
+COUNTED = ("loudness", "beat_slip", *HELD_OUT, "ending")
+BEAT_SLIP_MS = 120.0
+
+
+def verdict(gates: dict) -> bool:
+    """The engine's verdict on a version: every counted gate that was judged holds."""
+    return all(gates.get(k) is not False for k in COUNTED)
 
 
 def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
@@ -117,8 +138,9 @@ def shortfall(m: dict) -> tuple[int, float]:
              if s is not None]
     excess = {k: max([0.0, *v]) for k, v in (("seam", z), ("beat_phase", phase),
                                               ("loudness", loud))}  # fmt: skip
+    excess.update({k: 1.0 for k in (*HELD_OUT, "ending", "beat_slip")})  # failed or not
     failed = sum(v is False for v in m["gates"].values())
-    return failed, round(sum(excess[k] for k, v in m["gates"].items() if v is False), 6)
+    return failed, round(sum(excess.get(k, 1.0) for k, v in m["gates"].items() if v is False), 6)
 
 
 def measure(
@@ -128,34 +150,52 @@ def measure(
     *,
     analysis: Analysis | None = None,
     grid: BeatGrid | None = None,
+    jumps: JumpTable | None = None,
 ) -> dict:
     """Metrics of `version` (the original with [seams[0], seams[-1]] replaced) and of the
     original at the same instants, with per-metric gates and `passed`. JSON-serialisable."""
     an = analysis if analysis is not None else analyse(original)
     grid = grid if grid is not None else beat_grid(an)
     tL, tR = float(seams[0]), float(seams[-1])
-    z = [seam_z(version, an, grid, t) for t in seams]
-    z0 = [seam_z(original, an, grid, t) for t in seams]
+    # a region at the song's very start (end) has no seam there: nothing is cut at the edge
+    dur = original.duration
+    inner = [float(t) for t in seams if EDGE < t < dur - EDGE]
+    z = [seam_z(version, an, grid, t) for t in inner]
+    z0 = [seam_z(original, an, grid, t) for t in inner]
     seam_ok = all(
         a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
-    phase, phase0, phase_ok = [], [], None
+    phase, phase0, phase_ok, slip_ok = [], [], None, None
     if not grid.fallback:
-        phase = [beat_phase_ms(version, grid, tL, True), beat_phase_ms(version, grid, tR, False)]
-        phase0 = [beat_phase_ms(original, grid, tL, True),
-                  beat_phase_ms(original, grid, tR, False)]  # fmt: skip
+        sides = [(t, after) for t, after in ((tL, True), (tR, False)) if t in inner]
+        phase = [beat_phase_ms(version, grid, t, after) for t, after in sides]
+        phase0 = [beat_phase_ms(original, grid, t, after) for t, after in sides]
         judged = [(p, p0) for p, p0 in zip(phase, phase0, strict=True)
                   if np.isfinite(p0) and p0 <= BEAT_PHASE_MAX_MS]  # fmt: skip
         if judged:  # where the original itself is steady
             phase_ok = all(np.isfinite(p) and p <= BEAT_PHASE_MAX_MS for p, _ in judged)
+        slips = [(p, p0) for p, p0 in zip(phase, phase0, strict=True)
+                 if np.isfinite(p0) and p0 <= BEAT_SLIP_MS]  # fmt: skip
+        if slips:
+            slip_ok = all(np.isfinite(p) and p <= BEAT_SLIP_MS for p, _ in slips)
     d = loudness_delta(version, original, tL, tR)
     d0 = loudness_delta(original, original, tL, tR)
-    steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)]
+    steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)
+             if t in inner]
     loud_ok = (abs(d) <= LOUDNESS_MAX_LU or abs(d - d0) <= LOUDNESS_MAX_LU) and all(
         s <= STEP_EXCESS_MAX_LU for s in steps)
-    gates = {"seam": bool(seam_ok), "beat_phase": phase_ok, "loudness": bool(loud_ok)}
+    table = jumps if jumps is not None else JumpTable.of(an, grid)
+    held_out = [table.at(version, t) for t in inner]
+    gates = {"seam": bool(seam_ok), "beat_phase": phase_ok, "loudness": bool(loud_ok),
+             "beat_slip": slip_ok}
+    for kind in HELD_OUT:
+        gates[kind] = not any(kind in h["failed"] for h in held_out)
+    ending = None
+    if tR >= dur - EDGE:  # the ending was replaced: its last second against the original's
+        ending = [tail_level_db(version), tail_level_db(original)]
+        gates["ending"] = abs(ending[0] - ending[1]) <= table.limit["level"]
     r = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 3)  # noqa: E731
     return {
-        "seams": [round(t, 4) for t in seams],
+        "seams": [round(t, 4) for t in inner],
         "seam_z": [r(v) for v in z],
         "seam_z_original": [r(v) for v in z0],
         "beat_phase_ms": [r(v) for v in phase],
@@ -163,6 +203,9 @@ def measure(
         "loudness_delta_lu": r(d),
         "loudness_delta_original_lu": r(d0),
         "loudness_step_excess_lu": [r(v) for v in steps],
+        "held_out": held_out,
+        "ending_db": None if ending is None else [r(v) for v in ending],
         "gates": gates,
-        "passed": all(g is not False for g in gates.values()),
+        "counted": [k for k in COUNTED if k in gates],
+        "passed": verdict(gates),
     }

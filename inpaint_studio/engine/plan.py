@@ -175,6 +175,9 @@ def _pieces(tt: np.ndarray, ss: np.ndarray, t0: float, t1: float, part: int,
     return pieces
 
 
+EDGE = 0.1  # s: a region starting (ending) this close to the song's edge has no seam there
+
+
 def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
               start: float, end: float, outward: float = OUTWARD,
               table: PhaseTable | None = None) -> Plan:
@@ -215,6 +218,12 @@ def make_plan(an: Analysis, grid: BeatGrid, cand: Candidate, kL: int, kR: int,
                         times[kL] + EARLY, ibi_l, table)
     tR, cR = place_seam(an, max(times[kR] - ibi_r, end), hi_r, mapper(len(maps) - 1), ident,
                         times[kR] + EARLY, ibi_r, table)
+    # a region at the very start or end of the song has no seam there: the fill plays from the
+    # song's first frame (to its last), with nothing to cut against
+    if start <= EDGE:
+        tL, cL = 0.0, 0.0
+    if end >= dur - EDGE:
+        tR, cR = dur, 0.0
     seams, cuts = [tL], [cL]
     if len(parts) == 2:
         tp = times[bounds[1]]

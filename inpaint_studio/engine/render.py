@@ -174,12 +174,18 @@ def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:
     h = int(round(SEAM_FADE / 2 * sr))
     n = fill.shape[1]
     lo, hi = a0, a0 + n
-    # left seam: fill[0:2h] overlaps the original; right seam: the last 2h frames
-    fo, fi = fade_curves(out[:, lo : lo + 2 * h], fill[:, : 2 * h])
-    out[:, lo : lo + 2 * h] = out[:, lo : lo + 2 * h] * fo + fill[:, : 2 * h] * fi
-    out[:, lo + 2 * h : hi - 2 * h] = fill[:, 2 * h : n - 2 * h]
-    fo, fi = fade_curves(fill[:, n - 2 * h :], out[:, hi - 2 * h : hi])
-    out[:, hi - 2 * h : hi] = fill[:, n - 2 * h :] * fo + out[:, hi - 2 * h : hi] * fi
+    # a fill that starts before the song's first frame (a region at 0 s) has no left seam, one
+    # that runs past its last frame no right seam: it is copied in up to that edge
+    at_start, at_end = lo < 0, hi > audio.frames
+    body_lo = 0 if at_start else lo + 2 * h
+    body_hi = audio.frames if at_end else hi - 2 * h
+    out[:, body_lo:body_hi] = fill[:, body_lo - lo : body_hi - lo]
+    if not at_start:  # left seam: fill[0:2h] overlaps the original
+        fo, fi = fade_curves(out[:, lo : lo + 2 * h], fill[:, : 2 * h])
+        out[:, lo : lo + 2 * h] = out[:, lo : lo + 2 * h] * fo + fill[:, : 2 * h] * fi
+    if not at_end:  # right seam: the last 2h frames
+        fo, fi = fade_curves(fill[:, n - 2 * h :], out[:, hi - 2 * h : hi])
+        out[:, hi - 2 * h : hi] = fill[:, n - 2 * h :] * fo + out[:, hi - 2 * h : hi] * fi
     return Audio(out, sr)
 
 

@@ -20,12 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.core.timefmt import format_time
+from inpaint_studio.services.seam_readout import verdict_text
 
 COLUMNS = ("Version", "Replaces", "How much the seams stand out", "On the beat?",
            "Loudness", "Match gain", "Verdict")
 SEAMS = ("left", "right")
-GATE_WORDS = {"seam": "a seam stands out", "beat_phase": "off the beat",
-              "loudness": "louder or softer than around it"}
 
 
 def _num(v: Any, fmt: str = "{:.2f}") -> str:
@@ -98,12 +97,11 @@ def describe(item: Any, keep_text: str | None = None,
     loud_tip = (f"Loudness against the music around it: {_num(loud, '{:+.1f}')} LU (the song's "
                 f"own {_num(loud0, '{:+.1f}')} LU), ITU-R BS.1770")
     loud_nums = f"{_num(loud, '{:+.1f}')} LU (orig {_num(loud0, '{:+.1f}')})"
-    failed = [k for k, ok in m["gates"].items() if ok is False]
-    verdict = ("Seams sound natural" if not failed
-               else "Listen to it: " + ", ".join(GATE_WORDS.get(k, k) for k in failed))
-    verdict_tip = "Gates: " + ", ".join(
+    verdict = verdict_text(m)  # the engine's own verdict, in words
+    counted = m.get("counted", list(m["gates"]))
+    verdict_tip = "What the verdict is made of: " + ", ".join(
         f"{k} {'passed' if ok else 'not judged' if ok is None else 'failed'}"
-        for k, ok in m["gates"].items())
+        for k, ok in m["gates"].items() if k in counted)
     return [replaces,
             (seam_nums if numbers else seam_words, seam_tip),
             (beat_nums if numbers else beat_words, beat_tip),

@@ -56,10 +56,12 @@ def analyse_versions(ctx: Any, original: Audio, versions: Mapping[str, Audio],
     try:
         from inpaint_studio.engine.analysis import analyse
         from inpaint_studio.engine.beats import beat_grid
+        from inpaint_studio.engine.jumps import JumpTable
         from inpaint_studio.engine.metrics import measure
 
         analysis = analyse(original)
         grid = beat_grid(analysis)
+        jumps = JumpTable.of(analysis, grid)
     except Exception as exc:  # noqa: BLE001 - an unanalysable song still gets its quick readout
         log.warning("seam metrics unavailable", exc_info=True)
         for item in quick.values():
@@ -69,12 +71,39 @@ def analyse_versions(ctx: Any, original: Audio, versions: Mapping[str, Audio],
         ctx.token.raise_if_cancelled()
         try:
             metrics = measure(original, audio, [region[0], region[1]], analysis=analysis,
-                              grid=grid)
+                              grid=grid, jumps=jumps)
             yield replace(quick[name], metrics=metrics)
         except Exception as exc:  # noqa: BLE001 - one version's failure must not hide the other
             log.warning("seam metrics of %s failed", name, exc_info=True)
             yield replace(quick[name], metrics_error=str(exc) or type(exc).__name__)
     return len(quick)
+
+
+# what each failed gate means, in a musician's words
+GATE_WORDS = {
+    "seam": "a cut is audible at a seam",
+    "beat_phase": "the beat slips at a seam",
+    "beat_slip": "the beat slips at a seam",
+    "loudness": "the level does not match the original",
+    "timbre": "the sound changes abruptly at a seam",
+    "harmony": "the harmony changes abruptly at a seam",
+    "onsets": "a hit is doubled or dropped at a seam",
+    "level": "the level jumps at a seam",
+    "ending": "the song's ending (its last chord and decay) is not kept",
+}
+
+
+def verdict_text(metrics: Mapping[str, Any]) -> str:
+    """The Seams panel's verdict on one version, from the engine's own verdict (`passed`):
+    "Seams sound natural" only when it passed, otherwise what to listen for, in plain words."""
+    gates = metrics.get("gates", {})
+    counted = metrics.get("counted", list(gates))  # the gates the verdict is made of
+    failed = [k for k in counted if gates.get(k) is False]
+    if metrics.get("passed") and not failed:
+        return "Seams sound natural"
+    words = [GATE_WORDS.get(k, k.replace("_", " ")) for k in failed]
+    return "Listen to it: " + ("; ".join(words) if words else "it did not pass the engine's "
+                                                              "checks")
 
 
 class SeamReadout(QObject):

@@ -130,3 +130,30 @@ def test_the_frame_level_path_plans_and_renders_a_take():
     assert take is not None and take.meta["method"] == "frame"
     assert take.meta["seams"][0] <= 22.0 and take.meta["seams"][-1] >= 29.0
     assert take.meta["confidence"] == ("ok" if take.meta["metrics"]["passed"] else "low")
+
+
+@pytest.mark.parametrize("where", ["start", "just after the start", "end"])
+def test_regions_at_the_very_start_and_end_are_filled_and_judged(short_song, where):
+    """A region from 0 s (or from 0.05 s) crashed in the render's splice and in the onset
+    envelope of a short slice; one ending at the song's end must keep the song's length. An edge
+    has no seam: the fill plays from the first frame (to the last), and only the inner seam is
+    measured."""
+    dur, sr = short_song.duration, short_song.sample_rate
+    start = {"start": 0.0, "just after the start": 0.05, "end": dur - 8.0}[where]
+    end = min(start + 8.0, dur)
+    result = fill_region(short_song, start, end, seed=0)
+    assert len(result.versions) == 2
+    for v in result.versions:
+        assert v.audio.frames == short_song.frames
+        seams, m = v.meta["seams"], v.meta["metrics"]
+        if where == "end":
+            assert seams[-1] == pytest.approx(dur, abs=0.02) and seams[0] <= start
+            assert m["seams"] == [s for s in seams if s < dur - 0.1]
+            changed = np.abs(v.audio.samples[:, -sr:] - short_song.samples[:, -sr:]).max()
+        else:
+            assert seams[0] == 0.0 and seams[-1] >= end
+            assert m["seams"] == seams[1:]
+            changed = np.abs(v.audio.samples[:, :sr] - short_song.samples[:, :sr]).max()
+        assert changed > 0.01  # the edge itself was replaced, not left as it was
+        assert len(m["seam_z"]) == len(m["seams"]) >= 1
+        assert isinstance(m["passed"], bool)
