@@ -178,12 +178,16 @@ def _check_local_job(fig: Figures, home: Path, env: dict[str, str], out: Path,
     dup = sum(n - 1 for n in per_job.values() if n > 1)  # a second task for one job
     gets = Counter(json.loads(line)["path"] for line in _lines(server / "downloads.log"))
     ok = bool(done) and delivered >= 2
-    fig.add(completed_after_resume=int(ok), lost=int(not ok), duplicate_submits=dup,
+    # Killed before the job was saved (while starting, reading the song): nothing was promised
+    # and nothing is there to resume — not lost, unless the run had said "saved".
+    unsaved = not jobs and not any(" saved; " in r.err for r in runs)
+    fig.add(completed_after_resume=int(ok), lost=int(not ok and not unsaved),
+            x_killed_before_saved=int(unsaved), duplicate_submits=dup,
             x_posts=len(_lines(server / "submits.log")),
             x_repeat_file_gets=sum(n - 1 for n in gets.values() if n > 1),
             partial_files=len(_partials(out, home)),
             key_leaks=_leaks(_server_key(home), home, runs, out))
-    if not ok:
+    if not ok and not unsaved:
         fig.notes.append(f"not completed: stages {[j.get('stage') for j in jobs]}, "
                          f"{delivered} files; last err: {runs[-1].err.strip()[-300:]!r}")
 
@@ -200,11 +204,11 @@ def _server_key(home: Path) -> str:
 
 def kill_submit(rng: random.Random, n: int, work: Path, song: Path) -> Figures:
     fig = Figures("kill submit (local) + resume")
-    base = _baseline(work / "base-submit", song)
+    saved, base = _baseline(work / "base-submit", song)
     for i in range(n):
         home, out = work / f"ks{i}", work / f"ks{i}-out"
         env = _env(home)
-        killed = Run(_submit_args(song, out), env, kill_after=rng.uniform(0.3, base))
+        killed = Run(_submit_args(song, out), env, kill_after=rng.uniform(saved, base))
         resumed = Run(_cli("resume", "--local-engine", "quick"), env)
         fig.add(tries=1, killed=int(killed.killed))
         _check_local_job(fig, home, env, out, [killed, resumed])
@@ -213,13 +217,13 @@ def kill_submit(rng: random.Random, n: int, work: Path, song: Path) -> Figures:
 
 def kill_resume(rng: random.Random, n: int, work: Path, song: Path) -> Figures:
     fig = Figures("kill resume (local) + resume")
-    base = _baseline(work / "base-submit", song)
+    saved, base = _baseline(work / "base-submit", song)
     for i in range(n):
         home, out = work / f"kr{i}", work / f"kr{i}-out"
         env = _env(home)
-        first = Run(_submit_args(song, out), env, kill_after=rng.uniform(0.3, base))
+        first = Run(_submit_args(song, out), env, kill_after=rng.uniform(saved, base))
         second = Run(_cli("resume", "--local-engine", "quick"), env,
-                     kill_after=rng.uniform(0.3, base))
+                     kill_after=rng.uniform(0.3, base - saved + 1.0))
         resumed = Run(_cli("resume", "--local-engine", "quick"), env)
         fig.add(tries=1, killed=int(second.killed))
         _check_local_job(fig, home, env, out, [first, second, resumed])
@@ -229,14 +233,27 @@ def kill_resume(rng: random.Random, n: int, work: Path, song: Path) -> Figures:
 _BASE: dict[str, float] = {}
 
 
-def _baseline(home: Path, song: Path) -> float:
-    """Seconds a whole `submit --wait --out` takes here (kills fall in 0.3 s … this)."""
+def _baseline(home: Path, song: Path) -> tuple[float, float]:
+    """(seconds until a whole `submit --wait --out` has saved its job, seconds it takes to its
+    end) here: kills fall between the two, where a job exists to be resumed (a kill before
+    the job is saved leaves nothing to resume, and says nothing about resuming)."""
     if "submit" not in _BASE:
-        run = Run(_submit_args(song, home / "out"), _env(home))
-        if run.code != 0:
-            raise SystemExit(f"the baseline submit failed: {run.err[-2000:]}")
-        _BASE["submit"] = run.seconds
-    return _BASE["submit"]
+        saved_at: list[float] = []
+        t0 = time.monotonic()
+        proc = subprocess.Popen(_submit_args(song, home / "out"), env=_env(home),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seen = b""
+        while True:
+            data = proc.stderr.read1(4096)  # type: ignore[union-attr]
+            if not data:
+                break
+            seen += data
+            if not saved_at and b" saved; " in seen:
+                saved_at.append(time.monotonic() - t0)
+        if proc.wait() != 0 or not saved_at:
+            raise SystemExit(f"the baseline submit failed: {seen[-2000:]!r}")
+        _BASE["saved"], _BASE["submit"] = saved_at[0], time.monotonic() - t0
+    return _BASE["saved"], _BASE["submit"]
 
 
 def kill_splice(rng: random.Random, n: int, work: Path, song: Path, suffix: str) -> Figures:
