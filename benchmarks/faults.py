@@ -320,11 +320,12 @@ sys.exit(cli.main(sys.argv[2:]))
 class Serve:
     """`inpaint-studio serve` (with a counting wrapper) in a process of its own."""
 
-    def __init__(self, home: Path, data: Path, *faults: str) -> None:
+    def __init__(self, home: Path, data: Path, *faults: str, port: int = 0) -> None:
         self.requests = home / "requests.log"
         home.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-c", COUNTING_SERVE, str(self.requests), "serve", "--port", "0",
-                "--key", KEY, "--engine", "quick", "--data", str(data), *faults]
+        argv = [sys.executable, "-c", COUNTING_SERVE, str(self.requests), "serve",
+                "--port", str(port), "--key", KEY, "--engine", "quick", "--data", str(data),
+                *faults]
         self.proc = subprocess.Popen(argv, env=_env(home), stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
@@ -393,7 +394,8 @@ def serve_faults(work: Path, song: Path) -> Figures:
                     env, timeout=240)]
         srv.stop()
         first_log = srv.log()
-        good = Serve(home / "srv2", data)  # the same tasks, well behaved
+        # the same tasks, well behaved, at the same address (a MusicGPT job keeps its own)
+        good = Serve(home / "srv2", data, port=int(srv.url.split(":")[2].split("/")[0]))
         env["MUSICGPT_BASE_URL"] = good.url
         runs.append(Run(_cli("resume", "--out", str(out)), env, timeout=240))
         good.stop()
