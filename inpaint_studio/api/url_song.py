@@ -14,6 +14,7 @@ import requests
 
 from inpaint_studio.api.download import download_file
 from inpaint_studio.api.errors import DownloadError
+from inpaint_studio.api.hops import is_loopback
 from inpaint_studio.api.retry import RetryPolicy
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.core.decode import probe
@@ -52,6 +53,9 @@ def fetch_song(url: str, cache_dir: Path, *, token: CancelToken = NEVER,
             progress(done, total or None)
 
     with requests.Session() as session:
+        # A song on this machine is never fetched through a proxy named in the environment
+        # (as the client and the local server's fetches): the proxy would get the request.
+        session.trust_env = not is_loopback(parts.hostname)
         return download_file(session, url, target, timeout=timeout, progress=report,
                              token=token, verify="probe", retry=retry, what=parts.hostname,
                              name="the song")

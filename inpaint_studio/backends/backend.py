@@ -102,6 +102,18 @@ class Backends:
                       region_max_s=region.warn_longer_than,
                       region_max_fraction=region.warn_fraction_of_song)
 
+    def preflight_limits(self, kind: str | None = None) -> Any:
+        """What `kind` (default: the active backend) accepts, for `backends.preflight`: for the
+        local backend, the limits of the config its server runs with (the running server's own,
+        else the one it will be started with); starts nothing."""
+        from inpaint_studio.backends.preflight import limits_for
+
+        kind = kind or self.active_kind()
+        if kind != LOCAL:
+            return limits_for(kind)
+        server = self._server
+        return limits_for(LOCAL, server.config if server is not None else self._config)
+
     # -- clients -------------------------------------------------------------------------------
     def client(self, kind: str | None = None, base_url: str | None = None) -> MusicGPTClient:
         """A client for `kind` (default: the active one). Starts the local server if needed:

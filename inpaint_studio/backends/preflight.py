@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,9 @@ class BackendLimits:
     max_upload_bytes: int | None = None
 
 
-def limits_for(kind: str) -> BackendLimits:
+def limits_for(kind: str, config: Any = None) -> BackendLimits:
+    """What backend `kind` accepts. For the local backend `config` is the `ServerConfig` its
+    server runs with (`Backends.preflight_limits` passes the real one); None: the default."""
     if kind == LOCAL:
         from inpaint_studio.server.config import (
             ENGINE_MAX_REGION,
@@ -48,7 +51,7 @@ def limits_for(kind: str) -> BackendLimits:
             ServerConfig,
         )
 
-        cfg = ServerConfig()
+        cfg = config if config is not None else ServerConfig()
         region_max = min(x for x in (cfg.region_max_s, ENGINE_MAX_REGION) if x)
         return BackendLimits("the local backend", min(cfg.max_song_seconds, ENGINE_MAX_SONG),
                              max(cfg.region_min_s, ENGINE_MIN_REGION), region_max,
@@ -73,11 +76,14 @@ class Prepared:
 
 
 def preflight(path: str | Path, kind: str, start: float, end: float,
-              work_dir: str | Path) -> Prepared:
-    """Check (and if needed down-mix) the song file at `path` for a job on backend `kind`."""
+              work_dir: str | Path, limits: BackendLimits | None = None) -> Prepared:
+    """Check (and if needed down-mix) the song file at `path` for a job on backend `kind`,
+    against `limits` (default: `limits_for(kind)`; pass `Backends.preflight_limits(kind)` so
+    that the local backend's are those of the server actually used). Decodes the whole file:
+    call it from a worker, never from a GUI thread."""
     from inpaint_studio.core.decode import load_audio, probe
 
-    limits = limits_for(kind)
+    limits = limits or limits_for(kind)
     out = Prepared(upload_path=str(path))
     who = limits.name[0].upper() + limits.name[1:]
     length = end - start

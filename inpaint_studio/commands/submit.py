@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         from inpaint_studio import paths
         from inpaint_studio.backends.preflight import preflight
 
-        prepared = preflight(song, kind, args.start, args.end, paths.cache_dir() / "uploads")
+        prepared = preflight(song, kind, args.start, args.end, paths.cache_dir() / "uploads",
+                             backends.preflight_limits(kind))
         for problem in prepared.problems:
             print(f"error: {problem}", file=sys.stderr)
         if not prepared.ok:

@@ -58,7 +58,8 @@ LOCAL = "local"  # the backend that takes the app's job id with a submit (backen
 class JobEvent:
     """One thing that happened to a job. `kind`: "stage" (a persisted change), "upload" /
     "download" (bytes `done` of `total`, version `index`), "retry" (contact was lost after the
-    retry policy gave up: the run stops, the job can be resumed; `note`), "version" (`audio`:
+    retry policy gave up: the run stops, the job can be resumed; `note`), "note" (a remark to
+    show, e.g. that a down-mix is sent: `note`), "version" (`audio`:
     version `index` aligned to the original's timeline)."""
 
     job: Job

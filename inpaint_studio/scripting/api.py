@@ -230,6 +230,12 @@ class Studio:
             upload = accepted.upload
             if upload is None:
                 upload = _write_upload(accepted, Path(scratch), cancel or NEVER)
+            # What the backend would refuse is refused here, before anything is saved or sent
+            # (the checks of `inpaint-studio submit` and the app's jobs, with the limits of the
+            # server actually used); a song of more than two channels is sent as a down-mix.
+            upload, reference = self._preflight(upload, accepted.audio, start, end,
+                                                Path(scratch))
+            temporary = accepted.upload is None or upload != accepted.upload
             params = {k: v for k, v in fields.items() if v not in (None, "")}
             job = self._store.create(
                 backend=self.backend,
@@ -237,11 +243,27 @@ class Studio:
                 source=accepted.source, upload_path=str(upload), start=start, end=end,
                 params=params)
             try:
-                job, aligned = self._run(job, accepted.audio, cancel or NEVER, progress)
+                job, aligned = self._run(job, reference, cancel or NEVER, progress)
             finally:
-                if accepted.upload is None:
+                if temporary:
                     self._drop_unsent(job.id)
         return self._result(job, aligned, accepted, out)
+
+    def _preflight(self, upload: Path, audio: Audio, start: float, end: float,
+                   scratch: Path) -> tuple[Path, Audio]:
+        """(the file to send, the audio the versions are aligned to) — or `InvalidInput`, naming
+        the backend, for what it would refuse; a down-mix is announced as an `InpaintWarning`."""
+        from inpaint_studio.backends.preflight import downmix, preflight
+
+        prepared = preflight(upload, self.backend, start, end, scratch,
+                             self._backends.preflight_limits(self.backend))
+        if not prepared.ok:
+            raise InvalidInput(" ".join(prepared.problems) + " Nothing was sent.")
+        for note in prepared.notes:
+            warnings.warn(note, InpaintWarning, stacklevel=4)
+        if audio.channels > 2 and Path(prepared.upload_path) != upload:
+            audio = downmix(audio)  # the versions come back in stereo, aligned to what was sent
+        return Path(prepared.upload_path), audio
 
     def _run(self, job: Job, reference: Audio, token: CancelToken,
              progress: Callable[[str], None] | None) -> tuple[Job, dict[int, Audio]]:

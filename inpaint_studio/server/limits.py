@@ -5,6 +5,8 @@ Every request body is capped before the application sees a byte of it: the decla
 count of the bytes received covers chunked bodies and lying lengths (over the cap: the read
 stops there and the answer is 413, whatever the application was about to say). So at most the
 cap (plus what uvicorn buffers, 64 KiB) is ever read, and nothing past it is spooled or stored.
+An answer sent before the body was read to its end closes the connection, so the rest of a
+long body is not read (and thrown away) by uvicorn either.
 
 Caps: a multipart `POST …/inpaint` may carry the song (`max_upload_bytes` plus room for the
 text fields); every other body, JSON included, is text and gets `max_json_bytes`."""
@@ -59,17 +61,22 @@ class BodyCap:
         tripped = False
         started = False
         replaced = False
+        body_done = scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE")
 
         async def capped_receive() -> dict[str, Any]:
-            nonlocal count, tripped
+            nonlocal count, tripped, body_done
             if tripped:
                 raise BodyTooLarge(cap)
             message = await receive()
             if message.get("type") == "http.request":
                 count += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body_done = True
                 if count > cap:
                     tripped = True
                     raise BodyTooLarge(cap)
+            elif message.get("type") == "http.disconnect":
+                body_done = True
             return message
 
         async def guarded_send(message: dict[str, Any]) -> None:
@@ -83,6 +90,13 @@ class BodyCap:
                 return
             if message.get("type") == "http.response.start":
                 started = True
+                if not body_done:
+                    # Answered before the body was read to its end (a form it could not
+                    # parse, a refused key): the connection closes after the answer, or
+                    # uvicorn would read (and throw away) the rest of the body, however long.
+                    message = {**message, "headers": [
+                        *[(k, v) for k, v in message.get("headers", ())
+                          if k.lower() != b"connection"], (b"connection", b"close")]}
             await send(message)
 
         try:

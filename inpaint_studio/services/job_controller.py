@@ -216,6 +216,12 @@ class JobController(QObject):
                     ctx, job_id, "UploadMissing", "The app stopped before the edited song was "
                     "written for this job, so nothing was sent. Select the region and submit it "
                     "again.")
+        job = self.store.get(job_id)
+        if job.stage is Stage.CREATED and job.upload_path:
+            refused = self._preflight(ctx, job)
+            if refused is not None:
+                return refused
+            job = self.store.get(job_id)
         runner = job_runner(self.store, self.backends, job, self.cache_dir,
                             reference=self._reference, on_progress=ctx.emit)
         gen = runner.run(job_id, ctx.token)
@@ -232,6 +238,25 @@ class JobController(QObject):
                 self._drop_upload_copy(stop.value)  # here, not on the GUI thread
             return stop.value
 
+    def _preflight(self, ctx: WorkContext, job: Job) -> Job | None:
+        """Worker: the checks `submit` makes, before anything is uploaded — the song must decode
+        to its end and fit the limits of the job's backend (the local server's own config); a
+        song of more than two channels is sent as a stereo down-mix (a note says so). Returns
+        the job ended FAILED (nothing sent, the message naming the backend), or None to go on."""
+        from inpaint_studio.backends.preflight import preflight
+
+        limits = self.backends.preflight_limits(job.backend)
+        prepared = preflight(job.upload_path, job.backend, job.start, job.end,
+                             self.cache_dir / "uploads", limits)
+        if not prepared.ok:
+            return self._fail_unsent(ctx, job.id, "Refused",
+                                     " ".join(prepared.problems) + " Nothing was sent.")
+        if prepared.upload_path != job.upload_path:
+            job = self.store.update(job.id, upload_path=prepared.upload_path)
+        for note in prepared.notes:
+            ctx.emit(JobEvent(job, kind="note", note=note))
+        return None
+
     def _reference(self, job: Job) -> Audio | None:
         ref = self._references.get(job.id)
         return ref if ref is not None else lifecycle.load_reference(job)
@@ -240,7 +265,7 @@ class JobController(QObject):
         job = event.job
         if event.kind in ("upload", "download"):
             self.job_progress.emit(job.id, event.kind, event.done, event.total, event.index)
-        elif event.kind == "retry":
+        elif event.kind in ("retry", "note"):
             self.job_note.emit(job.id, event.note)
             self.job_changed.emit(job)
         elif event.kind == "version" and event.audio is not None:

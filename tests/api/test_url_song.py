@@ -113,3 +113,14 @@ def test_what_is_not_audio_is_refused_and_not_kept(host, tmp_path):
 def test_only_web_addresses_are_fetched(tmp_path):
     with pytest.raises(DownloadError, match="http"):
         fetch_song("file:///etc/passwd", tmp_path)
+
+
+def test_a_song_on_loopback_is_never_fetched_through_an_environment_proxy(host, song, tmp_path,
+                                                                          monkeypatch):
+    base, seen = host
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9/")  # nothing listens: used, it fails
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    path = fetch_song(f"{base}/song.mp3", tmp_path, retry=RetryPolicy(attempts=1))
+    assert path.read_bytes() == song.read_bytes() and seen == [("/song.mp3", "")]

@@ -336,3 +336,42 @@ def test_pydub_exports_mp3_with_the_apps_ffmpeg(tmp_path):
     assert shutil.which(type(seg).converter)  # an ffmpeg that exists
     seg.export(tmp_path / "x.mp3", format="mp3", bitrate="128k")
     assert abs(load_audio(tmp_path / "x.mp3").duration - 2.0) < 0.1
+
+
+# -- the checks of `submit` (issue 13, finding 5): before anything is saved or sent -------------
+@pytest.fixture(scope="module")
+def odd_songs(tmp_path_factory):
+    from inpaint_studio.core.audio import Audio
+    from inpaint_studio.core.encode import encode_audio
+
+    tmp = tmp_path_factory.mktemp("odd-songs")
+    base = synth_song(12.0, bpm=120.0, seed=4)
+    mp3 = tmp / "song.mp3"
+    encode_audio(base, mp3)
+    truncated = tmp / "truncated.mp3"
+    truncated.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 2])
+    six = tmp / "six.wav"
+    encode_audio(Audio(np.concatenate([base.samples, base.samples * 0.5, base.samples * 0.25])
+                       .astype(np.float32), base.sample_rate), six)
+    return {"truncated": truncated, "six": six}
+
+
+def test_a_truncated_mp3_is_refused_before_upload(idle, odd_songs):
+    with pytest.raises(InvalidInput, match="cut short"):
+        idle.inpaint(str(odd_songs["truncated"]), 1.0, 5.0, "warm piano")
+
+
+def test_a_region_too_short_for_the_backend_is_refused_naming_it(idle, segment):
+    """`min_region_s` lowers the script's own warning limit, not the backend's."""
+    with pytest.raises(InvalidInput, match="The local backend fills regions of at least 3 s"):
+        idle.inpaint(segment, 1.0, 2.0, "warm piano", min_region_s=0.5)
+
+
+def test_a_six_channel_song_is_sent_as_a_stereo_downmix_with_a_warning(tmp_path, odd_songs):
+    with Studio(local_engine="quick", store=tmp_path / "jobs.sqlite3") as s:
+        with pytest.warns(InpaintWarning, match="6 channels.*stereo down-mix"):
+            result = s.inpaint(str(odd_songs["six"]), 2.0, 6.0, "warm piano", versions=1)
+        (job,) = s._store.list()
+        assert job.upload_path != str(odd_songs["six"]) and job.submit_attempts == 1
+    # the versions come back aligned to the stereo mix that was sent
+    assert [v.samples.shape[0] for v in result] == [2]

@@ -168,3 +168,24 @@ def test_a_body_within_the_caps_is_still_read(capped, song):
                              files={"audio_file": ("song.mp3", fh, "audio/mpeg")}, timeout=60)
     assert resp.status_code == 200, resp.text
     assert counter.read >= song.stat().st_size
+
+
+def test_a_body_answered_before_its_end_is_not_read_to_its_end(capped):
+    """A chunked 600 MB "multipart" body with no part in it is answered (422) long before the
+    cap; the connection then closes, so the sender can push at most what the socket buffers
+    hold — before, uvicorn read and threw away all 600 MB (the fault campaign found it)."""
+    srv, _counter = capped
+    host, port = srv.base_url.split("//")[1].split("/")[0].split(":")
+    path = "/" + srv.base_url.split("//")[1].split("/", 1)[1] + "/v1/inpaint"
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: {KEY}\r\n"
+            "Content-Type: multipart/form-data; boundary=capboundary\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    frame = (b"%x\r\n" % len(BLOCK)) + BLOCK + b"\r\n"
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(head)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while sent < 600 * MB:
+                sock.sendall(frame)
+                sent += len(BLOCK)
+    assert sent < 64 * MB, f"the server took {sent / MB:.0f} MB of a body it had answered"
