@@ -202,12 +202,12 @@ def build_services(models: Models, *, audio_output: bool = True, open_later: boo
                    backends: Backends | None = None, job_store: JobStore | None = None,
                    cache_dir: Path | None = None, autosave_dir: Path | None = None,
                    player: Player | None = None, parent: QObject | None = None,
-                   **backend_kwargs: Any) -> Services:
+                   map_songs: bool = True, **backend_kwargs: Any) -> Services:
     """Build every service. Tests pass their own job store, backends (the server's fast
     engine), folders and player; the app passes nothing. Without `audio_output` (e.g.
     --screenshot) the player keeps time silently and asks no device for anything; with
     `open_later` it does so until `Player.open_output()` (the editor calls it once its window
-    is drawn). `parent`
+    is drawn). `map_songs=False` maps no song (tests not about the map). `parent`
     (the window) owns the Qt services, so they live exactly as long as it does."""
     keys = keys or KeyStore()
     if backends is None:
@@ -234,7 +234,7 @@ def build_services(models: Models, *, audio_output: bool = True, open_later: boo
                         parent=parent)
     # The song's musical map, computed after every load (cached under <cache>/musicmap).
     music_map = MusicMapService(models.document, models.workers, cache_dir or paths.cache_dir(),
-                                parent=parent)
+                                parent=parent, enabled=map_songs)
     return Services(models, keys, backends, jobs, session, exporter, projects, player,
                     SeamReadout(models.workers, parent=parent), music_map)
 

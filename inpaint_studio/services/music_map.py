@@ -110,11 +110,13 @@ class MusicMapService(OneWorkerAtATime):
     failed = Signal(str)
 
     def __init__(self, document: DocumentModel, workers: WorkerPool, cache_dir: Path,
-                 parent: QObject | None = None, *, in_process: bool = True) -> None:
+                 parent: QObject | None = None, *, in_process: bool = True,
+                 enabled: bool = True) -> None:
         super().__init__(workers, parent)
         self.document = document
         self.cache_dir = Path(cache_dir)
         self.in_process = in_process  # analyse in a spawned process (else on the pool thread)
+        self.enabled = enabled  # False: songs are not mapped (tests that are not about the map)
         self.current: MapReady | None = None
         self.analysed = 0  # maps computed (not read from the cache): tests, diagnostics
         self.started_count = 0  # workers started
@@ -157,12 +159,12 @@ class MusicMapService(OneWorkerAtATime):
 
     def _on_loading_started(self, path: str) -> None:
         self._on_song_changing()
-        if os.path.isfile(path):
+        if self.enabled and os.path.isfile(path):
             self.compute(path, lookup_only=True)
 
     def _on_loaded(self) -> None:
         path = self.document.path
-        if not path or (self.current is not None and self.current.path == path):
+        if not self.enabled or not path or (self.current is not None and self.current.path == path):
             return  # shown from the cache already
         if self.worker is not None:
             return  # the lookup is still running: its miss starts the analysis

@@ -27,11 +27,14 @@ def models_of(window) -> composition.Models:
 
 def services_for(window, tmp_path, **options) -> composition.Services:
     """The app's services over `window`'s models, kept inside `tmp_path`: a job store, cache
-    and autosave of their own, and no sound device unless a player is given."""
+    and autosave of their own, no sound device unless a player is given, no musical map unless
+    `map_songs=True`."""
     options.setdefault("job_store", JobStore(tmp_path / "jobs.sqlite3"))
     options.setdefault("cache_dir", tmp_path / "cache")
     options.setdefault("autosave_dir", tmp_path / "autosave")
     options.setdefault("audio_output", False)
+    # Mapping each song costs a process and its analysis: only tests/gui/test_music_map.py asks
+    options.setdefault("map_songs", False)
     options.setdefault("parent", window)  # as the app does: the window owns its services
     return composition.build_services(models_of(window), **options)
 

@@ -29,7 +29,7 @@ def song(tmp_path_factory):
 
 @pytest.fixture
 def editor(qtbot, window, tmp_path):
-    services, features = install_all(window, tmp_path)
+    services, features = install_all(window, tmp_path, map_songs=True)
     return window, services.music_map, features.music_map
 
 
