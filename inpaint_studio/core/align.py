@@ -39,12 +39,40 @@ class Alignment:
 
 def _at_rate(audio: Audio, rate: int) -> Audio:
     """`audio` resampled to `rate` (the same object when it already is)."""
-    from scipy import signal  # imported when first used: scipy is slow to load
     if audio.sample_rate == rate:
         return audio
+    from scipy import signal  # only to resample: scipy.signal is slow to load
     g = np.gcd(audio.sample_rate, rate)
     out = signal.resample_poly(audio.samples, rate // g, audio.sample_rate // g, axis=1)
     return Audio(np.ascontiguousarray(out, dtype=np.float32), rate)
+
+
+def _fast_length(n: int) -> int:
+    """The smallest 2^a·3^b·5^c ≥ n: an FFT length pocketfft does quickly."""
+    best = 1 << max(0, (n - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def _convolve(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
+    """`np.convolve(a, b, mode)` ("full" or "valid") through one real FFT: numpy only, so the
+    first alignment does not wait for scipy.signal to load (≈ 1.6 s)."""
+    full = a.size + b.size - 1
+    n = _fast_length(full)
+    out = np.fft.irfft(np.fft.rfft(a, n) * np.fft.rfft(b, n), n)[:full]
+    if mode == "valid":
+        lo = min(a.size, b.size) - 1
+        return out[lo : full - lo]
+    return out
 
 
 def _decimated(samples: np.ndarray, block: int) -> np.ndarray:
@@ -69,13 +97,10 @@ def _region_frames(region: tuple[float, float] | None, rate: int, n: int) -> tup
 def _coarse_lag(ref: np.ndarray, ver: np.ndarray, mask: tuple[int, int],
                 max_lag: int | None) -> int:
     """Lag (in blocks) maximising the cross-correlation of the two decimated signals."""
-    from scipy import fft as sp_fft  # imported when first used: scipy is slow to load
-    from scipy import signal
     ref = ref.copy()
     ref[mask[0] : mask[1]] = 0.0
-    # corr[k] = sum_n ref[n] * ver[n + k - (len(ref) - 1)]; both cores for the one big FFT
-    with sp_fft.set_workers(2):
-        corr = signal.fftconvolve(ver, ref[::-1], mode="full")
+    # corr[k] = sum_n ref[n] * ver[n + k - (len(ref) - 1)]
+    corr = _convolve(ver, ref[::-1], "full")
     lags = np.arange(corr.size) - (ref.size - 1)
     if max_lag is not None:
         keep = np.abs(lags) <= max_lag
@@ -119,7 +144,6 @@ def align(reference: Audio, version: Audio, region: tuple[float, float] | None =
     `region` (seconds on the reference) is excluded from the match; `max_offset_s` bounds the
     search. Exact to the sample for versions that share the original's material outside the
     region, also after lossy coding."""
-    from scipy import signal  # imported when first used: scipy is slow to load
     rate = reference.sample_rate
     version = _at_rate(version, rate)
     block = _COARSE_BLOCK
@@ -139,7 +163,7 @@ def align(reference: Audio, version: Audio, region: tuple[float, float] | None =
     for s in positions:
         r = _mono(reference, s, s + _FINE_WINDOW)
         v = _mono(version, s + lag0 - reach, s + lag0 + _FINE_WINDOW + reach)
-        c = signal.fftconvolve(v, r[::-1], mode="valid")  # length 2*reach + 1
+        c = _convolve(v, r[::-1], "valid")  # length 2*reach + 1
         best_corr = c if best_corr is None else best_corr + c
         windows.append((r, v))
     if best_corr is None:
@@ -183,7 +207,6 @@ def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.
     Per short frame, the share of the version not explained by the original at any gain
     (1 − normalised correlation²) or a level change of more than 10 dB; frames quieter than
     −50 dB of the song's loud frames are not judged. Nearby spans are merged, blips dropped."""
-    from scipy import signal  # imported when first used: scipy is slow to load
     rate = reference.sample_rate
     if aligned_version.sample_rate != rate:
         aligned_version = _at_rate(aligned_version, rate)
@@ -206,8 +229,9 @@ def changed_spans(reference: Audio, aligned_version: Audio, *, hop_s: float = 0.
         level = np.abs(np.log10((vv + floor) / (rr + floor))) > 1.0
     changed = (unexplained > threshold) | level
     changed &= np.maximum(rr, vv) > floor
-    # A median over ~9 hops removes short blips from transients the coder smeared.
-    changed = signal.medfilt(changed.astype(np.float64), 9) > 0.5
+    # A median over ~9 hops removes short blips from transients the coder smeared (of 0/1
+    # values: a majority of the 9, the edges padded with 0 as a median filter does).
+    changed = np.convolve(changed.astype(np.float64), np.ones(9), mode="same") >= 5
     spans: list[list[float]] = []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], changed.astype(np.int8), [0]])))
     for a, b in zip(edges[::2], edges[1::2], strict=True):
