@@ -225,3 +225,27 @@ def test_a_device_that_keeps_underrunning_gets_a_larger_buffer(pulse_sink, isola
         assert engine.playing and engine.position > before + 0.2  # still playing, same song
     finally:
         engine.close()
+
+
+def test_underruns_while_nothing_plays_do_not_raise_the_buffer(pulse_sink):
+    """An idle stream that misses blocks of silence (a busy machine, a waking sink) says
+    nothing: "could not keep up" was shown while nothing played. Once it plays, they count."""
+    engine = PlaybackEngine(isolated=False)
+    try:
+        assert engine.output_kind == "device", engine.unavailable_reason
+        engine.set_sources({"original": sine(440, 20.0)})
+        time.sleep(0.2)
+        latency = engine.output.latency
+        now = time.monotonic()
+        assert not engine.playing
+        for _ in range(3):
+            engine.output.underruns += 4
+            assert engine.check_health(now) is None
+        assert engine.output.latency == latency and engine.underruns >= 12
+        engine.play()
+        time.sleep(0.2)
+        engine.output.underruns += 4
+        note = engine.check_health(now)
+        assert note is not None and "raised to" in note
+    finally:
+        engine.close()
