@@ -249,3 +249,39 @@ def test_underruns_while_nothing_plays_do_not_raise_the_buffer(pulse_sink):
         assert note is not None and "raised to" in note
     finally:
         engine.close()
+
+
+def test_the_player_lists_the_output_devices_and_reopens_on_the_chosen_one(pulse_sink, qtbot):
+    """The device list comes from a worker; choosing one reopens the output on it (in the
+    audio process), carrying on with the same sources, playhead and volume."""
+    from inpaint_studio.services.player import Player
+    from inpaint_studio.services.worker import WorkerPool
+
+    pool = WorkerPool()
+    player = Player(pool, open_later=True)
+    try:
+        with qtbot.waitSignal(player.output_changed, timeout=60000):
+            player.open_output()
+        assert player.available, player.unavailable_reason
+        with qtbot.waitSignal(player.devices_listed, timeout=30000) as listed:
+            player.list_devices()
+        names = listed.args[0]
+        assert names and all(isinstance(n, str) for n in names)
+        chosen = "pulse" if "pulse" in names else names[-1]
+        with qtbot.waitSignal(player.sources_changed, timeout=20000):
+            player.set_sources({"original": sine(440, 20.0)})
+        player.set_volume(0.5)
+        player.seek(3.0)
+        first = player.engine
+        with qtbot.waitSignal(player.output_changed, timeout=60000):
+            player.set_device(chosen)
+        assert player.engine is not first and player.device == chosen
+        assert player.available and player.engine._device == chosen
+        assert player.volume == 0.5
+        qtbot.waitUntil(lambda: player.names == ("original",)
+                        and abs(player.position - 3.0) < 0.01, timeout=20000)
+        assert player.set_device(chosen) is None  # the same device again: nothing to do
+    finally:
+        player.close()
+        pool.cancel_all()
+        pool.wait_all(10000)
