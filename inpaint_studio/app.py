@@ -269,7 +269,7 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
     keep = _install(window, "keep", lambda: KeepFeature(window, s.session, s.exporter,
                                                         s.projects, s.player))
     compare = _install(window, "compare", lambda: CompareFeature(
-        window, s.player, s.readout, audio_output=audio_output))
+        window, s.player, s.readout, audio_output=audio_output, settings=s.models.settings))
     music_map = _install(window, "musical map", lambda: MusicMapFeature(
         window, s.music_map, s.models.settings))
     if jobs is not None and compare is not None:

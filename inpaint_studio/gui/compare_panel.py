@@ -29,8 +29,9 @@ from inpaint_studio.gui.lanes import BLIND_COLOURS
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.transport_bar import SOURCE_KEYS, TransportBar
 from inpaint_studio.services.job_controller import Job
-from inpaint_studio.services.player import Player
+from inpaint_studio.services.player import Player, volume_gain
 from inpaint_studio.services.seam_readout import SeamReadout, VersionReadout
+from inpaint_studio.services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,9 @@ class CompareFeature(QObject):
     """Wires the player to the window: transport, keys, lanes, readout, loudness, blind mode."""
 
     def __init__(self, window: MainWindow, player: Player, readout: SeamReadout, *,
-                 audio_output: bool = True) -> None:
+                 audio_output: bool = True, settings: Settings | None = None) -> None:
         super().__init__(window)
+        self.settings = settings  # remembers the volume and the device (None: nothing kept)
         self.window = window
         self.audio_output = audio_output  # False: no device was asked for (--screenshot)
         self.player = player
@@ -87,6 +89,7 @@ class CompareFeature(QObject):
         self.rolls = [self._roll_item() for _ in range(2)]  # the loop's pre- and post-roll
         self._build_actions()
         self._connect()
+        self._restore_output_settings()
         self._show_output()
         self._show_sources()
         for line in (window.detail.playhead, window.overview.playhead):
@@ -94,10 +97,14 @@ class CompareFeature(QObject):
         if audio_output and not player.opening and not player.available:
             window.status(f"Playback is off: {player.unavailable_reason}")
         player.output_changed.connect(self._output_opened)
+        if audio_output and not player.opening:
+            player.list_devices()
 
     def _output_opened(self) -> None:
         """The output the player opened after start-up is in place (or failed): say which."""
         self._show_output()
+        if self.audio_output:
+            self.player.list_devices()
         if self.audio_output and not self.player.available:
             self.window.status(f"Playback is off: {self.player.unavailable_reason}")
 
@@ -145,6 +152,10 @@ class CompareFeature(QObject):
         bar.loudness_toggled.connect(self.set_loudness_match)
         bar.blind_toggled.connect(self.set_blind)
         bar.pick_clicked.connect(self.pick)
+        bar.volume_changed.connect(self.set_volume)
+        bar.device_chosen.connect(self.choose_device)
+        p.levels_changed.connect(bar.show_levels)
+        p.devices_listed.connect(lambda names: bar.show_devices(names, p.device))
         p.position_changed.connect(self._on_position)
         p.state_changed.connect(lambda s: bar.show_playing(s == "playing"))
         p.audible_changed.connect(self._on_audible)
@@ -165,6 +176,31 @@ class CompareFeature(QObject):
         line.setMovable(True)
         line.setHoverPen(line.pen.color(), width=3)
         line.sigDragged.connect(lambda item: self.window.playhead.seek(float(item.value())))
+
+    # -- output: volume and device ---------------------------------------------------------------
+    def _restore_output_settings(self) -> None:
+        if self.settings is None:
+            return
+        percent = max(0, min(100, int(self.settings.get("playback/volume"))))
+        self.bar.show_volume(percent)
+        self.player.set_volume(volume_gain(percent))
+        device = self.settings.get("playback/device")
+        self.bar.show_devices([], device)
+        self.player.set_device(device)
+
+    def set_volume(self, percent: int) -> None:
+        """The output volume in percent (0…100), remembered."""
+        self.player.set_volume(volume_gain(percent))
+        self.bar.show_volume(percent)
+        if self.settings is not None:
+            self.settings.set("playback/volume", int(percent))
+
+    def choose_device(self, name: str) -> None:
+        """Play on the output device `name` ("" = the default), remembered."""
+        if self.settings is not None:
+            self.settings.set("playback/device", name)
+        self.player.set_device(name)
+        self._show_output()
 
     # -- sources ---------------------------------------------------------------------------------
     def _original(self) -> Audio | None:

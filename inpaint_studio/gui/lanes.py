@@ -92,6 +92,7 @@ class LanesContainer(QWidget):
         self.region = region
         self.playhead = playhead
         self.lanes: list[Lane] = []
+        self.amplitude = "linear"  # every lane's height scale ("linear" | "db")
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
@@ -109,6 +110,7 @@ class LanesContainer(QWidget):
         lane.show_region(self.region.region)
         lane.playhead.setValue(self.playhead.position)
         lane.clicked.connect(self.playhead.seek)
+        lane.curves.amplitude = self.amplitude
         if audio is not None:
             lane.set_audio(audio, peaks)
         self.lanes.append(lane)
@@ -116,6 +118,12 @@ class LanesContainer(QWidget):
         self.setVisible(True)
         self.lane_added.emit(lane)
         return lane
+
+    def set_amplitude(self, amplitude: str) -> None:
+        """Draw every lane, and the lanes added later, on a "linear" or "db" scale."""
+        self.amplitude = amplitude
+        for lane in self.lanes:
+            lane.curves.set_amplitude(amplitude)
 
     def remove_lane(self, lane: Lane) -> None:
         if lane in self.lanes:

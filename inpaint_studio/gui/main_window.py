@@ -226,6 +226,15 @@ class MainWindow(QMainWindow):
             for key in keys:
                 reg(key, text.replace("&", ""), action)
         view.addSeparator()
+        self.db_action = view.addAction("Amplitude in &dB")
+        self.db_action.setCheckable(True)
+        self.db_action.setToolTip("Draw the waveforms on a dB scale (−60 dBFS at the centre "
+                                  "line, 0 dBFS at the edge) instead of a linear one")
+        self.db_action.setChecked(self.settings.get("view/amplitude") == "db")
+        self.db_action.toggled.connect(
+            lambda on: self.settings.set("view/amplitude", "db" if on else "linear"))
+        self._apply_amplitude()
+        view.addSeparator()
         self._panels_menu = view.addMenu("&Panels")
 
         help_action = self.menu("Help").addAction("&Keyboard shortcuts")
@@ -241,6 +250,8 @@ class MainWindow(QMainWindow):
         fill_recent_menu(self.recent_menu, self.settings.recent_files(), self.open_file)
 
     def _on_setting_changed(self, key: str, _value: object) -> None:
+        if key == "view/amplitude":
+            self._apply_amplitude()
         if key.startswith("region/"):
             self._apply_region_limits()
             if self.region.region is not None:  # re-advise on the current region
@@ -325,6 +336,16 @@ class MainWindow(QMainWindow):
             heights = [d.sizeHint().height() for d in bar]
             self.resizeDocks([*bar, tabs[0]], [*heights, max(120, self.height() // 5)],
                              vertical)
+
+    def _apply_amplitude(self) -> None:
+        """Linear or dB heights for the overview, the detail view and every lane."""
+        amplitude = "db" if self.settings.get("view/amplitude") == "db" else "linear"
+        self.db_action.blockSignals(True)
+        self.db_action.setChecked(amplitude == "db")
+        self.db_action.blockSignals(False)
+        for curves in (self.overview.curves, self.detail.curves):
+            curves.set_amplitude(amplitude)
+        self.lanes.set_amplitude(amplitude)
 
     def _apply_region_limits(self) -> None:
         s = self.settings

@@ -1,28 +1,33 @@
 """The transport bar of the compare feature: play/pause, stop, loop with its pre-/post-roll,
-the seams, which version is heard (Original / Version 1 / Version 2), loudness matching and the
-blind test. A view only: it emits what the musician asked for and shows what it is told."""
+the seams, which version is heard (Original / Version 1 / Version 2), loudness matching, the
+blind test, and the output: its level meter, volume and device. A view only: it emits what
+the musician asked for and shows what it is told."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QWidget,
 )
 
 from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui import theme
 from inpaint_studio.gui.flow_layout import FlowLayout, fit_height
+from inpaint_studio.gui.level_meter import LevelMeter
 
 SOURCE_KEYS = ("original", "v1", "v2")
 SOURCE_LABELS = ("Original", "Version 1", "Version 2")  # what the keys 1/2/3 hear
+DEFAULT_DEVICE = "Default output"  # the device list's first entry: the sound server's choice
 
 
 class TransportBar(QWidget):
@@ -37,6 +42,8 @@ class TransportBar(QWidget):
     loudness_toggled = Signal(bool)
     blind_toggled = Signal(bool)
     pick_clicked = Signal()
+    volume_changed = Signal(int)  # percent, 0…100
+    device_chosen = Signal(str)  # a device's name; "" = the default
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +98,22 @@ class TransportBar(QWidget):
         self.pick_button = QPushButton("Pick this version and reveal")
         self.pick_button.setVisible(False)
         self.pick_button.clicked.connect(self.pick_clicked.emit)
+        self.meter = LevelMeter()
+        self.volume_slider = QSlider(Qt.Orientation.Horizontal)
+        self.volume_slider.setRange(0, 100)
+        self.volume_slider.setValue(100)
+        self.volume_slider.setFixedWidth(90)
+        self.volume_slider.setToolTip("Output volume: 100%")
+        self.volume_slider.setAccessibleName("Volume")
+        self.volume_slider.valueChanged.connect(self._on_volume)
+        self.device_box = QComboBox()
+        self.device_box.addItem(DEFAULT_DEVICE, "")
+        self.device_box.setToolTip("Where playback is heard: the sound server's output devices")
+        self.device_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_box.setMinimumContentsLength(14)
+        self.device_box.currentIndexChanged.connect(
+            lambda i: self.device_chosen.emit(str(self.device_box.itemData(i) or "")))
         self.output_label = QLabel("")
         # The output line never widens the bar: it is cut where room ends (full text in its
         # tooltip).
@@ -106,6 +129,7 @@ class TransportBar(QWidget):
             None,  # the output line: the rest of the first row(s)
             (*self.source_buttons, self.hearing_label),
             (self.loudness_box, self.gain_label, self.blind_box, self.pick_button),
+            (self.meter, QLabel("Vol"), self.volume_slider, self.device_box),
         )
         layout = FlowLayout(self, spacing=6)
         layout.setContentsMargins(4, 0, 4, 2)
@@ -150,7 +174,35 @@ class TransportBar(QWidget):
             lambda _v: self.rolls_changed.emit(self.pre_roll.value(), self.post_roll.value()))
         return box
 
+    def _on_volume(self, percent: int) -> None:
+        self.volume_slider.setToolTip(f"Output volume: {percent}%")
+        self.volume_changed.emit(percent)
+
     # -- shown state ---------------------------------------------------------------------------
+    def show_levels(self, levels: object | None) -> None:
+        """The player's `Levels` now, or None when nothing plays."""
+        self.meter.show_levels(levels)
+
+    def show_volume(self, percent: int) -> None:
+        self.volume_slider.blockSignals(True)
+        self.volume_slider.setValue(int(percent))
+        self.volume_slider.blockSignals(False)
+        self.volume_slider.setToolTip(f"Output volume: {int(percent)}%")
+
+    def show_devices(self, names: list[str], current: str) -> None:
+        """Offer the default and `names`; `current` ("" = default) selected (a remembered
+        device that is not there now stays listed, marked as missing)."""
+        box = self.device_box
+        box.blockSignals(True)
+        box.clear()
+        box.addItem(DEFAULT_DEVICE, "")
+        for name in names:
+            box.addItem(name, name)
+        if current and current not in names:
+            box.addItem(f"{current} (not found)", current)
+        box.setCurrentIndex(max(0, box.findData(current)))
+        box.blockSignals(False)
+
     def show_playing(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")
 

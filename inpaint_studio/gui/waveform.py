@@ -23,6 +23,19 @@ from inpaint_studio.gui import theme
 
 LANE_HEIGHT = 2.0  # y units per channel; a channel spans [-1, 1] around its centre
 DOTS_BELOW_SPP = 0.125  # draw sample dots when a sample is at least 8 px wide
+DB_FLOOR = 60.0  # the dB view: this many dB below full scale sit on the centre line
+AMPLITUDES = ("linear", "db")  # how a channel's height maps a sample value
+
+
+def db_scale(values: np.ndarray) -> np.ndarray:
+    """Sample values on the dB view's scale: sign(v)·max(0, (20·log10|v| + 60) / 60), so
+    0 dBFS stays at the edge (±1), −60 dBFS and quieter at the centre line, and a loud master
+    shows its dynamics instead of a solid block. Monotonic, so a min/max column stays one."""
+    v = np.asarray(values, dtype=np.float32)
+    with np.errstate(divide="ignore"):
+        level = 20.0 * np.log10(np.abs(v), dtype=np.float32)
+    mapped = np.clip((level + np.float32(DB_FLOOR)) / np.float32(DB_FLOOR), 0.0, None)
+    return (np.sign(v) * mapped).astype(np.float32)
 
 
 def channel_centre(channel: int, channels: int) -> float:
@@ -100,6 +113,7 @@ class WaveformCurves:
         self.z = z
         self.peaks: PeakPyramid | None = None
         self.audio: Audio | None = None
+        self.amplitude = "linear"  # or "db" (`set_amplitude`)
         self._key: tuple | None = None
         self.renders = 0  # how many real redraws happened (tests, benchmarks)
         self._make_items(channels)  # made up front: most songs are stereo, and it takes a while
@@ -112,6 +126,17 @@ class WaveformCurves:
         elif not channels:
             self._draw_envelope(None, 1)
         self._key = None
+
+    def set_amplitude(self, amplitude: str) -> None:
+        """Draw heights on a "linear" or a "db" scale (`db_scale`); redraws at once."""
+        if amplitude not in AMPLITUDES:
+            raise ValueError(f"amplitude must be one of {AMPLITUDES}, not {amplitude!r}")
+        if amplitude != self.amplitude:
+            self.amplitude = amplitude
+            self.refresh(force=True)
+
+    def _scaled(self, values: np.ndarray) -> np.ndarray:
+        return db_scale(values) if self.amplitude == "db" else values
 
     def _make_items(self, channels: int) -> None:
         for item in self.envelopes + self.curves + self.dots + self.centres:
@@ -147,7 +172,7 @@ class WaveformCurves:
         vb = self.plot.getViewBox()
         (x0, x1), _ = vb.viewRange()
         width = max(1, int(vb.width() * _pixel_ratio(vb)))
-        key = (x0, x1, width, self.peaks.version, id(self.audio))
+        key = (x0, x1, width, self.peaks.version, id(self.audio), self.amplitude)
         if key == self._key and not force:
             return False
         self._key = key
@@ -188,8 +213,9 @@ class WaveformCurves:
                 item.set_columns(np.empty(0), 0.0, np.empty(0), np.empty(0), one_pixel)
                 continue
             centre = np.float32(channel_centre(c, n))
-            item.set_columns(env.starts / rate, env.span / rate, env.mins[c] + centre,
-                             env.maxs[c] + centre, one_pixel)  # fmt: skip
+            item.set_columns(env.starts / rate, env.span / rate,
+                             self._scaled(env.mins[c]) + centre,
+                             self._scaled(env.maxs[c]) + centre, one_pixel)  # fmt: skip
 
     def _draw_samples(self, samples: np.ndarray, f0: float, f1: float, rate: int,
                       spp: float) -> None:
@@ -200,7 +226,7 @@ class WaveformCurves:
         for item in self.envelopes:
             item.setVisible(False)
         for c, curve in enumerate(self.curves):
-            y = samples[c, first:last] + np.float32(channel_centre(c, n))
+            y = self._scaled(samples[c, first:last]) + np.float32(channel_centre(c, n))
             curve.setData(x, y)
             curve.setVisible(True)
             dots = self.dots[c]

@@ -32,12 +32,12 @@ _UNDERRUN_WINDOW_S = 10.0
 
 def prepare_sources(sources: Mapping[str, Audio], channels: int = 2,
                     gains_db: Mapping[str, float] | None = None,
-                    allocate: Allocator | None = None) -> SourceSet:
+                    allocate: Allocator | None = None, volume: float = 1.0) -> SourceSet:
     """Build a `SourceSet` (any thread; copies the audio). All sources take the length of the
     first one (the original's timeline). `allocate` puts the arrays where the mixer can read
-    them (shared memory for the audio process)."""
+    them (shared memory for the audio process). `volume` (linear) multiplies every gain."""
     first = next(iter(sources.values()))
-    gains = {k: 10.0 ** (v / 20.0) for k, v in (gains_db or {}).items()}
+    gains = {k: volume * 10.0 ** ((gains_db or {}).get(k, 0.0) / 20.0) for k in sources}
     extra = {"allocate": allocate} if allocate is not None else {}
     return SourceSet(sources, channels=channels, frames=first.frames, gains=gains, **extra)
 
@@ -70,6 +70,7 @@ class PlaybackEngine:
         self.region: tuple[float, float] | None = None
         self.loop_enabled = False
         self.gains_db: dict[str, float] = {}
+        self.volume = 1.0  # the master gain (linear), on top of every source's own
         self._sources: SourceSet | None = None
         self._past_underruns = 0
         self._seen_underruns = 0
@@ -95,7 +96,7 @@ class PlaybackEngine:
         """Prepare sources for this engine's mixer (any thread; copies the audio once, into
         shared memory when the mixer runs in the audio process)."""
         return prepare_sources(sources, self.channels, self.gains_db,
-                               shared_array if self.isolated else None)
+                               shared_array if self.isolated else None, self.volume)
 
     # -- what is there ---------------------------------------------------------------------
     @property
@@ -134,9 +135,10 @@ class PlaybackEngine:
         if prepared.sample_rate != self.mixer.sample_rate:
             self._reopen(prepared.sample_rate)
         self._sources = prepared
-        for name, db in self.gains_db.items():
-            self.mixer.set_gain(name, 10.0 ** (db / 20.0))
         self.mixer.set_sources(prepared)
+        for name in prepared.names:  # prepared with the gains and volume of its time
+            if float(prepared.gains[prepared.index[name]]) != self.gain(name):
+                self._send_gain(name)
         self._send_loop()
 
     def _reopen(self, rate: int, keep_mixer: bool = False) -> None:
@@ -254,7 +256,21 @@ class PlaybackEngine:
     # -- gain ----------------------------------------------------------------------------------
     def set_gain_db(self, name: str, db: float) -> None:
         self.gains_db[name] = float(db)
-        self.mixer.set_gain(name, 10.0 ** (db / 20.0))
+        self._send_gain(name)
+
+    def gain(self, name: str) -> float:
+        """The linear gain `name` is heard at: its own (dB) times the volume."""
+        return self.volume * 10.0 ** (self.gains_db.get(name, 0.0) / 20.0)
+
+    def _send_gain(self, name: str) -> None:
+        self.mixer.set_gain(name, self.gain(name))
+
+    def set_volume(self, volume: float) -> None:
+        """The master gain (linear, 0…1) applied to every source, ramped like a source's
+        gain change."""
+        self.volume = max(0.0, float(volume))
+        for name in set(self.names) | set(self.gains_db):
+            self._send_gain(name)
 
     def clear_gains(self) -> None:
         for name in list(self.gains_db):
@@ -276,7 +292,10 @@ class PlaybackEngine:
             return "The audio process stopped unexpectedly and was restarted."
         count = self.output.underruns
         if count != self._seen_underruns:
-            self._recent.extend([now] * (count - self._seen_underruns))
+            # Only underruns while playing are heard; an idle stream that misses a block of
+            # silence (a busy machine, a suspended sink) is no reason to grow the buffer.
+            if self.mixer.playing:
+                self._recent.extend([now] * (count - self._seen_underruns))
             self._seen_underruns = count
         self._recent = [t for t in self._recent if now - t < _UNDERRUN_WINDOW_S]
         if self.output.kind != "device" or len(self._recent) < _UNDERRUNS_TO_ESCALATE:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from inpaint_studio.core.audio import Audio
@@ -22,6 +24,56 @@ from inpaint_studio.services.worker import Worker, WorkerPool
 log = logging.getLogger(__name__)
 
 TICK_MS = 33  # ~30 Hz playhead updates
+METER_WINDOW_S = 0.05  # the level meter measures the last 50 ms before the playhead
+
+
+@dataclass(frozen=True)
+class Levels:
+    """What the output plays now, per channel (left, right), linear full scale = 1.0: the
+    largest |sample| and the RMS of the last `METER_WINDOW_S`, after every gain."""
+
+    peak: tuple[float, float]
+    rms: tuple[float, float]
+
+
+def measure_levels(audio: Audio, position_s: float, gain: float,
+                   window_s: float = METER_WINDOW_S) -> Levels:
+    """`Levels` of `audio` over the `window_s` before `position_s`, times `gain` (a mono song
+    shows on both bars; more channels than two show their first two)."""
+    end = min(audio.frames, max(0, round(position_s * audio.sample_rate)))
+    start = max(0, end - max(1, round(window_s * audio.sample_rate)))
+    block = audio.samples[:2, start:end]
+    if block.shape[1] == 0:
+        return Levels((0.0, 0.0), (0.0, 0.0))
+    peak = np.max(np.abs(block), axis=1) * gain
+    rms = np.sqrt(np.mean(np.square(block, dtype=np.float64), axis=1)) * gain
+    if block.shape[0] == 1:
+        peak, rms = np.repeat(peak, 2), np.repeat(rms, 2)
+    return Levels((float(peak[0]), float(peak[1])), (float(rms[0]), float(rms[1])))
+
+
+def volume_gain(percent: float) -> float:
+    """The volume slider's percent (0…100) as a linear gain: squared, so the slider's travel
+    follows loudness more evenly than a straight line (50 % = −12 dB, 0 % = silence)."""
+    p = min(100.0, max(0.0, float(percent))) / 100.0
+    return p * p
+
+
+def list_output_devices(ctx: Any = None) -> list[str]:
+    """The sound server's output devices, by name (a worker's function: PortAudio's query can
+    take a while). Empty when PortAudio is missing."""
+    try:
+        import sounddevice as sd
+        devices = sd.query_devices()
+    except Exception:  # noqa: BLE001 - no PortAudio, no devices: the default is all there is
+        log.warning("the output devices could not be listed", exc_info=True)
+        return []
+    names: list[str] = []
+    for info in devices:
+        name = str(info.get("name", ""))
+        if int(info.get("max_output_channels", 0)) > 0 and name and name not in names:
+            names.append(name)
+    return names
 
 
 def _prepare(ctx: Any, engine: PlaybackEngine, sources: dict[str, Audio]) -> Any:
@@ -49,6 +101,8 @@ class Player(QObject):
     _closed = False
     _carry: tuple[float, bool] | None = None  # (position, playing) to restore after open_output
     output_changed = Signal()  # the output opened later (`open_output`) is in place
+    levels_changed = Signal(object)  # `Levels` ~30 Hz while playing; None once it stops
+    devices_listed = Signal(object)  # list of output device names (`list_devices`)
 
     def __init__(self, pool: WorkerPool, *, engine: PlaybackEngine | None = None,
                  use_device: bool = True, open_later: bool = False,
@@ -69,6 +123,11 @@ class Player(QObject):
         self._last_playing: bool | None = None
         self._last_audible: str | None = None
         self._wanted_audible: str | None = None
+        self._metering = False
+        self.device = ""  # the output device asked for by name; "" = the sound server's default
+        self._use_device = use_device
+        self._opening_worker: Worker | None = None
+        self._opening_device = ""
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -83,18 +142,26 @@ class Player(QObject):
         (prepared again for the new output) and playing. `output_changed` when done."""
         if not self.opening:
             return None
-        worker = Worker(lambda ctx: PlaybackEngine(use_device=True), name="open audio output")
+        if self._opening_worker is not None:
+            return self._opening_worker
+        self._opening_device = self.device
+        device = self.device or None
+        worker = Worker(lambda ctx: PlaybackEngine(use_device=True, device=device),
+                        name="open audio output")
         worker.returned.connect(self._opened)
         worker.errored.connect(self._open_failed)
+        self._opening_worker = worker
         return self.pool.start(worker)
 
     def _open_failed(self, exc: BaseException) -> None:
+        self._opening_worker = None
         self.opening = False
         log.warning("playback off: %s", exc)
         self.error.emit(f"The audio output could not be opened: {exc}")
         self.output_changed.emit()
 
     def _opened(self, engine: PlaybackEngine) -> None:
+        self._opening_worker = None
         old = self.engine
         self.opening = False
         if self._closed:
@@ -102,6 +169,7 @@ class Player(QObject):
             return
         engine.set_rolls(old.pre_roll_s, old.post_roll_s)
         engine.set_region(old.region)
+        engine.set_volume(old.volume)
         for name, db in old.gains_db.items():
             engine.set_gain_db(name, db)
         self.engine = engine
@@ -122,6 +190,28 @@ class Player(QObject):
             log.warning("playback off: %s", engine.unavailable_reason)
         self.output_changed.emit()
         self._tick()
+        if self._opening_device != self.device:  # another device was chosen meanwhile
+            self.opening = True
+            self.open_output()
+
+    def set_device(self, name: str) -> Worker | None:
+        """Play on the output device called `name` ("" = the default): opens it in a worker and
+        carries everything over, as `open_output` does. Without a device in use (tests,
+        --screenshot) only remembers the name."""
+        name = name or ""
+        if name == self.device:
+            return None
+        self.device = name
+        if not self._use_device or self.opening:
+            return None  # an open under way or still to come picks the new name up
+        self.opening = True
+        return self.open_output()
+
+    def list_devices(self) -> Worker:
+        """List the sound server's output devices in a worker; `devices_listed` with names."""
+        worker = Worker(list_output_devices, name="list audio outputs")
+        worker.returned.connect(self.devices_listed.emit)
+        return self.pool.start(worker)
 
     # -- what there is ---------------------------------------------------------------------------
     @property
@@ -262,6 +352,19 @@ class Player(QObject):
         self.engine.clear_gains()
         self.gains_changed.emit({})
 
+    @property
+    def volume(self) -> float:
+        """The master gain (linear, 0…1) on top of every source's own."""
+        return self.engine.volume
+
+    def set_volume(self, volume: float) -> None:
+        self.engine.set_volume(volume)
+
+    def output_gain(self, name: str) -> float:
+        """The linear gain `name` is played at now: its own (loudness matching) times the
+        volume."""
+        return self.engine.gain(name)
+
     # -- polling ----------------------------------------------------------------------------------
     def _tick_soon(self) -> None:
         # The audio thread applies commands at its next block (a few ms); look then.
@@ -286,6 +389,18 @@ class Player(QObject):
             if self._wanted_audible == audible:
                 self._wanted_audible = None
             self.audible_changed.emit(audible)
+        self._meter(playing, position)
+
+    def _meter(self, playing: bool, position: float) -> None:
+        """The level of what is heard around the playhead, from the audio in memory."""
+        heard = self.engine.audible
+        audio = self._sources.get(heard) if heard is not None else None
+        if playing and audio is not None:
+            self._metering = True
+            self.levels_changed.emit(measure_levels(audio, position, self.engine.gain(heard)))
+        elif self._metering:
+            self._metering = False
+            self.levels_changed.emit(None)
 
     def close(self) -> None:
         """Stop polling and close the output (on quit)."""

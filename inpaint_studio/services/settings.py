@@ -61,6 +61,12 @@ declare("view/ruler", str, "bars", "The detail view's ruler: 'bars' (bars.beats,
         "has a beat) or 'time' (m:ss).")
 declare("view/snap", str, "bar", "Dragged region edges snap to the nearest 'bar' or 'beat', or "
         "'off'.")
+declare("view/amplitude", str, "linear", "Waveform heights: 'linear' or 'db' (−60 dBFS at the "
+        "centre line, 0 dBFS at the edge).")
+declare("playback/volume", int, 100, "Output volume in percent (0–100), applied by the player "
+        "after every other gain.")
+declare("playback/device", str, "", "The output device's name; '' plays on the sound server's "
+        "default.")
 declare("window/geometry", bytes, b"", "Main window geometry.")
 declare("window/state", bytes, b"", "Main window dock and toolbar state.")
 declare("backend/kind", str, "", "Where jobs go: 'local', 'musicgpt', or '' (local until a key "

@@ -225,3 +225,63 @@ def test_a_device_that_keeps_underrunning_gets_a_larger_buffer(pulse_sink, isola
         assert engine.playing and engine.position > before + 0.2  # still playing, same song
     finally:
         engine.close()
+
+
+def test_underruns_while_nothing_plays_do_not_raise_the_buffer(pulse_sink):
+    """An idle stream that misses blocks of silence (a busy machine, a waking sink) says
+    nothing: "could not keep up" was shown while nothing played. Once it plays, they count."""
+    engine = PlaybackEngine(isolated=False)
+    try:
+        assert engine.output_kind == "device", engine.unavailable_reason
+        engine.set_sources({"original": sine(440, 20.0)})
+        time.sleep(0.2)
+        latency = engine.output.latency
+        now = time.monotonic()
+        assert not engine.playing
+        for _ in range(3):
+            engine.output.underruns += 4
+            assert engine.check_health(now) is None
+        assert engine.output.latency == latency and engine.underruns >= 12
+        engine.play()
+        time.sleep(0.2)
+        engine.output.underruns += 4
+        note = engine.check_health(now)
+        assert note is not None and "raised to" in note
+    finally:
+        engine.close()
+
+
+def test_the_player_lists_the_output_devices_and_reopens_on_the_chosen_one(pulse_sink, qtbot):
+    """The device list comes from a worker; choosing one reopens the output on it (in the
+    audio process), carrying on with the same sources, playhead and volume."""
+    from inpaint_studio.services.player import Player
+    from inpaint_studio.services.worker import WorkerPool
+
+    pool = WorkerPool()
+    player = Player(pool, open_later=True)
+    try:
+        with qtbot.waitSignal(player.output_changed, timeout=60000):
+            player.open_output()
+        assert player.available, player.unavailable_reason
+        with qtbot.waitSignal(player.devices_listed, timeout=30000) as listed:
+            player.list_devices()
+        names = listed.args[0]
+        assert names and all(isinstance(n, str) for n in names)
+        chosen = "pulse" if "pulse" in names else names[-1]
+        with qtbot.waitSignal(player.sources_changed, timeout=20000):
+            player.set_sources({"original": sine(440, 20.0)})
+        player.set_volume(0.5)
+        player.seek(3.0)
+        first = player.engine
+        with qtbot.waitSignal(player.output_changed, timeout=60000):
+            player.set_device(chosen)
+        assert player.engine is not first and player.device == chosen
+        assert player.available and player.engine._device == chosen
+        assert player.volume == 0.5
+        qtbot.waitUntil(lambda: player.names == ("original",)
+                        and abs(player.position - 3.0) < 0.01, timeout=20000)
+        assert player.set_device(chosen) is None  # the same device again: nothing to do
+    finally:
+        player.close()
+        pool.cancel_all()
+        pool.wait_all(10000)
