@@ -224,14 +224,14 @@ def test_a_song_without_a_beat_gets_no_grid_and_no_snapping(qtbot, editor, audio
         (2.3, 5.3), abs=0.1)
 
 
-def test_the_editor_starts_without_loading_the_analysis():
+def test_the_editor_starts_without_loading_the_analysis(tmp_path):
     """The musicmap package (numpy/scipy-heavy) is imported by the worker, not at start-up."""
-    code = ("import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+    code = (f"d = {str(tmp_path)!r}\n"
+            "import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
             "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
             "from inpaint_studio import app as a\n"
             "from inpaint_studio.services.settings import Settings\n"
             "from inpaint_studio.services.worker import WorkerPool\n"
-            "import tempfile; d = tempfile.mkdtemp()\n"
             "e = a.build_editor(Settings(d + '/s.ini'), WorkerPool(), screenshot=True,"
             " cache_dir=__import__('pathlib').Path(d))\n"
             "assert e.features.music_map is not None\n"
