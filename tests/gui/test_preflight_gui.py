@@ -5,40 +5,25 @@ reaches the server (its requests are counted), and the form keeps what was typed
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from inpaint_studio.backends.backend import Backends, BackendSettings
-from inpaint_studio.core.audio import Audio
-from inpaint_studio.core.encode import encode_audio
-from inpaint_studio.core.synth import synth_song
 from inpaint_studio.server import runner as server_runner
 from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.services.job_controller import JobStore, Stage
 from tests.gui.conftest import drag, install_all, load
 from tests.gui.test_jobs_gui import FAST_POLLING, FixedKey, _wait_stage
-from tests.jobs.support import RequestLog, _Counting
+from tests.jobs.support import RequestLog, _Counting, odd_songs
 
 PROMPT = "warm piano with strings"
 
 
 @pytest.fixture(scope="module")
 def songs(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("preflight-gui")
-    base = synth_song(20.0, bpm=120.0, seed=4)
-    six = tmp / "six.wav"
-    encode_audio(Audio(np.concatenate([base.samples, base.samples * 0.5, base.samples * 0.25])
-                       .astype(np.float32), base.sample_rate), six)
-    mp3 = tmp / "song.mp3"
-    encode_audio(base, mp3)
-    data = mp3.read_bytes()
-    truncated = tmp / "truncated.mp3"
-    truncated.write_bytes(data[: len(data) * 2 // 3])  # 13 s of a song that says 20 s
-    wav = tmp / "song.wav"
-    encode_audio(base, wav)
-    return {"six": six, "mp3": mp3, "truncated": truncated, "wav": wav}
+    # the truncated MP3: 13 s of a song that says 20 s
+    return odd_songs(tmp_path_factory.mktemp("preflight-gui"), seconds=20.0, keep=2 / 3)
 
 
 @pytest.fixture

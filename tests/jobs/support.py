@@ -19,6 +19,26 @@ from inpaint_studio.server.runner import LocalServer
 KEY = "sk-jobs-TEST-key-2b9e41"
 
 
+def odd_songs(folder: Path, seconds: float = 12.0, keep: float = 0.5) -> dict[str, Path]:
+    """Inputs a job must refuse or fix before uploading, made from one synthesised song:
+    `mp3` and `wav` (the song), `truncated` (the MP3 cut to `keep` of its bytes) and `six` (a
+    6-channel WAV). Shared by the CLI, GUI and scripting pre-upload tests."""
+    import numpy as np
+
+    from inpaint_studio.core.audio import Audio
+
+    base = synth_song(seconds, bpm=120.0, seed=4)
+    songs = {"mp3": folder / "song.mp3", "wav": folder / "song.wav",
+             "truncated": folder / "truncated.mp3", "six": folder / "six.wav"}
+    encode_audio(base, songs["mp3"])
+    encode_audio(base, songs["wav"])
+    data = songs["mp3"].read_bytes()
+    songs["truncated"].write_bytes(data[: int(len(data) * keep)])
+    encode_audio(Audio(np.concatenate([base.samples, base.samples * 0.5, base.samples * 0.25])
+                       .astype(np.float32), base.sample_rate), songs["six"])
+    return songs
+
+
 def make_song(path: Path, seconds: float = 20.0, seed: int = 3) -> Path:
     """A synthesised song (drums, bass, keys…) so that alignment has real material to match."""
     if not path.exists():

@@ -16,26 +16,17 @@ from inpaint_studio.backends.preflight import downmix, preflight
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.decode import load_audio, probe
 from inpaint_studio.core.encode import encode_audio
-from inpaint_studio.core.synth import synth_song
+from tests.jobs.support import odd_songs
 
 
 @pytest.fixture(scope="module")
 def songs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("preflight")
-    base = synth_song(12.0, bpm=120.0, seed=4)
-    mp3 = tmp / "song.mp3"
-    encode_audio(base, mp3)
-    data = mp3.read_bytes()
-    truncated = tmp / "truncated.mp3"
-    truncated.write_bytes(data[: len(data) // 2])
-    wav = tmp / "song.wav"
-    encode_audio(base, wav)
+    songs = odd_songs(tmp)
+    mp3, truncated, wav, six = songs["mp3"], songs["truncated"], songs["wav"], songs["six"]
     wav_data = wav.read_bytes()
     truncated_wav = tmp / "truncated.wav"  # ffmpeg takes a WAV's length from its size
     truncated_wav.write_bytes(wav_data[: len(wav_data) // 3])
-    six = tmp / "six.wav"
-    encode_audio(Audio(np.concatenate([base.samples, base.samples * 0.5, base.samples * 0.25])
-                       .astype(np.float32), base.sample_rate), six)
     long = tmp / "eleven-minutes.wav"  # 8 kHz mono keeps it small (10 MB)
     rate = 8000
     t = np.arange(11 * 60 * rate, dtype=np.float32) / rate

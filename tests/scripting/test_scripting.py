@@ -25,6 +25,7 @@ from inpaint_studio.scripting import (
 )
 from inpaint_studio.server.config import ServerConfig
 from tests.jobs.support import KEY, counting_server, make_song
+from tests.jobs.support import odd_songs as make_odd_songs
 
 ROOT = Path(__file__).resolve().parents[2]
 SEAM_S = 0.02  # the quick engine crossfades 10 ms inside the region's edges
@@ -341,19 +342,7 @@ def test_pydub_exports_mp3_with_the_apps_ffmpeg(tmp_path):
 # -- the checks of `submit` (issue 13, finding 5): before anything is saved or sent -------------
 @pytest.fixture(scope="module")
 def odd_songs(tmp_path_factory):
-    from inpaint_studio.core.audio import Audio
-    from inpaint_studio.core.encode import encode_audio
-
-    tmp = tmp_path_factory.mktemp("odd-songs")
-    base = synth_song(12.0, bpm=120.0, seed=4)
-    mp3 = tmp / "song.mp3"
-    encode_audio(base, mp3)
-    truncated = tmp / "truncated.mp3"
-    truncated.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 2])
-    six = tmp / "six.wav"
-    encode_audio(Audio(np.concatenate([base.samples, base.samples * 0.5, base.samples * 0.25])
-                       .astype(np.float32), base.sample_rate), six)
-    return {"truncated": truncated, "six": six}
+    return make_odd_songs(tmp_path_factory.mktemp("odd-songs"))
 
 
 def test_a_truncated_mp3_is_refused_before_upload(idle, odd_songs):
