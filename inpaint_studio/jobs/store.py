@@ -74,6 +74,8 @@ class Result:
     sha256: str = ""
     size: int = 0
     aligned: dict[str, Any] = field(default_factory=dict)  # how it maps onto the original
+    midi_url: str = ""
+    midi_path: str = ""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Result:
