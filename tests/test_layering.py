@@ -96,8 +96,9 @@ ALLOWED = {
                  "core"} | _LEAF,
     # the Python API for scripts and notebooks: a library layer beside the CLI, not on it
     "scripting": {"scripting", "backends", "jobs", "api", "core"} | _LEAF,
+    # the session player's prompt parser: the job form shows its plan (services/prompt_plan)
     "services": {"services", "backends", "jobs", "playback", "api", "server", "engine", "musicmap",
-                 "core"} | _LEAF,
+                 "player", "core"} | _LEAF,
     "gui": {"gui", "services", "backends", "core", "resources"} | _LEAF,
 }
 

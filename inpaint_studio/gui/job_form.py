@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,9 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.backends import backend as backend_service
+from inpaint_studio.services import prompt_plan
 
 _ERROR_STYLE = "border: 1px solid #e57373;"
 _WARN_STYLE = "border: 1px solid #ffb74d;"
+PLAN_DELAY_MS = 250  # the local player's plan is shown once typing pauses this long
 
 
 @dataclass
@@ -111,6 +113,7 @@ class JobForm(QWidget):
         # An empty prompt is not an error before the musician has typed in it or pressed
         # Submit: the box is not marked red on a fresh form (it still blocks Submit).
         self.prompt_touched = False
+        self._plan_shown_for_local = False  # the plan line is for the local backend only
         self._build()
         self.refresh()
 
@@ -126,6 +129,22 @@ class JobForm(QWidget):
         self.prompt.setPlaceholderText("How the new part should sound (required)")
         self.prompt.setFixedHeight(60)
         self.prompt_count = QLabel()
+        # What the local player will do with the prompt (local backend only): plain words,
+        # updated once typing pauses.
+        self.plan_label = QLabel()
+        self.plan_label.setObjectName("prompt-plan")
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.plan_label.setStyleSheet("color: #90caf9;")
+        # Its text never widens the form (as why_disabled below).
+        plan_policy = self.plan_label.sizePolicy()
+        plan_policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.plan_label.setSizePolicy(plan_policy)
+        self.plan_label.setVisible(False)
+        self._plan_timer = QTimer(self)
+        self._plan_timer.setSingleShot(True)
+        self._plan_timer.setInterval(PLAN_DELAY_MS)
+        self._plan_timer.timeout.connect(self.update_plan)
         self.lyrics = QPlainTextEdit()
         self.lyrics.setPlaceholderText("Lyrics of the whole song (optional)")
         self.lyrics.setFixedHeight(60)
@@ -185,6 +204,7 @@ class JobForm(QWidget):
         prompt_row = QVBoxLayout()
         prompt_row.addWidget(self.prompt)
         prompt_row.addWidget(self.prompt_count, alignment=Qt.AlignmentFlag.AlignRight)
+        prompt_row.addWidget(self.plan_label)
         section_row = QVBoxLayout()
         section_row.addWidget(self.section_lyrics)
         section_row.addWidget(self.section_count, alignment=Qt.AlignmentFlag.AlignRight)
@@ -232,6 +252,7 @@ class JobForm(QWidget):
         outer.addStretch(1)
 
         self.prompt.textChanged.connect(self._prompt_typed)
+        self.prompt.textChanged.connect(self._plan_timer.start)
         for w in (self.prompt, self.lyrics, self.section_lyrics):
             w.textChanged.connect(self.refresh)
         for w in (self.title, self.webhook):
@@ -261,6 +282,8 @@ class JobForm(QWidget):
         for key, line in (("title", self.title), ("webhook_url", self.webhook)):
             if key in params:
                 line.setText(str(params[key] or ""))
+        if "prompt" in params:
+            self.update_plan()  # restored, not typed: no need to wait for a pause
         if "gender" in params:
             index = self.gender.findData(params["gender"])
             self.gender.setCurrentIndex(max(0, index))
@@ -333,8 +356,22 @@ class JobForm(QWidget):
                                        else f"Backend: MusicGPT ({ctx.plan} plan)")
             self.cost_label.setText("Cost: " + backend_service.cost_estimate(
                 ctx.kind, ctx.plan, self.versions.value()))
-        self.local_note.setVisible(local)
+        if local != self._plan_shown_for_local:
+            self.update_plan()  # the backend changed: show or hide the plan now
+        # the plan, once there is one, says what the local backend will do in its place
+        self.local_note.setVisible(local and not self.plan_label.text())
         self._check()
+
+    def update_plan(self) -> None:
+        """Show what the local player will do with the prompt as typed (hidden for MusicGPT,
+        which follows the prompt itself, and while the prompt is empty)."""
+        self._plan_timer.stop()
+        local = self.context.kind == backend_service.LOCAL
+        self._plan_shown_for_local = local
+        found = prompt_plan.preview(self.prompt.toPlainText()) if local else None
+        self.plan_label.setText(found.text if found is not None else "")
+        self.plan_label.setVisible(found is not None)
+        self.local_note.setVisible(local and found is None)
 
     def _check(self) -> None:
         ctx = self.context

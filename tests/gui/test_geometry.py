@@ -81,6 +81,11 @@ def load_song_and_versions(qtbot, win, features, audio_file) -> None:
         features.keep.offer(i, version, (6.0, 11.0))
     qtbot.waitUntil(lambda: len(win.lanes.lanes) == 2, timeout=10000)
     qtbot.waitUntil(lambda: not win.workers.active, timeout=20000)
+    # a prompt whose plan runs to several lines under it (the local backend's player)
+    form = features.jobs.form
+    form.prompt.setPlainText("Replace this part with an opera-style vocal, zorblax")
+    form.update_plan()
+    assert form.plan_label.isVisible() and len(form.plan_label.text().splitlines()) == 4
 
 
 # -- the walk ----------------------------------------------------------------------------------
