@@ -1,8 +1,10 @@
 """The keep feature: keeping, history, export and projects in the main window.
 
 It adds Edit ▸ Keep Version 1/2, Undo (Ctrl+Z), Redo (Ctrl+Shift+Z); a Keep dock (keep buttons,
-crossfade in ms, audition, export progress) and a History dock; File ▸ Open Project…, Recent
-Projects, Save Project (Ctrl+S), Save Project As…, Export… (Ctrl+E). The composition root
+crossfade in ms, audition, export progress, each version's played part as MIDI) and a History
+dock; File ▸ Open Project…, Recent Projects, Save Project (Ctrl+S), Save Project As…, Export…
+(Ctrl+E), Export Version 1's/2's Part as MIDI… (Ctrl+Alt+1/2: the MIDI file the local session
+player wrote for that version, copied whole). The composition root
 (app.py) builds it from the edit session, exporter, project service and player, and links the
 jobs feature's shown versions to `offer_versions`; `offer(index, aligned_audio, region)` offers
 one version directly."""
@@ -18,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inpaint_studio.backends.backend import LOCAL
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.history import KeepEdit, RegionEdit, span_text
 from inpaint_studio.core.timefmt import format_time
@@ -34,6 +38,7 @@ from inpaint_studio.gui.export_dialog import ExportChoice, ExportDialog
 from inpaint_studio.gui.history_view import HistoryView
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.project_actions import ProjectActions, quit_action
+from inpaint_studio.services import prompt_plan
 from inpaint_studio.services.edit_session import EditSession
 from inpaint_studio.services.exporter import Exporter
 from inpaint_studio.services.job_controller import Job
@@ -42,6 +47,7 @@ from inpaint_studio.services.project_service import ProjectService
 
 log = logging.getLogger(__name__)
 PROJECT_FILTER = "Inpaint Studio projects (*.inpaint);;All files (*)"
+MIDI_FILTER = "MIDI files (*.mid *.midi);;All files (*)"
 VERSIONS = (1, 2)
 
 
@@ -61,6 +67,8 @@ class KeepPanel(QWidget):
         self.crossfade.setToolTip("Equal-power crossfade centred on each seam. Changing it also "
                                   "re-splices the latest kept version, then plays its seam.")
         self.audition = QPushButton("Audition seam")
+        # each version's played part (local session player) as a MIDI file
+        self.midi_buttons = {i: QPushButton(f"Version {i}…") for i in VERSIONS}
         self.state = QLabel("No versions to keep yet.")
         self.state.setWordWrap(True)
         self.progress = QProgressBar()
@@ -76,6 +84,10 @@ class KeepPanel(QWidget):
         fade.addWidget(self.crossfade, 1)
         fade.addWidget(self.audition)
         form.addRow("Crossfade", fade)
+        midi = QHBoxLayout()
+        for b in self.midi_buttons.values():
+            midi.addWidget(b)
+        form.addRow("Part as MIDI", midi)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addLayout(form)
@@ -108,6 +120,7 @@ class KeepFeature(QObject):
         self._left_next = True  # which seam "Audition seam" plays next
         self._spans_sent: dict[int, str] | None = None
         self._named_sent: tuple[str, int] | None = None
+        self.shown_job: Job | None = None  # the job whose versions are offered
         self.panel = KeepPanel()
         self.history = HistoryView(session)
         self.panel.crossfade.setValue(float(window.settings.get("keep/crossfade_ms")))
@@ -141,6 +154,14 @@ class KeepFeature(QObject):
         self.export_action = QAction("&Export…", w)
         file_menu.insertAction(quit_action(file_menu), self.export_action)
         reg("Ctrl+E", "Export the song", self.export_action)
+        # in the File menu itself (not a submenu): Help ▸ Keyboard shortcuts groups by menu
+        self.midi_actions: dict[int, QAction] = {}
+        for i in VERSIONS:
+            action = QAction(f"Export Version {i}'s Part as &MIDI…", w)
+            file_menu.insertAction(quit_action(file_menu), action)
+            action.triggered.connect(lambda _c=False, n=i: self.export_part_midi(n))
+            reg(f"Ctrl+Alt+{i}", f"Export Version {i}'s played part as MIDI", action)
+            self.midi_actions[i] = action
 
     def _connect(self) -> None:
         s, p, w, panel = self.session, self.projects, self.window, self.panel
@@ -148,6 +169,8 @@ class KeepFeature(QObject):
         self.redo_action.triggered.connect(s.redo)
         for i, button in panel.keep_buttons.items():
             button.clicked.connect(lambda _c=False, n=i: self.keep(n))
+        for i, button in panel.midi_buttons.items():
+            button.clicked.connect(lambda _c=False, n=i: self.export_part_midi(n))
         panel.crossfade.valueChanged.connect(self._crossfade_changed)
         panel.audition.clicked.connect(self.audition_latest)
         panel.cancel_export.clicked.connect(self.exporter.cancel)
@@ -181,6 +204,7 @@ class KeepFeature(QObject):
     def offer_versions(self, job: Job, versions: list[tuple[int, Audio]],
                        _peaks: object = None) -> None:
         """Offer a job's versions (on the song's timeline) in place of the ones offered so far."""
+        self.shown_job = job
         self.session.clear_offers()
         for index, audio in versions:
             self.offer(index, audio, (job.start, job.end),
@@ -283,6 +307,14 @@ class KeepFeature(QObject):
         self.redo_action.setText(f"&Redo {entries[s.position].label}" if s.can_redo()
                                  else "&Redo")
         self.export_action.setEnabled(ready and not self.exporter.busy)
+        for i in VERSIONS:
+            problem = self.part_problem(i)
+            enabled = problem is None and not self.exporter.busy
+            tip = problem or f"Save Version {i}'s played part as a MIDI file, for a DAW."
+            for widget in (self.midi_actions[i], self.panel.midi_buttons[i]):
+                widget.setEnabled(enabled)
+                widget.setToolTip(tip)
+            self.midi_actions[i].setStatusTip(tip)
         latest = s.latest_keep()
         spans = s.keep_spans()
         lines = []
@@ -351,6 +383,64 @@ class KeepFeature(QObject):
             audio, span = offer.audio, offer.region
         w.settings.set("export/last_dir", os.path.dirname(target))
         return self.exporter.export(audio, target, choice.options, span) is not None
+
+    # -- the played part as MIDI ---------------------------------------------------------------
+    def part_problem(self, index: int) -> str | None:
+        """Why Version `index` has no part to export as MIDI, in words; None when it has one
+        (the local session player wrote its MIDI file and the file is there)."""
+        job, offer = self.shown_job, self.session.offers.get(index)
+        if job is None or offer is None or offer.source.get("job") != job.id:
+            return f"Version {index} is not shown: show a finished job's versions first."
+        result = job.result(index)
+        if job.backend != LOCAL:
+            return f"Version {index} has no played part: MusicGPT returns audio only."
+        if result is None or not result.midi_path:
+            found = prompt_plan.preview(job.prompt)
+            if found is None or found.action == "continue":
+                return (f"Version {index} has no played part: its prompt asked for none "
+                        "(it was filled with the song's own material).")
+            return (f"Version {index} has no played part: the local server returned no MIDI "
+                    "file for it.")
+        if not os.path.isfile(result.midi_path):
+            return (f"Version {index}'s part is no longer on this computer (its job's files "
+                    "were cleared): run the job again to get it.")
+        return None
+
+    def part_file_name(self, index: int) -> str:
+        """The suggested name: "<song> – version 2 part.mid"."""
+        doc = self.window.document
+        song = Path(doc.path or doc.source or "song").stem or "song"
+        return f"{song} – version {index} part.mid"
+
+    def export_part_midi(self, index: int) -> QFileDialog | None:
+        """Ask where to save Version `index`'s played part, then copy it there; without a part,
+        say why in the status bar."""
+        w = self.window
+        problem = self.part_problem(index)
+        if problem is not None:
+            w.status(problem, 10000)
+            return None
+        start_dir = w.settings.get("export/last_dir") or os.path.dirname(w.document.path or "")
+        dialog = QFileDialog(w, f"Export Version {index}'s part as MIDI",
+                             os.path.join(start_dir, self.part_file_name(index)), MIDI_FILTER)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("mid")
+        dialog.fileSelected.connect(lambda path: self.save_part_midi(index, path))
+        self.midi_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def save_part_midi(self, index: int, target: str) -> bool:
+        """Copy Version `index`'s part to `target` in the exporter's worker (whole or not at
+        all); False when there is no part or an export is running."""
+        w = self.window
+        problem = self.part_problem(index)
+        job = self.shown_job
+        if problem is not None or job is None or (result := job.result(index)) is None:
+            w.status(problem or f"Version {index} has no played part.", 10000)
+            return False
+        w.settings.set("export/last_dir", os.path.dirname(os.path.abspath(target)))
+        return self.exporter.copy(result.midi_path, os.path.abspath(target)) is not None
 
     def _exporting(self, running: bool) -> None:
         self.panel.progress.setValue(0)

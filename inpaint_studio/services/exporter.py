@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.export import ExportOptions, export_audio, export_region
 from inpaint_studio.services.worker import OneWorkerAtATime, WorkContext, Worker, WorkerPool
@@ -27,6 +29,14 @@ def _export(ctx: WorkContext, audio: Audio, target: Path, options: ExportOptions
         if region is None:
             return export_audio(audio, target, options, ctx.token, progress)
         return export_region(audio, region[0], region[1], target, options, ctx.token, progress)
+
+
+def _copy(ctx: WorkContext, source: Path, target: Path) -> Path:
+    """Copy `source` to `target` through a temporary sibling (`core.atomic`)."""
+    ctx.token.raise_if_cancelled()
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return target
 
 
 class Exporter(OneWorkerAtATime):
@@ -49,7 +59,19 @@ class Exporter(OneWorkerAtATime):
         if self.worker is not None:
             return None
         target = Path(target)
-        worker = Worker(_export, audio, target, options, region, self.lock, name="export")
+        return self._run(Worker(_export, audio, target, options, region, self.lock,
+                                name="export"), target)
+
+    def copy(self, source: str | os.PathLike[str],
+             target: str | os.PathLike[str]) -> Worker | None:
+        """Copy a file made elsewhere (a version's part as MIDI) to `target`, whole or not at
+        all, with the same signals as an export; None if an export is already running."""
+        if self.worker is not None:
+            return None
+        target = Path(target)
+        return self._run(Worker(_copy, Path(source), target, name="export copy"), target)
+
+    def _run(self, worker: Worker, target: Path) -> Worker:
         self.worker = worker
         worker.progressed.connect(
             lambda done, total: self.progressed.emit(done / total if total > 0 else 0.0))
