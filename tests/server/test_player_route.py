@@ -15,8 +15,10 @@ from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.player.compose import MAX_JITTER_S
 from inpaint_studio.player.midi import read_midi
+from inpaint_studio.server import wire
 from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.server.runner import LocalServer
+from inpaint_studio.server.store import ServerTaskStore
 from tests.server.conftest import KEY, Api
 
 SECONDS, BPM, SEED = 24.0, 120.0, 4
@@ -67,6 +69,13 @@ def test_a_musical_prompt_is_played_and_each_part_downloads_as_midi(player_serve
         assert v["meta"]["description"].startswith("Will add: soft nylon guitar solo")
         assert "midi_path" not in v["meta"]
     assert any(n.startswith("Will add:") for n in rec["notes"])
+    # Kept across a restart like the audio: a store opened afresh on the same folder (what a
+    # restarted server loads) still offers each part, and its file is there.
+    again = ServerTaskStore(server.store.root).get(task["task_id"])
+    body = wire.conversion_body(again, "http://127.0.0.1:1")["conversion"]
+    for i in (1, 2):
+        assert body[f"conversion_path_midi_{i}"].endswith(".mid")
+        assert (server.store.files / again["versions"][str(i)]["midi"]).is_file()
 
 
 def test_a_prompt_without_music_gets_the_continuation_and_no_midi(player_server):

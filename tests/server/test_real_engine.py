@@ -1,4 +1,5 @@
-"""The default engine (engine.fill.fill_region) behind the server: a synthesised
+"""The default engine (player/route.py; the prompt "p" names no music, so engine.fill.fill_region)
+behind the server: a synthesised
 song in, two different full-length versions out, the song untouched outside the region."""
 
 from __future__ import annotations
