@@ -76,8 +76,15 @@ def run() -> Iterator[dict]:
                                      prompt=PROMPT, midi_dir=midi, map_cache_dir=cache)
                 took = time.perf_counter() - t0
                 results[label] = result
+                cached = result.timings.get("map_from_cache") == 1.0
+                if cached != (label == "cached_map"):
+                    raise RuntimeError(f"the {label} run's map was "
+                                       f"{'' if cached else 'not '}from the cache")
                 yield figure(f"player.{int(length)}s.{label}_s", took, "s", f"<= {goal}",
                              took <= goal)
+                for part in ("map", "version_1", "version_2"):
+                    yield figure(f"player.{int(length)}s.{label}.{part}_s",
+                                 result.timings.get(part, 0.0), "s", "reported", None)
             versions = results["cached_map"].versions
             worst = {
                 "in_key": min(v.meta["in_key"] for v in versions),

@@ -18,6 +18,7 @@ import this module by name, and the continuation path never loads the player."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,22 +56,34 @@ def fill_region(
     from inpaint_studio.player.fill import fill_region as play
     from inpaint_studio.player.render import SoundFontMissing, SynthFailed, SynthMissing
 
-    music_map = song_map(audio, song_path, map_cache_dir, token)
+    clock = time.perf_counter()
+    stages: set[str] = set()
+    music_map = song_map(audio, song_path, map_cache_dir, token, stages)
+    map_s = time.perf_counter() - clock
     try:
-        return play(audio, start, end, seed=seed, num_versions=num_versions, prompt=prompt,
-                    token=token, progress=progress, music_map=music_map, midi_dir=midi_dir,
-                    plan=plan)
+        result = play(audio, start, end, seed=seed, num_versions=num_versions, prompt=prompt,
+                      token=token, progress=progress, music_map=music_map, midi_dir=midi_dir,
+                      plan=plan)
     except (SoundFontMissing, SynthMissing, SynthFailed) as exc:
         # The user's to fix (install the program or the SoundFont): said as such, not as a
         # crash of the engine.
         raise PlayerError(str(exc)) from None
+    # The map was found or analysed here, not in the player: its time and where it came from.
+    result.timings["map"] = round(map_s, 4)
+    result.timings["map_from_cache"] = 1.0 if "cached" in stages else 0.0
+    result.timings["total"] = round(result.timings.get("total", 0.0) + map_s, 4)
+    return result
 
 
 def song_map(audio: Audio, song_path: str | os.PathLike[str] | None = None,
-             cache_dir: str | os.PathLike[str] | None = None, token: CancelToken = NEVER) -> Any:
+             cache_dir: str | os.PathLike[str] | None = None, token: CancelToken = NEVER,
+             stages: set[str] | None = None) -> Any:
     """The song's `MusicMap` from the map cache (by the file's bytes when `song_path` is
-    given, else by the samples), analysed and stored on a miss."""
+    given, else by the samples), analysed and stored on a miss. `stages` collects the
+    analysis's progress stages ("cached" for a hit)."""
     from inpaint_studio.musicmap import cache, pipeline
 
     key = cache.file_key(song_path) if song_path and Path(song_path).is_file() else None
-    return pipeline.analyze_cached(audio, cache_dir, token, key=key)
+    seen = stages if stages is not None else set()
+    return pipeline.analyze_cached(audio, cache_dir, token,
+                                   lambda _f, stage: seen.add(stage), key=key)

@@ -31,6 +31,7 @@ def test_a_musical_prompt_writes_midi_and_the_plan(tmp_path):
     assert doc["plan"]["action"] != "continue" and doc["plan"]["parts"]
     assert doc["plan"]["description"] == proc.stdout.strip().splitlines()[0]
     assert "slow vibe" in doc["plan"]["feel"] and doc["plan"]["not_understood"] == []
+    assert doc["timings"]["map_from_cache"] == 0.0 and doc["timings"]["map"] > 0  # analysed
     [v] = doc["versions"]
     assert v["file"] == "version_1.wav" and v["midi"] == "version_1.mid"
     assert any(m.type == "note_on" for m in mido.MidiFile(out / "version_1.mid"))

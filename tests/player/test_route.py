@@ -18,7 +18,10 @@ def test_the_map_is_read_from_the_cache_by_the_files_bytes(tmp_path):
     planted = pipeline.analyze(synth_song(10.0, bpm=140.0, seed=2, style="legato"))
     cache.store(tmp_path / "maps", cache.file_key(path), planted)
     audio = load_audio(path)
-    assert route.song_map(audio, path, tmp_path / "maps").to_dict() == planted.to_dict()
+    stages: set[str] = set()
+    assert route.song_map(audio, path, tmp_path / "maps", stages=stages).to_dict() \
+        == planted.to_dict()
+    assert stages == {"cached"}
     # Without the file, keyed by the samples: a miss, analysed (this song) and stored.
     analysed = route.song_map(audio, None, tmp_path / "maps")
     assert analysed.to_dict() != planted.to_dict()
