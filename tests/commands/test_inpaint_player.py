@@ -5,6 +5,7 @@ written as version_N.mid beside version_N.wav and result.json carries the plan."
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ def test_a_musical_prompt_writes_midi_and_the_plan(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "inpaint_studio", "inpaint", str(song), "--start", "5",
          "--end", "9", "--versions", "1", "--prompt", "classical slow vibe", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, INPAINT_STUDIO_HOME=str(tmp_path / "home")))  # its own map cache
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Will ")
     doc = json.loads((out / "result.json").read_text())
