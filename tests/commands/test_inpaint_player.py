@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import mido
+import pytest
 
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.synth import synth_song
@@ -18,6 +19,7 @@ from inpaint_studio.core.synth import synth_song
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_a_musical_prompt_writes_midi_and_the_plan(tmp_path):
     song = tmp_path / "song.wav"
     encode_audio(synth_song(14.0, bpm=120.0, seed=4), song)

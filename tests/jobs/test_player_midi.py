@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mido
+import pytest
 
 from inpaint_studio.api.client import MusicGPTClient
 from inpaint_studio.api.models import Task
@@ -47,6 +48,7 @@ def _run(store, server, song, tmp_path, prompt):
     return store.get(job.id)
 
 
+@pytest.mark.slow
 def test_a_played_job_downloads_its_parts_as_midi(store, tmp_path):
     song = make_song(tmp_path / "song.wav", seconds=14.0, seed=4)
     with counting_server(tmp_path / "server", engine=None,

@@ -3,6 +3,8 @@ the editor stores it under), so a job on a song the editor has mapped is not ana
 
 from __future__ import annotations
 
+import pytest
+
 from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.encode import encode_audio
 from inpaint_studio.core.synth import synth_song
@@ -10,6 +12,7 @@ from inpaint_studio.musicmap import cache, pipeline
 from inpaint_studio.player import route
 
 
+@pytest.mark.slow
 def test_the_map_is_read_from_the_cache_by_the_files_bytes(tmp_path):
     path = tmp_path / "song.wav"
     encode_audio(synth_song(10.0, bpm=100.0, seed=1), path)

@@ -40,6 +40,7 @@ def player_server(tmp_path_factory):
         yield server, song
 
 
+@pytest.mark.slow
 def test_a_musical_prompt_is_played_and_each_part_downloads_as_midi(player_server, tmp_path):
     server, song = player_server
     api = Api(server)
@@ -78,6 +79,7 @@ def test_a_musical_prompt_is_played_and_each_part_downloads_as_midi(player_serve
         assert (server.store.files / again["versions"][str(i)]["midi"]).is_file()
 
 
+@pytest.mark.slow
 def test_a_prompt_without_music_gets_the_continuation_and_no_midi(player_server):
     server, song = player_server
     api = Api(server)
