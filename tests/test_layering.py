@@ -93,7 +93,7 @@ ALLOWED = {
     "playback": {"playback", "core"},
     "backends": {"backends", "jobs", "api", "server", "core"} | _LEAF,
     "commands": {"commands", "backends", "jobs", "api", "server", "engine", "musicmap",
-                 "core"} | _LEAF,
+                 "player", "core"} | _LEAF,
     # the Python API for scripts and notebooks: a library layer beside the CLI, not on it
     "scripting": {"scripting", "backends", "jobs", "api", "core"} | _LEAF,
     # the session player's prompt parser: the job form shows its plan (services/prompt_plan)

@@ -47,7 +47,8 @@ def download_file(session: requests.Session, url: str, target: str | os.PathLike
                   retry: RetryPolicy | None = None, what: str = "The result server",
                   name: str | None = None, hops: HopRule | None = None) -> Path:
     """Fetch `url` into `target`. `verify` is "decode" (full decode, catches truncated audio),
-    "probe" (header only) or "none" (non-audio, e.g. covers). Breaks (resumed from the bytes
+    "probe" (header only), "midi" (a standard MIDI file that parses) or "none" (non-audio,
+    e.g. covers). Breaks (resumed from the bytes
     already there) and busy answers are retried by `retry` (`RetryPolicy()` when not given).
     Messages call the host `what` and the file `name` (default: the target's name). A redirect
     is followed only where `hops` (default `HopRule(url)`) allows, checked hop by hop. Raises
@@ -212,6 +213,9 @@ def _fetch(session: requests.Session, url: str, part: Path, have: int, timeout: 
 def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     if verify == "none":
         return
+    if verify == "midi":
+        _check_midi(part, name)
+        return
     # ffmpeg picks the demuxer from content, but give it the right suffix for its probe too.
     probe_path = _probe_path(part, target)
     os.replace(part, probe_path)
@@ -227,6 +231,21 @@ def _check_audio(part: Path, target: Path, verify: str, name: str) -> None:
     finally:
         if probe_path.exists():
             os.replace(probe_path, part)
+
+
+def _check_midi(part: Path, name: str) -> None:
+    """A standard MIDI file that parses to its end (mido), or DownloadError."""
+    import mido  # noqa: PLC0415 - only for MIDI downloads
+
+    try:
+        with open(part, "rb") as fh:
+            if fh.read(4) != b"MThd":
+                raise ValueError("no MIDI header")
+        mido.MidiFile(part)
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
+        _discard(part)
+        raise DownloadError(f"What was downloaded for {name} is not a usable MIDI file: "
+                            f"{exc}") from exc
 
 
 def _probe_path(part: Path, target: Path) -> Path:

@@ -228,6 +228,9 @@ class TaskVersion:
     title: str | None
     lyrics: str | None
     lyrics_timestamped: list[dict] | None  # [{start, end (ms), text, index}] parsed from JSON
+    # The part as MIDI: the local server's extension `conversion_path_midi_N` (session-player
+    # versions only; MusicGPT sends no such field).
+    midi_url: str | None = None
 
 
 def parse_timestamped(value: Any) -> list[dict] | None:
@@ -273,7 +276,8 @@ class Task:
                     wav_url=_text(conv.get(f"conversion_path_wav_{i}")),
                     duration=finite_float(conv.get(f"conversion_duration_{i}")),
                     title=_text(conv.get(f"title_{i}")), lyrics=_text(conv.get(f"lyrics_{i}")),
-                    lyrics_timestamped=parse_timestamped(conv.get(f"lyrics_timestamped_{i}"))))
+                    lyrics_timestamped=parse_timestamped(conv.get(f"lyrics_timestamped_{i}")),
+                    midi_url=_text(conv.get(f"conversion_path_midi_{i}"))))
         ids = [c for c in (_text(conv.get("conversion_id_1")), _text(conv.get("conversion_id_2")))
                if c]
         legacy_url = _text(conv.get("audio_url"))

@@ -14,6 +14,6 @@ def result_filename(conversion_id: str, suffix: str) -> str:
     """`<conversion_id><suffix>` after checking the id is a plain token (no path tricks)."""
     if not _SAFE_ID.match(conversion_id or ""):
         raise DownloadError(f"The server sent an unusable conversion id {conversion_id!r}.")
-    if suffix not in (".mp3", ".wav", ".flac", ".jpg", ".png"):
+    if suffix not in (".mp3", ".wav", ".flac", ".jpg", ".png", ".mid"):
         raise DownloadError(f"Unexpected result type {suffix!r}.")
     return conversion_id + suffix

@@ -1,5 +1,6 @@
 """`inpaint-studio doctor`: check what the app needs from this machine and say how to fix what is
-missing — ffmpeg, PortAudio and an output device, a keyring for the API key, writable folders.
+missing — ffmpeg, PortAudio and an output device, a keyring for the API key, writable folders,
+and FluidSynth with a General MIDI SoundFont for the local session player.
 
 Headless (no Qt), so it works over SSH and in the frozen build's smoke test. Exit 0 when the app
 can run (warnings allowed), 1 when something it cannot work without is missing."""
@@ -41,6 +42,24 @@ def check_ffmpeg() -> Check:
     except (OSError, subprocess.SubprocessError) as exc:
         return Check("ffmpeg", "fail", f"{path} does not run: {exc}")
     return Check("ffmpeg", "ok", f"{path} ({first})")
+
+
+def check_session_player() -> Check:
+    """The local session player renders with the `fluidsynth` program and a GM SoundFont;
+    without them only prompts that name instruments or a style fail (with the same advice)."""
+    from inpaint_studio.player.render import (
+        SoundFontMissing,
+        SynthMissing,
+        find_fluidsynth,
+        find_soundfont,
+    )
+
+    try:
+        synth, font = find_fluidsynth(), find_soundfont()
+    except (SynthMissing, SoundFontMissing) as exc:
+        return Check("session player", "warn", f"{exc} Without it the local backend fills "
+                     "regions from the song's own material only.")
+    return Check("session player", "ok", f"{synth} with {font}")
 
 
 def check_audio_output() -> Check:
@@ -100,6 +119,7 @@ def check_display() -> Check:
 def run_checks() -> list[Check]:
     return [
         check_ffmpeg(),
+        check_session_player(),
         check_display(),
         check_audio_output(),
         check_keyring(),
@@ -126,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "doctor", help="check ffmpeg, audio output, keyring and folders",
+        "doctor", help="check ffmpeg, FluidSynth, audio output, keyring and folders",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
     )
     parser.set_defaults(func=run)

@@ -1,6 +1,8 @@
-"""`inpaint-studio inpaint SONG --start S --end E [--seed N] [--versions K] --out DIR`: run the
-local engine headless and write version_1.wav, version_2.wav and result.json (seams, sources,
-metrics, timings), each atomically."""
+"""`inpaint-studio inpaint SONG --start S --end E [--prompt P] [--seed N] [--versions K] --out DIR`:
+run the local backend headless and write version_1.wav, version_2.wav and result.json (the plan,
+seams, sources, metrics, timings), each atomically. A prompt that names instruments or a style
+is played by the session player (its part also as version_N.mid); any other fills the region
+from the song's own material."""
 
 from __future__ import annotations
 
@@ -25,7 +27,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--end", type=float, required=True, help="region end (seconds)")
     p.add_argument("--seed", type=int, default=0, help="another seed gives other versions")
     p.add_argument("--versions", type=int, choices=(1, 2, 3, 4), default=2)
-    p.add_argument("--prompt", default="", help="can only rank the versions (local engine)")
+    p.add_argument("--prompt", default="",
+                   help="what to play over the region, e.g. \"Add a soft guitar solo here\" "
+                        "(the session player; each part also as version_N.mid); empty or "
+                        "non-musical: a continuation from the song's own material")
     p.add_argument("--out", type=Path, required=True, help="folder for the versions")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
@@ -34,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    planned = [f"version_{i}.wav" for i in range(1, args.versions + 1)] + ["result.json"]
+    planned = [f"version_{i}{ext}" for i in range(1, args.versions + 1)
+               for ext in (".wav", ".mid")] + ["result.json"]
     if args.song.resolve() in {(args.out / name).resolve() for name in planned}:
         print(f"error: {args.song} would be overwritten; choose another --out folder (the song "
               "is never written)", file=sys.stderr)
@@ -62,35 +68,64 @@ def run(args: argparse.Namespace) -> int:
             last[0] = pct
             say(f"  {pct:3d} %")
 
-    from inpaint_studio.engine.fill import fill_region  # the engine (scipy…) once the song is read
+    from inpaint_studio.player.plan import parse
+
+    plan = parse(args.prompt)
+    # Said before any work: what the prompt will do (stdout, so a script can read it).
+    print(plan.describe(), flush=True)
+    for word in plan.unknown_words:
+        say(f"note: not understood: {word!r}")
+
+    # The engine or the player (scipy…) once the song is read.
+    from inpaint_studio.player.fill import PlayerError
+    from inpaint_studio.player.route import fill_region
 
     try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        # The player writes each part as version_N.mid straight into --out (atomically).
         result = fill_region(audio, args.start, args.end, seed=args.seed,
-                             num_versions=args.versions, prompt=args.prompt, progress=progress)
-    except EngineError as err:
+                             num_versions=args.versions, prompt=args.prompt, progress=progress,
+                             midi_dir=args.out, song_path=args.song)
+    except (EngineError, PlayerError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     files = [f"version_{v.meta['index']}.wav" for v in result.versions]
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
         for v, name in zip(result.versions, files, strict=True):
             encode_audio(v.audio, args.out / name)
     except (EncodeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    versions = []
+    for v, f in zip(result.versions, files, strict=True):
+        meta = dict(v.meta, file=f)
+        midi = meta.pop("midi_path", None)
+        meta.pop("plan", None)  # once, at the top
+        if midi:
+            meta["midi"] = Path(midi).name
+        versions.append(meta)
     doc = {
         "song": str(args.song.resolve()),
         "region": [args.start, args.end],
         "seed": args.seed,
-        "versions": [dict(v.meta, file=f) for v, f in zip(result.versions, files, strict=True)],
+        "prompt": args.prompt,
+        "plan": dict(plan.to_dict(), description=plan.describe(),
+                     not_understood=list(plan.unknown_words)),
+        "versions": versions,
         "timings": dict(result.timings, decode=round(decode_s, 4)),
         "notes": result.notes,
     }
     atomic_write_text(args.out / "result.json", json.dumps(doc, indent=2) + "\n")
     for v in result.versions:
-        m = v.meta["metrics"]
-        say(f"version {v.meta['index']}: seams {v.meta['seams']}, confidence "
-            f"{v.meta['confidence']}, seam z {m['seam_z']}, beat phase {m['beat_phase_ms']} ms, "
-            f"ΔLU {m['loudness_delta_lu']}")
-    say(f"wrote {', '.join(files)} and result.json to {args.out}")
+        m = v.meta.get("metrics")
+        if m:
+            say(f"version {v.meta['index']}: seams {v.meta['seams']}, confidence "
+                f"{v.meta['confidence']}, seam z {m['seam_z']}, beat phase "
+                f"{m['beat_phase_ms']} ms, ΔLU {m['loudness_delta_lu']}")
+        else:
+            say(f"version {v.meta['index']}: {v.meta.get('notes_played', 0)} notes in "
+                f"{v.meta.get('key', '?')}, in key {v.meta.get('in_key')}, "
+                f"{v.meta.get('level_db_under_song')} dB under the song")
+    written = files + [m["midi"] for m in versions if m.get("midi")]
+    say(f"wrote {', '.join(written)} and result.json to {args.out}")
     return 0

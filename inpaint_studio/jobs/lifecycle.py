@@ -300,10 +300,14 @@ class JobLifecycle:
         for v in task.versions:
             url, alt = _urls_of(v)
             have = job.result(v.index)
+            midi = getattr(v, "midi_url", None) or ""
             if url and (have is None or (not have.path and have.url != url)):
                 job = self.store.set_result(job.id, Result(
                     index=v.index, conversion_id=v.conversion_id or "", url=url, alt_url=alt,
-                    duration=v.duration))
+                    duration=v.duration, midi_url=midi))
+            elif have is not None and midi and not have.midi_path and have.midi_url != midi:
+                have.midi_url = midi
+                job = self.store.set_result(job.id, have)
         ready = sum(1 for r in job.results if r.url)
         stage = _stage_of(task.status, ready, expected)
         if stage is not job.stage or task.status.value != job.server_status:
@@ -362,6 +366,11 @@ class JobLifecycle:
                                                                                 have.alt_url):
                 have.url, have.alt_url = url, alt
                 job = self.store.set_result(job.id, have)
+            midi = getattr(v, "midi_url", None) or ""
+            have = job.result(v.index)
+            if have is not None and not have.midi_path and midi and midi != have.midi_url:
+                have.midi_url = midi
+                job = self.store.set_result(job.id, have)
         return job
 
     def _download(self, job: Job, token: CancelToken,
@@ -417,8 +426,30 @@ class JobLifecycle:
             res.path, res.size, res.sha256 = str(path), path.stat().st_size, sha256_file(path)
             job = self.store.set_result(job.id, res)
             yield JobEvent(job)
+        job = self._download_midi(job, folder, token)
         job = self.store.transition(job.id, [Stage.DOWNLOADING], Stage.ALIGNING)
         yield JobEvent(job)
+        return job
+
+    def _download_midi(self, job: Job, folder: Path, token: CancelToken) -> Job:
+        """Fetch each version's part as MIDI where the server offered one (the local server's
+        session player), after the audio, with the same downloader and hop rules, verified and
+        renamed into place beside the audio. A MIDI file that cannot be fetched never fails
+        the job: it is logged, and the finished job's message says so (`_midi_note`)."""
+        for res in list(job.results):
+            if not res.midi_url or (res.midi_path and Path(res.midi_path).is_file()):
+                continue
+            try:
+                path = Path(self.client.download(res.midi_url, _target(folder, res, "part.mid"),
+                                                 token=token, verify="midi"))
+            except Cancelled:
+                raise
+            except api_errors.ApiError as exc:
+                log.info("job %s: the MIDI file of version %d could not be downloaded: %s",
+                         job.id[:8], res.index, exc.user_message)
+                continue
+            res.midi_path = str(path)
+            job = self.store.set_result(job.id, res)
         return job
 
     # -- align ---------------------------------------------------------------------------------
@@ -447,6 +478,7 @@ class JobLifecycle:
         if low:
             note = (f"Version {', '.join(map(str, low))} matches the original poorly outside "
                     "the region; it may not line up.")
+        note = " ".join(n for n in (note, _midi_note(job)) if n)
         job = self.store.transition(job.id, [Stage.ALIGNING], Stage.DONE, message=note)
         yield JobEvent(job)
         return job
@@ -529,6 +561,16 @@ def load_reference(job: Job) -> Audio | None:
     return None
 
 
+def _midi_note(job: Job) -> str:
+    """What the finished job says about parts offered as MIDI that did not arrive."""
+    missed = [str(r.index) for r in job.results
+              if r.midi_url and not (r.midi_path and Path(r.midi_path).is_file())]
+    if not missed:
+        return ""
+    return (f"The part of version {' and '.join(missed)} as MIDI could not be downloaded; "
+            "the audio is complete.")
+
+
 def _urls_of(version: Any) -> tuple[str, str]:
     """A returned version's addresses: the WAV first (lossless) with the MP3 as its fallback,
     or the MP3 alone."""
@@ -541,7 +583,7 @@ def _target(folder: Path, res: Result, url: str) -> Path:
     """Where a version's download goes: named by its conversion id (never by the URL's path),
     or by its index where the server gave no usable id."""
     suffix = Path(url.split("?")[0]).suffix.lower()
-    suffix = suffix if suffix in (".mp3", ".wav", ".flac") else ".mp3"
+    suffix = suffix if suffix in (".mp3", ".wav", ".flac", ".mid") else ".mp3"
     try:
         return folder / result_filename(res.conversion_id, suffix)
     except api_errors.ApiError:

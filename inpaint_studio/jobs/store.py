@@ -74,6 +74,8 @@ class Result:
     sha256: str = ""
     size: int = 0
     aligned: dict[str, Any] = field(default_factory=dict)  # how it maps onto the original
+    # The version's part as a MIDI file (the local session player's; MusicGPT sends none):
+    # its address, and the verified download beside the audio ("" when there is none).
     midi_url: str = ""
     midi_path: str = ""
 

@@ -13,7 +13,8 @@ from inpaint_studio.engine.limits import MAX_REGION as ENGINE_MAX_REGION  # noqa
 from inpaint_studio.engine.limits import MAX_SONG as ENGINE_MAX_SONG  # noqa: F401
 from inpaint_studio.engine.limits import MIN_REGION as ENGINE_MIN_REGION  # noqa: F401
 
-DEFAULT_ENGINE = "inpaint_studio.engine.fill:fill_region"
+# The prompt decides: the session player for a musical prompt, else the continuation fill.
+DEFAULT_ENGINE = "inpaint_studio.player.route:fill_region"
 
 
 @dataclass

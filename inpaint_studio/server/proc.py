@@ -6,6 +6,7 @@ Versions cross the process boundary as `.npy` files in the task's work folder, n
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import subprocess
 import threading
@@ -54,23 +55,44 @@ def _engine_error_types() -> tuple[type[BaseException], ...]:
     return (EngineError, ValueError)
 
 
+def _accepts(engine: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(engine).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
+                                 for p in params.values())
+
+
 def run_fill(engine_ref: str, song: str, start: float, end: float, seed: int, versions: int,
              prompt: str, work_dir: str) -> dict[str, Any]:
-    """Decode `song`, fill [start, end) with the engine, save each version as `v<N>.npy`."""
+    """Decode `song`, fill [start, end) with the engine, save each version as `v<N>.npy`.
+    An engine that takes `midi_dir` (the session player's route) writes each version's part
+    as MIDI into `work_dir`; its path comes back as the version's `"midi"` (None without one).
+    One that takes `song_path` gets the song file (the music map cache is keyed by its bytes)."""
     engine = resolve_engine(engine_ref)  # first: a missing engine fails before a long decode
     try:
         audio = load_audio(song)
     except AudioError as exc:  # e.g. the kept upload was damaged while the server was down
         raise EngineFailed(f"The song of this job could not be decoded: {exc}") from None
+    extra: dict[str, Any] = {}
+    if _accepts(engine, "midi_dir"):
+        extra["midi_dir"] = work_dir
+    if _accepts(engine, "song_path"):
+        extra["song_path"] = song
     try:
-        result = engine(audio, start, end, seed=seed, num_versions=versions, prompt=prompt)
+        result = engine(audio, start, end, seed=seed, num_versions=versions, prompt=prompt,
+                        **extra)
     except _engine_error_types() as exc:
         raise EngineFailed(str(exc)) from None
     out: list[dict[str, Any]] = []
     for i, version in enumerate(result.versions[:versions], 1):
         path = Path(work_dir) / f"v{i}.npy"
         np.save(path, np.ascontiguousarray(version.audio.samples, dtype=np.float32))
-        out.append({"npy": str(path), "meta": _jsonable(getattr(version, "meta", {}))})
+        meta = _jsonable(getattr(version, "meta", {}))
+        midi = meta.pop("midi_path", None) if isinstance(meta, dict) else None
+        out.append({"npy": str(path), "meta": meta,
+                    "midi": midi if midi and Path(midi).is_file() else None})
     if len(out) < versions:
         raise EngineFailed(f"The engine made {len(out)} of the {versions} versions asked for.")
     return {"rate": audio.sample_rate, "duration": audio.duration, "versions": out,

@@ -5,7 +5,8 @@ runs its unfinished ones again: a record keeps the request fields, the seed and 
 
 Layout: `tasks/<task_id>.json`, `uploads/<task_id>/`, `work/<task_id>/`, and under `files/` the
 same paths as MusicGPT's CDN: `conversions/api/standard/<cid>/<cid>.mp3`,
-`conversions/api/hq/<cid>/<cid>.wav`, `img-gen-pipeline/api/<task_id>.jpg`."""
+`conversions/api/hq/<cid>/<cid>.wav`, `img-gen-pipeline/api/<task_id>.jpg`, and (a local
+extension: the session player's part) `conversions/api/midi/<cid>/<cid>.mid`."""
 
 from __future__ import annotations
 
@@ -151,7 +152,8 @@ class ServerTaskStore:
         folders = [self.root / "uploads" / task_id]
         for cid in rec.get("conversion_ids", []):
             folders += [(self.files / self.mp3_rel(cid)).parent,
-                        (self.files / self.wav_rel(cid)).parent]
+                        (self.files / self.wav_rel(cid)).parent,
+                        (self.files / self.midi_rel(cid)).parent]
         folders.append((self.files / self.cover_rel(task_id)).parent)
         for folder in folders:
             for path in folder.glob(".*") if folder.is_dir() else ():
@@ -168,6 +170,11 @@ class ServerTaskStore:
     @staticmethod
     def wav_rel(cid: str) -> str:
         return f"conversions/api/hq/{cid}/{cid}.wav"
+
+    @staticmethod
+    def midi_rel(cid: str) -> str:
+        """The version's part as a standard MIDI file (session-player versions only)."""
+        return f"conversions/api/midi/{cid}/{cid}.mid"
 
     @staticmethod
     def cover_rel(task_id: str, thumb: bool = False) -> str:

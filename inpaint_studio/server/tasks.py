@@ -9,6 +9,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,7 @@ from inpaint_studio.api.client import is_loopback
 from inpaint_studio.api.download import download_file
 from inpaint_studio.api.errors import ApiError
 from inpaint_studio.api.hops import HopRule
+from inpaint_studio.core.atomic import atomic_path
 from inpaint_studio.core.cancel import Cancelled, CancelToken
 from inpaint_studio.server import proc, wire
 from inpaint_studio.server.config import Faults, ServerConfig
@@ -125,16 +127,23 @@ class TaskRunner:
             cid = rec["conversion_ids"][i - 1]
             title = req.get("title") or f"Inpaint version {i}"
             mp3, wav = self.store.mp3_rel(cid), self.store.wav_rel(cid)
-            if str(i) in rec.get("versions", {}) and self.store.has_files(mp3, wav):
+            midi = self.store.midi_rel(cid) if version.get("midi") else None
+            if str(i) in rec.get("versions", {}) and self.store.has_files(
+                    mp3, wav, *([midi] if midi else [])):
                 continue  # published before a restart (and its webhook sent): keep it as is
             for rel in (mp3, wav):
                 (self.store.files / rel).parent.mkdir(parents=True, exist_ok=True)
             duration = self._call(proc.encode_version, version["npy"], filled["rate"],
                                   str(self.store.files / mp3), str(self.store.files / wav),
                                   title, armed.truncate)
+            if midi:
+                # Beside the audio, kept across restarts like it (the work folder is not).
+                with atomic_path(self.store.files / midi) as tmp:
+                    shutil.copyfile(version["midi"], tmp)
             rec = self.store.update(
                 task_id, message=f"Version {i} of {n} ready", notes=filled["notes"],
-                versions={str(i): {"mp3": mp3, "wav": wav, "duration": round(duration, 3),
+                versions={str(i): {"mp3": mp3, "wav": wav, "midi": midi,
+                                   "duration": round(duration, 3),
                                    "title": title, "lyrics": req.get("lyrics") or "",
                                    # The local engine sings nothing new: no lyric timing known.
                                    "lyrics_timestamped": "[]", "meta": version["meta"]}})

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-LOCAL_NOTE = ("Local engine: it fills the region with the song's own material. The prompt can only "
-              "rank the candidates, and new lyrics cannot be sung.")
+LOCAL_NOTE = ("Local engine: a prompt that names instruments or a style is played over the "
+              "song's own harmony by the session player (its part also as MIDI); any other "
+              "prompt fills the region with the song's own material. New lyrics cannot be sung.")
 
 AUTH_FAILED = {"success": False, "error": "Authentication failed"}
 NOT_FOUND = {"success": False, "message": "Conversion not found"}
@@ -65,6 +66,9 @@ def conversion_body(rec: dict[str, Any], base: str) -> dict[str, Any]:
         conv[f"conversion_path_{i}"] = file_url(base, v["mp3"]) if v else ""
         conv[f"conversion_path_wav_{i}"] = file_url(base, v["wav"]) if v else ""
         conv[f"lyrics_timestamped_{i}"] = v["lyrics_timestamped"] if v else ""
+        if v and v.get("midi"):
+            # A local extension (MusicGPT has no such field): the session player's part.
+            conv[f"conversion_path_midi_{i}"] = file_url(base, v["midi"])
         if v:
             conv[f"conversion_duration_{i}"] = float(v["duration"])
     cover = rec.get("album_cover")

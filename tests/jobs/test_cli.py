@@ -38,7 +38,8 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Co
 
 @pytest.mark.slow
 def test_submit_local_wait_out_makes_both_versions_without_key_or_network(tmp_path):
-    """With the real engine (engine.fill), as a user runs it."""
+    """With the real default engine (player/route.py: "warm piano" is played by the session
+    player), as a user runs it."""
     song = make_song(tmp_path / "song40.wav", seconds=40.0, seed=3)
     env = _env(tmp_path / "home")
     out = tmp_path / "out"

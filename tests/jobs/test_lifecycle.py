@@ -57,6 +57,7 @@ def test_a_whole_job_runs_to_two_aligned_versions(store, client, server, song, t
     for r in done.results:
         assert Path(r.path).is_file() and Path(r.path).is_relative_to(tmp_path / "cache")
         assert r.aligned["offset"] == 0 and r.aligned["confidence"] > 0.9
+        assert r.midi_url == r.midi_path == ""  # the quick engine offers no MIDI
     versions = [e for e in events if e.kind == "version"]
     assert [v.index for v in versions] == [1, 2]
     assert all(v.audio.frames == original.frames for v in versions)

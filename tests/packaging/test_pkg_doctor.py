@@ -37,3 +37,12 @@ def test_doctor_trusts_the_environment_key_without_showing_it(capsys, studio_hom
     out = capsys.readouterr().out
     assert "OK    API key store: MUSICGPT_API_KEY is set" in out
     assert "sk-secret-value-123" not in out
+
+
+def test_doctor_names_the_session_players_packages(capsys, studio_home, monkeypatch, tmp_path):
+    assert cli.main(["doctor"]) == 0
+    assert "OK    session player: " in capsys.readouterr().out  # fluidsynth + FluidR3 here
+    monkeypatch.setenv("INPAINT_STUDIO_SOUNDFONT", str(tmp_path / "none.sf2"))
+    assert cli.main(["doctor"]) == 0  # a warning: the continuation fill still works
+    out = capsys.readouterr().out
+    assert "WARN  session player: INPAINT_STUDIO_SOUNDFONT points at" in out

@@ -1,5 +1,6 @@
-"""The default engine (engine.fill.fill_region) behind the server: a synthesised
-song in, two different full-length versions out, the song untouched outside the region."""
+"""The default engine behind the server (player/route.py; the prompt "p" names no music, so
+engine.fill.fill_region): a synthesised song in, two different full-length versions out, the
+song untouched outside the region."""
 
 from __future__ import annotations
 
