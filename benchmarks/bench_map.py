@@ -4,7 +4,9 @@ SoundFont, ground truth from the MIDI (benchmarks/map/truth.py), scored with mir
 downbeat F-measure (±70 ms, first 5 s trimmed), tempo within 4 %, key (MIREX weighted, on the
 pieces whose MIDI has a key signature), chords (majmin, duration-weighted), section boundaries
 (±3 s, against a MIDI orchestration proxy), the share of pieces whose beats per bar are right
-(where the MIDI says 2/4, 3/4 or 4/4) and analysis time per minute of audio. The tuning
+(where the MIDI says 2/4, 3/4 or 4/4) and analysis time per minute of audio, and each piece's
+failure modes (benchmarks/map/diagnose.py: tempo level, beat and bar phase, key relation),
+counted per half on stderr. The tuning
 half and the held-out half (benchmarks/map/pieces.py) are reported separately; librosa's beat
 tracker and chroma templates are the reference line in the same run.
 
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from map import score  # noqa: E402
+from map.diagnose import diagnose  # noqa: E402
 from map.pieces import HELDOUT, MIDI_DIR, TUNE  # noqa: E402
 
 from inpaint_studio.core.decode import load_audio  # noqa: E402
@@ -110,7 +114,7 @@ def evaluate(stems: list[str], reference: bool) -> list[dict]:
                "truth": {"tempo": round(tr.tempo_bpm, 2), "sig": tr.time_signature,
                          "key": tr.key},
                "est": {"tempo": m.tempo_bpm, "sig": m.time_signature, "key": m.key},
-               "ours": _scores(tr, est)}
+               "ours": _scores(tr, est), "why": diagnose(tr, est)}
         if reference:
             from map.reference import analyse as ref_analyse
 
@@ -121,8 +125,17 @@ def evaluate(stems: list[str], reference: bool) -> list[dict]:
             row["est"]["librosa_tempo"] = round(ref["tempo_bpm"], 2)
         rows.append(row)
         print(f"# {stem}: " + json.dumps({k: round(v, 3) for k, v in row["ours"].items()})
-              + f" {row['truth']} {row['est']}", file=sys.stderr, flush=True)
+              + f" {row['truth']} {row['est']} {row['why']}", file=sys.stderr, flush=True)
     return rows
+
+
+def failure_modes(rows: list[dict]) -> dict[str, dict[str, int]]:
+    """How many pieces fall in each failure mode (benchmarks/map/diagnose.py), per aspect."""
+    out: dict[str, Counter] = {}
+    for r in rows:
+        for aspect, mode in r["why"].items():
+            out.setdefault(aspect, Counter())[mode] += 1
+    return {a: dict(c.most_common()) for a, c in out.items()}
 
 
 def _mean(rows: list[dict], who: str, k: str) -> tuple[float, int]:
@@ -169,6 +182,8 @@ def run() -> Iterator[dict]:
             continue
         rows = evaluate(stems, reference)
         detail[tag] = rows
+        print(f"# map.{tag} failure modes: {json.dumps(failure_modes(rows), ensure_ascii=False)}",
+              file=sys.stderr, flush=True)
         yield from _figures(tag, rows, reference)
     out = os.environ.get("MAP_DETAIL")
     if out:
