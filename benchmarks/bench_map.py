@@ -84,9 +84,18 @@ def _metre_ok(truth_sig: str, est_sig: str | None) -> float:
     return float(est_sig == truth_sig)
 
 
+def _tonic_ok(truth_key: str | None, est_key: str | None) -> float:
+    """The key's tonic right whatever the mode (MIDI files often carry a key signature whose
+    major/minor flag was left at its default), where the MIDI has a key."""
+    if truth_key is None:
+        return float("nan")
+    return float(est_key is not None and est_key.split()[0] == truth_key.split()[0])
+
+
 def _scores(tr, est: dict) -> dict:
     return {
         "metre": _metre_ok(tr.time_signature, est.get("time_signature")),
+        "key_tonic": _tonic_ok(tr.key, est.get("key")),
         "beat_f": score.beat_f(tr.beats, est["beats"]),
         "downbeat_f": score.beat_f(tr.downbeats, est["downbeats"]),
         "tempo_4pct": score.tempo_ok(tr.tempo_bpm, est["tempo_bpm"]),
@@ -138,21 +147,41 @@ def failure_modes(rows: list[dict]) -> dict[str, dict[str, int]]:
     return {a: dict(c.most_common()) for a, c in out.items()}
 
 
+def _vals(rows: list[dict], who: str, k: str) -> list[float]:
+    return [r[who][k] for r in rows if who in r and not np.isnan(r[who][k])]
+
+
 def _mean(rows: list[dict], who: str, k: str) -> tuple[float, int]:
-    vals = [r[who][k] for r in rows if who in r and not np.isnan(r[who][k])]
+    vals = _vals(rows, who, k)
     return (float(np.mean(vals)) if vals else float("nan")), len(vals)
+
+
+def interval(vals: list[float], draws: int = 2000, seed: int = 15) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean over pieces (resampling pieces): how far a half's
+    figure could move with another draw of as many pieces, so a gap between the halves can be
+    told from sampling noise."""
+    if len(vals) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    v = np.asarray(vals, float)
+    means = v[rng.integers(0, len(v), (draws, len(v)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def _figures(tag: str, rows: list[dict], reference: bool) -> Iterator[dict]:
     for k, goal in GOALS.items():
         v, n = _mean(rows, "ours", k)
-        yield figure(f"map.{tag}.{k}", v, f"mean of {n} pieces", f">= {goal}",
-                     bool(v >= goal) if n else None)
+        lo, hi = interval(_vals(rows, "ours", k))
+        yield figure(f"map.{tag}.{k}", v, f"mean of {n} pieces, 95% {lo:.2f}-{hi:.2f}",
+                     f">= {goal}", bool(v >= goal) if n else None)
         if reference:
             v, n = _mean(rows, "librosa", k)
             yield figure(f"map.{tag}.librosa.{k}", v, f"mean of {n} pieces", "reference", None)
     v, n = _mean(rows, "ours", "metre")
     yield figure(f"map.{tag}.metre", v, f"share of {n} pieces in 2/4, 3/4 or 4/4", "info", None)
+    v, n = _mean(rows, "ours", "key_tonic")
+    yield figure(f"map.{tag}.key_tonic", v, f"share of {n} pieces, mode aside", "info", None)
     minutes = sum(r["minutes"] for r in rows)
     cpu = sum(r["cpu_s"] for r in rows) / minutes
     yield figure(f"map.{tag}.cpu_s_per_min", cpu, "s/min", f"<= {SPEED_GOAL}", cpu <= SPEED_GOAL)
