@@ -85,8 +85,8 @@ def _metre_ok(truth_sig: str, est_sig: str | None) -> float:
 
 
 def _tonic_ok(truth_key: str | None, est_key: str | None) -> float:
-    """The key's tonic right whatever the mode (MIDI files often carry a key signature whose
-    major/minor flag was left at its default), where the MIDI has a key."""
+    """The key's tonic right whatever the mode, where the MIDI has a key: the mode is where the
+    scored keys disagree (blues written under its major key's signature)."""
     if truth_key is None:
         return float("nan")
     return float(est_key is not None and est_key.split()[0] == truth_key.split()[0])
