@@ -4,7 +4,9 @@ SoundFont, ground truth from the MIDI (benchmarks/map/truth.py), scored with mir
 downbeat F-measure (±70 ms, first 5 s trimmed), tempo within 4 %, key (MIREX weighted, on the
 pieces whose MIDI has a key signature), chords (majmin, duration-weighted), section boundaries
 (±3 s, against a MIDI orchestration proxy), the share of pieces whose beats per bar are right
-(where the MIDI says 2/4, 3/4 or 4/4) and analysis time per minute of audio. The tuning
+(where the MIDI says 2/4, 3/4 or 4/4) and analysis time per minute of audio, and each piece's
+failure modes (benchmarks/map/diagnose.py: tempo level, beat and bar phase, key relation),
+counted per half on stderr. The tuning
 half and the held-out half (benchmarks/map/pieces.py) are reported separately; librosa's beat
 tracker and chroma templates are the reference line in the same run.
 
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from map import score  # noqa: E402
+from map.diagnose import diagnose  # noqa: E402
 from map.pieces import HELDOUT, MIDI_DIR, TUNE  # noqa: E402
 
 from inpaint_studio.core.decode import load_audio  # noqa: E402
@@ -80,9 +84,18 @@ def _metre_ok(truth_sig: str, est_sig: str | None) -> float:
     return float(est_sig == truth_sig)
 
 
+def _tonic_ok(truth_key: str | None, est_key: str | None) -> float:
+    """The key's tonic right whatever the mode, where the MIDI has a key: the mode is where the
+    scored keys disagree (blues written under its major key's signature)."""
+    if truth_key is None:
+        return float("nan")
+    return float(est_key is not None and est_key.split()[0] == truth_key.split()[0])
+
+
 def _scores(tr, est: dict) -> dict:
     return {
         "metre": _metre_ok(tr.time_signature, est.get("time_signature")),
+        "key_tonic": _tonic_ok(tr.key, est.get("key")),
         "beat_f": score.beat_f(tr.beats, est["beats"]),
         "downbeat_f": score.beat_f(tr.downbeats, est["downbeats"]),
         "tempo_4pct": score.tempo_ok(tr.tempo_bpm, est["tempo_bpm"]),
@@ -110,7 +123,7 @@ def evaluate(stems: list[str], reference: bool) -> list[dict]:
                "truth": {"tempo": round(tr.tempo_bpm, 2), "sig": tr.time_signature,
                          "key": tr.key},
                "est": {"tempo": m.tempo_bpm, "sig": m.time_signature, "key": m.key},
-               "ours": _scores(tr, est)}
+               "ours": _scores(tr, est), "why": diagnose(tr, est)}
         if reference:
             from map.reference import analyse as ref_analyse
 
@@ -121,25 +134,54 @@ def evaluate(stems: list[str], reference: bool) -> list[dict]:
             row["est"]["librosa_tempo"] = round(ref["tempo_bpm"], 2)
         rows.append(row)
         print(f"# {stem}: " + json.dumps({k: round(v, 3) for k, v in row["ours"].items()})
-              + f" {row['truth']} {row['est']}", file=sys.stderr, flush=True)
+              + f" {row['truth']} {row['est']} {row['why']}", file=sys.stderr, flush=True)
     return rows
 
 
+def failure_modes(rows: list[dict]) -> dict[str, dict[str, int]]:
+    """How many pieces fall in each failure mode (benchmarks/map/diagnose.py), per aspect."""
+    out: dict[str, Counter] = {}
+    for r in rows:
+        for aspect, mode in r["why"].items():
+            out.setdefault(aspect, Counter())[mode] += 1
+    return {a: dict(c.most_common()) for a, c in out.items()}
+
+
+def _vals(rows: list[dict], who: str, k: str) -> list[float]:
+    return [r[who][k] for r in rows if who in r and not np.isnan(r[who][k])]
+
+
 def _mean(rows: list[dict], who: str, k: str) -> tuple[float, int]:
-    vals = [r[who][k] for r in rows if who in r and not np.isnan(r[who][k])]
+    vals = _vals(rows, who, k)
     return (float(np.mean(vals)) if vals else float("nan")), len(vals)
+
+
+def interval(vals: list[float], draws: int = 2000, seed: int = 15) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean over pieces (resampling pieces): how far a half's
+    figure could move with another draw of as many pieces, so a gap between the halves can be
+    told from sampling noise."""
+    if len(vals) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    v = np.asarray(vals, float)
+    means = v[rng.integers(0, len(v), (draws, len(v)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def _figures(tag: str, rows: list[dict], reference: bool) -> Iterator[dict]:
     for k, goal in GOALS.items():
         v, n = _mean(rows, "ours", k)
-        yield figure(f"map.{tag}.{k}", v, f"mean of {n} pieces", f">= {goal}",
-                     bool(v >= goal) if n else None)
+        lo, hi = interval(_vals(rows, "ours", k))
+        yield figure(f"map.{tag}.{k}", v, f"mean of {n} pieces, 95% {lo:.2f}-{hi:.2f}",
+                     f">= {goal}", bool(v >= goal) if n else None)
         if reference:
             v, n = _mean(rows, "librosa", k)
             yield figure(f"map.{tag}.librosa.{k}", v, f"mean of {n} pieces", "reference", None)
     v, n = _mean(rows, "ours", "metre")
     yield figure(f"map.{tag}.metre", v, f"share of {n} pieces in 2/4, 3/4 or 4/4", "info", None)
+    v, n = _mean(rows, "ours", "key_tonic")
+    yield figure(f"map.{tag}.key_tonic", v, f"share of {n} pieces, mode aside", "info", None)
     minutes = sum(r["minutes"] for r in rows)
     cpu = sum(r["cpu_s"] for r in rows) / minutes
     yield figure(f"map.{tag}.cpu_s_per_min", cpu, "s/min", f"<= {SPEED_GOAL}", cpu <= SPEED_GOAL)
@@ -169,6 +211,8 @@ def run() -> Iterator[dict]:
             continue
         rows = evaluate(stems, reference)
         detail[tag] = rows
+        print(f"# map.{tag} failure modes: {json.dumps(failure_modes(rows), ensure_ascii=False)}",
+              file=sys.stderr, flush=True)
         yield from _figures(tag, rows, reference)
     out = os.environ.get("MAP_DETAIL")
     if out:
