@@ -72,6 +72,7 @@ class Harmony:
         """From a `MusicMap` (or anything with its fields). Without a steady beat a 120-bpm
         grid in 4/4 is laid from `start`, with the key's tonic chord on every beat."""
         key = m.key or _key_from_chords(list(m.beat_chords or [])) or "C major"
+        key = reconcile_mode(key, list(m.beat_chords or []))
         if m.steady_beat and len(m.beats) >= 2:
             bpb = int(m.beats_per_bar or 4)
             positions = list(m.bar_positions) or [i % bpb + 1 for i in range(len(m.beats))]
@@ -112,6 +113,27 @@ def chord_pcs(label: str, key: str) -> tuple[int, list[int]]:
             return r, [(r + t) % 12 for t in tones]
     tonic, minor = parse_key(key)
     return tonic, [(tonic + t) % 12 for t in QUALITY["min" if minor else "maj"]]
+
+
+MODE_MARGIN = 0.05  # the parallel mode must cover this much more of the chords' tones
+
+
+def reconcile_mode(key: str, labels: list[str]) -> str:
+    """The key the parts are written in: the map's key, or its parallel mode when the song's own
+    chords sit clearly better in that (a map may hear the right tonic in the wrong mode, e.g.
+    "F major" over F minor, C minor and B-flat minor chords; a melody's passing tones from the
+    wrong mode then clash with every chord)."""
+    tones = [pc for lab in labels if ":" in lab for pc in chord_pcs(lab, key)[1]]
+    if not tones:
+        return key
+    tonic, minor = parse_key(key)
+    other = f"{NAMES[tonic]} {'major' if minor else 'minor'}"
+
+    def cover(k: str) -> float:
+        scale = scale_pcs(k)
+        return sum(pc in scale for pc in tones) / len(tones)
+
+    return other if cover(other) >= cover(key) + MODE_MARGIN else key
 
 
 def _key_from_chords(labels: list[str]) -> str | None:

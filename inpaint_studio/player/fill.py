@@ -93,6 +93,7 @@ def fill_region(
             "midi_path": midi_path,
             "notes_played": len(notes),
             "key": harmony.key,
+            "map_key": getattr(music_map, "key", None),
             "in_key": round(in_key(notes, harmony), 4),
             "chord_tones_on_strong_beats": round(chord_tones_on_strong_beats(notes, harmony), 4),
             "grid_error_s": round(max_grid_error(notes, harmony), 4),

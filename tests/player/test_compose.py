@@ -140,3 +140,24 @@ def test_drums_keep_the_metre():
     fill = compose(parse("add a drum fill"), SONGS["A minor 4/4"], 0.37, 0.37 + 2.4 * 4,
                    seed=1)
     assert fill and min(n.time for n in fill) > 0.37 + 2.4 * 3  # only in the last bar
+
+
+def test_a_map_heard_in_the_wrong_mode_is_played_in_the_chords_mode():
+    """A map that names the right tonic in the wrong mode ("F major" over F minor, C minor and
+    B-flat minor chords) gets its parts written in F minor, so no passing tone clashes with the
+    chords; a map whose chords fit its key keeps it."""
+    from types import SimpleNamespace
+
+    from inpaint_studio.player.compose import Harmony
+
+    h = song(key="F major", progression=("F:min", "C:min", "Bb:min", "F:min"))
+    wrong = SimpleNamespace(key="F major", steady_beat=True, beats=h.beats,
+                            beats_per_bar=4, bar_positions=h.bar_positions,
+                            beat_chords=h.beat_chords, duration=h.beats[-1] + 1)
+    fixed = Harmony.from_map(wrong)
+    assert fixed.key == "F minor"
+    notes = compose(parse("Add a soft guitar solo here"), fixed, 10.0, 26.0, seed=3)
+    assert in_key(notes, fixed) >= 0.9
+    right = SimpleNamespace(**dict(vars(wrong), key="A minor",
+                                   beat_chords=song().beat_chords))
+    assert Harmony.from_map(right).key == "A minor"
