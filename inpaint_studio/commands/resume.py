@@ -18,7 +18,7 @@ from inpaint_studio.backends.backend import LOCAL, MUSICGPT
 from inpaint_studio.commands import jobs_common as common
 from inpaint_studio.jobs.describe import describe_stage
 from inpaint_studio.jobs.lifecycle import JobBusy, attach_task, check_again, reset_for_retry
-from inpaint_studio.jobs.results import copy_results
+from inpaint_studio.jobs.results import copy_parts, copy_results
 from inpaint_studio.jobs.store import Stage
 
 
@@ -87,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if job.stage is Stage.DONE and (args.out or job.deliver_to):
                 stem = Path(job.source.split("?")[0]).stem or "song"
-                if args.out:
-                    written = copy_results(job, args.out, f"{stem}-{job.id[:8]}")
-                else:
-                    # The `--out` of the `submit` this job came from, under the names that
-                    # submit would have given them.
-                    written = copy_results(job, Path(job.deliver_to), stem)
+                # `--out`, or the `--out` of the `submit` this job came from, under the names
+                # that submit would have given them.
+                folder, name = ((args.out, f"{stem}-{job.id[:8]}") if args.out
+                                else (Path(job.deliver_to), stem))
+                written = copy_results(job, folder, name) + list(
+                    copy_parts(job, folder, name).values())
                 for path in written:
                     print(path)
             print(f"{job.id[:8]} {describe_stage(job)}")

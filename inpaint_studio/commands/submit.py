@@ -13,7 +13,7 @@ from pathlib import Path
 from inpaint_studio.backends.backend import LOCAL, MUSICGPT, VOICES, cost_estimate, validate
 from inpaint_studio.commands import jobs_common as common
 from inpaint_studio.jobs.describe import describe_stage
-from inpaint_studio.jobs.results import copy_results
+from inpaint_studio.jobs.results import copy_parts, copy_results
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -123,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     print(job.id)
     if args.out and job.results:
         stem = Path(song.split("?")[0]).stem or "song"
-        for path in copy_results(job, args.out, stem):
+        for path in copy_results(job, args.out, stem) + list(
+                copy_parts(job, args.out, stem).values()):
             print(path)
     if common.exit_code(job) and not args.quiet:
         print(f"{job.id[:8]} {describe_stage(job)}", file=sys.stderr)

@@ -76,12 +76,15 @@ class Version:
 
     `samples` (channels, frames) float32 and `sample_rate` are the audio; `segment` is the same
     as a pydub `AudioSegment` (made on first use, with the input segment's sample width, else
-    16-bit); `path` is the file as the backend returned it (WAV or MP3, not aligned)."""
+    16-bit); `path` is the file as the backend returned it (WAV or MP3, not aligned); `part_midi`
+    is the part the local session player played, as a standard MIDI file (None when none was
+    played: MusicGPT, or a prompt that names no instrument or style)."""
 
     index: int
     path: Path
     audio: Audio = field(repr=False)
     sample_width: int = 2
+    part_midi: Path | None = None
     _segment: Any = field(default=None, repr=False)
 
     # the version's audio, as numpy (channel-planar), its rate and its length in seconds
@@ -311,16 +314,20 @@ class Studio:
                             f"{job.message or 'no reason was given.'}", job_id=job.id,
                             stage=job.stage.value, resumable=False)
         files = {r.index: Path(r.path) for r in job.results if r.path}
+        parts = {r.index: Path(r.midi_path) for r in job.results
+                 if r.midi_path and Path(r.midi_path).is_file()}
         if out is not None:
-            from inpaint_studio.jobs.results import copy_results
+            from inpaint_studio.jobs.results import copy_parts, copy_results
 
             copied = copy_results(job, out, f"{song.stem}-{job.id[:8]}")
             files = dict(zip(files, copied, strict=True))  # both in the job's result order
+            parts = copy_parts(job, out, f"{song.stem}-{job.id[:8]}")
         missing = sorted(set(files) - set(aligned))
         if missing:  # not expected: the runner hands over every version it aligned
             raise JobFailed(f"Job {job.id[:8]} finished, but version(s) {missing} could not be "
                             "read back.", job_id=job.id, stage=job.stage.value, resumable=False)
-        versions = [Version(i, files[i], aligned[i], song.sample_width) for i in sorted(files)]
+        versions = [Version(i, files[i], aligned[i], song.sample_width, part_midi=parts.get(i))
+                    for i in sorted(files)]
         return InpaintResult(job.id, job.backend, job.start, job.end, versions, job.message)
 
 

@@ -46,8 +46,12 @@ def test_submit_local_wait_out_makes_both_versions_without_key_or_network(tmp_pa
     res = _cli("submit", str(song), "--start", "16", "--end", "22", "--prompt", "warm piano",
                "--backend", "local", "--wait", "--out", str(out), env=env, timeout=300)
     assert res.returncode == 0, res.stderr
-    files = sorted(out.iterdir())
-    assert [f.name for f in files] == ["song40-v1.wav", "song40-v2.wav"]
+    handed = sorted(f.name for f in out.iterdir())
+    # both versions, and each version's played part as MIDI, printed as they are written
+    assert handed == ["song40-v1-part.mid", "song40-v1.wav", "song40-v2-part.mid",
+                      "song40-v2.wav"]
+    assert all(str(out / name) in res.stdout for name in handed)
+    files = [out / "song40-v1.wav", out / "song40-v2.wav"]
     original = load_audio(song)
     versions = [load_audio(f) for f in files]
     assert all(v.frames == original.frames for v in versions)

@@ -14,6 +14,7 @@ from inpaint_studio.api.models import Task
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import CancelToken
 from inpaint_studio.jobs.lifecycle import JobLifecycle
+from inpaint_studio.jobs.results import copy_parts
 from inpaint_studio.jobs.store import Stage
 from inpaint_studio.server import quick_engine
 from inpaint_studio.server.config import ServerConfig
@@ -63,6 +64,12 @@ def test_a_played_job_downloads_its_parts_as_midi(store, tmp_path):
         assert any(m.type == "note_on" for m in mido.MidiFile(midi))
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no temp files
     assert sorted(log.downloads().values()) == [1, 1, 1, 1]  # 2 audio + 2 MIDI, once each
+    # handed over with the audio (the CLI's --out, the scripting API's out_dir)
+    parts = copy_parts(done, tmp_path / "out", "song")
+    assert sorted(parts) == [1, 2]
+    for r in done.results:
+        assert parts[r.index].name == f"song-v{r.index}-part.mid"
+        assert parts[r.index].read_bytes() == Path(r.midi_path).read_bytes()
 
 
 def test_a_midi_file_that_fails_its_check_never_fails_the_job(store, tmp_path):
@@ -76,6 +83,8 @@ def test_a_midi_file_that_fails_its_check_never_fails_the_job(store, tmp_path):
     assert "as MIDI could not be downloaded" in done.message
     folder = tmp_path / "cache" / "jobs" / done.id
     assert sorted(p.suffix for p in folder.iterdir()) == [".wav", ".wav"]  # nothing half-kept
+    assert copy_parts(done, tmp_path / "out", "song") == {}
+    assert not (tmp_path / "out").exists()
 
 
 def test_musicgpt_answers_have_no_midi():

@@ -63,6 +63,7 @@ SCRIPT = textwrap.dedent('''
             got = np.frombuffer(seg.raw_data, "<i2").reshape(-1, seg.channels)
             report.append({
                 "index": v.index, "path": str(v.path), "rate": seg.frame_rate,
+                "part_midi": v.part_midi and str(v.part_midi),
                 "channels": seg.channels, "width": seg.sample_width,
                 "frames": int(seg.frame_count()), "ms": len(seg),
                 "outside": int(np.abs(np.concatenate([got[:a], got[b:]]).astype(int)
@@ -97,6 +98,7 @@ def test_a_script_with_audiosegments_gets_both_versions_back_without_qt(tmp_path
         assert v["inside"] > 1000  # the region was replaced
         assert Path(v["path"]).is_file() and Path(v["path"]).parent == out
         assert Path(v["path"]).name == f"song-{got['job'][:8]}-v{v['index']}.wav"
+        assert v["part_midi"] is None  # the quick engine plays no part
 
 
 def test_a_top_level_call_in_a_script_is_refused_before_anything_is_sent(tmp_path):
