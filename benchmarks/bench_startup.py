@@ -205,11 +205,18 @@ def child_editor(song: str | None) -> None:
         print(json.dumps({"drawn_at": shown}), flush=True)
         qapp.quit()
         return
+    at_window = os.times()
     result: dict[str, float] = {"window_at": shown}
 
     def on_loaded() -> None:
         window.grab()  # the complete waveform's pixels, not only its data
         result["drawn_at"] = time.time()
+        # CPU seconds from the drawn window to the drawn waveform: this process (GUI, reading
+        # thread, pyramid, whatever else runs meanwhile) and its ended children (the decoders)
+        now = os.times()
+        result["cpu_self_s"] = now.user + now.system - at_window.user - at_window.system
+        result["cpu_children_s"] = (now.children_user + now.children_system
+                                    - at_window.children_user - at_window.children_system)
         qapp.quit()
 
     window.document.loaded.connect(on_loaded)
@@ -251,6 +258,7 @@ def run() -> Iterator[dict]:
             assert path is not None
             tag = f"startup.{minutes}min"
             alone, halves, app, opened, single = [], [], [], [], []
+            cpu_self, cpu_children, single_self = [], [], []
             one_stream = dict(env, INPAINT_STUDIO_DECODE_PARTS="1")
             for _ in range(3):  # interleaved, so that a busy moment hits every side
                 alone.append(ffmpeg_alone_seconds(path))
@@ -258,8 +266,11 @@ def run() -> Iterator[dict]:
                 seconds, result = _launch([me, "--editor", str(path)], env)
                 app.append(seconds)
                 opened.append(result["drawn_at"] - result["window_at"])
+                cpu_self.append(result["cpu_self_s"])
+                cpu_children.append(result["cpu_children_s"])
                 _, result = _launch([me, "--editor", str(path)], one_stream)
                 single.append(result["drawn_at"] - result["window_at"])
+                single_self.append(result["cpu_self_s"])
             goal = 1.0 if minutes == 60 else 1.2
             ratio = min(app) / min(alone)
             yield figure(f"{tag}.complete_waveform", min(app), "s", "info", None)
@@ -279,6 +290,13 @@ def run() -> Iterator[dict]:
             yield figure(f"{tag}.parts_vs_one_stream", min(opened) / min(single), "x",
                          "< 1 (parallel parts faster than one stream)",
                          min(opened) < min(single))  # fmt: skip
+            # CPU seconds, window to waveform (less sensitive to a shared machine than wall time)
+            yield figure(f"{tag}.open_cpu_app", min(cpu_self), "s",
+                         "info (the editor's own CPU: GUI, reading thread, pyramid)", None)
+            yield figure(f"{tag}.open_cpu_decoders", min(cpu_children), "s",
+                         "info (the parts' ffmpeg)", None)  # fmt: skip
+            yield figure(f"{tag}.open_cpu_app_one_stream", min(single_self), "s",
+                         "info (INPAINT_STUDIO_DECODE_PARTS=1)", None)  # fmt: skip
             if minutes == 60:
                 sf_two = min(soundfile_halves_seconds(path) for _ in range(2))
                 yield figure(f"{tag}.soundfile_halves", sf_two, "s",

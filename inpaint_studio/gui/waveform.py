@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
+from pyqtgraph.Qt import compat, internals
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.peaks import BASE, Envelope, PeakPyramid, sample_envelope
@@ -54,7 +55,14 @@ def channel_ticks(channels: int) -> list[tuple[float, str]]:
 
 
 class EnvelopeItem(pg.GraphicsObject):
-    """Min/max columns drawn as filled rectangles, at least one device pixel tall."""
+    """Min/max columns drawn as filled rectangles, at least one device pixel tall.
+
+    While a song decodes the columns change only where its parts have reached since the last
+    update: `set_columns` then asks Qt to repaint only those columns (a few runs of them), and
+    `paint` draws only the columns inside the area being repainted, instead of the whole view
+    ten times a second."""
+
+    MAX_RUNS = 8  # more changed runs than this: repaint the whole item
 
     def __init__(self, colour: str) -> None:
         super().__init__()
@@ -62,27 +70,81 @@ class EnvelopeItem(pg.GraphicsObject):
         self._bounds = QRectF()
         self.brush = QBrush(QColor(colour))
         self.columns = 0
+        self.partial_updates = 0  # updates that repainted only changed columns (tests)
+        # paint() is told which part is exposed, so it can skip the columns outside it
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def set_columns(self, x: np.ndarray, width: float, lo: np.ndarray, hi: np.ndarray,
                     min_height: float) -> None:
         """Column i spans x[i]..x[i]+width and lo[i]..hi[i] (all in data coordinates)."""
-        self.prepareGeometryChange()
         n = int(x.shape[0])
+        height = np.maximum(hi - lo, min_height)
+        y = (lo + hi - height) * 0.5  # grow flat columns about their middle
+        if n and self.columns and n >= self.columns and self._update_changed(x, width, y, height):
+            return
+        self.prepareGeometryChange()
         self._rects.resize(n)
         self.columns = n
         if n:
             m = self._rects.ndarray()
-            height = np.maximum(hi - lo, min_height)
             m[:, 0] = x
-            m[:, 1] = (lo + hi - height) * 0.5  # grow flat columns about their middle
+            m[:, 1] = y
             m[:, 2] = width
             m[:, 3] = height
-            top = float(np.max(m[:, 1] + m[:, 3]))
-            bottom = float(np.min(m[:, 1]))
-            self._bounds = QRectF(float(x[0]), bottom, float(x[-1] + width - x[0]), top - bottom)
+            self._bounds = self._bounds_of(m)
         else:
             self._bounds = QRectF()
         self.update()
+
+    @staticmethod
+    def _bounds_of(m: np.ndarray) -> QRectF:
+        top = float(np.max(m[:, 1] + m[:, 3]))
+        bottom = float(np.min(m[:, 1]))
+        x0 = float(m[0, 0])
+        return QRectF(x0, bottom, float(m[-1, 0] + m[-1, 2] - x0), top - bottom)
+
+    def _update_changed(self, x: np.ndarray, width: float, y: np.ndarray,
+                        height: np.ndarray) -> bool:
+        """Same columns as before (a decode filling in): write only the changed ones and ask
+        for a repaint of those. False when the columns moved (then everything is redrawn)."""
+        m = self._rects.ndarray()
+        had = m.shape[0]  # the song's extent may have grown: new columns at the end
+        if m[0, 2] != width or not np.array_equal(m[:, 0], x[:had]):
+            return False
+        changed = np.concatenate((
+            np.flatnonzero((m[:, 1] != y[:had]) | (m[:, 3] != height[:had])),
+            np.arange(had, x.shape[0])))  # fmt: skip
+        if not changed.size:
+            return True
+        breaks = np.flatnonzero(np.diff(changed) > 1)
+        if breaks.size >= self.MAX_RUNS:
+            return False
+        if x.shape[0] > had:
+            old = m.copy()
+            self._rects.resize(x.shape[0])
+            m = self._rects.ndarray()
+            m[:had] = old
+            m[had:, 0] = x[had:]
+            m[had:, 2] = width
+            self.columns = x.shape[0]
+        m[changed, 1] = y[changed]
+        m[changed, 3] = height[changed]
+        bounds = self._bounds_of(m)
+        if not self._bounds.contains(bounds):
+            # a new bounding rect repaints the whole item: grow it ahead (its width doubles)
+            # so that a decode filling in does that a few times, not on every update
+            grown = self._bounds.united(bounds)
+            grown.setRight(max(grown.right(), grown.left() + 2 * self._bounds.width()))
+            self.prepareGeometryChange()
+            self._bounds = grown
+        firsts = np.concatenate(([changed[0]], changed[breaks + 1]))
+        lasts = np.concatenate((changed[breaks], [changed[-1]]))
+        top, tall = self._bounds.top(), self._bounds.height()
+        for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            x0 = float(m[a, 0])
+            self.update(QRectF(x0, top, float(m[b, 0]) + width - x0, tall))
+        self.partial_updates += 1
+        return True
 
     def data(self) -> np.ndarray:
         """(columns, 4): x, y, width, height of each rectangle (for tests and tools)."""
@@ -91,11 +153,26 @@ class EnvelopeItem(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         return self._bounds
 
-    def paint(self, painter: QPainter, *args: object) -> None:
-        if self.columns:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self.brush)
-            painter.drawRects(*self._rects.drawargs())
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem | None = None,
+              *args: object) -> None:
+        if not self.columns:
+            return
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.brush)
+        first, count = 0, self.columns
+        if option is not None and self._rects.use_ptr_to_array:
+            exposed = option.exposedRect
+            m = self._rects.ndarray()
+            width = float(m[0, 2])
+            first = int(np.searchsorted(m[:, 0], exposed.left() - width, side="left"))
+            count = int(np.searchsorted(m[:, 0], exposed.right(), side="right")) - first
+            if count <= 0:
+                return
+            if count < self.columns:  # only the exposed columns, straight from the array
+                ptr = compat.wrapinstance(m[first:].ctypes.data, QRectF)
+                painter.drawRects(ptr, count)
+                return
+        painter.drawRects(*self._rects.drawargs())
 
 
 class WaveformCurves:

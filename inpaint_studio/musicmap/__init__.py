@@ -36,7 +36,23 @@ figure but sections, but does not yet reach the issue's goals (beat F 0.84 / 0.7
 0.70); it takes ~0.3 s of CPU per minute of audio. The engine still has its own beat tracker
 (engine/beats.py); moving it onto this map is the next step."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from inpaint_studio.musicmap.model import ANALYSIS_VERSION, MusicMap
-from inpaint_studio.musicmap.pipeline import analyze, analyze_cached, map_file
+
+if TYPE_CHECKING:
+    from inpaint_studio.musicmap.pipeline import analyze, analyze_cached, map_file
 
 __all__ = ["ANALYSIS_VERSION", "MusicMap", "analyze", "analyze_cached", "map_file"]
+
+
+def __getattr__(name: str) -> Any:
+    """The analysis (scipy) loads when first asked for: the editor's cache lookup imports
+    `musicmap.cache` while a song decodes, and must not spend a core importing scipy then."""
+    if name in ("analyze", "analyze_cached", "map_file"):
+        from inpaint_studio.musicmap import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

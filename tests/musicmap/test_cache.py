@@ -101,3 +101,20 @@ def test_the_default_folder_is_the_user_cache(song_file, studio_home):
 def test_analyze_is_deterministic():
     song = synth_song(12.0, bpm=100, seed=6)
     assert analyze(song).to_dict() == analyze(song).to_dict()
+
+
+def test_the_cache_lookup_does_not_import_the_analysis():
+    """The editor looks a song up in the cache while it decodes: that import must not load
+    scipy (the analysis), which would take a core from the decode for a second or more."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from inpaint_studio.musicmap import cache, MusicMap; "
+            "print(sorted(m for m in ('scipy', 'inpaint_studio.musicmap.pipeline') "
+            "if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.strip() == "[]"
+    from inpaint_studio.musicmap import analyze  # still there when asked for
+
+    assert callable(analyze)
