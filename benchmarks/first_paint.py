@@ -4,15 +4,17 @@ this process started and `sys.modules`; then, optionally, what was imported by t
 editor's deferred start-up finished.
 
     python benchmarks/first_paint.py [--out FILE.json] [--after-idle S] [--until M1,M2,...]
-                                     [-- APP ARGS...]
+                                     [--until-title TEXT] [-- APP ARGS...]
 
 The record (JSON, to FILE or stdout) has `paint_s` (process start → first paint, from the
 kernel's start time of this process), `drawn_at` (the paint's `time.time()`),
 `modules_at_paint` (sorted), `children_at_paint` (the command lines of child processes) and,
 with `--after-idle`, `modules_after` and `children_after`: taken S seconds after the paint, or
 as soon as every module named by `--until` is imported, whichever comes first (the name
-`<child>` waits for a child process); then the editor is closed. Without `--after-idle` the
-editor quits right after the paint.
+`<child>` waits for a child process, and `--until-title` for a window title containing TEXT, as
+when a song given on the command line starts opening); then the editor is closed. The record
+then also has `titles_after` (the top-level windows' titles). Without `--after-idle` the editor
+quits right after the paint.
 
 How it sees the paint without changing the app: it imports PySide6.QtWidgets first (the window
 needs it anyway, so `sys.modules` at the paint is unchanged) and swaps in a `QApplication`
@@ -58,6 +60,7 @@ def main(argv: list[str]) -> int:
     started = _process_start()
     out, after = None, None
     until: list[str] = []
+    until_title = None
     app_args: list[str] = []
     if "--" in argv:
         app_args = argv[argv.index("--") + 1 :]
@@ -70,6 +73,8 @@ def main(argv: list[str]) -> int:
             after = float(argv.pop(0))
         elif flag == "--until":
             until = [m for m in argv.pop(0).split(",") if m]
+        elif flag == "--until-title":
+            until_title = argv.pop(0)
         else:
             print(f"unknown option {flag}", file=sys.stderr)
             return 2
@@ -99,8 +104,12 @@ def main(argv: list[str]) -> int:
             return
         deadline = time.monotonic() + after
 
+        def titled() -> bool:
+            return until_title is None or any(
+                until_title in w.windowTitle() for w in QtWidgets.QApplication.topLevelWidgets())
+
         def poll() -> None:
-            if time.monotonic() >= deadline or (until and all(
+            if time.monotonic() >= deadline or ((until or until_title) and titled() and all(
                     bool(_children()) if m == "<child>" else m in sys.modules for m in until)):
                 later()
             else:
@@ -111,6 +120,8 @@ def main(argv: list[str]) -> int:
     def later() -> None:
         record["modules_after"] = sorted(sys.modules)
         record["children_after"] = _children()
+        record["titles_after"] = [w.windowTitle() for w in QtWidgets.QApplication.topLevelWidgets()
+                                  if w.isWindow() and w.windowTitle()]
         write()
         for window in QtWidgets.QApplication.topLevelWidgets():
             window.close()
