@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-import logging.handlers
 import os
 import sys
 import tempfile
@@ -67,9 +66,18 @@ START_AT_THE_LATEST_MS = 5000  # Editor.start() runs by then even if the window 
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
+def log_path() -> Path:
+    """The log file `setup_logging` writes."""
+    return paths.log_dir() / LOG_FILE
+
+
 def setup_logging(verbose: bool = False) -> Path:
-    """Log to a rotating file in `paths.log_dir()` (and warnings to stderr); returns its path."""
-    log_file = paths.log_dir() / LOG_FILE
+    """Log to a rotating file in `paths.log_dir()` (and warnings to stderr); returns its path.
+    (The app calls it once its window is drawn: `logging.handlers` imports the socket and
+    pickle modules.)"""
+    import logging.handlers
+
+    log_file = log_path()
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for handler in list(root.handlers):
@@ -389,9 +397,12 @@ class Launch(QObject):
     saved layout), a song asked for on the command line opens, and `Editor.start()` runs.
     `editor` is None until then; `ready` fires with it."""
 
-    def __init__(self, settings: Settings, workers: WorkerPool) -> None:
+    def __init__(self, settings: Settings, workers: WorkerPool, *,
+                 on_drawn: Callable[[], object] | None = None) -> None:
+        """`on_drawn()` runs first once the window is drawn (the app sets up logging there)."""
         super().__init__()
         self.settings, self.workers = settings, workers
+        self.on_drawn = on_drawn
         self.window = MainWindow(settings, workers)
         self.welcome = _install(self.window, "welcome",
                                 lambda: install_welcome(self.window, settings))
@@ -406,6 +417,8 @@ class Launch(QObject):
         if self._begun:
             return
         self._begun = True
+        if self.on_drawn is not None:
+            self.on_drawn()
         worker = self.workers.run(import_editor_modules, name="editor-imports")
         worker.errored.connect(lambda exc: logging.getLogger(__name__).warning(
             "could not import the editor ahead: %s", exc))  # the build imports (and reports)
@@ -470,7 +483,9 @@ def run_gui(argv: list[str]) -> int:
     elif (problem := display_problem()) is not None:
         print(no_display_message(problem), file=sys.stderr)
         return 2
-    log_file = setup_logging(args.verbose)
+    log_file = log_path()
+    if args.screenshot:
+        setup_logging(args.verbose)
     qapp = QApplication.instance() or QApplication([sys.argv[0]])  # made above for a screenshot
     apply_identity(qapp)
     theme.apply(qapp, plots=False)  # the window configures pyqtgraph when it builds its views
@@ -478,7 +493,7 @@ def run_gui(argv: list[str]) -> int:
     install_exception_hooks(crash.handle)
     if not args.screenshot:
         workers = WorkerPool()
-        launch = Launch(Settings(), workers)
+        launch = Launch(Settings(), workers, on_drawn=lambda: setup_logging(args.verbose))
         crash.parent_widget = launch.window
         launch.window.show()
         if args.file:
