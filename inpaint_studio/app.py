@@ -397,13 +397,17 @@ class Launch(QObject):
     saved layout), a song asked for on the command line opens, and `Editor.start()` runs.
     `editor` is None until then; `ready` fires with it."""
 
-    def __init__(self, settings: Settings, workers: WorkerPool, *,
+    def __init__(self, settings: Settings, workers: WorkerPool, *, song: str | None = None,
                  on_drawn: Callable[[], object] | None = None) -> None:
-        """`on_drawn()` runs first once the window is drawn (the app sets up logging there)."""
+        """`song`: a song or project to open once the editor is built (the welcome view is not
+        shown for it). `on_drawn()` runs first once the window is drawn (the app sets up
+        logging there)."""
         super().__init__()
         self.settings, self.workers = settings, workers
         self.on_drawn = on_drawn
         self.window = MainWindow(settings, workers)
+        if song:
+            self.window.open_file(song)  # kept until the editor is built (`open_pending`)
         self.welcome = _install(self.window, "welcome",
                                 lambda: install_welcome(self.window, settings))
         self.editor: Editor | None = None
@@ -493,11 +497,10 @@ def run_gui(argv: list[str]) -> int:
     install_exception_hooks(crash.handle)
     if not args.screenshot:
         workers = WorkerPool()
-        launch = Launch(Settings(), workers, on_drawn=lambda: setup_logging(args.verbose))
+        launch = Launch(Settings(), workers, song=args.file,
+                        on_drawn=lambda: setup_logging(args.verbose))
         crash.parent_widget = launch.window
         launch.window.show()
-        if args.file:
-            launch.window.open_file(args.file)  # opens once the editor is built
         code = int(qapp.exec())
         workers.cancel_all()  # a quit during start-up: let the import worker end first
         workers.wait_all(5000)

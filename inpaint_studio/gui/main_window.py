@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self, interactive=interactive)
         self.shortcuts = ShortcutRegistry(self)
         self.has_editor = False  # True once `attach` has built the editor's views
-        self._pending_open: str | None = None
+        self.pending_open: str | None = None  # a song asked for before `attach` (open_pending)
         self._menus: dict[str, QMenu] = {}
         self._before_open: list[BeforeOpen] = []
         self._painted = False
@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         (the caller has asked already), the before-open hooks may stop or defer it."""
         path = os.fspath(path)
         if not self.has_editor:  # launched with a song: it opens once the editor is built
-            self._pending_open = path
+            self.pending_open = path
             self._file_label.setText(f"Opening {os.path.basename(path)}…")
             return
         if path.lower().endswith(PROJECT_SUFFIX):  # the command line, a recent list, a drop
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
     def open_pending(self) -> None:
         """Open the song (or project) asked for before the editor was built; app.py calls it
         once every feature is installed."""
-        path, self._pending_open = self._pending_open, None
+        path, self.pending_open = self.pending_open, None
         if path is not None:
             self.open_file(path)
 

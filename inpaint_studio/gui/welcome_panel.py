@@ -88,6 +88,9 @@ class WelcomePanel(QObject):
 
     # -- visibility -------------------------------------------------------------------------
     def song_open(self) -> bool:
+        """A song is open or opening (or waits for the editor to be built: `pending_open`)."""
+        if self.window.pending_open is not None:
+            return True
         return self._following and self.window.document.state != "empty"
 
     def refresh(self, *_: object) -> None:
