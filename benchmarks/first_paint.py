@@ -4,15 +4,19 @@ this process started and `sys.modules`; then, optionally, what was imported by t
 editor's deferred start-up finished.
 
     python benchmarks/first_paint.py [--out FILE.json] [--after-idle S] [--until M1,M2,...]
-                                     [-- APP ARGS...]
+                                     [--until-title TEXT] [--until-song] [-- APP ARGS...]
 
 The record (JSON, to FILE or stdout) has `paint_s` (process start → first paint, from the
 kernel's start time of this process), `drawn_at` (the paint's `time.time()`),
 `modules_at_paint` (sorted), `children_at_paint` (the command lines of child processes) and,
 with `--after-idle`, `modules_after` and `children_after`: taken S seconds after the paint, or
 as soon as every module named by `--until` is imported, whichever comes first (the name
-`<child>` waits for a child process); then the editor is closed. Without `--after-idle` the
-editor quits right after the paint.
+`<child>` waits for a child process, and `--until-title` for a window title containing TEXT, as
+when a song given on the command line starts opening, and `--until-song` for the main window's
+`song_opened`, recorded as `song_s`: process start → the song decoded and its complete waveform
+drawn (the window grabbed)); then the editor is closed. The record
+then also has `titles_after` (the top-level windows' titles). Without `--after-idle` the editor
+quits right after the paint.
 
 How it sees the paint without changing the app: it imports PySide6.QtWidgets first (the window
 needs it anyway, so `sys.modules` at the paint is unchanged) and swaps in a `QApplication`
@@ -58,6 +62,8 @@ def main(argv: list[str]) -> int:
     started = _process_start()
     out, after = None, None
     until: list[str] = []
+    until_title = None
+    until_song = False
     app_args: list[str] = []
     if "--" in argv:
         app_args = argv[argv.index("--") + 1 :]
@@ -70,6 +76,10 @@ def main(argv: list[str]) -> int:
             after = float(argv.pop(0))
         elif flag == "--until":
             until = [m for m in argv.pop(0).split(",") if m]
+        elif flag == "--until-title":
+            until_title = argv.pop(0)
+        elif flag == "--until-song":
+            until_song = True
         else:
             print(f"unknown option {flag}", file=sys.stderr)
             return 2
@@ -99,8 +109,15 @@ def main(argv: list[str]) -> int:
             return
         deadline = time.monotonic() + after
 
+        def titled() -> bool:
+            return until_title is None or any(
+                until_title in w.windowTitle() for w in QtWidgets.QApplication.topLevelWidgets())
+
         def poll() -> None:
-            if time.monotonic() >= deadline or (until and all(
+            if until_song and "song_s" not in record and time.monotonic() < deadline:
+                QtCore.QTimer.singleShot(20, poll)
+            elif time.monotonic() >= deadline or (
+                    (until or until_title or until_song) and titled() and all(
                     bool(_children()) if m == "<child>" else m in sys.modules for m in until)):
                 later()
             else:
@@ -108,9 +125,15 @@ def main(argv: list[str]) -> int:
 
         poll()
 
+    def song_drawn(window: QtWidgets.QWidget) -> None:
+        window.grab()  # the complete waveform's pixels, not only its data
+        record["song_s"] = time.time() - started
+
     def later() -> None:
         record["modules_after"] = sorted(sys.modules)
         record["children_after"] = _children()
+        record["titles_after"] = [w.windowTitle() for w in QtWidgets.QApplication.topLevelWidgets()
+                                  if w.isWindow() and w.windowTitle()]
         write()
         for window in QtWidgets.QApplication.topLevelWidgets():
             window.close()
@@ -124,6 +147,8 @@ def main(argv: list[str]) -> int:
                     and isinstance(obj, QtWidgets.QMainWindow)):  # fmt: skip
                 self.seen = True
                 QtCore.QTimer.singleShot(0, painted)
+                if until_song:
+                    obj.song_opened.connect(lambda _path, w=obj: song_drawn(w))
             return False
 
     base = QtWidgets.QApplication

@@ -7,14 +7,18 @@ package constructs a service (tests/test_layering.py checks it).
 It also sets up logging to a rotating file and installs the hooks that route uncaught
 exceptions from any thread to the log and then to one dialog. It holds no business logic.
 The command line enters through `inpaint_studio.cli.main`, which imports this module only when
-the editor starts, so headless commands never load Qt."""
+the editor starts, so headless commands never load Qt.
+
+First paint first: this module imports, at its top, only what the window's shell and the welcome
+view need (plain QtWidgets, settings, the worker pool). The editor's parts, services and
+features (numpy, pyqtgraph, the audio stack) are imported where they are built, which the app
+does after the first paint (`Launch`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import gc
 import logging
-import logging.handlers
 import os
 import sys
 import tempfile
@@ -23,48 +27,57 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from inpaint_studio import paths
-from inpaint_studio.backends.backend import Backends
-from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.display import display_problem
 from inpaint_studio.gui import theme
 from inpaint_studio.gui.about import apply_identity
-from inpaint_studio.gui.compare_panel import CompareFeature
 from inpaint_studio.gui.errors import CrashReporter
-from inpaint_studio.gui.jobs_panel import JobsFeature
-from inpaint_studio.gui.keep_panel import KeepFeature
 from inpaint_studio.gui.main_window import MainWindow
-from inpaint_studio.gui.music_map_feature import MusicMapFeature
-from inpaint_studio.gui.screenshot import offscreen_platform, take_screenshot
 from inpaint_studio.gui.welcome_panel import WelcomePanel
 from inpaint_studio.gui_main import build_parser, no_display_message, parse_region, screen_points
 from inpaint_studio.identity import EXECUTABLE
-from inpaint_studio.services import backend_settings
-from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
-from inpaint_studio.services.edit_session import EditSession
-from inpaint_studio.services.exporter import Exporter
-from inpaint_studio.services.job_controller import JobController, JobStore
-from inpaint_studio.services.loader import AudioLoader
-from inpaint_studio.services.music_map import MusicMapService
-from inpaint_studio.services.player import Player
-from inpaint_studio.services.project_service import ProjectService
-from inpaint_studio.services.seam_readout import SeamReadout
-from inpaint_studio.services.settings import Settings
-from inpaint_studio.services.worker import WorkerPool
+from inpaint_studio.services.settings import RecentList, Settings
+from inpaint_studio.services.worker import WorkContext, WorkerPool
+
+if TYPE_CHECKING:  # imported where they are built: after the first paint (see Launch)
+    from inpaint_studio.backends.backend import Backends
+    from inpaint_studio.backends.keystore import KeyStore
+    from inpaint_studio.gui.compare_panel import CompareFeature
+    from inpaint_studio.gui.jobs_panel import JobsFeature
+    from inpaint_studio.gui.keep_panel import KeepFeature
+    from inpaint_studio.gui.music_map_feature import MusicMapFeature
+    from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
+    from inpaint_studio.services.edit_session import EditSession
+    from inpaint_studio.services.exporter import Exporter
+    from inpaint_studio.services.job_controller import JobController, JobStore
+    from inpaint_studio.services.loader import AudioLoader
+    from inpaint_studio.services.music_map import MusicMapService
+    from inpaint_studio.services.player import Player
+    from inpaint_studio.services.project_service import ProjectService
+    from inpaint_studio.services.seam_readout import SeamReadout
 
 LOG_FILE = f"{EXECUTABLE}.log"
 START_AT_THE_LATEST_MS = 5000  # Editor.start() runs by then even if the window is never drawn
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
+def log_path() -> Path:
+    """The log file `setup_logging` writes."""
+    return paths.log_dir() / LOG_FILE
+
+
 def setup_logging(verbose: bool = False) -> Path:
-    """Log to a rotating file in `paths.log_dir()` (and warnings to stderr); returns its path."""
-    log_file = paths.log_dir() / LOG_FILE
+    """Log to a rotating file in `paths.log_dir()` (and warnings to stderr); returns its path.
+    (The app calls it once its window is drawn: `logging.handlers` imports the socket and
+    pickle modules.)"""
+    import logging.handlers
+
+    log_file = log_path()
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for handler in list(root.handlers):
@@ -182,6 +195,9 @@ class Editor:
 
 
 def build_models(settings: Settings, workers: WorkerPool) -> Models:
+    from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
+    from inpaint_studio.services.loader import AudioLoader
+
     document = DocumentModel()
     return Models(settings, workers, document, RegionModel(), PlayheadModel(),
                   AudioLoader(document, workers))
@@ -190,11 +206,16 @@ def build_models(settings: Settings, workers: WorkerPool) -> Models:
 def build_window(models: Models, *, interactive: bool = True) -> MainWindow:
     """The bare main window over `models` (no features yet). The window owns the models: they
     go with it, never while a queued signal or a worker may still reach them."""
-    window = MainWindow(models.settings, models.workers, models.document, models.region,
-                        models.playhead, models.loader, interactive=interactive)
+    window = MainWindow(models.settings, models.workers, interactive=interactive)
+    attach_models(window, models)
+    return window
+
+
+def attach_models(window: MainWindow, models: Models) -> None:
+    """The editor's views in `window`'s shell, over `models`, which the window then owns."""
+    window.attach(models.document, models.region, models.playhead, models.loader)
     for model in (models.document, models.region, models.playhead, models.loader):
         model.setParent(window)
-    return window
 
 
 def build_services(models: Models, *, audio_output: bool = True, open_later: bool = False,
@@ -209,6 +230,17 @@ def build_services(models: Models, *, audio_output: bool = True, open_later: boo
     `open_later` it does so until `Player.open_output()` (the editor calls it once its window
     is drawn). `map_songs=False` maps no song (tests not about the map). `parent`
     (the window) owns the Qt services, so they live exactly as long as it does."""
+    from inpaint_studio.backends.backend import Backends
+    from inpaint_studio.backends.keystore import KeyStore
+    from inpaint_studio.services import backend_settings
+    from inpaint_studio.services.edit_session import EditSession
+    from inpaint_studio.services.exporter import Exporter
+    from inpaint_studio.services.job_controller import JobController, JobStore
+    from inpaint_studio.services.music_map import MusicMapService
+    from inpaint_studio.services.player import Player
+    from inpaint_studio.services.project_service import ProjectService
+    from inpaint_studio.services.seam_readout import SeamReadout
+
     keys = keys or KeyStore()
     if backends is None:
         backends = Backends(backend_settings.load(models.settings), keys, **backend_kwargs)
@@ -253,16 +285,23 @@ def _install(window: MainWindow, name: str, make: Callable[[], T]) -> T | None:
 
 def install_features(window: MainWindow, services: Services, *, resume: bool = True,
                      restore_prompt: bool = True, audio_output: bool = True,
-                     start_later: bool = False) -> Features:
+                     start_later: bool = False, welcome: WelcomePanel | None = None) -> Features:
     """Build each feature from its services and link them: the versions the jobs feature shows
     go to the compare lanes and to keeping; a submit uploads the song as edited. `resume`
     continues the jobs in flight, `restore_prompt` offers to restore a crashed session,
     `audio_output` says a sound device was asked for (all False for --screenshot).
-    `start_later` leaves resuming, the key lookup and the restore offer to `Editor.start()`."""
+    `start_later` leaves resuming, the key lookup and the restore offer to `Editor.start()`.
+    `welcome`: the welcome panel the shell showed before the editor was attached (`Launch`)."""
+    from inpaint_studio.gui.compare_panel import CompareFeature
+    from inpaint_studio.gui.jobs_panel import JobsFeature
+    from inpaint_studio.gui.keep_panel import KeepFeature
+    from inpaint_studio.gui.music_map_feature import MusicMapFeature
+
     s = services
-    welcome = _install(window, "welcome", lambda: WelcomePanel(
-        window, window.open_file, window.open_dialog,
-        recent=lambda: (s.projects.recent(), s.models.settings.recent_files())))
+    if welcome is None:
+        welcome = _install(window, "welcome", lambda: install_welcome(window, s.models.settings))
+    if welcome is not None:
+        welcome.follow_document()
     jobs = _install(window, "jobs", lambda: JobsFeature(
         window, s.jobs, s.keys, s.backends, edits=s.session, resume=resume,
         start_later=start_later))
@@ -286,6 +325,14 @@ def install_features(window: MainWindow, services: Services, *, resume: bool = T
     if keep is not None and restore_prompt and not start_later:
         QTimer.singleShot(0, keep.project.offer_restore)
     return Features(welcome, jobs, keep, compare, music_map)
+
+
+def install_welcome(window: MainWindow, settings: Settings) -> WelcomePanel:
+    """The welcome view over the window (the shell is enough): open a song, the demo song, the
+    recent projects and songs (the lists `ProjectService` and `Settings` keep)."""
+    projects = RecentList(settings, "projects/recent")
+    return WelcomePanel(window, window.open_file, window.open_dialog,
+                        recent=lambda: (projects.paths(), settings.recent_files()))
 
 
 def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = False,
@@ -314,8 +361,110 @@ def build_editor(settings: Settings, workers: WorkerPool, *, screenshot: bool = 
     return editor
 
 
+# What building the editor imports (numpy, pyqtgraph, the audio stack, every service and
+# feature): `Launch` imports them in a worker after the first paint, so that the GUI thread,
+# which then builds the editor from them, does not stop for the imports themselves.
+EDITOR_MODULES = (
+    "numpy", "pyqtgraph",
+    "inpaint_studio.services.document", "inpaint_studio.services.loader",
+    "inpaint_studio.gui.waveform_view", "inpaint_studio.gui.lanes",
+    "inpaint_studio.gui.region_fields",
+    "inpaint_studio.backends.backend", "inpaint_studio.backends.keystore",
+    "inpaint_studio.services.backend_settings", "inpaint_studio.services.edit_session",
+    "inpaint_studio.services.exporter", "inpaint_studio.services.job_controller",
+    "inpaint_studio.services.music_map", "inpaint_studio.services.player",
+    "inpaint_studio.services.project_service", "inpaint_studio.services.seam_readout",
+    "inpaint_studio.gui.compare_panel", "inpaint_studio.gui.jobs_panel",
+    "inpaint_studio.gui.keep_panel", "inpaint_studio.gui.music_map_feature",
+)
+
+
+def import_editor_modules(ctx: WorkContext) -> None:
+    """Worker body: import what building the editor needs (EDITOR_MODULES)."""
+    import importlib
+
+    for name in EDITOR_MODULES:
+        ctx.token.raise_if_cancelled()
+        importlib.import_module(name)
+
+
+class Launch(QObject):
+    """The editor as the app starts it, first paint first. At once: the window's shell with the
+    welcome view (plain QtWidgets; nothing of numpy, pyqtgraph or the audio stack). Once that is
+    drawn (`MainWindow.first_painted`, or after START_AT_THE_LATEST_MS for a window never
+    drawn): the editor's modules are imported in a worker, then the editor is built on the GUI
+    thread one step per event-loop turn (models, the window's views, services, features, the
+    saved layout), a song asked for on the command line opens, and `Editor.start()` runs.
+    `editor` is None until then; `ready` fires with it."""
+
+    def __init__(self, settings: Settings, workers: WorkerPool, *, song: str | None = None,
+                 on_drawn: Callable[[], object] | None = None) -> None:
+        """`song`: a song or project to open once the editor is built (the welcome view is not
+        shown for it). `on_drawn()` runs first once the window is drawn (the app sets up
+        logging there)."""
+        super().__init__()
+        self.settings, self.workers = settings, workers
+        self.on_drawn = on_drawn
+        self.window = MainWindow(settings, workers)
+        if song:
+            self.window.open_file(song)  # kept until the editor is built (`open_pending`)
+        self.welcome = _install(self.window, "welcome",
+                                lambda: install_welcome(self.window, settings))
+        self.editor: Editor | None = None
+        self._begun = False
+        self._steps: list[Callable[[], None]] = []
+        self.window.first_painted.connect(self.begin)
+        QTimer.singleShot(START_AT_THE_LATEST_MS, self.begin)
+
+    def begin(self) -> None:
+        """Import the editor's modules in a worker, then build it (once)."""
+        if self._begun:
+            return
+        self._begun = True
+        if self.on_drawn is not None:
+            self.on_drawn()
+        worker = self.workers.run(import_editor_modules, name="editor-imports")
+        worker.errored.connect(lambda exc: logging.getLogger(__name__).warning(
+            "could not import the editor ahead: %s", exc))  # the build imports (and reports)
+        worker.finished.connect(self._build)
+
+    def _build(self) -> None:
+        models: list[Models] = []
+        services: list[Services] = []
+        features: list[Features] = []
+        window = self.window
+        self._steps = [
+            lambda: models.append(build_models(self.settings, self.workers)),
+            lambda: attach_models(window, models[0]),
+            lambda: services.append(build_services(models[0], open_later=True,
+                                                   parent=window)),
+            lambda: features.append(install_features(window, services[0], start_later=True,
+                                                     welcome=self.welcome)),
+            lambda: self._finish(Editor(window, services[0], features[0])),
+        ]
+        self._next()
+
+    def _next(self) -> None:
+        if self._steps:
+            self._steps.pop(0)()
+            QTimer.singleShot(0, self._next)
+
+    def _finish(self, editor: Editor) -> None:
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(editor.services.shutdown)
+        self.window.restore_state()  # after the features: their docks must exist to be restored
+        self.editor = editor
+        self.window.open_pending()
+        # What start-up made lives as long as the app: keep it out of the cyclic garbage
+        # collector, whose full passes over it would stall the GUI mid-job.
+        gc.freeze()
+        QTimer.singleShot(0, editor.start)
+
+
 def run_gui(argv: list[str]) -> int:
-    """The editor: parse the GUI's arguments (gui_main.build_parser), build it, run it."""
+    """The editor: parse the GUI's arguments (gui_main.build_parser), build it, run it. The
+    window is drawn first (`Launch`); a screenshot builds the whole editor at once."""
     args = build_parser().parse_args(argv)
     try:
         region = parse_region(args.region)
@@ -329,6 +478,8 @@ def run_gui(argv: list[str]) -> int:
         return 2
     if args.screenshot:
         # A screenshot never needs a display: offscreen, on a screen of the size asked for.
+        from inpaint_studio.gui.screenshot import offscreen_platform
+
         with tempfile.TemporaryDirectory(prefix="inpaint-screen-") as folder:
             os.environ["QT_QPA_PLATFORM"] = offscreen_platform(args.size, args.scale,
                                                                Path(folder))
@@ -336,35 +487,38 @@ def run_gui(argv: list[str]) -> int:
     elif (problem := display_problem()) is not None:
         print(no_display_message(problem), file=sys.stderr)
         return 2
-    log_file = setup_logging(args.verbose)
+    log_file = log_path()
+    if args.screenshot:
+        setup_logging(args.verbose)
     qapp = QApplication.instance() or QApplication([sys.argv[0]])  # made above for a screenshot
     apply_identity(qapp)
-    theme.apply(qapp)
+    theme.apply(qapp, plots=False)  # the window configures pyqtgraph when it builds its views
     crash = CrashReporter(str(log_file))
     install_exception_hooks(crash.handle)
-    editor = build_editor(Settings(), WorkerPool(), screenshot=bool(args.screenshot),
-                          start_later=True)
+    if not args.screenshot:
+        workers = WorkerPool()
+        launch = Launch(Settings(), workers, song=args.file,
+                        on_drawn=lambda: setup_logging(args.verbose))
+        crash.parent_widget = launch.window
+        launch.window.show()
+        code = int(qapp.exec())
+        workers.cancel_all()  # a quit during start-up: let the import worker end first
+        workers.wait_all(5000)
+        return code
+    from inpaint_studio.gui.screenshot import take_screenshot
+
+    editor = build_editor(Settings(), WorkerPool(), screenshot=True)
     window = editor.window
     crash.parent_widget = window
-    crash.interactive = not args.screenshot
-    if not args.screenshot:
-        window.restore_state()  # after the features: their docks must exist to be restored
-    # What start-up made (Qt wrappers, features, settings) lives as long as the app: keep it out
-    # of the cyclic garbage collector, whose full passes over it would stall the GUI mid-job.
+    crash.interactive = False
     gc.freeze()
-    if args.screenshot:
-        try:
-            code = take_screenshot(window, editor.features.compare, args.file, region,
-                                   Path(args.screenshot), points, hear=args.hear,
-                                   loop=args.loop)
-        finally:
-            window.close()
-        if crash.count:
-            print(f"{EXECUTABLE} --screenshot: {crash.count} unexpected error(s), see {log_file}",
-                  file=sys.stderr)  # fmt: skip
-            return code or 1
-        return code
-    window.show()
-    if args.file:
-        window.open_file(args.file)
-    return int(qapp.exec())
+    try:
+        code = take_screenshot(window, editor.features.compare, args.file, region,
+                               Path(args.screenshot), points, hear=args.hear, loop=args.loop)
+    finally:
+        window.close()
+    if crash.count:
+        print(f"{EXECUTABLE} --screenshot: {crash.count} unexpected error(s), see {log_file}",
+              file=sys.stderr)  # fmt: skip
+        return code or 1
+    return code

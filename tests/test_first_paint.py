@@ -1,8 +1,10 @@
 """First paint first (issue 14): the editor, started the way the user starts it, draws its window
-before it loads what the window does not need — the keyring, the HTTP stack, the local server
-(FastAPI, uvicorn, the engine), scipy — and before it starts the audio process. Each of them is
-then loaded once start-up goes on after the paint, which shows the names checked here are the
-real ones (the test would fail if the editor still loaded them before the paint).
+(the shell and the welcome view, plain QtWidgets) before it loads what that window does not need
+— numpy, pyqtgraph, the editor's waveform views and lanes, the audio stack, the keyring, the HTTP
+stack, the local server (FastAPI, uvicorn, the engine), scipy — and before it starts the audio
+process. Each of them is then loaded once start-up goes on after the paint, which shows the names
+checked here are the real ones (the test would fail if the editor still loaded them before the
+paint). Launched with a song, the window is drawn first too, and the song opens after.
 
 `benchmarks/first_paint.py` is the probe: it runs `inpaint_studio.cli.main` and records
 `sys.modules` and the child processes at the first Paint of the main window."""
@@ -18,15 +20,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = ROOT / "benchmarks" / "first_paint.py"
 
-# Not loaded before the first paint, and loaded after it by the deferred start-up (no key is set,
-# so the local backend is made ready: its server, FastAPI, uvicorn, the engine, requests).
-DEFERRED = ["keyring", "requests", "urllib3", "fastapi", "uvicorn", "starlette",
+# Not loaded before the first paint, and loaded after it by the deferred start-up: the editor's
+# views (numpy, pyqtgraph), its services and features, the audio stack; then (no key is set, so
+# the local backend is made ready) its server, FastAPI, uvicorn, the engine, requests.
+EDITOR = ["numpy", "pyqtgraph", "inpaint_studio.gui.waveform_view", "inpaint_studio.gui.lanes",
+          "inpaint_studio.services.document", "inpaint_studio.services.loader",
+          "inpaint_studio.core.decode", "inpaint_studio.playback",
+          "inpaint_studio.gui.compare_panel", "inpaint_studio.gui.jobs_panel",
+          "inpaint_studio.gui.keep_panel"]
+DEFERRED = [*EDITOR, "keyring", "requests", "urllib3", "fastapi", "uvicorn", "starlette",
             "inpaint_studio.server", "inpaint_studio.engine", "inpaint_studio.api.client"]
 # Not loaded before the first paint; loaded when first used (checked below separately).
 ON_USE = ["scipy", "sounddevice"]
 
 
-def _probe(tmp_path: Path) -> dict:
+def _early(at_paint: set[str], names: list[str]) -> list[str]:
+    return [m for m in names if any(n == m or n.startswith(m + ".") for n in at_paint)]
+
+
+def _probe(tmp_path: Path, *probe_args: str) -> dict:
     out = tmp_path / "paint.json"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
                INPAINT_STUDIO_HOME=str(tmp_path / "home"),
@@ -34,7 +46,7 @@ def _probe(tmp_path: Path) -> dict:
     env.pop("MUSICGPT_API_KEY", None)
     proc = subprocess.run(
         [sys.executable, str(PROBE), "--out", str(out), "--after-idle", "120",
-         "--until", ",".join([*DEFERRED, "<child>"])],
+         "--until", ",".join([*DEFERRED, "<child>"]), *probe_args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text(encoding="utf-8"))
@@ -44,8 +56,7 @@ def test_heavy_modules_wait_for_the_first_paint(tmp_path):
     record = _probe(tmp_path)
     at_paint = set(record["modules_at_paint"])
     assert "PySide6.QtWidgets" in at_paint and "inpaint_studio.gui.main_window" in at_paint
-    early = [m for m in DEFERRED + ON_USE
-             if any(name == m or name.startswith(m + ".") for name in at_paint)]
+    early = _early(at_paint, DEFERRED + ON_USE)
     assert early == [], f"loaded before the first paint: {early}"
     assert record["children_at_paint"] == [], "a process was started before the first paint"
     # ...and start-up goes on after the paint: the key lookup (keyring), the local backend made
@@ -53,6 +64,16 @@ def test_heavy_modules_wait_for_the_first_paint(tmp_path):
     after = set(record["modules_after"])
     assert [m for m in DEFERRED if m not in after] == []
     assert record["children_after"], "the audio process was not started after the first paint"
+
+
+def test_a_song_on_the_command_line_opens_after_the_first_paint(tmp_path, audio_file):
+    """`inpaint-studio SONG`: the window is drawn first (nothing of the editor's audio stack
+    loaded), then the editor is built and the song starts opening (its name in the title)."""
+    song = audio_file(".flac", seconds=2.0)
+    record = _probe(tmp_path, "--until-title", song.name, "--", str(song))
+    at_paint = set(record["modules_at_paint"])
+    assert _early(at_paint, EDITOR) == []
+    assert any(song.name in title for title in record["titles_after"]), record["titles_after"]
 
 
 def test_the_on_use_modules_are_loaded_when_used():

@@ -1,5 +1,12 @@
 """The main window: overview + detail waveform, region fields, lanes, menus, status bar.
 
+Built in two steps so that a launch draws its window at once: `MainWindow(settings, workers)`
+is the shell (menus, status bar, an empty central area: what the welcome view covers), made of
+plain QtWidgets; `attach(document, region, playhead, loader)` adds the editor itself (the
+waveform views, region fields and lanes, with pyqtgraph and numpy). `app.build_window` does
+both at once; the app attaches right after the first paint (`app.Launch`). Until then a song to
+open waits (`open_file` keeps it, `open_pending` opens it).
+
 Features add themselves through this public API (docs/ARCHITECTURE.md) and never edit this file:
 `menu(name)`, `add_dock(widget, title, area)`, `lanes`, `document`, `region`, `playhead`,
 `report_error(title, message)`, `shortcuts.register(key, description, action)`,
@@ -11,9 +18,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPaintEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -31,16 +46,18 @@ from inpaint_studio.core.region import RegionLimits
 from inpaint_studio.core.timefmt import format_time
 from inpaint_studio.gui import theme
 from inpaint_studio.gui.errors import ErrorReporter
-from inpaint_studio.gui.lanes import LanesContainer
 from inpaint_studio.gui.recent_menu import fill_recent_menu
-from inpaint_studio.gui.region_fields import RegionFields
 from inpaint_studio.gui.shortcuts import ShortcutRegistry, ShortcutsDialog
-from inpaint_studio.gui.waveform_view import DetailView, OverviewView
 from inpaint_studio.identity import NAME, PROJECT_SUFFIX
-from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
-from inpaint_studio.services.loader import AudioLoader
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
+
+if TYPE_CHECKING:  # the editor's parts are imported by `attach`, after the first paint
+    from inpaint_studio.gui.lanes import LanesContainer
+    from inpaint_studio.gui.region_fields import RegionFields
+    from inpaint_studio.gui.waveform_view import DetailView, OverviewView
+    from inpaint_studio.services.document import DocumentModel, PlayheadModel, RegionModel
+    from inpaint_studio.services.loader import AudioLoader
 
 log = logging.getLogger(__name__)
 # hook(proceed) -> may the song open now? (see MainWindow.add_before_open)
@@ -55,56 +72,83 @@ AUDIO_FILTER = (
 
 
 class MainWindow(QMainWindow):
-    """The editor window over the models app.py built (`app.build_window`); then
-    `open_file(path)`."""
+    """The editor window: the shell, then `attach` over the models app.py built
+    (`app.build_window` does both); then `open_file(path)`."""
 
     song_opened = Signal(str)  # path, once fully decoded
     first_painted = Signal()  # once, just after the window was first drawn (start-up goes on)
     project_requested = Signal(str)  # a .inpaint file was given to open_file: the projects open it
 
-    def __init__(self, settings: Settings, workers: WorkerPool, document: DocumentModel,
-                 region: RegionModel, playhead: PlayheadModel, loader: AudioLoader, *,
+    def __init__(self, settings: Settings, workers: WorkerPool, *,
                  interactive: bool = True) -> None:
+        """The shell: menus, status bar and an empty central area (plain QtWidgets only)."""
         super().__init__()
-        self.settings, self.workers, self.loader = settings, workers, loader
-        self.document, self.region, self.playhead = document, region, playhead
+        self.settings, self.workers = settings, workers
         self.errors = ErrorReporter(self, interactive=interactive)
         self.shortcuts = ShortcutRegistry(self)
+        self.has_editor = False  # True once `attach` has built the editor's views
+        self.pending_open: str | None = None  # a song asked for before `attach` (open_pending)
         self._menus: dict[str, QMenu] = {}
         self._before_open: list[BeforeOpen] = []
         self._painted = False
         self._docks: list[QDockWidget] = []
         self.setWindowTitle(NAME)
         self.setAcceptDrops(True)
-        self._apply_region_limits()
         settings.changed.connect(self._on_setting_changed)
 
-        self.overview = OverviewView(self.document, self.region, self.playhead)
-        self.detail = DetailView(self.document, self.region, self.playhead)
-        self.region_fields = RegionFields(self.region)
-        self.lanes = LanesContainer(self.detail.plot, self.region, self.playhead)
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.overview)
-        layout.addWidget(self.detail, 3)
-        layout.addWidget(self.region_fields)
-        layout.addWidget(self.lanes, 2)
+        self._central_layout = QVBoxLayout(central)
+        self._central_layout.setContentsMargins(4, 4, 4, 0)
+        self._central_layout.setSpacing(4)
         self.setCentralWidget(central)
         # The right-hand column runs the full height (the job form needs it); the bottom docks
         # sit under the waveform only. Tabs of tabbed docks on top, like every other tab.
         for corner in (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner):
             self.setCorner(corner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
-        self.overview.navigate.connect(self.detail.centre_on)
-        self.overview.viewport.sigRegionChanged.connect(self._viewport_moved)
-        self.detail.view_changed.connect(self._show_viewport)
 
         self._build_status_bar()
         self._build_menus()
-        self._connect_document()
         self._restore_geometry()
+
+    def attach(self, document: DocumentModel, region: RegionModel, playhead: PlayheadModel,
+               loader: AudioLoader) -> None:
+        """Build the editor in the shell: the overview and detail waveforms, the region fields
+        and the lanes over these models (importing pyqtgraph and numpy now). Once."""
+        from inpaint_studio.gui.lanes import LanesContainer
+        from inpaint_studio.gui.region_fields import RegionFields
+        from inpaint_studio.gui.waveform_view import DetailView, OverviewView
+
+        if self.has_editor:
+            raise RuntimeError("the editor is attached already")
+        theme.configure_pyqtgraph()  # before the first plot is made
+        self.document, self.region, self.playhead = document, region, playhead
+        self.loader = loader
+        self._apply_region_limits()
+        self.overview: OverviewView = OverviewView(document, region, playhead)
+        self.detail: DetailView = DetailView(document, region, playhead)
+        self.region_fields: RegionFields = RegionFields(region)
+        self.lanes: LanesContainer = LanesContainer(self.detail.plot, region, playhead)
+        layout = self._central_layout
+        layout.addWidget(self.overview)
+        layout.addWidget(self.detail, 3)
+        layout.addWidget(self.region_fields)
+        layout.addWidget(self.lanes, 2)
+        self.overview.navigate.connect(self.detail.centre_on)
+        self.overview.viewport.sigRegionChanged.connect(self._viewport_moved)
+        self.detail.view_changed.connect(self._show_viewport)
+        self._cancel_button.clicked.connect(loader.cancel)
+        self.cancel_load_action.triggered.connect(loader.cancel)
+        self._clear_region_action.triggered.connect(region.clear)
+        detail = self.detail
+        zooms = (detail.zoom_in, detail.zoom_out, detail.zoom_to_region, detail.fit)
+        for action, fn in zip(self._zoom_actions, zooms, strict=True):
+            action.triggered.connect(lambda _c=False, f=fn: f())
+            action.setEnabled(True)
+        self._clear_region_action.setEnabled(True)
+        self.has_editor = True
+        self._apply_amplitude()
+        self._connect_document()
 
     # -- public API (docs/ARCHITECTURE.md) ---------------------------------------------------------
     def menu(self, name: str) -> QMenu:
@@ -155,6 +199,10 @@ class MainWindow(QMainWindow):
         """Start loading `path`; the waveform fills in as it decodes. Unless `confirm` is False
         (the caller has asked already), the before-open hooks may stop or defer it."""
         path = os.fspath(path)
+        if not self.has_editor:  # launched with a song: it opens once the editor is built
+            self.pending_open = path
+            self._file_label.setText(f"Opening {os.path.basename(path)}…")
+            return
         if path.lower().endswith(PROJECT_SUFFIX):  # the command line, a recent list, a drop
             if self.receivers(SIGNAL("project_requested(QString)")) == 0:
                 self.report_error("Could not open the project", "Projects cannot be opened in "
@@ -165,6 +213,13 @@ class MainWindow(QMainWindow):
         if confirm and not self.confirm_open(lambda: self.open_file(path)):
             return
         self.loader.load(path)
+
+    def open_pending(self) -> None:
+        """Open the song (or project) asked for before the editor was built; app.py calls it
+        once every feature is installed."""
+        path, self.pending_open = self.pending_open, None
+        if path is not None:
+            self.open_file(path)
 
     def open_dialog(self) -> None:
         start = self.settings.get("files/last_dir") or os.path.expanduser("~")
@@ -182,7 +237,6 @@ class MainWindow(QMainWindow):
         self._progress.setFixedWidth(180)
         self._progress.setRange(0, 1000)
         self._cancel_button = QPushButton("Cancel")
-        self._cancel_button.clicked.connect(self.loader.cancel)
         for w in (self._progress, self._cancel_button):
             w.setVisible(False)
         bar.addPermanentWidget(self._file_label)
@@ -203,26 +257,28 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         self.cancel_load_action = file_menu.addAction("&Cancel loading")
         self.cancel_load_action.setEnabled(False)
-        self.cancel_load_action.triggered.connect(self.loader.cancel)
         reg("Esc", "Cancel loading", self.cancel_load_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.triggered.connect(self.close)
         reg("Ctrl+Q", "Quit", quit_action)
 
-        clear = self.menu("Edit").addAction("Clear &region")
-        clear.triggered.connect(self.region.clear)
+        # The editor's actions act on its views: `attach` connects and enables them.
+        self._clear_region_action = clear = self.menu("Edit").addAction("Clear &region")
+        clear.setEnabled(False)
         reg("Ctrl+D", "Clear the region", clear)
 
         view = self.menu("View")
-        for text, keys, fn in (
-            ("Zoom &in", ["Ctrl+=", QKeySequence(Qt.Key.Key_Plus)], self.detail.zoom_in),
-            ("Zoom &out", ["Ctrl+-", QKeySequence(Qt.Key.Key_Minus)], self.detail.zoom_out),
-            ("Zoom to &region", ["Z"], self.detail.zoom_to_region),
-            ("&Fit the whole song", ["Ctrl+0", "F"], self.detail.fit),
+        self._zoom_actions: list[QAction] = []  # in, out, to the region, fit (see `attach`)
+        for text, keys in (
+            ("Zoom &in", ["Ctrl+=", QKeySequence(Qt.Key.Key_Plus)]),
+            ("Zoom &out", ["Ctrl+-", QKeySequence(Qt.Key.Key_Minus)]),
+            ("Zoom to &region", ["Z"]),
+            ("&Fit the whole song", ["Ctrl+0", "F"]),
         ):
             action = view.addAction(text)
-            action.triggered.connect(lambda _c=False, f=fn: f())
+            action.setEnabled(False)
+            self._zoom_actions.append(action)
             for key in keys:
                 reg(key, text.replace("&", ""), action)
         view.addSeparator()
@@ -252,7 +308,7 @@ class MainWindow(QMainWindow):
     def _on_setting_changed(self, key: str, _value: object) -> None:
         if key == "view/amplitude":
             self._apply_amplitude()
-        if key.startswith("region/"):
+        if key.startswith("region/") and self.has_editor:
             self._apply_region_limits()
             if self.region.region is not None:  # re-advise on the current region
                 self.region.set(self.region.region.start, self.region.region.end)
@@ -343,6 +399,8 @@ class MainWindow(QMainWindow):
         self.db_action.blockSignals(True)
         self.db_action.setChecked(amplitude == "db")
         self.db_action.blockSignals(False)
+        if not self.has_editor:
+            return
         for curves in (self.overview.curves, self.detail.curves):
             curves.set_amplitude(amplitude)
         self.lanes.set_amplitude(amplitude)
@@ -494,7 +552,8 @@ class MainWindow(QMainWindow):
         self.settings.set("window/state",
                           bytes(self.saveState(LAYOUT_VERSION).data()))
         self.settings.flush()
-        self.loader.cancel()
+        if self.has_editor:
+            self.loader.cancel()
         self.workers.cancel_all()
         self.workers.wait_all(5000)
         super().closeEvent(event)

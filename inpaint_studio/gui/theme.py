@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -25,8 +24,10 @@ LINK = "#6cb8ff"  # links read on the dark panels (Qt's default blue does not)
 LINK_VISITED = "#b39ddb"
 
 
-def apply(app: QApplication) -> None:
-    """Fusion style with a dark palette; pyqtgraph drawing without antialiasing (speed)."""
+def apply(app: QApplication, *, plots: bool = True) -> None:
+    """Fusion style with a dark palette; pyqtgraph drawing without antialiasing (speed). With
+    `plots=False` (the app, before its first paint) pyqtgraph is not imported here: the main
+    window configures it when it builds its waveform views (`MainWindow.attach`)."""
     app.setStyle("Fusion")
     pal = QPalette()
     roles = {
@@ -51,8 +52,11 @@ def apply(app: QApplication) -> None:
     pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(MUTED))
     pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(MUTED))
     app.setPalette(pal)
-    configure_pyqtgraph()
+    if plots:
+        configure_pyqtgraph()
 
 
 def configure_pyqtgraph() -> None:
+    import pyqtgraph as pg
+
     pg.setConfigOptions(antialias=False, background=BACKGROUND, foreground=MUTED)

@@ -2,7 +2,11 @@
 is loaded, the demo song made on first use, and Help ▸ About.
 
 The demo song is synthesised (core/synth.py) in a Worker and written to
-`paths.cache_dir()/demo-song.flac`, so nothing large ships with the app and the GUI never waits."""
+`paths.cache_dir()/demo-song.flac`, so nothing large ships with the app and the GUI never waits.
+
+The panel is built on the window's shell, before the first paint (`app.Launch`), so it imports no
+audio module at the top (the synthesiser and encoder load in the demo worker); it follows the
+song once the editor is attached (`follow_document`)."""
 
 from __future__ import annotations
 
@@ -15,8 +19,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from inpaint_studio import paths
-from inpaint_studio.core.encode import encode_audio
-from inpaint_studio.core.synth import synth_song
 from inpaint_studio.gui.about import show_about
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.welcome import WelcomeView
@@ -35,6 +37,9 @@ def demo_song_path() -> Path:
 
 def make_demo_song(ctx: WorkContext, target: Path) -> Path:
     """Worker body: synthesise the demo song and write it atomically to `target` (FLAC)."""
+    from inpaint_studio.core.encode import encode_audio
+    from inpaint_studio.core.synth import synth_song
+
     audio = synth_song(DEMO_SECONDS, bpm=112.0, seed=DEMO_SEED)
     ctx.token.raise_if_cancelled()
     return encode_audio(audio, target, token=ctx.token,
@@ -61,19 +66,32 @@ class WelcomePanel(QObject):
         self.view.open_requested.connect(self._open)
         self.view.demo_requested.connect(self.open_demo)
         self.view.recent_requested.connect(self.open_path)  # a project opens as a project
-        doc = window.document
-        for signal in (doc.changed, doc.loading_started, doc.loaded, doc.closed, doc.load_failed,
-                       doc.load_cancelled):
-            signal.connect(self.refresh)
+        self._following = False
+        if window.has_editor:
+            self.follow_document()
         self.about_action = QAction(f"&About {NAME}", window)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(lambda: show_about(self.window))
         window.menu("Help").addAction(self.about_action)
         self.refresh()
 
+    def follow_document(self) -> None:
+        """Show or hide with the song from now on (the window's editor is attached). Once."""
+        if self._following:
+            return
+        self._following = True
+        doc = self.window.document
+        for signal in (doc.changed, doc.loading_started, doc.loaded, doc.closed, doc.load_failed,
+                       doc.load_cancelled):
+            signal.connect(self.refresh)
+        self.refresh()
+
     # -- visibility -------------------------------------------------------------------------
     def song_open(self) -> bool:
-        return self.window.document.state != "empty"
+        """A song is open or opening (or waits for the editor to be built: `pending_open`)."""
+        if self.window.pending_open is not None:
+            return True
+        return self._following and self.window.document.state != "empty"
 
     def refresh(self, *_: object) -> None:
         show = not self.song_open() or self.demo_worker is not None

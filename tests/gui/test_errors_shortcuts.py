@@ -122,7 +122,10 @@ def test_a_feature_that_fails_to_install_is_reported_not_fatal(qtbot, window, st
     def broken(win, *args, **kwargs):
         raise RuntimeError("no sound today")
 
-    monkeypatch.setattr(app, "CompareFeature", broken)
+    from inpaint_studio.gui import compare_panel
+
+    # app.install_features imports each feature where it builds it
+    monkeypatch.setattr(compare_panel, "CompareFeature", broken)
     services = services_for(window, studio_home)
     features = app.install_features(window, services, resume=False, restore_prompt=False,
                                     audio_output=False)

@@ -1,0 +1,72 @@
+"""The editor as the app launches it (`app.Launch`, issue 14): the window's shell and the welcome
+view first — usable before the editor exists — then the editor built after the first paint, one
+step per event-loop turn, and a song asked for meanwhile opened once it is there.
+(`tests/test_first_paint.py` checks the same launch from the outside: what is imported when.)"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDockWidget, QLabel
+
+from inpaint_studio import app as composition
+
+
+def _launch(qtbot, settings, workers, monkeypatch, **options) -> composition.Launch:
+    monkeypatch.setattr(composition, "START_AT_THE_LATEST_MS", 3_600_000)  # only the paint
+    launch = composition.Launch(settings, workers, **options)
+    qtbot.addWidget(launch.window)
+    return launch
+
+
+def _finish(qtbot, launch: composition.Launch) -> None:
+    qtbot.waitUntil(lambda: launch.editor is not None and launch.editor.started, timeout=60000)
+    editor = launch.editor
+    qtbot.waitUntil(lambda: not editor.services.player.opening, timeout=60000)
+    launch.window.close()
+    editor.services.shutdown()
+
+
+def test_the_welcome_view_is_drawn_before_the_editor_and_the_editor_follows(
+        qtbot, settings, workers, monkeypatch, studio_home, audio_file):
+    launch = _launch(qtbot, settings, workers, monkeypatch)
+    window = launch.window
+    assert not window.has_editor and launch.editor is None
+    assert launch.welcome is not None and not launch.welcome.view.isHidden()
+    assert window.findChildren(QDockWidget) == []  # no feature yet
+    # Before the editor exists, a song asked for waits (the welcome view's Open ends here)...
+    song = audio_file(".wav", seconds=2.0)
+    window.open_file(song)
+    assert window.pending_open == str(song)
+    labels = [label.text() for label in window.statusBar().findChildren(QLabel)]
+    assert f"Opening {song.name}…" in labels
+    window.show()  # the first paint builds the editor
+    with qtbot.waitSignal(window.song_opened, timeout=60000):
+        qtbot.waitUntil(lambda: launch.editor is not None, timeout=60000)
+    # ...and opens once it is built, with every feature installed and the welcome view gone.
+    assert window.has_editor and window.pending_open is None
+    assert window.document.path == str(song)
+    features = launch.editor.features
+    assert None not in (features.welcome, features.jobs, features.keep, features.compare)
+    assert features.welcome is launch.welcome and launch.welcome.view.isHidden()
+    assert {d.windowTitle() for d in window.findChildren(QDockWidget)} >= {"Job", "Keep", "Jobs"}
+    _finish(qtbot, launch)
+
+
+def test_a_song_given_at_launch_hides_the_welcome_view_from_the_first_paint(
+        qtbot, settings, workers, monkeypatch, studio_home, audio_file):
+    song = audio_file(".flac", seconds=2.0)
+    launch = _launch(qtbot, settings, workers, monkeypatch, song=str(song))
+    assert launch.welcome is not None and launch.welcome.view.isHidden()
+    assert launch.window.pending_open == str(song)
+    with qtbot.waitSignal(launch.window.song_opened, timeout=60000):
+        launch.window.show()
+    assert launch.welcome.view.isHidden()
+    _finish(qtbot, launch)
+
+
+def test_a_window_never_drawn_builds_and_starts_the_editor_by_the_deadline(
+        qtbot, settings, workers, monkeypatch, studio_home):
+    monkeypatch.setattr(composition, "START_AT_THE_LATEST_MS", 200)
+    launch = composition.Launch(settings, workers)
+    qtbot.addWidget(launch.window)
+    _finish(qtbot, launch)
+    assert not launch.window.isVisible() and launch.window.has_editor
