@@ -76,7 +76,7 @@ class Harmony:
         if m.steady_beat and len(m.beats) >= 2:
             bpb = int(m.beats_per_bar or 4)
             positions = list(m.bar_positions) or [i % bpb + 1 for i in range(len(m.beats))]
-            chords = list(m.beat_chords) or ["N"] * len(m.beats)
+            chords = [in_key_chord(c, key) for c in m.beat_chords] or ["N"] * len(m.beats)
             return cls(list(m.beats), positions, bpb, chords, key)
         stop = end if end is not None else float(m.duration)
         beats = list(np.arange(start, stop + 2.0, 0.5))
@@ -134,6 +134,34 @@ def reconcile_mode(key: str, labels: list[str]) -> str:
         return sum(pc in scale for pc in tones) / len(tones)
 
     return other if cover(other) >= cover(key) + MODE_MARGIN else key
+
+
+def in_key_chord(label: str, key: str) -> str:
+    """The chord a session player plays for a beat the map labelled `label`: the label itself
+    when its tones are in the key (a minor key's raised leading tone allowed, so V and V7 stay),
+    else the key's triad sharing the most tones with it, the same root first. A map's chord
+    estimate is right about two beats in three, and an out-of-key label is far more often a
+    misheard chord (B minor for G major in C minor) than a borrowed one; a part that trusted it
+    would clash with the key the whole song is in."""
+    if ":" not in label:
+        return label
+    root, pcs = chord_pcs(label, key)
+    tonic, minor = parse_key(key)
+    allowed = scale_pcs(key) | ({(tonic + 11) % 12} if minor else set())
+    if all(pc in allowed for pc in pcs):
+        return label
+    best, best_score = label, -1
+    steps, qualities = ((MINOR, ("min", None, "maj", "min", "maj", "maj", "maj")) if minor
+                        else (MAJOR, ("maj", "min", "min", "maj", "maj", "min", None)))
+    for step, quality in zip(steps, qualities, strict=True):
+        if quality is None:  # the diminished triad: no chord to play for a misheard one
+            continue
+        r = (tonic + step) % 12
+        tones = {(r + t) % 12 for t in QUALITY[quality]}
+        score = 2 * len(tones & set(pcs)) + (r == root)
+        if score > best_score:
+            best, best_score = f"{NAMES[r]}:{quality}", score
+    return best
 
 
 def _key_from_chords(labels: list[str]) -> str | None:

@@ -161,3 +161,25 @@ def test_a_map_heard_in_the_wrong_mode_is_played_in_the_chords_mode():
     right = SimpleNamespace(**dict(vars(wrong), key="A minor",
                                    beat_chords=song().beat_chords))
     assert Harmony.from_map(right).key == "A minor"
+
+
+def test_out_of_key_chord_labels_are_played_as_the_nearest_chord_of_the_key():
+    from inpaint_studio.player.compose import in_key_chord
+
+    # in key (a minor key's V and V7 included): kept as labelled
+    for label in ("C:min", "Eb:maj7", "Ab:maj", "G:maj", "G:7", "F:min", "N"):
+        assert in_key_chord(label, "C minor") == label
+    # misheard: the key's triad sharing the most tones, the same root first
+    assert in_key_chord("B:min", "C minor") == "G:maj"  # B, D shared
+    assert in_key_chord("D:min", "C minor") == "Bb:maj"  # D, F shared
+    assert in_key_chord("F:7", "C minor") == "F:min"
+    assert in_key_chord("E:maj", "C major") == "E:min"
+    from inpaint_studio.player.compose import NAMES, scale_pcs
+
+    for key in ("C major", "A minor", "F# minor", "Eb major"):
+        tonic = NAMES.index(key.split()[0])
+        allowed = scale_pcs(key) | ({(tonic + 11) % 12} if "minor" in key else set())
+        for root in NAMES:
+            for quality in ("maj", "min", "7", "min7", "dim"):
+                played = in_key_chord(f"{root}:{quality}", key)
+                assert set(chord_pcs(played, key)[1]) <= allowed, (root, quality, key, played)
