@@ -12,6 +12,7 @@ from scipy.signal import resample
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.loudness import FLOOR_LUFS, k_weighted, loudness
 from inpaint_studio.engine.plan import Plan
+from inpaint_studio.engine.window import Window
 
 SEAM_FADE = 0.060  # seconds, centred on a seam
 JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
@@ -189,8 +190,25 @@ def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:
     return Audio(out, sr)
 
 
-def render(audio: Audio, plan: Plan) -> tuple[Audio, float]:
-    """(full-length version, overall gain applied in dB)."""
+def render_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int, float]:
+    """(gain-matched fill, its first frame, overall gain in dB): all a version needs besides
+    the song, which `splice` (the whole version) or `splice_window` (a stretch) adds."""
     fill, a0 = assemble_fill(audio, plan)
     g_db = match_gain(audio, fill, a0, plan.start, plan.end)
+    return fill, a0, g_db
+
+
+def splice_window(audio: Audio, fill: np.ndarray, a0: int, plan: Plan, margin: float) -> Window:
+    """The version from `margin` seconds before the fill to `margin` after it (clipped to the
+    song), without a copy of the rest of the song: what the engine measures."""
+    sr = audio.sample_rate
+    lo = max(0, a0 - int(margin * sr))
+    hi = min(audio.frames, a0 + fill.shape[1] + int(margin * sr))
+    part = splice(Audio(audio.samples[:, lo:hi], sr), fill, a0 - lo, plan)
+    return Window(part.samples, sr, lo, audio.frames)
+
+
+def render(audio: Audio, plan: Plan) -> tuple[Audio, float]:
+    """(full-length version, overall gain applied in dB)."""
+    fill, a0, g_db = render_fill(audio, plan)
     return splice(audio, fill, a0, plan), g_db
