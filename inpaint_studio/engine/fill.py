@@ -113,7 +113,8 @@ def _search(an, grid, start: float, end: float, num_versions: int, seed: int,
     dist = distance_matrix(groups)
     inner = distance_matrix([groups[1], groups[3]])  # harmony and level of the region itself
     for context in (CONTEXT_BEATS, 4, 2):  # shorter context only when the song is short
-        sp = SearchSpace(dist, inner, kL, kR, context, 1 if grid.fallback else 4)
+        bar = 1 if grid.fallback else (grid.per_bar if grid.per_bar > 1 else 4)
+        sp = SearchSpace(dist, inner, kL, kR, context, bar, grid.positions)
         pool = candidates(sp)
         if len(pool) >= num_versions:
             break
