@@ -81,7 +81,8 @@ FORBIDDEN = {
 _LEAF = {"identity", "paths", "display"}
 ALLOWED = {
     "core": {"core"},
-    "engine": {"engine", "core"},
+    # the engine's beats and bars come from the map's tracker and metre (one beat tracker)
+    "engine": {"engine", "musicmap", "core"} | _LEAF,
     # paths only for the default cache folder (a leaf helper)
     "musicmap": {"musicmap", "core"} | _LEAF,
     # the session player composes on the map and renders into the song; of the engine it

@@ -17,6 +17,7 @@ from scipy.signal import resample_poly
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
 from inpaint_studio.core.rhythm import mel_filterbank
+from inpaint_studio.engine.window import Window, read
 
 ANALYSIS_RATE = 22050
 N_FFT = 2048
@@ -59,22 +60,29 @@ class Analysis:
 
 
 def to_analysis_rate(audio: Audio) -> np.ndarray:
-    """Mono float32 at ANALYSIS_RATE (or the song's own rate when it is lower)."""
-    mono = audio.mono()
+    """Mono float32 at ANALYSIS_RATE (or the song's own rate when it is lower).
+
+    Mixed down and resampled in blocks into one preallocated array, so a 10-minute song never
+    holds a full-rate mono copy (105 MB at 44.1 kHz) or a list of resampled blocks besides it."""
     if audio.sample_rate <= ANALYSIS_RATE * 1.1:
-        return mono
+        return audio.mono()
     g = gcd(ANALYSIS_RATE, audio.sample_rate)
     up, down = ANALYSIS_RATE // g, audio.sample_rate // g
-    out = []
+    n = audio.frames
+    out = np.empty(-(-n * up // down), np.float32)
     block = 1 << 20
     pad = 4096  # filter support is far shorter than this; overlap hides block edges
-    for s in range(0, len(mono), block):
-        lo, hi = max(0, s - pad), min(len(mono), s + block + pad)
-        y = resample_poly(mono[lo:hi], up, down).astype(np.float32)
+    filled = 0
+    for s in range(0, n, block):
+        lo, hi = max(0, s - pad), min(n, s + block + pad)
+        seg = audio.samples[:, lo:hi].mean(axis=0, dtype=np.float32)
+        y = resample_poly(seg, up, down)
         a = (s - lo) * up // down
-        b = a + (min(s + block, len(mono)) - s) * up // down
-        out.append(y[a:b])
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
+        b = a + (min(s + block, n) - s) * up // down
+        part = y[a:b]
+        out[filled : filled + len(part)] = part
+        filled += len(part)
+    return out[:filled]
 
 
 def analysis_rate_of(audio: Audio) -> int:
@@ -101,15 +109,23 @@ def frame_features(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(logmel dB, chroma, mfcc, rms) per centred frame of `mono`, in chunks of frames."""
     mel_fb, chroma_fb, window = _filters(rate)
-    padded = np.pad(mono.astype(np.float32), (N_FFT // 2, N_FFT // 2))
-    n_frames = 1 + max(0, len(padded) - N_FFT) // HOP
-    frames_view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
+    mono = np.asarray(mono, np.float32)
+    half = N_FFT // 2
+    n_frames = 1 + max(0, len(mono) + 2 * half - N_FFT) // HOP
     logmel = np.empty((n_frames, N_MELS), np.float32)
     chroma = np.empty((n_frames, 12), np.float32)
     rms = np.empty(n_frames, np.float32)
     for s in range(0, n_frames, CHUNK_FRAMES):
         token.raise_if_cancelled()
-        block = frames_view[s : s + CHUNK_FRAMES] * window
+        # the samples of frames s.. of the zero-padded signal, padded per chunk (a padded copy
+        # of the whole song would be one more song-sized array)
+        n = min(CHUNK_FRAMES, n_frames - s)
+        a, b = s * HOP - half, (s + n - 1) * HOP - half + N_FFT
+        part = mono[max(a, 0) : min(b, len(mono))]
+        if a < 0 or b > len(mono):
+            part = np.pad(part, (max(0, -a), max(0, b - len(mono))))
+        frames_view = np.lib.stride_tricks.sliding_window_view(part, N_FFT)[::HOP]
+        block = frames_view * window
         spec = rfft(block, axis=1, workers=2)  # float32 in → complex64 out
         power = spec.real * spec.real + spec.imag * spec.imag
         del spec
@@ -147,13 +163,13 @@ def analyse(audio: Audio, token: CancelToken = NEVER) -> Analysis:
 
 
 def slice_features(
-    audio: Audio, t0: float, t1: float
+    audio: Audio | Window, t0: float, t1: float
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """(logmel, onset, time of frame 0, seconds per frame) for `audio` between t0 and t1."""
     sr = audio.sample_rate
     a = max(0, int(t0 * sr))
     b = min(audio.frames, int(t1 * sr))
-    part = Audio(np.ascontiguousarray(audio.samples[:, a:b]), sr)
+    part = Audio(np.ascontiguousarray(read(audio, a, b)), sr)
     rate = analysis_rate_of(part)
     mono = to_analysis_rate(part)
     logmel, _, _, _ = frame_features(mono, rate)

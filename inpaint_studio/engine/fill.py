@@ -23,7 +23,7 @@ from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
 from inpaint_studio.engine.metrics import measure, predicted_seam_ok, shortfall
 from inpaint_studio.engine.novelty import PhaseTable
 from inpaint_studio.engine.plan import OUTWARD_WIDE, Plan, make_plan
-from inpaint_studio.engine.render import render
+from inpaint_studio.engine.render import render_fill, splice, splice_window
 from inpaint_studio.engine.result import FillResult, FillVersion
 from inpaint_studio.engine.search import (
     CONTEXT_BEATS,
@@ -35,9 +35,11 @@ from inpaint_studio.engine.search import (
     distance_matrix,
     ranked,
 )
+from inpaint_studio.engine.window import read
 
 FRAME_STEP = 0.25  # seconds per unit of the frame-level grid
 EXTRA_TRIES = 3  # candidates rendered beyond the versions asked for, when some fail a gate
+MEASURE_MARGIN = 3.0  # s of the version either side of its fill that the measures read
 PLANNED = 12  # best-ranked candidates planned (cheap) before any is rendered
 ENGINE_NAME = "local-self-similarity"
 NOTES = [
@@ -111,7 +113,8 @@ def _search(an, grid, start: float, end: float, num_versions: int, seed: int,
     dist = distance_matrix(groups)
     inner = distance_matrix([groups[1], groups[3]])  # harmony and level of the region itself
     for context in (CONTEXT_BEATS, 4, 2):  # shorter context only when the song is short
-        sp = SearchSpace(dist, inner, kL, kR, context, 1 if grid.fallback else 4)
+        bar = 1 if grid.fallback else (grid.per_bar if grid.per_bar > 1 else 4)
+        sp = SearchSpace(dist, inner, kL, kR, context, bar, grid.positions)
         pool = candidates(sp)
         if len(pool) >= num_versions:
             break
@@ -130,13 +133,17 @@ def _frame_grid(an, grid: BeatGrid) -> BeatGrid:
 def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: str,
              cost: float, jumps: JumpTable | None = None) -> FillVersion | None:
     """Render and measure one planned candidate; None when its fill would be silent."""
-    song, gain_db = render(audio, plan)
+    fill, a0, gain_db = render_fill(audio, plan)
     sr = audio.sample_rate
-    level = loudness(song.samples[:, int(plan.start * sr) : int(plan.end * sr)], sr)
+    # measured on the fill and a few seconds either side (every measure reaches < 2.5 s past a
+    # seam); the whole version is spliced only when a caller asks for it
+    near = splice_window(audio, fill, a0, plan, MEASURE_MARGIN)
+    level = loudness(read(near, int(plan.start * sr), int(plan.end * sr)), sr)
     if level <= FLOOR_LUFS + 1:
         return None
     seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
-    metrics = measure(audio, song, seams, analysis=an, grid=grid, jumps=jumps)
+    metrics = measure(audio, near, seams, analysis=an, grid=grid, jumps=jumps)
+    del near
     notes = []
     if grid.fallback:
         notes.append("No steady beat was found: filled by frame-level similarity.")
@@ -145,7 +152,7 @@ def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: st
     failed = [k for k in metrics["counted"] if metrics["gates"][k] is False]  # the verdict's
     if failed:
         notes.append("Quality gates not met: " + ", ".join(failed) + ".")
-    return FillVersion(song, {
+    return FillVersion(lambda: splice(audio, fill, a0, plan), {
         "engine": ENGINE_NAME,
         "method": "frame-fallback" if grid.fallback else method,
         "seed": seed,
@@ -208,7 +215,7 @@ def _takes(audio: Audio, an, grid: BeatGrid, planned: list, num_versions: int, s
             else:
                 spare.append(((*shortfall(version.meta["metrics"]), cand.cost, i), version))
                 spare.sort(key=lambda kv: kv[0])
-            # hold no more failing takes than could still be needed (each is a whole song)
+            # hold no more failing takes than could still be needed
             del spare[max(0, num_versions - len(kept)) :]
             lap(len(tried), min(1.0, len(kept) / num_versions))
     return kept, [v for _, v in spare]
@@ -280,4 +287,17 @@ def fill_region(
     if len(versions) < num_versions:
         notes.append(f"Only {len(versions)} distinct passage(s) fit this region.")
     report(1.0)
+    _release_heap()
     return FillResult(versions, timings, notes)
+
+
+def _release_heap() -> None:
+    """Give the analysis' freed memory back to the system before the caller splices whole
+    versions (~210 MB each for a 10-minute song): glibc keeps freed blocks below its (grown)
+    mmap threshold in the heap, ~50 MB after a fill. A no-op where there is no glibc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

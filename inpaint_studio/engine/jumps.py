@@ -35,6 +35,7 @@ from inpaint_studio.engine.analysis import (
     to_analysis_rate,
 )
 from inpaint_studio.engine.beats import BeatGrid
+from inpaint_studio.engine.window import Window, read
 
 WINDOW = 0.2  # s each side: timbre and harmony
 BURST = 0.1  # s each side: onsets
@@ -123,12 +124,12 @@ class JumpTable:
             if inner.any() else 3.0
         return cls(grid, dt, ref, own, step, limit)
 
-    def at(self, version: Audio, t: float) -> dict:
+    def at(self, version: Audio | Window, t: float) -> dict:
         """The detectors at seam `t` of `version`: {kind: [version, original]}, `failed`."""
         sr = version.sample_rate
         a = max(0, int((t - 1.2) * sr))
         b = min(version.frames, int((t + 1.2) * sr))
-        part = Audio(np.ascontiguousarray(version.samples[:, a:b]), sr)
+        part = Audio(np.ascontiguousarray(read(version, a, b)), sr)
         rate = analysis_rate_of(part)
         logmel, chroma, _, rms = frame_features(to_analysis_rate(part), rate)
         onset = onset_strength(logmel, rate, HOP)
@@ -155,7 +156,8 @@ class JumpTable:
         return out
 
 
-def tail_level_db(audio: Audio, seconds: float = 1.0) -> float:
+def tail_level_db(audio: Audio | Window, seconds: float = 1.0) -> float:
     """Level (dB of the mean square, channels mixed) over the song's last `seconds`."""
-    tail = audio.samples[:, -int(seconds * audio.sample_rate) :].astype(np.float64).mean(axis=0)
+    n = audio.frames
+    tail = read(audio, n - int(seconds * audio.sample_rate), n).astype(np.float64).mean(axis=0)
     return float(10 * np.log10(np.mean(tail * tail) + 1e-10))

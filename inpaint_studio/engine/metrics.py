@@ -36,6 +36,7 @@ from inpaint_studio.engine.novelty import (  # noqa: F401 - re-exported for call
     seam_limit,
 )
 from inpaint_studio.engine.novelty import novelty_at as _novelty_at
+from inpaint_studio.engine.window import Window, read
 
 BEAT_PHASE_MAX_MS = 40.0
 LOUDNESS_MAX_LU = 1.5
@@ -58,7 +59,7 @@ def verdict(gates: dict) -> bool:
     return all(gates.get(k) is not False for k in COUNTED)
 
 
-def seam_z(audio: Audio, an: Analysis, grid: BeatGrid, t: float) -> float:
+def seam_z(audio: Audio | Window, an: Analysis, grid: BeatGrid, t: float) -> float:
     """Seam novelty z-score of `audio` at `t`, against the original's `an`/`grid`."""
     logmel, _, t0, dt = slice_features(audio, t - 0.4, t + 0.4)
     nov = float(_novelty_at(logmel, t0, dt, t))
@@ -78,7 +79,7 @@ def predicted_seam_ok(an: Analysis, grid: BeatGrid, seams: list[float],
     return True
 
 
-def beat_phase_ms(audio: Audio, grid: BeatGrid, t: float, into_fill_after: bool) -> float:
+def beat_phase_ms(audio: Audio | Window, grid: BeatGrid, t: float, into_fill_after: bool) -> float:
     """|onset-weighted circular mean offset| (ms) of `audio`'s onsets over 2 s on one side of
     `t` from the grid fitted to the 6 beats on the other side (`into_fill_after`: fit before t,
     measure after; otherwise fit after, measure before)."""
@@ -108,19 +109,24 @@ def beat_phase_ms(audio: Audio, grid: BeatGrid, t: float, into_fill_after: bool)
     return abs(float(np.angle(mean)) / (2 * np.pi) * slope * 1000.0)
 
 
-def loudness_delta(audio: Audio, original: Audio, t0: float, t1: float) -> float:
+def loudness_delta(audio: Audio | Window, original: Audio, t0: float, t1: float) -> float:
     """Loudness of `audio` over [t0, t1] minus the original's over equal lengths either side."""
     sr = audio.sample_rate
     n = int((t1 - t0) * sr)
     i0, i1 = int(t0 * sr), int(t1 * sr)
     ctx = np.concatenate([original.samples[:, max(0, i0 - n) : i0],
                           original.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
-    return loudness(audio.samples[:, i0:i1], sr) - loudness(ctx, sr)
+    return loudness(read(audio, i0, i1), sr) - loudness(ctx, sr)
 
 
-def _step(audio: Audio, t: float) -> float:
+def _step(audio: Audio | Window, t: float) -> float:
     sr = audio.sample_rate
-    return momentary(audio.samples, sr, t, False) - momentary(audio.samples, sr, t, True)
+    n = int(0.4 * sr)  # momentary's 400 ms either side
+    i = int(round(t * sr))
+    a = max(0, i - n)
+    near = read(audio, a, i + n)
+    t = (i - a) / sr  # the same frame, counted from `a`
+    return momentary(near, sr, t, False) - momentary(near, sr, t, True)
 
 
 def shortfall(m: dict) -> tuple[int, float]:
@@ -145,7 +151,7 @@ def shortfall(m: dict) -> tuple[int, float]:
 
 def measure(
     original: Audio,
-    version: Audio,
+    version: Audio | Window,
     seams: list[float],
     *,
     analysis: Analysis | None = None,

@@ -12,6 +12,7 @@ from scipy.signal import resample
 from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.loudness import FLOOR_LUFS, k_weighted, loudness
 from inpaint_studio.engine.plan import Plan
+from inpaint_studio.engine.window import Window
 
 SEAM_FADE = 0.060  # seconds, centred on a seam
 JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
@@ -128,8 +129,44 @@ def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float) ->
         again = float(np.clip(ref - loudness(fill[:, i0 - a0 : i1 - a0], sr), -6.0, 6.0))
         fill *= np.float32(10 ** (again / 20))
         g_db += again
+    _follow_edge(audio, fill, a0, i0, i1)
     _soft_limit(fill)
     return g_db
+
+
+def _follow_edge(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> None:
+    """A region at the song's very start or end has no seam there to hide: what the song does
+    at that edge (its final decay into silence, a sparse intro) is kept in the level. Where the
+    fill is much louder than the original (100 ms blocks: from 3 dB louder, fully from 9 dB) it
+    is brought down to the original's level there (only down), so an ending still fades out as
+    the song did and an intro does not start at full strength."""
+    sr = audio.sample_rate
+    edge = int(0.1 * sr)
+    if i0 > edge and i1 < audio.frames - edge:
+        return
+    win = sr // 10
+    n = (i1 - i0) // win
+    if n < 2:
+        return
+    o = audio.samples[:, i0 : i0 + n * win].mean(axis=0, dtype=np.float64).reshape(n, win)
+    f = fill[:, i0 - a0 : i0 - a0 + n * win].mean(axis=0, dtype=np.float64).reshape(n, win)
+    po, pf = (o * o).mean(axis=1), (f * f).mean(axis=1)
+    r = 10 * np.log10((po + 1e-12) / (pf + 1e-12))  # dB the original is below the fill
+    # 0 within 3 dB, the original's own level beyond 9 dB (a decay into silence is followed to
+    # the end), continuous between
+    g = np.where(r >= -3.0, 0.0, np.where(r <= -9.0, r, 1.5 * (r + 3.0)))
+    if not np.any(g < 0):
+        return
+    g = np.convolve(np.pad(g, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    g = np.minimum(g, 0.0)
+    centres = i0 + np.arange(n) * win + win // 2
+    # the gain reaches the region's first/last block only away from a seam: 0 dB at a seam
+    xs = np.concatenate([[i0], centres, [i1]]) if i0 > edge else np.concatenate([centres, [i1]])
+    gs = np.concatenate([[0.0], g, [g[-1]]]) if i0 > edge else np.concatenate([g, [g[-1]]])
+    if i1 < audio.frames - edge:  # the region's right end is a seam: back to 0 dB there
+        gs[-1] = 0.0
+    curve = np.interp(np.arange(fill.shape[1]) + a0, xs, gs)
+    fill *= (10 ** (curve / 20)).astype(np.float32)
 
 
 def _soft_limit(x: np.ndarray, knee: float = 0.9) -> None:
@@ -189,8 +226,25 @@ def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:
     return Audio(out, sr)
 
 
-def render(audio: Audio, plan: Plan) -> tuple[Audio, float]:
-    """(full-length version, overall gain applied in dB)."""
+def render_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int, float]:
+    """(gain-matched fill, its first frame, overall gain in dB): all a version needs besides
+    the song, which `splice` (the whole version) or `splice_window` (a stretch) adds."""
     fill, a0 = assemble_fill(audio, plan)
     g_db = match_gain(audio, fill, a0, plan.start, plan.end)
+    return fill, a0, g_db
+
+
+def splice_window(audio: Audio, fill: np.ndarray, a0: int, plan: Plan, margin: float) -> Window:
+    """The version from `margin` seconds before the fill to `margin` after it (clipped to the
+    song), without a copy of the rest of the song: what the engine measures."""
+    sr = audio.sample_rate
+    lo = max(0, a0 - int(margin * sr))
+    hi = min(audio.frames, a0 + fill.shape[1] + int(margin * sr))
+    part = splice(Audio(audio.samples[:, lo:hi], sr), fill, a0 - lo, plan)
+    return Window(part.samples, sr, lo, audio.frames)
+
+
+def render(audio: Audio, plan: Plan) -> tuple[Audio, float]:
+    """(full-length version, overall gain applied in dB)."""
+    fill, a0, g_db = render_fill(audio, plan)
     return splice(audio, fill, a0, plan), g_db

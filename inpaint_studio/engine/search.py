@@ -81,6 +81,8 @@ class SearchSpace:
     kR: int
     context: int
     bar: int  # beats per bar for the bar penalty (1 = none)
+    # each beat's position in its bar (0 = downbeat), from the map's metre; empty: by `bar`
+    positions: np.ndarray | None = None
 
 
 def _ctx_weights(L: int) -> np.ndarray:
@@ -113,7 +115,14 @@ def shift_costs(sp: SearchSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     scale = float(np.median(sp.dist))
     extra = 0.3 * w.sum() * scale * inner_cost / max(float(np.median(sp.inner_dist)), 1e-6)
     if sp.bar > 1:
-        extra = extra + np.where(m % sp.bar == 0, 0.0, 0.35 * scale * w.sum())
+        pos = sp.positions
+        if pos is not None and len(pos) > n:
+            # the source's first beat plays in the same place of its bar as the region's, so
+            # the seams fall between passages at the same point of the phrase
+            same = pos[np.clip(kL + m, 0, len(pos) - 1)] == pos[kL]
+        else:
+            same = m % sp.bar == 0
+        extra = extra + np.where(same, 0.0, 0.35 * scale * w.sum())
     return m, left, right + extra
 
 

@@ -157,3 +157,42 @@ def test_regions_at_the_very_start_and_end_are_filled_and_judged(short_song, whe
         assert changed > 0.01  # the edge itself was replaced, not left as it was
         assert len(m["seam_z"]) == len(m["seams"]) >= 1
         assert isinstance(m["passed"], bool)
+
+
+def test_a_replaced_ending_keeps_the_songs_decay_into_silence(short_song):
+    """A song that fades to silence over its last 5 s: a region reaching its end is filled from
+    louder mid-song material, yet the version must still end as quietly as the song (the
+    ending's decay is kept in the level), and the engine's ending gate says so."""
+    sr = short_song.sample_rate
+    samples = short_song.samples.copy()
+    n = 5 * sr
+    samples[:, -n:] *= np.linspace(1.0, 0.0, n, dtype=np.float32) ** 3
+    song = Audio(samples, sr)
+
+    def tail_db(x: np.ndarray) -> float:
+        t = x[:, -sr // 2 :].astype(np.float64)
+        return float(10 * np.log10(np.mean(t * t) + 1e-12))
+
+    result = fill_region(song, song.duration - 8.0, song.duration, seed=0)
+    loud = tail_db(short_song.samples)  # what mid-song material would leave at the end
+    for v in result.versions:
+        assert abs(tail_db(v.audio.samples) - tail_db(song.samples)) < 6.0
+        assert tail_db(v.audio.samples) < loud - 20.0
+        assert v.meta["metrics"]["gates"]["ending"] is True
+
+
+def test_a_version_is_spliced_when_read_and_held_only_while_a_caller_holds_it(short_song):
+    """The engine keeps only the fill: the whole version is made on demand, the same object
+    while a caller holds it, and equal to the song outside the replaced span."""
+    v = fill_region(short_song, 20.0, 27.0, seed=0, num_versions=1).versions[0]
+    a = v.audio
+    assert v.audio is a  # held: not spliced again
+    sr = short_song.sample_rate
+    lo, hi = int((v.meta["seams"][0] - 0.1) * sr), int((v.meta["seams"][-1] + 0.1) * sr)
+    assert np.array_equal(a.samples[:, :lo], short_song.samples[:, :lo])
+    assert np.array_equal(a.samples[:, hi:], short_song.samples[:, hi:])
+    assert not np.array_equal(a.samples[:, lo:hi], short_song.samples[:, lo:hi])
+    del a
+    again = v.audio  # made anew once no one held it: the same samples
+    assert np.array_equal(again.samples, fill_region(short_song, 20.0, 27.0, seed=0,
+                                                     num_versions=1).versions[0].audio.samples)
