@@ -33,8 +33,9 @@ Accuracy and speed on real compositions: `python benchmarks/run.py map` (benchma
 On the rendered openttd-openmsx set it beats librosa's tracker and chroma templates on every
 figure but sections, but does not yet reach the issue's goals (beat F 0.84 / 0.71 on the tuning
 / held-out halves against 0.85, downbeats 0.63 / 0.42 against 0.70, chords 0.69 / 0.65 against
-0.70); it takes ~0.3 s of CPU per minute of audio. The engine still has its own beat tracker
-(engine/beats.py); moving it onto this map is the next step."""
+0.70); it takes ~0.3 s of CPU per minute of audio. The engine's beats and bars come from this
+package's tracker and metre (engine/beats.py runs them on the engine's own onset envelope): one
+beat tracker in the codebase."""
 
 from __future__ import annotations
 
