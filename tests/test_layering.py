@@ -11,6 +11,7 @@ import enum
 import importlib
 import inspect
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,20 +23,84 @@ HEADLESS = ["core", "engine", "api", "server", "jobs", "playback", "backends", "
             "scripting", "musicmap", "player"]
 
 
+# One interpreter for all the packages: the third-party libraries they use are imported once
+# (and shown to load no Qt themselves), then each package is imported in a child forked from
+# that interpreter, so it starts with no module of inpaint_studio loaded, as in a fresh one.
+# (A fresh interpreter per package spent most of its time importing numpy and FastAPI twelve
+# times over.)
+QT_ROOTS = ("PySide6", "pyqtgraph", "shiboken6")
+QT_PROBE = """
+import importlib, json, os, pkgutil, sys
+QT = %r
+for lib in %r:
+    try:
+        importlib.import_module(lib)
+    except ImportError:
+        pass
+assert not any(m.split('.')[0] in QT for m in sys.modules), "a third-party library loads Qt"
+assert not any(m.split('.')[0] == 'inpaint_studio' for m in sys.modules)
+found = {}
+for name in %r:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            mod = importlib.import_module(name)
+            if hasattr(mod, '__path__'):
+                for info in pkgutil.walk_packages(mod.__path__, name + '.'):
+                    importlib.import_module(info.name)
+            out = sorted(m for m in sys.modules if m.split('.')[0] in QT)
+        except BaseException as exc:
+            out = ['import failed: %%s: %%s' %% (type(exc).__name__, exc)]
+        os.write(write, json.dumps(out).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, 'rb') as fh:
+        found[name] = json.loads(fh.read() or b'["no answer"]')
+    os.waitpid(pid, 0)
+print(json.dumps(found))
+"""
+# Imported before the fork: what the headless packages use that takes long to import.
+THIRD_PARTY = ("numpy", "scipy.signal", "scipy.ndimage", "scipy.fft", "soundfile", "audiotsm",
+               "requests", "fastapi", "uvicorn", "pydantic", "starlette.applications", "mido",
+               "platformdirs", "keyring", "pydub")
+
+
+def qt_loaded_by(packages: list[str], path: Path | None = None) -> dict[str, list[str]]:
+    """Package (a module name) → the Qt modules importing every module of it loads (`[]`:
+    none); `path` is put in front of the module search path."""
+    code = QT_PROBE % (QT_ROOTS, THIRD_PARTY, packages)
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(path), env.get("PYTHONPATH")]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+PLANTED = "planted_qt_user"  # a package whose second module loads Qt through the first
+
+
+@pytest.fixture(scope="module")
+def headless_qt(tmp_path_factory):
+    """One probe for every headless package, with a planted offender first (each package is
+    imported in its own child, so the offender's Qt must not show in the ones after it)."""
+    root = tmp_path_factory.mktemp("plant")
+    (root / PLANTED).mkdir()
+    (root / PLANTED / "__init__.py").write_text("", encoding="utf-8")
+    (root / PLANTED / "a.py").write_text("from PySide6 import QtCore\n", encoding="utf-8")
+    (root / PLANTED / "b.py").write_text("from . import a\n", encoding="utf-8")
+    return qt_loaded_by([PLANTED] + [f"inpaint_studio.{p}" for p in HEADLESS + ["cli"]], root)
+
+
 @pytest.mark.parametrize("package", HEADLESS + ["cli"])
-def test_headless_package_loads_no_qt(package):
-    code = (
-        "import importlib, json, pkgutil, sys\n"
-        f"name = 'inpaint_studio.{package}'\n"
-        "mod = importlib.import_module(name)\n"
-        "if hasattr(mod, '__path__'):\n"
-        "    for info in pkgutil.walk_packages(mod.__path__, name + '.'):\n"
-        "        importlib.import_module(info.name)\n"
-        "print(json.dumps(sorted(m for m in sys.modules\n"
-        "    if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+def test_headless_package_loads_no_qt(package, headless_qt):
+    assert headless_qt[f"inpaint_studio.{package}"] == []
+
+
+def test_a_package_that_loads_qt_indirectly_is_caught(headless_qt):
+    assert "PySide6.QtCore" in headless_qt[PLANTED]
 
 
 def _imports(path: Path) -> set[str]:

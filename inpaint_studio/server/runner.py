@@ -38,7 +38,11 @@ def engine_ref(engine: Any) -> str:
 
 class LocalServer:
     def __init__(self, data_dir: Path, api_key: str, *, port: int = 0, engine: Any = None,
-                 config: ServerConfig | None = None, host: str = "127.0.0.1") -> None:
+                 config: ServerConfig | None = None, host: str = "127.0.0.1",
+                 engine_pool: Any = None) -> None:
+        """`engine_pool`: a `tasks.engine_process_pool` owned by the caller, to share between
+        servers (the tests do, to spawn the engine's processes once); by default the server
+        makes its own on first use and ends it on `stop()`."""
         if not api_key:
             raise ValueError("The local server needs an API key.")
         self.config = config or ServerConfig()
@@ -50,7 +54,7 @@ class LocalServer:
         self.webhooks = WebhookSender(self.config.webhook_timeout_s, self.config.webhook_attempts,
                                       loopback_only=not self.config.allow_remote_webhooks)
         self.task_runner = TaskRunner(self.store, self.config, self.faults,
-                                      engine_ref(engine), self.webhooks)
+                                      engine_ref(engine), self.webhooks, engine_pool)
         self.state = ServerState(self.store, [api_key, *self.config.extra_keys], self.config,
                                  self.faults, self.task_runner)
         self._server: uvicorn.Server | None = None

@@ -34,6 +34,14 @@ from inpaint_studio.server.webhooks import WebhookSender
 log = logging.getLogger(__name__)
 
 
+def engine_process_pool(workers: int) -> ProcessPoolExecutor:
+    """The engine's processes: spawned (never forked from a process with threads and Qt), each
+    ending itself when its parent is gone."""
+    return ProcessPoolExecutor(max_workers=max(1, workers),
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=proc.watch_parent, initargs=(os.getpid(),))
+
+
 class _Stopped(Exception):
     pass
 
@@ -50,8 +58,12 @@ class TaskRunner:
     task, the engine in a process pool, results and webhooks published as versions finish."""
 
     def __init__(self, store: ServerTaskStore, config: ServerConfig, faults: Faults,
-                 engine_ref: str, webhooks: WebhookSender) -> None:
+                 engine_ref: str, webhooks: WebhookSender,
+                 engine_pool: ProcessPoolExecutor | None = None) -> None:
         self.store, self.config, self.faults = store, config, faults
+        # A pool its caller owns (tests share one between their servers, see
+        # `engine_process_pool`): used as is, never shut down or terminated here.
+        self._shared_procs = engine_pool
         self.engine_ref = engine_ref
         self.webhooks = webhooks
         self._stop = threading.Event()
@@ -62,13 +74,13 @@ class TaskRunner:
         self._procs_lock = threading.Lock()
 
     def _pool(self) -> ProcessPoolExecutor:
+        if self._shared_procs is not None:
+            return self._shared_procs
         with self._procs_lock:
             if self._procs is None:
                 workers = self.config.workers or min(self.config.parallel_limit,
                                                      os.cpu_count() or 1)
-                self._procs = ProcessPoolExecutor(
-                    max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"),
-                    initializer=proc.watch_parent, initargs=(os.getpid(),))
+                self._procs = engine_process_pool(workers)
             return self._procs
 
     def start(self, task_id: str, base: str) -> None:

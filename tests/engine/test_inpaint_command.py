@@ -40,15 +40,18 @@ def test_inpaint_writes_two_versions_and_result_json(tmp_path):
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-@pytest.mark.slow
-def test_inpaint_reports_an_unfillable_region_and_a_missing_file(tmp_path):
+def test_inpaint_reports_an_unfillable_region_and_a_missing_file(tmp_path, capsys):
+    # in this process, like the test below: the subprocess and its exit code are shown above
+    from inpaint_studio.cli import main
+
     song = tmp_path / "song.wav"
     encode_audio(synth_song(seconds=20.0, seed=2), song)
-    proc = _run(str(song), "--start", "5", "--end", "6", "--out", str(tmp_path / "o"))
-    assert proc.returncode == 1 and "3–60 s" in proc.stderr
+    code = main(["inpaint", str(song), "--start", "5", "--end", "6", "--out", str(tmp_path / "o")])
+    assert code == 1 and "3–60 s" in capsys.readouterr().err
     assert not (tmp_path / "o" / "result.json").exists()
-    proc = _run(str(tmp_path / "nope.wav"), "--start", "5", "--end", "9", "--out", str(tmp_path))
-    assert proc.returncode == 2 and "does not exist" in proc.stderr
+    code = main(["inpaint", str(tmp_path / "nope.wav"), "--start", "5", "--end", "9", "--out",
+                 str(tmp_path)])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
 
 
 def test_inpaint_refuses_an_out_folder_that_would_overwrite_the_song(tmp_path, capsys):

@@ -25,7 +25,7 @@ FAST_POLLING = {"min_poll_interval": 0.2, "max_poll_interval": 0.5}
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
-    return make_song(tmp_path_factory.mktemp("gui-songs") / "song.wav", seconds=20.0)
+    return make_song(tmp_path_factory.mktemp("gui-songs") / "song.wav", seconds=12.0)
 
 
 class FixedKey(KeyStore):

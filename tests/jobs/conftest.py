@@ -12,7 +12,7 @@ from tests.jobs.support import KEY, counting_server, make_song
 
 @pytest.fixture(scope="session")
 def song(tmp_path_factory):
-    return make_song(tmp_path_factory.mktemp("songs") / "song.wav", seconds=20.0)
+    return make_song(tmp_path_factory.mktemp("songs") / "song.wav", seconds=12.0)
 
 
 @pytest.fixture

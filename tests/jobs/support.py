@@ -3,6 +3,7 @@ loopback whose every request is counted by method and path (submits and result d
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import threading
@@ -15,6 +16,7 @@ from inpaint_studio.core.synth import synth_song
 from inpaint_studio.server import runner as server_runner
 from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.server.runner import LocalServer
+from inpaint_studio.server.tasks import engine_process_pool
 
 KEY = "sk-jobs-TEST-key-2b9e41"
 
@@ -76,15 +78,33 @@ class _Counting:
         await self.app(scope, receive, send)
 
 
+_POOL: list[Any] = []  # this test process's engine pool, made on first use
+
+
+def engine_pool() -> Any:
+    """The engine processes every counting server of this test process shares: spawned once,
+    not once per test (spawning and importing cost more than a quick job's fill). Each job
+    still crosses the real process boundary. tests/server keeps a pool per server, and tests
+    that stop it."""
+    if _POOL and getattr(_POOL[0], "_broken", False):  # a test broke it: start another
+        _POOL.pop().shutdown(wait=False, cancel_futures=True)
+    if not _POOL:
+        _POOL.append(engine_process_pool(2))
+        atexit.register(_POOL[0].shutdown, wait=True, cancel_futures=True)
+    return _POOL[0]
+
+
 @contextlib.contextmanager
 def counting_server(data_dir: Path, *, engine: Any = "quick", config: ServerConfig | None = None,
                     key: str = KEY) -> Iterator[tuple[LocalServer, RequestLog]]:
-    """A started LocalServer and the log of every request it answers."""
+    """A started LocalServer (on the shared `engine_pool`) and the log of every request it
+    answers."""
     log = RequestLog()
     original = server_runner.create_app
     server_runner.create_app = lambda state: _Counting(original(state), log)
     try:
-        server = LocalServer(data_dir, key, engine=engine, config=config)
+        server = LocalServer(data_dir, key, engine=engine, config=config,
+                             engine_pool=engine_pool())
         server.start()
     finally:
         server_runner.create_app = original
