@@ -40,22 +40,22 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Co
 def test_submit_local_wait_out_makes_both_versions_without_key_or_network(tmp_path):
     """With the real default engine (player/route.py: "warm piano" is played by the session
     player), as a user runs it."""
-    song = make_song(tmp_path / "song40.wav", seconds=40.0, seed=3)
+    song = make_song(tmp_path / "song20.wav", seconds=20.0, seed=3)
     env = _env(tmp_path / "home")
     out = tmp_path / "out"
-    res = _cli("submit", str(song), "--start", "16", "--end", "22", "--prompt", "warm piano",
+    res = _cli("submit", str(song), "--start", "8", "--end", "13", "--prompt", "warm piano",
                "--backend", "local", "--wait", "--out", str(out), env=env, timeout=300)
     assert res.returncode == 0, res.stderr
     handed = sorted(f.name for f in out.iterdir())
     # both versions, and each version's played part as MIDI, printed as they are written
-    assert handed == ["song40-v1-part.mid", "song40-v1.wav", "song40-v2-part.mid",
-                      "song40-v2.wav"]
+    assert handed == ["song20-v1-part.mid", "song20-v1.wav", "song20-v2-part.mid",
+                      "song20-v2.wav"]
     assert all(str(out / name) in res.stdout for name in handed)
-    files = [out / "song40-v1.wav", out / "song40-v2.wav"]
+    files = [out / "song20-v1.wav", out / "song20-v2.wav"]
     original = load_audio(song)
     versions = [load_audio(f) for f in files]
     assert all(v.frames == original.frames for v in versions)
-    a, b = 16 * original.sample_rate, 22 * original.sample_rate
+    a, b = 8 * original.sample_rate, 13 * original.sample_rate
     inside = [v.samples[:, a:b] for v in versions]
     assert not np.allclose(inside[0], inside[1], atol=1e-3)  # two different candidates
     assert not np.allclose(inside[0], original.samples[:, a:b], atol=1e-3)

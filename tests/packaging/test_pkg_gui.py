@@ -77,6 +77,8 @@ class Window(QMainWindow):
         self.errors: list[tuple[str, str]] = []
         self.messages: list[str] = []
         self._menus: dict[str, QMenu] = {}
+        self.has_editor = True  # the editor's views are attached (MainWindow.attach)
+        self.pending_open: str | None = None  # no song waits for the editor to be built
 
     def menu(self, name: str) -> QMenu:
         if name not in self._menus:
