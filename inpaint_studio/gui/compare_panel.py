@@ -264,8 +264,10 @@ class CompareFeature(QObject):
         if original is not None and self.versions:
             self.table.clear()
             self.readout.compute(original, self.versions, region)
-        self.window.status(f"{len(self.versions)} version(s) loaded: keys 1/2/3 switch what you "
-                           "hear at the same playhead.")
+        n = len(self.versions)
+        keys = "/".join(str(k) for k in range(1, n + 2))
+        self.window.status(f"{n} version{'s' if n != 1 else ''} loaded: keys {keys} switch what "
+                           "you hear at the same playhead.")
 
     def _build_peaks(self, name: str, audio: Audio) -> None:
         worker = self.window.workers.run(

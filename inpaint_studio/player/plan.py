@@ -270,7 +270,8 @@ STOP = set("""a an the here this that these those part section region bit little
     give want need try have gonna going something bring do does make makes made type nice
     good cool maybe also too so than same new old sort of area spot moment bridge intro outro
     under underneath behind out up down all whole way bit go instrument instruments parts
-    one two few using use used""".split())
+    one two few using use used chorus choruses verse verses refrain hook prechorus pre-chorus
+    middle ending end start beginning transition""".split())
 
 
 @dataclass
@@ -332,7 +333,9 @@ class Plan:
                     "fill": "fill"}.get(p.role, p.role)
             if p.role == "bass" and "bass" not in p.instrument:
                 role = "bass line"
-            names.append(f"{p.instrument} {role}")
+            # "drum fill", "string chords": a plural instrument names its part in the singular
+            instrument = {"drums": "drum", "strings": "string"}.get(p.instrument, p.instrument)
+            names.append(f"{instrument} {role}")
         what = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         lead = " ".join(x for x in (self.dynamics if self.dynamics != "medium" else "",
                                     self.style or "") if x)

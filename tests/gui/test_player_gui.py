@@ -58,7 +58,7 @@ def test_the_form_shows_the_local_players_plan_as_the_prompt_is_typed(qtbot):
     assert form.plan_label.isVisible() and form.plan_label.text().startswith("Will add: soft")
     # a job's fields restored (the song opened again): its plan at once, not after a pause
     form.set_fields({"prompt": "a loud drum fill"})
-    assert form.plan_label.text() == ("Will add: loud drums fill over the region, song kept "
+    assert form.plan_label.text() == ("Will add: loud drum fill over the region, song kept "
                                       "underneath")
 
 

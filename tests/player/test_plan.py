@@ -160,3 +160,12 @@ def test_levels_follow_dynamics():
     assert soft.level_db == DYNAMICS_DB["soft"] and -15 <= soft.level_db <= -6
     assert loud.level_db == DYNAMICS_DB["loud"] and loud.level_db >= -3
     assert "gm_name" in soft.to_dict()["parts"][0]
+
+
+def test_where_in_the_song_is_context_not_a_word_left_over():
+    """"into the chorus", "in the verse": where the region sits, not an unknown word; and a
+    plural instrument names its part in the singular."""
+    plan = parse("a drum fill into the chorus")
+    assert plan.unknown_words == []
+    assert plan.describe() == "Will add: drum fill over the region, song kept underneath"
+    assert parse("strings in the verse").describe().startswith("Will add: string chords")
