@@ -7,6 +7,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
+from inpaint_studio.core import bs1770
 from inpaint_studio.core.bs1770 import integrated_loudness
 
 
@@ -69,3 +70,14 @@ def test_shorter_than_a_block_is_one_block_of_its_own_length():
     x = music(2, 0.25, 44100, seed=4)
     assert integrated_loudness(x, 44100) == pytest.approx(
         reference(x, 44100, x.shape[1] / 44100), abs=1e-6)
+
+
+def test_chunked_filtering_matches_one_pass_across_chunk_edges(monkeypatch):
+    """The K-weighting runs chunk by chunk with its state carried over: the figure must not
+    depend on where the chunks fall (a tiny chunk puts edges inside every block)."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((2, 44100 * 7)) * np.linspace(0.02, 0.6, 44100 * 7)).astype(
+        np.float32)
+    whole = bs1770.integrated_loudness(x, 44100)
+    monkeypatch.setattr(bs1770, "CHUNK", 4099)
+    assert bs1770.integrated_loudness(x, 44100) == pytest.approx(whole, abs=1e-9)
