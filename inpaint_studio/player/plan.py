@@ -359,8 +359,16 @@ def _tokens(prompt: str) -> list[str]:
     return [w.strip("'") for w in re.findall(r"[a-z0-9&']+", text) if w.strip("'")]
 
 
+# words that take the next instrument out rather than add it ("remove the vocals", "without
+# piano", "mute the bass"): the player adds parts, it cannot take one out of the song
+NEGATE_WORDS = {w: True for w in (
+    "remove", "removing", "without", "mute", "muted", "take out", "take away", "get rid of",
+    "no", "less", "lose", "cut", "kill", "strip", "minus", "delete", "silence")}
+
+
 def _phrase_tables() -> list[tuple[str, dict]]:
-    return [("bed", BED_PHRASES), ("instrument", INSTRUMENTS), ("fallback", FALLBACKS),
+    return [("bed", BED_PHRASES), ("negate", NEGATE_WORDS), ("instrument", INSTRUMENTS),
+            ("fallback", FALLBACKS),
             ("style", STYLE_WORDS), ("feel", FEEL_WORDS), ("density", DENSITY_WORDS),
             ("dyn", DYN_WORDS), ("register", REGISTER_WORDS), ("role", ROLE_WORDS),
             ("action", ACTION_WORDS)]
@@ -446,8 +454,25 @@ def parse(prompt: str) -> Plan:
     # arpeggios"), else a role word anywhere when it is the only instrument, else its default
     parts: list[Part] = []
     roles_free = [v for _, v in found.get("role", [])]
+    # instruments named to be taken out: after a negating word, or right after "replace" when
+    # another instrument follows ("replace the guitar with piano")
+    out: dict[int, str] = {}
+    named = [i for i, it in enumerate(items) if it[0] in ("instrument", "fallback")]
+    for i in named:
+        before = items[i - 1] if i else None
+        if before and before[0] == "negate":
+            out[i] = "remove"
+        elif before and before[0] == "action" and before[2] == "replace" and i != named[-1]:
+            out[i] = "replace"
+    for i, why in out.items():
+        name = items[i][1]  # as the musician wrote it ("vocals", not "voice oohs")
+        plan.notes.append(
+            f"The {name} cannot be taken out of the song here: the local player adds parts."
+            if why == "remove" else
+            f"The region is replaced as a whole: the local player cannot take out only the "
+            f"{name}.")
     for idx, (kind, phrase, value) in enumerate(items):
-        if kind not in ("instrument", "fallback"):
+        if kind not in ("instrument", "fallback") or idx in out:
             continue
         program, name, role = value
         nxt = items[idx + 1] if idx + 1 < len(items) else None
@@ -494,10 +519,17 @@ def parse(prompt: str) -> Plan:
 
     actions = [v for _, v in found.get("action", [])]
     musical = bool(parts or feels)
+    beds = [v for _, v in found.get("bed", [])]
     if not musical:
         plan.action = "continue"
         plan.parts = []
-        if tokens:
+        if beds and beds[0] in ("harmonic-only", "none"):
+            plan.notes.append("Nothing to play was named, so nothing is taken out of the song "
+                              "(\"no drums, add a piano\" plays a piano over the song without "
+                              "its drums).")
+        if out or beds:
+            plan.notes.append("The region is filled with passages of the song itself.")
+        elif tokens:
             plan.notes.append("No instrument, style or feel recognised: the region is filled "
                               "with passages of the song itself.")
         return plan
@@ -520,7 +552,6 @@ def parse(prompt: str) -> Plan:
         if plan.action == "add":
             plan.action = "restyle"
 
-    beds = [v for _, v in found.get("bed", [])]
     if beds:
         plan.bed = beds[0]
     elif plan.action == "replace":

@@ -169,3 +169,27 @@ def test_where_in_the_song_is_context_not_a_word_left_over():
     assert plan.unknown_words == []
     assert plan.describe() == "Will add: drum fill over the region, song kept underneath"
     assert parse("strings in the verse").describe().startswith("Will add: string chords")
+
+
+@pytest.mark.parametrize("prompt, instrument", [
+    ("remove the vocals", "vocals"), ("without vocals", "vocals"), ("mute the bass", "bass"),
+    ("get rid of the drums", "drums"), ("take out the guitar", "guitar"),
+    ("less piano", "piano")])
+def test_an_instrument_asked_to_go_is_never_added(prompt, instrument):
+    """The player adds parts; it cannot take one out of the song. A prompt that asks for that
+    must not play the instrument it names: it gets the continuation fill and says why."""
+    plan = parse(prompt)
+    assert plan.action == "continue" and plan.parts == []
+    assert any(f"The {instrument} cannot be taken out" in n for n in plan.notes)
+
+
+def test_replace_x_with_y_plays_only_y():
+    plan = parse("replace the guitar with piano")
+    assert plan.action == "replace"
+    assert [p.program for p in plan.parts] == [0]
+    assert any("cannot take out only the guitar" in n for n in plan.notes)
+    # "remove the drums" names nothing to play: the song is left whole, and the plan says how
+    plan = parse("remove the drums")
+    assert plan.action == "continue"
+    assert any("no drums, add a piano" in n for n in plan.notes)
+    assert parse("no drums, add a piano").bed == "harmonic-only"
