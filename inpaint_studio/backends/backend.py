@@ -33,9 +33,9 @@ VOICES = GENDERS
 REQUEST_FIELDS = ("prompt", "lyrics", "lyrics_section_to_replace", "gender", "num_outputs",
                   "title", "generate_album_cover", "lyrics_timestamps", "webhook_url")
 LOCAL_SERVICE = "The local backend"  # what messages call it (never "MusicGPT")
-LOCAL_NOTE = ("Local backend: a prompt that names instruments, a style or a feel is played by the "
-              "local session player over the song's harmony; any other prompt fills the region "
-              "from the song's own material. New lyrics cannot be sung.")
+LOCAL_NOTE = ("Local backend: a prompt that names instruments or a style is played by the local "
+              "session player over the song's harmony; any other prompt fills the region from "
+              "the song's own material. New lyrics cannot be sung.")
 
 
 class BackendUnavailable(Exception):

@@ -57,8 +57,9 @@ def check_session_player() -> Check:
     try:
         synth, font = find_fluidsynth(), find_soundfont()
     except (SynthMissing, SoundFontMissing) as exc:
-        return Check("session player", "warn", f"{exc} Without it the local backend fills "
-                     "regions from the song's own material only.")
+        return Check("session player", "warn", f"{exc} Without it, local jobs whose prompt "
+                     "names instruments or a style fail; other prompts still fill the region "
+                     "from the song's own material.")
     return Check("session player", "ok", f"{synth} with {font}")
 
 

@@ -45,8 +45,8 @@ ENGINE_NAME = "local-self-similarity"
 NOTES = [
     "The local engine fills the region with passages of this song itself; it cannot create "
     "new material.",
-    "The prompt can only rank the candidates (e.g. 'energetic' or 'calm'); new lyrics cannot "
-    "be sung.",
+    "The prompt named no instrument or style, so it only ranked the candidates (e.g. "
+    "'energetic' or 'calm'); new lyrics cannot be sung.",
 ]
 _LOUD_WORDS = ("energetic", "loud", "intense", "big", "driving", "powerful", "heavy", "upbeat")
 _SOFT_WORDS = ("calm", "soft", "quiet", "gentle", "mellow", "sparse", "chill", "intimate")

@@ -448,6 +448,10 @@ class JobLifecycle:
                 log.info("job %s: the MIDI file of version %d could not be downloaded: %s",
                          job.id[:8], res.index, exc.user_message)
                 continue
+            except OSError as exc:  # e.g. a full disk: the audio is what the job is for
+                log.info("job %s: the MIDI file of version %d could not be saved: %s",
+                         job.id[:8], res.index, exc)
+                continue
             res.midi_path = str(path)
             job = self.store.set_result(job.id, res)
         return job
@@ -567,7 +571,10 @@ def _midi_note(job: Job) -> str:
               if r.midi_url and not (r.midi_path and Path(r.midi_path).is_file())]
     if not missed:
         return ""
-    return (f"The part of version {' and '.join(missed)} as MIDI could not be downloaded; "
+    if len(missed) == 1:
+        return (f"The part of version {missed[0]} as MIDI could not be downloaded; the audio "
+                "is complete.")
+    return (f"The parts of versions {' and '.join(missed)} as MIDI could not be downloaded; "
             "the audio is complete.")
 
 

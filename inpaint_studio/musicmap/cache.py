@@ -61,7 +61,13 @@ def load(cache_dir: str | os.PathLike[str], key: str) -> MusicMap | None:
         return None
 
 
-def store(cache_dir: str | os.PathLike[str], key: str, mmap: MusicMap) -> Path:
+def store(cache_dir: str | os.PathLike[str], key: str, mmap: MusicMap) -> Path | None:
+    """Keep `mmap` for next time; None when the cache cannot be written (a read-only home, a
+    full disk): the cache is an optimisation, so that costs a later analysis, never this one."""
     path = entry_path(cache_dir, key)
-    atomic_write_text(path, mmap.to_json())
+    try:
+        atomic_write_text(path, mmap.to_json())
+    except OSError as exc:
+        log.warning("the musical map could not be cached in %s: %s", cache_dir, exc)
+        return None
     return path

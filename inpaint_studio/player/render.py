@@ -90,7 +90,8 @@ def find_fluidsynth() -> str:
     if not path:
         raise SynthMissing(
             f"The FluidSynth program ({FLUIDSYNTH}) is not installed; the local session player "
-            f"renders MIDI with it. Install it with `sudo apt-get install {FLUIDSYNTH_APT}`.")
+            f"renders MIDI with it. Install it with `sudo apt-get install {FLUIDSYNTH_APT} "
+            f"{APT_PACKAGE}` (the program and its General MIDI SoundFont).")
     return path
 
 

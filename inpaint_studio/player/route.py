@@ -54,8 +54,19 @@ def fill_region(
                             prompt=prompt, token=token, progress=progress)
     from inpaint_studio.player.fill import PlayerError
     from inpaint_studio.player.fill import fill_region as play
-    from inpaint_studio.player.render import SoundFontMissing, SynthFailed, SynthMissing
+    from inpaint_studio.player.render import (
+        SoundFontMissing,
+        SynthFailed,
+        SynthMissing,
+        find_fluidsynth,
+        find_soundfont,
+    )
 
+    try:  # before the map's seconds of analysis: a job that cannot render fails at once
+        find_fluidsynth()
+        find_soundfont()
+    except (SoundFontMissing, SynthMissing) as exc:
+        raise PlayerError(str(exc)) from None
     clock = time.perf_counter()
     stages: set[str] = set()
     music_map = song_map(audio, song_path, map_cache_dir, token, stages)

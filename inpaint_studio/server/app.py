@@ -45,7 +45,7 @@ CONVERSION_TYPES = ("MUSIC_AI", "TEXT_TO_SPEECH", "VOICE_CONVERSION", "EXTRACTIO
                     "AUDIO_MASTERING", "AUDIO_CUTTER", "REMIX", "FILE_CONVERT",
                     "KEY_BPM_EXTRACTION", "AUDIO_TO_MIDI", "EXTEND", "INPAINT",
                     "SING_OVER_INSTRUMENTAL", "LYRICS_GENERATOR")
-MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".jpg": "image/jpeg"}
+MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".jpg": "image/jpeg", ".mid": "audio/midi"}
 # The app's own job id, sent with a submit (a local extension of the API): a second submit of
 # the same job returns the task the first one made, and `byId?client_job_id=` finds it, so a job
 # whose sender died mid-submit is resumed or sent again without a duplicate.

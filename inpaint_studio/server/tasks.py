@@ -149,9 +149,16 @@ class TaskRunner:
                                   str(self.store.files / mp3), str(self.store.files / wav),
                                   title, armed.truncate)
             if midi:
-                # Beside the audio, kept across restarts like it (the work folder is not).
-                with atomic_path(self.store.files / midi) as tmp:
-                    shutil.copyfile(version["midi"], tmp)
+                # Beside the audio, kept across restarts like it (the work folder is not). The
+                # part is an extra: a copy that fails leaves the version without it.
+                try:
+                    (self.store.files / midi).parent.mkdir(parents=True, exist_ok=True)
+                    with atomic_path(self.store.files / midi) as tmp:
+                        shutil.copyfile(version["midi"], tmp)
+                except OSError as exc:
+                    log.warning("task %s: version %d's MIDI was not published: %s", task_id, i,
+                                exc)
+                    midi = None
             rec = self.store.update(
                 task_id, message=f"Version {i} of {n} ready", notes=filled["notes"],
                 versions={str(i): {"mp3": mp3, "wav": wav, "midi": midi,

@@ -93,6 +93,16 @@ def test_decoded_audio_is_keyed_by_its_samples(tmp_path, monkeypatch):
     assert len(calls) == 2
 
 
+def test_a_cache_that_cannot_be_written_still_gives_the_map(tmp_path, monkeypatch):
+    """The cache is an optimisation: a folder that cannot be made (here under a file) costs
+    the next analysis, never this one (a player job used to fail with NotADirectoryError)."""
+    song = synth_song(12.0, bpm=100, seed=6)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    got = analyze_cached(song, blocker / "maps")
+    assert got.to_dict() == analyze(song).to_dict()
+
+
 def test_the_default_folder_is_the_user_cache(song_file, studio_home):
     map_file(song_file)
     assert list((studio_home / "cache" / cache.SUBDIR).glob("*.json"))

@@ -29,3 +29,19 @@ def test_the_map_is_read_from_the_cache_by_the_files_bytes(tmp_path):
     analysed = route.song_map(audio, None, tmp_path / "maps")
     assert analysed.to_dict() != planted.to_dict()
     assert cache.load(tmp_path / "maps", cache.audio_key(audio)).to_dict() == analysed.to_dict()
+
+
+def test_a_machine_without_fluidsynth_fails_the_job_at_once_naming_both_packages(
+        tmp_path, monkeypatch):
+    """A musical prompt on a machine without the FluidSynth program: the user's message names
+    what to install, before any seconds are spent analysing the song's map."""
+    from inpaint_studio.player.fill import PlayerError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no fluidsynth on it
+    analysed = []
+    monkeypatch.setattr(pipeline, "analyze", lambda *a, **k: analysed.append(1))
+    song = synth_song(10.0, bpm=100.0, seed=1)
+    with pytest.raises(PlayerError, match="apt-get install fluidsynth fluid-soundfont-gm"):
+        route.fill_region(song, 4.0, 7.0, prompt="Add a soft guitar solo here",
+                          map_cache_dir=tmp_path / "maps")
+    assert analysed == []
