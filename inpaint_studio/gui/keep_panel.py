@@ -439,8 +439,16 @@ class KeepFeature(QObject):
         if problem is not None or job is None or (result := job.result(index)) is None:
             w.status(problem or f"Version {index} has no played part.", 10000)
             return False
-        w.settings.set("export/last_dir", os.path.dirname(os.path.abspath(target)))
-        return self.exporter.copy(result.midi_path, os.path.abspath(target)) is not None
+        target = os.path.abspath(target)
+        if w.document.path and os.path.realpath(target) == os.path.realpath(w.document.path):
+            w.report_error("Export failed", "Choose another file: the song you opened is never "
+                                            "overwritten.")
+            return False
+        w.settings.set("export/last_dir", os.path.dirname(target))
+        if self.exporter.copy(result.midi_path, target) is None:
+            w.status("An export is running; export the part when it has finished.", 10000)
+            return False
+        return True
 
     def _exporting(self, running: bool) -> None:
         self.panel.progress.setValue(0)

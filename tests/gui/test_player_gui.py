@@ -116,6 +116,10 @@ def test_a_versions_played_part_is_exported_as_midi(qtbot, editor, tmp_path):
     assert dialog is not None
     assert dialog.selectedFiles()[0].endswith("My Song – version 2 part.mid")
     dialog.close()
+    # never over the song that is open
+    song_bytes = Path(window.document.path).read_bytes()
+    assert not keep.save_part_midi(2, window.document.path)
+    assert Path(window.document.path).read_bytes() == song_bytes
     target = tmp_path / "out" / "My Song – version 2 part.mid"
     with qtbot.waitSignal(services.exporter.finished, timeout=10000):
         assert keep.save_part_midi(2, str(target))
