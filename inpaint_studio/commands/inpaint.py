@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,20 +84,32 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        # The player writes each part as version_N.mid straight into --out (atomically).
-        result = fill_region(audio, args.start, args.end, seed=args.seed,
-                             num_versions=args.versions, prompt=args.prompt, progress=progress,
-                             midi_dir=args.out, song_path=args.song)
-    except (EngineError, PlayerError, OSError) as err:
+        # The player writes each part into a hidden folder of --out; the parts join the WAVs
+        # only once every WAV is written, so a failed run leaves no stray .mid behind.
+        parts_dir = tempfile.TemporaryDirectory(prefix=".inpaint-parts-", dir=args.out)
+    except OSError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    files = [f"version_{v.meta['index']}.wav" for v in result.versions]
-    try:
-        for v, name in zip(result.versions, files, strict=True):
-            encode_audio(v.audio, args.out / name)
-    except (EncodeError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    with parts_dir:
+        try:
+            result = fill_region(audio, args.start, args.end, seed=args.seed,
+                                 num_versions=args.versions, prompt=args.prompt,
+                                 progress=progress, midi_dir=parts_dir.name, song_path=args.song)
+        except (EngineError, PlayerError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        files = [f"version_{v.meta['index']}.wav" for v in result.versions]
+        try:
+            for v, name in zip(result.versions, files, strict=True):
+                encode_audio(v.audio, args.out / name)
+            for v in result.versions:
+                if v.meta.get("midi_path"):
+                    moved = args.out / Path(v.meta["midi_path"]).name
+                    os.replace(v.meta["midi_path"], moved)
+                    v.meta["midi_path"] = str(moved)
+        except (EncodeError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
     versions = []
     for v, f in zip(result.versions, files, strict=True):
         meta = dict(v.meta, file=f)

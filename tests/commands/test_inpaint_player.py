@@ -33,10 +33,13 @@ def test_a_musical_prompt_writes_midi_and_the_plan(tmp_path):
     assert proc.stdout.startswith("Will ")
     doc = json.loads((out / "result.json").read_text())
     assert doc["plan"]["action"] != "continue" and doc["plan"]["parts"]
-    assert doc["plan"]["description"] == proc.stdout.strip().splitlines()[0]
+    assert doc["plan"]["description"] == proc.stdout.strip().splitlines()[0] == (
+        "Will restyle the region: classical string chords and piano arpeggios (slow vibe) on "
+        "the song's chords, song ducked underneath")
     assert "slow vibe" in doc["plan"]["feel"] and doc["plan"]["not_understood"] == []
     assert doc["timings"]["map_from_cache"] == 0.0 and doc["timings"]["map"] > 0  # analysed
     [v] = doc["versions"]
     assert v["file"] == "version_1.wav" and v["midi"] == "version_1.mid"
     assert any(m.type == "note_on" for m in mido.MidiFile(out / "version_1.mid"))
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files
+    assert sorted(p.name for p in out.iterdir()) == [  # nothing else: no temp files or folders
+        "result.json", "version_1.mid", "version_1.wav"]
