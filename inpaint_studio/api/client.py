@@ -305,7 +305,8 @@ class MusicGPTClient:
                 raise Cancelled()
 
     def download(self, url: str, target: Path, *, progress: Callable[[int, int], None] | None
-                 = None, token: CancelToken = NEVER, verify: str = "decode") -> Path:
+                 = None, token: CancelToken = NEVER, verify: str = "decode",
+                 retry: RetryPolicy | None = None) -> Path:
         """Stream a result file into `target` (Range-resumed, verified, atomically renamed).
         The key is not sent: result URLs are public CDN links. Redirects are followed only
         where `api.hops.HopRule` allows, hop by hop."""
@@ -313,4 +314,5 @@ class MusicGPTClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ApiError(f"The result address {url[:80]!r} is not an http(s) URL.")
         return download_file(self._session, url, target, timeout=self.timeout,
-                             progress=progress, token=token, verify=verify, retry=self.retry)
+                             progress=progress, token=token, verify=verify,
+                             retry=retry or self.retry)

@@ -17,6 +17,7 @@ inside blocking calls where a generator cannot yield."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Generator
@@ -440,8 +441,11 @@ class JobLifecycle:
             if not res.midi_url or (res.midi_path and Path(res.midi_path).is_file()):
                 continue
             try:
-                path = Path(self.client.download(res.midi_url, _target(folder, res, "part.mid"),
-                                                 token=token, verify="midi"))
+                # An extra beside the audio: a short retry budget, so a server gone quiet
+                # delays the finished job by seconds, not the audio's minute and a half.
+                path = Path(self.client.download(
+                    res.midi_url, _target(folder, res, "part.mid"), token=token, verify="midi",
+                    retry=dataclasses.replace(self.client.retry, attempts=3, budget_s=10.0)))
             except Cancelled:
                 raise
             except api_errors.ApiError as exc:
