@@ -438,6 +438,7 @@ class Launch(QObject):
             lambda: attach_models(window, models[0]),
             lambda: services.append(build_services(models[0], open_later=True,
                                                    parent=window)),
+            lambda: self._shut_down_with_the_app(services[0]),
             lambda: features.append(install_features(window, services[0], start_later=True,
                                                      welcome=self.welcome)),
             lambda: self._finish(Editor(window, services[0], features[0])),
@@ -445,14 +446,28 @@ class Launch(QObject):
         self._next()
 
     def _next(self) -> None:
-        if self._steps:
-            self._steps.pop(0)()
-            QTimer.singleShot(0, self._next)
+        if not self._steps:
+            return
+        step = self._steps.pop(0)
+        try:
+            step()
+        except Exception as exc:  # the shell stays up to say so; the rest cannot be built
+            self._steps.clear()
+            logging.getLogger(__name__).exception("the editor could not be built")
+            self.window.report_error("The editor could not be started",
+                                     f"{type(exc).__name__}: {exc}\n\nThe log file has the "
+                                     "details.")
+            return
+        QTimer.singleShot(0, self._next)
 
-    def _finish(self, editor: Editor) -> None:
+    @staticmethod
+    def _shut_down_with_the_app(services: Services) -> None:
+        """Right after the services exist: a quit while the rest is built still stops them."""
         app = QCoreApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(editor.services.shutdown)
+            app.aboutToQuit.connect(services.shutdown)
+
+    def _finish(self, editor: Editor) -> None:
         self.window.restore_state()  # after the features: their docks must exist to be restored
         self.editor = editor
         self.window.open_pending()

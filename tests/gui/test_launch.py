@@ -70,3 +70,46 @@ def test_a_window_never_drawn_builds_and_starts_the_editor_by_the_deadline(
     qtbot.addWidget(launch.window)
     _finish(qtbot, launch)
     assert not launch.window.isVisible() and launch.window.has_editor
+
+
+def test_a_build_step_that_fails_is_reported_and_the_quit_still_stops_the_services(
+        qtbot, settings, workers, monkeypatch, studio_home):
+    """The editor is built step by step after the first paint: a step that raises must not
+    leave a silent, empty shell (the musician is told), nor a quit that skips stopping the
+    services already built."""
+    from PySide6.QtWidgets import QApplication
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a feature could not be built")
+
+    stopped = []
+    real_shutdown = composition.Services.shutdown
+
+    def shutdown(self):  # the real one, noted
+        stopped.append(self)
+        real_shutdown(self)
+
+    built = []
+    real_build = composition.build_services
+
+    def build_services(*args, **kwargs):  # the real one, noted
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
+
+    app = QApplication.instance()
+    monkeypatch.setattr(composition.Services, "shutdown", shutdown)
+    monkeypatch.setattr(composition, "build_services", build_services)
+    monkeypatch.setattr(composition, "install_features", broken)
+    launch = _launch(qtbot, settings, workers, monkeypatch)
+    window = launch.window
+    window.errors.interactive = False
+    with qtbot.waitSignal(window.errors.reported, timeout=60000) as seen:
+        window.show()
+    title, message = seen.args
+    assert title == "The editor could not be started"
+    assert "a feature could not be built" in message
+    assert launch.editor is None and launch._steps == []  # nothing more is attempted
+    assert len(built) == 1
+    app.aboutToQuit.emit()  # what quitting the app sends
+    assert built[0] in stopped  # the services built before the failing step are stopped
+    window.close()
