@@ -80,6 +80,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(group))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In an xdist worker: each item's group must be in the id the scheduler reads. xdist 3.8
+    writes it into `_nodeid`, which pytest 9.2 no longer reads (pytest-xdist issue 1386): the
+    groups would then be silently ignored, each module's tests split over both workers and its
+    module and session fixtures built on both. Stop rather than run the suite that way."""
+    config = session.config
+    if not (hasattr(config, "workerinput") and config.getvalue("loadgroup")):
+        return
+    lost = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup is not in effect (pytest {pytest.__version__} with this "
+            f"pytest-xdist; e.g. {lost[0]} has no group): use the versions pyproject.toml pins")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The session's folder goes with the session (the fixtures have stopped what used it)."""
     shutil.rmtree(SESSION_DIR, ignore_errors=True)
