@@ -80,6 +80,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(group))
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """In the xdist controller: each item's group must be in the id the scheduler reads. xdist
+    3.8 writes it into `_nodeid`, which pytest 9.2 no longer reads (pytest-xdist issue 1386): the
+    groups would then be silently ignored, each module's tests split over both workers and its
+    module and session fixtures built on both. Stop rather than run the suite that way."""
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    lost = [nodeid for nodeid in ids if "@" not in nodeid]
+    if lost:
+        pytest.exit(f"--dist loadgroup is not in effect (pytest {pytest.__version__} with this "
+                    f"pytest-xdist; e.g. {lost[0]} has no group): use the versions "
+                    f"pyproject.toml pins", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The session's folder goes with the session (the fixtures have stopped what used it)."""
     shutil.rmtree(SESSION_DIR, ignore_errors=True)
