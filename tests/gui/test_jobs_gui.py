@@ -298,7 +298,9 @@ def test_cancel_stops_waiting_and_resume_finishes(qtbot, jobs_window, tmp_path, 
         job = _submit(qtbot, feature)
         c = feature.controller
         qtbot.waitUntil(lambda: c.job(job.id).stage is Stage.PARTIAL, timeout=JOB_TIMEOUT_MS)
-        assert feature.list.stage_text(job.id).startswith("version 1 ready")
+        # the list hears of it through the controller's signal, an event-loop turn later
+        qtbot.waitUntil(lambda: feature.list.stage_text(job.id).startswith("version 1 ready"),
+                        timeout=3000)
         feature.list.select(job.id)
         QTest.mouseClick(feature.list.cancel_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(feature.list.resume_button.isEnabled, timeout=3000)
