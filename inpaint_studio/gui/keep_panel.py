@@ -369,9 +369,7 @@ class KeepFeature(QObject):
         if audio is None:
             return False
         target = os.path.abspath(choice.target)
-        if w.document.path and os.path.realpath(target) == os.path.realpath(w.document.path):
-            w.report_error("Export failed", "Choose another file: the song you opened is never "
-                                            "overwritten.")
+        if self._is_the_open_song(target):
             return False
         region = w.region.region
         span = (region.start, region.end) if choice.region_only and region else None
@@ -430,6 +428,15 @@ class KeepFeature(QObject):
         dialog.open()
         return dialog
 
+    def _is_the_open_song(self, target: str) -> bool:
+        """True (and said) when `target` is the song that is open: no export writes over it."""
+        w = self.window
+        if w.document.path and os.path.realpath(target) == os.path.realpath(w.document.path):
+            w.report_error("Export failed", "Choose another file: the song you opened is never "
+                                            "overwritten.")
+            return True
+        return False
+
     def save_part_midi(self, index: int, target: str) -> bool:
         """Copy Version `index`'s part to `target` in the exporter's worker (whole or not at
         all); False when there is no part or an export is running."""
@@ -440,9 +447,7 @@ class KeepFeature(QObject):
             w.status(problem or f"Version {index} has no played part.", 10000)
             return False
         target = os.path.abspath(target)
-        if w.document.path and os.path.realpath(target) == os.path.realpath(w.document.path):
-            w.report_error("Export failed", "Choose another file: the song you opened is never "
-                                            "overwritten.")
+        if self._is_the_open_song(target):
             return False
         w.settings.set("export/last_dir", os.path.dirname(target))
         if self.exporter.copy(result.midi_path, target) is None:
