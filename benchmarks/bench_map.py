@@ -2,7 +2,8 @@
 files rendered to audio by FluidSynth (a separate program) with the `fluid-soundfont-gm`
 SoundFont, ground truth from the MIDI (benchmarks/map/truth.py), scored with mir_eval: beat and
 downbeat F-measure (±70 ms, first 5 s trimmed), tempo within 4 %, key (MIREX weighted, on the
-pieces whose MIDI has a key signature), chords (majmin, duration-weighted), section boundaries
+pieces whose MIDI has a key signature; `key_vs_notes`, info only, against the signature's tonic
+in the mode its notes sound), chords (majmin, duration-weighted), section boundaries
 (±3 s, against a MIDI orchestration proxy), the share of pieces whose beats per bar are right
 (where the MIDI says 2/4, 3/4 or 4/4) and analysis time per minute of audio, and each piece's
 failure modes (benchmarks/map/diagnose.py: tempo level, beat and bar phase, key relation),
