@@ -3,7 +3,8 @@
 judge written for this benchmark, independent of the analysis: the sounding non-drum notes of
 each beat, weighted by overlap and velocity with the bass note counted extra, matched against
 major, minor, diminished, augmented and sus4 triads ("X:5" where the third is missing;
-mir_eval's majmin leaves such beats out); "N" where nothing sounds). Section
+mir_eval's majmin leaves such beats out); "N" where nothing sounds). A second
+key for information only: the signature's tonic with the mode its notes take (`notes_mode`). Section
 boundaries are a proxy: bars where the orchestration (which instruments play) changes."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Truth:
     tempo_bpm: float
     time_signature: str
     key: str | None
+    notes_key: str | None  # the signature's tonic with the mode its notes sound (info only)
     chords: list[tuple[float, float, str]]
     sections: np.ndarray  # boundary times (proxy)
 
@@ -46,6 +48,20 @@ def _judge_chord(w: np.ndarray, bass: int | None) -> str:
     if label.endswith(("maj", "min")) and w[third] < 0.1 * w.max():
         label = label.split(":")[0] + ":5"  # no third sounds: a power chord, not major/minor
     return label
+
+
+def notes_mode(key: str | None, notes: list) -> str | None:
+    """`key` with the mode the notes themselves take: the signature's tonic, minor where the
+    minor third above it sounds longer than the major third (blues and modal pieces are often
+    written under the major key's signature while their notes are minor). None without a key."""
+    if key is None or not notes:
+        return key
+    tonic = NAMES.index(key.split()[0])
+    w = np.zeros(12)
+    for start, end, pitch, _vel in notes:
+        w[pitch % 12] += end - start
+    minor = w[(tonic + 3) % 12] > w[(tonic + 4) % 12]
+    return f"{NAMES[tonic]} {'minor' if minor else 'major'}"
 
 
 def chords_from_notes(notes: list, beats: np.ndarray, end: float) -> list[tuple[float, float, str]]:
@@ -126,4 +142,4 @@ def truth(midi_path: str) -> Truth:
              if not inst.is_drum for n in inst.notes]
     chords = chords_from_notes(notes, beats, end)
     sections = orchestration_boundaries(pm, downbeats, end)
-    return Truth(end, beats, downbeats, tempo, sig, key, chords, sections)
+    return Truth(end, beats, downbeats, tempo, sig, key, notes_mode(key, notes), chords, sections)

@@ -25,6 +25,10 @@ SWING_VS_OTHER = 2.5  # ... and this much stronger than the onsets 2/3 of a beat
 TRIPLET_MIN = 0.3  # both thirds of the beat at least this strong against the beat ...
 TRIPLET_EVEN = 0.6  # ... and about equally strong
 TRIPLET_MAX_BPM = 200.0  # the faster reading of a triplet grid only up to this tempo
+ONSETS_PER_BEAT = 2.0  # the beat is usually the level with about two onsets in it (eighths)
+DENSITY_OCTAVES = 1.0  # width of that prior (octaves); the tuning half reads the same at 0.75–1.5
+ONSET_PEAK = 1.0  # an onset: a peak of the normalised envelope above one standard deviation
+ONSET_GAP_S = 0.05  # ... at least this far from the previous one
 CURVE_WIN_S = 12.0
 CURVE_HOP_S = 4.0
 
@@ -73,22 +77,31 @@ def tempo_scores(ac: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     return bpm, np.where(ok, comb * prior, 0.0)
 
 
-def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
-                    ) -> tuple[float, float]:
-    """(period in frames, autocorrelation peak 0..1); with `near`, the best of the score's
-    peaks within ±4 % of those periods."""
+def _score_curve(x: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(autocorrelation, tempo score) per lag in frames."""
     max_lag = int(60.0 / MIN_BPM / dt) * 4 + 2
     # smooth over ~±25 ms first: a sharp onset's autocorrelation peak is narrower than one
     # frame, and integer lags would catch it at some multiples of the beat and miss it at others
     k = np.arange(-4, 5)
     g = np.exp(-0.5 * (k * dt / AC_SMOOTH_S) ** 2)
     ac = autocorr(np.convolve(x, g / g.sum(), mode="same"), min(max_lag, len(x) - 1))
-    _, score = tempo_scores(ac, dt)
+    return ac, tempo_scores(ac, dt)[1]
+
+
+def _near(score: np.ndarray, periods: list[float]) -> np.ndarray:
+    mask = np.zeros(len(score), bool)
+    for p in periods:
+        mask[max(1, int(p * 0.96)): int(p * 1.04) + 2] = True
+    return np.where(mask, score, 0.0)
+
+
+def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
+                    ) -> tuple[float, float]:
+    """(period in frames, autocorrelation peak 0..1); with `near`, the best of the score's
+    peaks within ±4 % of those periods."""
+    ac, score = _score_curve(x, dt)
     if near:
-        mask = np.zeros(len(score), bool)
-        for p in near:
-            mask[max(1, int(p * 0.96)): int(p * 1.04) + 2] = True
-        score = np.where(mask, score, 0.0)
+        score = _near(score, near)
     lag = int(np.argmax(score))
     if lag <= 0:
         return 0.5 / dt, 0.0
@@ -98,6 +111,34 @@ def estimate_period(x: np.ndarray, dt: float, near: list[float] | None = None
         frac = 0.5 * (a - c) / den if den < 0 else 0.0
         return lag + float(np.clip(frac, -0.5, 0.5)), float(ac[lag])
     return float(lag), float(ac[lag])
+
+
+def onset_rate(x: np.ndarray, dt: float) -> float:
+    """Onsets per second: peaks of the normalised envelope above ONSET_PEAK, at least
+    ONSET_GAP_S apart."""
+    from scipy.signal import find_peaks  # noqa: PLC0415 - only the analysis needs it
+
+    peaks, _ = find_peaks(x, height=ONSET_PEAK, distance=max(1, int(ONSET_GAP_S / dt)))
+    return len(peaks) / max(len(x) * dt, 1e-9)
+
+
+def octave_check(x: np.ndarray, dt: float, period: float) -> float:
+    """The period, or half of it where the beat at the double tempo is the likelier level.
+    The tempo score's prior (around 120 BPM) cannot tell 85 from 170; how many onsets fall in
+    a beat can: each level's score is weighed by a log-normal prior on onsets per beat around
+    ONSETS_PER_BEAT, so a beat that holds four onsets gives way to its half (only the faster
+    reading is tried: half-tempo is the error the score makes)."""
+    _, score = _score_curve(x, dt)
+    rate = onset_rate(x, dt)
+
+    def weighed(p: float) -> float:
+        if 60.0 / (p * dt) > MAX_BPM:
+            return 0.0
+        per_beat = max(rate * p * dt, 1e-9)
+        prior = np.exp(-0.5 * (np.log2(per_beat / ONSETS_PER_BEAT) / DENSITY_OCTAVES) ** 2)
+        return float(_near(score, [p]).max()) * float(prior)
+
+    return period / 2 if weighed(period / 2) > weighed(period) else period
 
 
 def track(x: np.ndarray, period: float, tightness: float | None = None) -> np.ndarray:
@@ -198,6 +239,9 @@ def beat_track(onset: np.ndarray, dt: float) -> BeatTrack:
     if len(x) < int(4.0 / dt) or not np.any(x):
         return BeatTrack(np.zeros(0), None, [], 0.0, False)
     period, peak = estimate_period(x, dt)
+    half = octave_check(x, dt, period)
+    if half != period:
+        period, peak = estimate_period(x, dt, near=[half])
     frames = _steadiest(x, period)
     if triplet_grid(x, frames):
         # the notated beat is then two of the three subdivisions (or, too fast for that, four)

@@ -1,7 +1,9 @@
 """Bars from beats: which beats are downbeats and how many beats a bar has (2, 3 or 4).
 
 Each beat gets a downbeat salience from what changes at bar lines: the harmony (chroma of the
-beat against the beat before), the bass (low-band onsets) and the accents (onset strength). The
+beat against the beat before), the bass (low-band onsets), the accents (onset strength) and,
+where the chords are known, whether the bass plays the chord's root (bars open in root position;
+a walking or anticipating bass plays other notes on the weaker beats). The
 metre and phase are the periodic pattern of that salience that stands out most (with a prior
 for 4); a Viterbi pass over bar positions then lets the phase move where a bar is cut short."""
 
@@ -12,6 +14,7 @@ import numpy as np
 METRES = (2, 3, 4)
 METRE_PRIOR = {2: -0.3, 3: -0.1, 4: 0.0}
 W_HARMONY, W_HARMONY1, W_BASS, W_ACCENT = 1.0, 0.5, 0.3, 0.3
+W_ROOT = 1.0  # as much as the harmonic change: the two are the harmony's halves of the evidence
 PHASE_JUMP = 8.0  # cost (in salience units) of a bar of another length
 
 
@@ -34,9 +37,20 @@ def _z(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / s if s > 1e-9 else np.zeros_like(v)
 
 
+def root_in_bass(bass_b: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """Per beat, the share of the bass register's energy on the root of the beat's chord
+    (`roots`: pitch class per beat, -1 where there is no chord → 0)."""
+    share = bass_b / np.maximum(bass_b.sum(axis=1, keepdims=True), 1e-9)
+    ok = np.flatnonzero(roots >= 0)
+    out = np.zeros(len(bass_b))
+    out[ok] = share[ok, roots[ok]]
+    return out
+
+
 def salience(beats: np.ndarray, chroma_b: np.ndarray, onset: np.ndarray, onset_low: np.ndarray,
-             dt: float) -> np.ndarray:
-    """Downbeat salience per beat (z-scored mix of harmonic change, bass onset and accent)."""
+             dt: float, root_bass: np.ndarray | None = None) -> np.ndarray:
+    """Downbeat salience per beat (z-scored mix of harmonic change, bass onset and accent, and
+    the bass on the chord's root where `root_bass` (from `root_in_bass`) is given)."""
     n = len(beats)
     if n < 2:
         return np.zeros(n)
@@ -51,8 +65,11 @@ def salience(beats: np.ndarray, chroma_b: np.ndarray, onset: np.ndarray, onset_l
     f = np.clip(np.rint(beats / dt).astype(int), 0, len(onset) - 1)
     near = lambda env: np.maximum.reduce(  # noqa: E731
         [env[np.clip(f + d, 0, len(env) - 1)] for d in range(-3, 4)])
-    return (W_HARMONY * _z(change) + W_HARMONY1 * _z(change1) + W_BASS * _z(near(onset_low))
-            + W_ACCENT * _z(near(onset)))
+    out = (W_HARMONY * _z(change) + W_HARMONY1 * _z(change1) + W_BASS * _z(near(onset_low))
+           + W_ACCENT * _z(near(onset)))
+    if root_bass is not None:
+        out = out + W_ROOT * _z(np.asarray(root_bass, np.float64))
+    return out
 
 
 def choose_metre(sal: np.ndarray) -> tuple[int, int, float]:

@@ -59,7 +59,10 @@ def analyze(audio: Audio, token: CancelToken = NEVER, progress: Progress | None 
     t = time.perf_counter()
     per_bar, positions, downbeats, ts = None, [], [], None
     if bt.steady:
-        sal = metre.salience(beats, chroma_b, f.onset, f.onset_low, f.onset_dt)
+        roots = np.array([harmony.NAMES.index(lab.split(":")[0]) if ":" in lab else -1
+                          for lab in labels], int)
+        sal = metre.salience(beats, chroma_b, f.onset, f.onset_low, f.onset_dt,
+                             metre.root_in_bass(bass_b, roots))
         per_bar, _, _ = metre.choose_metre(sal)
         pos = metre.positions(sal, per_bar)
         positions = [int(p) + 1 for p in pos]

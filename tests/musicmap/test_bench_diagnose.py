@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from map.diagnose import bar_offset, beat_phase, key_relation, tempo_level  # noqa: E402
+from map.truth import notes_mode  # noqa: E402
 
 BEATS = np.arange(0.0, 60.0, 0.5)  # 120 BPM
 DOWNBEATS = BEATS[::4]
@@ -52,3 +53,18 @@ def test_key_relation_minor_and_unscored():
     assert key_relation("A minor", "C major") == "relative"
     assert key_relation("A minor", "E minor") == "fifth"
     assert key_relation(None, "C major") == "unscored"
+
+
+def _notes(pitches_and_lengths):
+    return [(0.0, length, pitch, 100) for pitch, length in pitches_and_lengths]
+
+
+def test_notes_mode_follows_the_third_that_sounds():
+    # G blues under a G major signature: B-flat (70) sounds far longer than B (71)
+    blues = _notes([(55, 4.0), (70, 3.0), (71, 0.2), (62, 2.0), (64, 1.0)])
+    assert notes_mode("G major", blues) == "G minor"
+    plain = _notes([(55, 4.0), (71, 3.0), (62, 2.0)])
+    assert notes_mode("G major", plain) == "G major"
+    assert notes_mode("C minor", _notes([(60, 2.0), (63, 1.0)])) == "C minor"
+    assert notes_mode("C minor", _notes([(60, 2.0), (64, 1.0)])) == "C major"
+    assert notes_mode(None, plain) is None
