@@ -63,12 +63,15 @@ class Backends:
     def __init__(self, settings: BackendSettings, keys: KeyStore, *,
                  server_dir: Path | None = None, server_engine: Any = None,
                  server_config: Any = None, client_options: dict[str, Any] | None = None,
-                 ) -> None:
+                 server_engine_pool: Any = None) -> None:
+        """`server_engine_pool`: engine processes the caller owns, for the local server to
+        share (tests: one pool per test process, not two spawned processes per window)."""
         self.settings = settings
         self.keys = keys
         self._server_dir = server_dir
         self._engine = server_engine
         self._config = server_config
+        self._engine_pool = server_engine_pool
         self._client_options = dict(client_options or {})  # e.g. faster polling in tests
         self._server: Any = None
         self._server_key = secrets.token_urlsafe(24)
@@ -173,6 +176,8 @@ class Backends:
                     kwargs["engine"] = self._engine
                 if self._config is not None:
                     kwargs["config"] = self._config
+                if self._engine_pool is not None:
+                    kwargs["engine_pool"] = self._engine_pool
                 # The folder's own key: its tasks are tied to the key that made them, so the
                 # server of the next run (resuming this run's jobs) must hold the same one.
                 self._server_key = folder_key(Path(folder))

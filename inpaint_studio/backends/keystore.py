@@ -56,11 +56,15 @@ class KeyStore:
         self._present = None
         self._probed = None
 
-    @property
-    def keyring_ok(self) -> bool:
+    def _probe(self) -> tuple[bool, str]:
+        """Whether the keyring works and, if not, why: asked once, on first need."""
         if self._probed is None:
             self._probed = _probe_keyring()
-        return self._probed[0]
+        return self._probed
+
+    @property
+    def keyring_ok(self) -> bool:
+        return self._probe()[0]
 
     @keyring_ok.setter
     def keyring_ok(self, ok: bool) -> None:
@@ -68,9 +72,7 @@ class KeyStore:
 
     @property
     def keyring_problem(self) -> str:
-        if self._probed is None:
-            self._probed = _probe_keyring()
-        return self._probed[1]
+        return self._probe()[1]
 
     @keyring_problem.setter
     def keyring_problem(self, problem: str) -> None:

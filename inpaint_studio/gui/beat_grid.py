@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtGui import QColor, QPainter, QPen
 
+from inpaint_studio.gui.plot_items import PlotItems
+
 MIN_BEAT_PX = 6.0  # beat lines closer than this are not drawn
 MIN_BAR_PX = 8.0  # bar lines closer than this are thinned (every 2nd, 4th, … bar)
 BAR_PEN = (255, 255, 255, 120)
@@ -103,12 +105,11 @@ class BeatGridItem(pg.GraphicsObject):
                 painter.drawLines([QLineF(x, top, x, bottom) for x in xs.tolist()])
 
 
-class SectionBands:
+class SectionBands(PlotItems):
     """The sections of a song as labelled bands in one plot (the overview)."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
-        self.items: list[pg.GraphicsObject] = []
+        super().__init__(plot)
         self.sections: list[tuple[float, float, str]] = []
 
     def show(self, sections: Sequence[tuple[float, float, str]]) -> None:
@@ -129,12 +130,9 @@ class SectionBands:
             text = pg.TextItem(label, color=(230, 230, 230), anchor=(0, 0))
             text.setPos(start, top)
             text.setZValue(12)
-            for item in (band, text):
-                self.plot.addItem(item, ignoreBounds=True)
-                self.items.append(item)
+            self.add(band)
+            self.add(text)
 
     def clear(self) -> None:
-        for item in self.items:
-            self.plot.removeItem(item)
-        self.items = []
+        super().clear()
         self.sections = []

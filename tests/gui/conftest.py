@@ -12,6 +12,7 @@ from inpaint_studio.gui import theme
 from inpaint_studio.services.job_controller import JobStore
 from inpaint_studio.services.settings import Settings
 from inpaint_studio.services.worker import WorkerPool
+from tests.jobs.support import engine_pool
 
 
 def make_window(settings, workers, interactive=False):
@@ -36,6 +37,8 @@ def services_for(window, tmp_path, **options) -> composition.Services:
     # Mapping each song costs a process and its analysis: only tests/gui/test_music_map.py asks
     options.setdefault("map_songs", False)
     options.setdefault("parent", window)  # as the app does: the window owns its services
+    if "backends" not in options:  # a local server started by the window shares the engine
+        options.setdefault("server_engine_pool", engine_pool())  # processes of this process
     return composition.build_services(models_of(window), **options)
 
 

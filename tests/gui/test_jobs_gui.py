@@ -17,7 +17,7 @@ from inpaint_studio.backends.keystore import KeyStore
 from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.services.job_controller import JobStore, Stage
 from tests.gui.conftest import drag, install_all, load, make_window
-from tests.jobs.support import KEY, counting_server, make_song
+from tests.jobs.support import KEY, counting_server, engine_pool, make_song
 
 JOB_TIMEOUT_MS = 60000
 FAST_POLLING = {"min_poll_interval": 0.2, "max_poll_interval": 0.5}
@@ -49,6 +49,7 @@ def _install(window, tmp_path, *, kind="", key=None, base_url=None, config=None,
     backends = Backends(BackendSettings(kind=kind, base_url=base_url or "https://x.invalid",
                                         plan="pro"),
                         FixedKey(key), server_dir=tmp_path / "server", server_engine="quick",
+                        server_engine_pool=engine_pool(),
                         server_config=config,
                         client_options={**FAST_POLLING, **(client_options or {})})
     services, features = install_all(window, tmp_path, resume=resume, keys=FixedKey(key),

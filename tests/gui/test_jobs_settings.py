@@ -9,7 +9,7 @@ from inpaint_studio.backends.backend import LOCAL, MUSICGPT, Backends, BackendSe
 from inpaint_studio.backends.keystore import ENV_VAR, KeyStore
 from inpaint_studio.gui.settings_dialog import SettingsDialog
 from inpaint_studio.services import backend_settings
-from tests.jobs.support import KEY, counting_server
+from tests.jobs.support import KEY, counting_server, engine_pool
 
 
 @pytest.fixture
@@ -20,7 +20,8 @@ def keys(tmp_path, monkeypatch):
 
 @pytest.fixture
 def backends(tmp_path, keys):
-    b = Backends(BackendSettings(), keys, server_dir=tmp_path / "server", server_engine="quick")
+    b = Backends(BackendSettings(), keys, server_dir=tmp_path / "server", server_engine="quick",
+                 server_engine_pool=engine_pool())
     yield b
     b.stop()
 
@@ -130,7 +131,8 @@ def test_the_job_form_warns_about_region_lengths_from_the_region_settings(
     window = make_window(settings, workers)
     qtbot.addWidget(window)
     backends = Backends(BackendSettings(kind=LOCAL), KeyStore(tmp_path / "k"),
-                        server_dir=tmp_path / "server", server_engine="quick")
+                        server_dir=tmp_path / "server", server_engine="quick",
+                        server_engine_pool=engine_pool())
     services, features = install_all(window, tmp_path, backends=backends,
                                      keys=KeyStore(tmp_path / "k"))
     feature = features.jobs

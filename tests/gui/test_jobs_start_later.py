@@ -13,6 +13,7 @@ from inpaint_studio.backends.keystore import ENV_VAR, KeyStore
 from inpaint_studio.gui.jobs_panel import JobsFeature
 from inpaint_studio.services.edit_session import EditSession
 from inpaint_studio.services.job_controller import JobController, JobStore
+from tests.jobs.support import engine_pool
 
 
 class CountingKeys(KeyStore):
@@ -36,7 +37,8 @@ def parts(tmp_path, window, monkeypatch):
     asked: list[str] = []
     keys = CountingKeys(tmp_path / "musicgpt.key", asked)
     backends = Backends(BackendSettings(), keys, server_dir=tmp_path / "server",
-                        server_engine="quick")  # fmt: skip
+                        server_engine="quick",
+                        server_engine_pool=engine_pool())  # fmt: skip
     controller = JobController(JobStore(tmp_path / "jobs.sqlite3"), backends, window.workers,
                                tmp_path / "cache", parent=window)  # fmt: skip
     session = EditSession(window.document, window.region, window.workers,

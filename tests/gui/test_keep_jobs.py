@@ -13,7 +13,7 @@ from inpaint_studio.core.decode import load_audio
 from inpaint_studio.core.heard_span import MAX_EXTEND_S
 from inpaint_studio.services.job_controller import Stage
 from tests.gui.conftest import install_all, load
-from tests.jobs.support import make_song
+from tests.jobs.support import engine_pool, make_song
 
 TIMEOUT_MS = 60000
 
@@ -35,7 +35,8 @@ class NoKey(KeyStore):
 @pytest.fixture
 def both(window, tmp_path):
     backends = Backends(BackendSettings(kind="", base_url="https://x.invalid"), NoKey(),
-                        server_dir=tmp_path / "server", server_engine="quick")
+                        server_dir=tmp_path / "server", server_engine="quick",
+                        server_engine_pool=engine_pool())
     services, features = install_all(window, tmp_path, keys=NoKey(), backends=backends)
     yield window, features.jobs, features.keep
     services.jobs.shutdown()

@@ -17,7 +17,7 @@ from inpaint_studio.player.midi import read_midi, write_midi
 from inpaint_studio.services.job_controller import Stage
 from tests.gui.conftest import install_all, load
 from tests.gui.test_keep_jobs import NoKey
-from tests.jobs.support import make_song
+from tests.jobs.support import engine_pool, make_song
 
 TIMEOUT_MS = 60000
 
@@ -65,7 +65,8 @@ def test_the_form_shows_the_local_players_plan_as_the_prompt_is_typed(qtbot):
 @pytest.fixture
 def editor(window, tmp_path):
     backends = Backends(BackendSettings(kind="", base_url="https://x.invalid"), NoKey(),
-                        server_dir=tmp_path / "server", server_engine="quick")
+                        server_dir=tmp_path / "server", server_engine="quick",
+                        server_engine_pool=engine_pool())
     services, features = install_all(window, tmp_path, keys=NoKey(), backends=backends)
     yield window, services, features
     services.jobs.shutdown()

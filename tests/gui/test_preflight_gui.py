@@ -15,7 +15,7 @@ from inpaint_studio.server.config import ServerConfig
 from inpaint_studio.services.job_controller import JobStore, Stage
 from tests.gui.conftest import drag, install_all, load
 from tests.gui.test_jobs_gui import FAST_POLLING, FixedKey, _wait_stage
-from tests.jobs.support import RequestLog, _Counting, odd_songs
+from tests.jobs.support import RequestLog, _Counting, engine_pool, odd_songs
 
 PROMPT = "warm piano with strings"
 
@@ -43,6 +43,7 @@ def jobs(qtbot, window, tmp_path, requests_seen):
     def install(config=None):
         backends = Backends(BackendSettings(kind="local"), FixedKey(None),
                             server_dir=tmp_path / "server", server_engine="quick",
+                            server_engine_pool=engine_pool(),
                             server_config=config, client_options=FAST_POLLING)
         services, features = install_all(window, tmp_path, keys=FixedKey(None),
                                          backends=backends,
