@@ -396,7 +396,8 @@ class Launch(QObject):
     worker), the editor's modules are imported in a worker, then the editor is built on the GUI
     thread one step per event-loop turn (models, the window's views, services, features, the
     saved layout); its loader adopts the decode in flight, the song opens (its waveform shows
-    what has decoded so far) and `Editor.start()` runs. `editor` is None until then."""
+    what has decoded so far) and `Editor.start()` runs (once that decode has ended, so that
+    start-up does not take the cores the decode runs on). `editor` is None until then."""
 
     def __init__(self, settings: Settings, workers: WorkerPool, *, song: str | None = None,
                  on_drawn: Callable[[], object] | None = None) -> None:
@@ -498,6 +499,15 @@ class Launch(QObject):
         # What start-up made lives as long as the app: keep it out of the cyclic garbage
         # collector, whose full passes over it would stall the GUI mid-job.
         gc.freeze()
+        decoding = self.early.worker if self.early is not None else None
+        if decoding is not None and editor.services.models.loader.worker is decoding:
+            # The song given at launch is still decoding: the rest of start-up (the key
+            # lookup, the local server, the sound device) waits until it has opened (or
+            # failed), so that it does not take the cores the decode's parts run on. Connected
+            # before `done` is looked at: a decode that ends meanwhile still starts it.
+            decoding.finished.connect(editor.start)
+            if not decoding.done.is_set():
+                return
         QTimer.singleShot(0, editor.start)
 
 

@@ -134,7 +134,8 @@ def test_a_song_given_at_launch_decodes_while_the_editor_is_built_and_is_adopted
         qtbot, settings, workers, monkeypatch, studio_home, audio_file):
     """`inpaint-studio SONG`: the song starts decoding at the first paint, before the editor's
     models exist; the editor's loader then adopts that decode (no second one) and the song opens
-    bit-identical to a sequential decode. A 25-s MP3 decodes in parallel parts."""
+    bit-identical to a sequential decode; the editor's start-up runs once it has. A 25-s MP3
+    decodes in parallel parts."""
     import numpy as np
 
     from inpaint_studio.core.decode import load_audio
@@ -150,13 +151,23 @@ def test_a_song_given_at_launch_decodes_while_the_editor_is_built_and_is_adopted
                     else "not decoding")
         return real_build_models(*args, **kwargs)
 
+    real_start = composition.Editor.start
+
+    def start(self):  # the real one, noted
+        seen.append("start" if self.window.document.state == "ready" else "start while loading")
+        real_start(self)
+
     monkeypatch.setattr(composition, "build_models", build_models)
+    monkeypatch.setattr(composition.Editor, "start", start)
     launch = _launch(qtbot, settings, workers, monkeypatch, song=str(song))
     assert launch.early is None  # nothing is started before the first paint
     window = launch.window
     with qtbot.waitSignal(window.song_opened, timeout=60000):
         window.show()
-    assert seen == ["decoding"]  # the decode was running when the editor began to be built
+    qtbot.waitUntil(lambda: launch.editor is not None and launch.editor.started, timeout=60000)
+    # the decode was running when the editor began to be built; the rest of start-up (server,
+    # key, sound device) waited for it to end
+    assert seen[:2] == ["decoding", "start"]
     assert decoded == [str(song)]  # one decode: the loader adopted the one started at launch
     assert window.document.path == str(song) and window.document.state == "ready"
     whole = load_audio(song, parts=1).samples
