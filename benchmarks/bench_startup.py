@@ -2,8 +2,10 @@
 until the complete waveform of a 10- and a 60-minute 192 kb/s MP3 is drawn, each as a ratio to
 floors measured in the same run: a bare PySide6 window grabbed; one ffmpeg decoding the file to
 /dev/null; and, for the record, the two-core floor (two ffmpeg on the two halves at once). The
-decode's own share (drawn window to drawn waveform) is also compared with the same editor
-decoding as one stream (`INPAINT_STUDIO_DECODE_PARTS=1`).
+song is opened as `inpaint-studio SONG` opens it (`app.Launch`): the window's shell is drawn, the
+song's decode starts at that paint and the editor is built meanwhile. The share from the drawn
+shell to the drawn waveform (the decode, with the editor's build beside it) is also compared
+with the same launch decoding as one stream (`INPAINT_STUDIO_DECODE_PARTS=1`).
 
 The long files are real music where the machine has it (Debian's `wesnoth-1.16-music` or
 `fretsonfire-songs-*`, tracks concatenated and encoded once into $INPAINT_STUDIO_BENCH_CACHE,
