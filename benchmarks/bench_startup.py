@@ -2,8 +2,10 @@
 until the complete waveform of a 10- and a 60-minute 192 kb/s MP3 is drawn, each as a ratio to
 floors measured in the same run: a bare PySide6 window grabbed; one ffmpeg decoding the file to
 /dev/null; and, for the record, the two-core floor (two ffmpeg on the two halves at once). The
-decode's own share (drawn window to drawn waveform) is also compared with the same editor
-decoding as one stream (`INPAINT_STUDIO_DECODE_PARTS=1`).
+song is opened as `inpaint-studio SONG` opens it (`app.Launch`): the window's shell is drawn, the
+song's decode starts at that paint and the editor is built meanwhile. The share from the drawn
+shell to the drawn waveform (the decode, with the editor's build beside it) is also compared
+with the same launch decoding as one stream (`INPAINT_STUDIO_DECODE_PARTS=1`).
 
 The long files are real music where the machine has it (Debian's `wesnoth-1.16-music` or
 `fretsonfire-songs-*`, tracks concatenated and encoded once into $INPAINT_STUDIO_BENCH_CACHE,
@@ -181,50 +183,59 @@ def child_bare() -> None:
     print(json.dumps({"drawn_at": time.time()}), flush=True)
 
 
-def child_editor(song: str | None) -> None:
-    """The editor as `inpaint-studio SONG` builds it (offscreen, no sound device): shown, then
-    the song opened; the result is printed once the complete waveform is drawn (grabbed)."""
+def child_editor(song: str) -> None:
+    """The editor as `inpaint-studio SONG` starts it (`app.Launch`, offscreen): the window's
+    shell drawn first, the song's decode started at that paint while the editor is built, then
+    the editor's start-up (key lookup, local backend, sound device) as in the app. The result
+    is printed once the complete waveform is drawn (grabbed)."""
     from PySide6.QtWidgets import QApplication
 
     from inpaint_studio import app as composition
     from inpaint_studio.gui import theme
+    from inpaint_studio.gui.about import apply_identity
     from inpaint_studio.services.settings import Settings
     from inpaint_studio.services.worker import WorkerPool
 
     qapp = QApplication([])
-    theme.apply(qapp)
+    apply_identity(qapp)
+    theme.apply(qapp, plots=False)
     settings = Settings(Path(os.environ["INPAINT_STUDIO_HOME"]) / "bench.ini")
-    editor = composition.build_editor(settings, WorkerPool(), screenshot=True)
-    window = editor.window
-    window.resize(1600, 900)
-    window.show()
-    qapp.processEvents()
-    window.grab()
-    shown = time.time()
-    if song is None:
-        print(json.dumps({"drawn_at": shown}), flush=True)
-        qapp.quit()
-        return
-    at_window = os.times()
-    result: dict[str, float] = {"window_at": shown}
+    workers = WorkerPool()
+    launch = composition.Launch(settings, workers, song=song)
+    window = launch.window
+    result: dict[str, float] = {}
+    at_window: list[os.times_result] = []
+
+    def on_painted() -> None:  # heard after Launch.begin, which starts the song's decode
+        result["window_at"] = time.time()
+        at_window.append(os.times())
 
     def on_loaded() -> None:
         window.grab()  # the complete waveform's pixels, not only its data
         result["drawn_at"] = time.time()
         # CPU seconds from the drawn window to the drawn waveform: this process (GUI, reading
-        # thread, pyramid, whatever else runs meanwhile) and its ended children (the decoders)
-        now = os.times()
-        result["cpu_self_s"] = now.user + now.system - at_window.user - at_window.system
+        # thread, pyramid, the editor's build and start-up meanwhile) and its ended children
+        # (the decoders)
+        now, then = os.times(), at_window[0]
+        result["cpu_self_s"] = now.user + now.system - then.user - then.system
         result["cpu_children_s"] = (now.children_user + now.children_system
-                                    - at_window.children_user - at_window.children_system)
+                                    - then.children_user - then.children_system)
+        print(json.dumps(result), flush=True)
+        window.close()
         qapp.quit()
 
-    window.document.loaded.connect(on_loaded)
-    window.document.load_failed.connect(lambda exc: (print(exc, file=sys.stderr), qapp.exit(1)))
-    window.open_file(song)
-    if qapp.exec() != 0:
+    window.first_painted.connect(on_painted)
+    window.song_opened.connect(lambda _path: on_loaded())
+    window.errors.interactive = False
+    window.errors.reported.connect(lambda title, message: (
+        print(f"{title}: {message}", file=sys.stderr), qapp.exit(1)))
+    window.resize(1600, 900)
+    window.show()
+    code = qapp.exec()
+    workers.cancel_all()
+    workers.wait_all(5000)
+    if code != 0 or "drawn_at" not in result:
         raise SystemExit(1)
-    print(json.dumps(result), flush=True)
 
 
 def run() -> Iterator[dict]:
@@ -233,6 +244,7 @@ def run() -> Iterator[dict]:
     from common import figure
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # no user's keyring
     me = str(Path(__file__).resolve())
     with tempfile.TemporaryDirectory(prefix="inpaint-bench-startup-") as home:
         env["INPAINT_STUDIO_HOME"] = home
@@ -317,8 +329,8 @@ def run() -> Iterator[dict]:
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "--bare":
         child_bare()
-    elif len(sys.argv) >= 2 and sys.argv[1] == "--editor":
-        child_editor(sys.argv[2] if len(sys.argv) > 2 else None)
+    elif len(sys.argv) >= 3 and sys.argv[1] == "--editor":
+        child_editor(sys.argv[2])
     else:
         for fig in run():
             print(json.dumps(fig), flush=True)

@@ -40,7 +40,7 @@ from inpaint_studio.gui.errors import CrashReporter
 from inpaint_studio.gui.main_window import MainWindow
 from inpaint_studio.gui.welcome_panel import WelcomePanel
 from inpaint_studio.gui_main import build_parser, no_display_message, parse_region, screen_points
-from inpaint_studio.identity import EXECUTABLE
+from inpaint_studio.identity import EXECUTABLE, PROJECT_SUFFIX
 from inpaint_studio.services.settings import RecentList, Settings
 from inpaint_studio.services.worker import WorkContext, WorkerPool
 
@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # imported where they are built: after the first paint (see L
     from inpaint_studio.services.edit_session import EditSession
     from inpaint_studio.services.exporter import Exporter
     from inpaint_studio.services.job_controller import JobController, JobStore
-    from inpaint_studio.services.loader import AudioLoader
+    from inpaint_studio.services.loader import AudioLoader, EarlyLoad
     from inpaint_studio.services.music_map import MusicMapService
     from inpaint_studio.services.player import Player
     from inpaint_studio.services.project_service import ProjectService
@@ -392,10 +392,12 @@ class Launch(QObject):
     """The editor as the app starts it, first paint first. At once: the window's shell with the
     welcome view (plain QtWidgets; nothing of numpy, pyqtgraph or the audio stack). Once that is
     drawn (`MainWindow.first_painted`, or after START_AT_THE_LATEST_MS for a window never
-    drawn): the editor's modules are imported in a worker, then the editor is built on the GUI
+    drawn): a song given on the command line starts decoding (`EarlyLoad`, the loader's own
+    worker), the editor's modules are imported in a worker, then the editor is built on the GUI
     thread one step per event-loop turn (models, the window's views, services, features, the
-    saved layout), a song asked for on the command line opens, and `Editor.start()` runs.
-    `editor` is None until then; `ready` fires with it."""
+    saved layout); its loader adopts the decode in flight, the song opens (its waveform shows
+    what has decoded so far) and `Editor.start()` runs (once that decode has ended, so that
+    start-up does not take the cores the decode runs on). `editor` is None until then."""
 
     def __init__(self, settings: Settings, workers: WorkerPool, *, song: str | None = None,
                  on_drawn: Callable[[], object] | None = None) -> None:
@@ -410,6 +412,8 @@ class Launch(QObject):
             self.window.open_file(song)  # kept until the editor is built (`open_pending`)
         self.welcome = _install(self.window, "welcome",
                                 lambda: install_welcome(self.window, settings))
+        self.song = song
+        self.early: EarlyLoad | None = None  # the song's decode, started after the first paint
         self.editor: Editor | None = None
         self._begun = False
         self._steps: list[Callable[[], None]] = []
@@ -423,10 +427,28 @@ class Launch(QObject):
         self._begun = True
         if self.on_drawn is not None:
             self.on_drawn()
+        self._start_decoding()
         worker = self.workers.run(import_editor_modules, name="editor-imports")
         worker.errored.connect(lambda exc: logging.getLogger(__name__).warning(
             "could not import the editor ahead: %s", exc))  # the build imports (and reports)
         worker.finished.connect(self._build)
+
+    def _start_decoding(self) -> None:
+        """A song given at launch starts decoding now, while the editor is built: its loader
+        adopts the decode (`AudioLoader.adopt`) and `open_pending` continues it. Not for a
+        project (it names its song itself) or what is not a readable file (opening it reports
+        that, as always)."""
+        song = self.window.pending_open
+        if (not song or song != self.song or song.lower().endswith(PROJECT_SUFFIX)
+                or not os.path.isfile(song)):
+            return
+        from inpaint_studio.services.loader import EarlyLoad  # QtCore only: numpy loads in it
+
+        self.early = EarlyLoad(self.workers, song, parent=self)
+
+    def _adopt_decoding(self, models: Models) -> None:
+        if self.early is not None:
+            models.loader.adopt(self.early)
 
     def _build(self) -> None:
         models: list[Models] = []
@@ -435,6 +457,7 @@ class Launch(QObject):
         window = self.window
         self._steps = [
             lambda: models.append(build_models(self.settings, self.workers)),
+            lambda: self._adopt_decoding(models[0]),
             lambda: attach_models(window, models[0]),
             lambda: services.append(build_services(models[0], open_later=True,
                                                    parent=window)),
@@ -453,6 +476,8 @@ class Launch(QObject):
             step()
         except Exception as exc:  # the shell stays up to say so; the rest cannot be built
             self._steps.clear()
+            if self.early is not None:
+                self.early.cancel()  # no editor will show it
             logging.getLogger(__name__).exception("the editor could not be built")
             self.window.report_error("The editor could not be started",
                                      f"{type(exc).__name__}: {exc}\n\nThe log file has the "
@@ -474,6 +499,15 @@ class Launch(QObject):
         # What start-up made lives as long as the app: keep it out of the cyclic garbage
         # collector, whose full passes over it would stall the GUI mid-job.
         gc.freeze()
+        decoding = self.early.worker if self.early is not None else None
+        if decoding is not None and editor.services.models.loader.worker is decoding:
+            # The song given at launch is still decoding: the rest of start-up (the key
+            # lookup, the local server, the sound device) waits until it has opened (or
+            # failed), so that it does not take the cores the decode's parts run on. Connected
+            # before `done` is looked at: a decode that ends meanwhile still starts it.
+            decoding.finished.connect(editor.start)
+            if not decoding.done.is_set():
+                return
         QTimer.singleShot(0, editor.start)
 
 

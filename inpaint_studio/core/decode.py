@@ -22,6 +22,7 @@ import re
 import selectors
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -76,7 +77,9 @@ class DecodeStream:
             if keep is not None:
                 trim += f":end_sample={drop + keep}"
             cmd += ["-af", trim]
-        cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
+        # -flush_packets 0: ffmpeg writes its 32 KiB output buffer when full, not every packet
+        # (an MP3 frame is 9 KiB of float32): fewer, larger reads for the reading thread
+        cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "-flush_packets", "0", "pipe:1"]
         self._proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -385,12 +388,13 @@ class _PartReader:
         self.pos = self.start = start
         self.end = end
         self.eof = False
+        self.got = 0  # bytes the last `read` took from the pipe
 
     def read(self) -> np.ndarray | None:
         """Interleaved frames (n, channels) once enough have arrived (a view of the reader's
         buffer, valid until the next call), else None; at the end of the pipe, what is left
         (possibly None) and `eof` is set."""
-        n = self.pipe.readinto(self.view[self.pending :])
+        n = self.got = self.pipe.readinto(self.view[self.pending :]) or 0
         if n:
             self.pending += n
             if self.pending < self.want:
@@ -417,6 +421,13 @@ class _PartReader:
 
 
 PART_NICENESS = 10  # the parts' ffmpeg yield to the GUI thread (stalls) and to the reading thread
+# A pipe is readable as soon as its ffmpeg has written one packet (an MP3 frame: 9 KiB of
+# float32): served at once, a 60-minute song took ~130,000 wake-ups, each a select, a read, a
+# pyramid write and the GIL, seconds of the app's CPU. When a round of reads took less than
+# BATCH_BYTES, the reading thread waits BATCH_WAIT_S before the next, letting the (1 MiB) pipes
+# fill meanwhile: at ffmpeg's ~250 MB/s per part that is ~0.5 MiB, so no decoder waits.
+BATCH_BYTES = 256 << 10
+BATCH_WAIT_S = 0.002
 
 
 def _decode_parts(first: DecodeStream, info: AudioInfo, data: np.ndarray, bounds: list[int],
@@ -448,9 +459,11 @@ def _decode_parts(first: DecodeStream, info: AudioInfo, data: np.ndarray, bounds
                 sel.register(reader.pipe, selectors.EVENT_READ, reader)
             while sel.get_map():
                 token.raise_if_cancelled()
+                got = 0
                 for key, _ in sel.select(timeout=0.05):
                     reader = key.data
                     inter = reader.read()
+                    got += reader.got
                     if inter is not None:
                         pos = reader.pos
                         n = inter.shape[0] if reader.end is None else min(inter.shape[0],
@@ -475,6 +488,8 @@ def _decode_parts(first: DecodeStream, info: AudioInfo, data: np.ndarray, bounds
                             _finish(reader.stream)
                         else:
                             reader.stream.kill()  # part 0 runs past its end: it is the whole file
+                if 0 < got < BATCH_BYTES:
+                    time.sleep(BATCH_WAIT_S)
     finally:
         for stream in streams:
             stream.kill()

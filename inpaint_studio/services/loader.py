@@ -1,24 +1,32 @@
 """Opening a song: decode in a `Worker`, feed the peak pyramid chunk by chunk, and tell the
 `DocumentModel` as the waveform grows (at most every ~100 ms) so it can be drawn while decoding.
-A song at a web address is first fetched by `fetch_song` (a worker body over `api.url_song`)."""
+A song at a web address is first fetched by `fetch_song` (a worker body over `api.url_song`).
+
+A song given at launch starts decoding before the editor (and this song's `AudioLoader`) exists:
+`EarlyLoad` runs the same worker at once and keeps what it reports until the loader adopts it
+(`AudioLoader.adopt`, then `load` of the same path). This module imports no numpy at its top (the
+decode's modules load in the worker), so the app can start that decode right after its first
+paint without the GUI thread waiting for them."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from inpaint_studio.core.audio import Audio, AudioInfo
 from inpaint_studio.core.cancel import Cancelled
-from inpaint_studio.core.decode import load_audio
-from inpaint_studio.core.peaks import PeakPyramid
-from inpaint_studio.services.document import DocumentModel
 from inpaint_studio.services.worker import OneWorkerAtATime, WorkContext, Worker, WorkerPool
+
+if TYPE_CHECKING:  # numpy comes with them: loaded by the decode's worker (see above)
+    from inpaint_studio.core.audio import Audio, AudioInfo
+    from inpaint_studio.core.peaks import PeakPyramid
+    from inpaint_studio.services.document import DocumentModel
 
 log = logging.getLogger(__name__)
 UPDATE_INTERVAL_S = 0.1
@@ -60,6 +68,9 @@ def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
     """Worker body: decode `path` (in parallel parts where it can, see `core.decode`), building
     its pyramid as chunks arrive from wherever they decode. Emits `DecodeStarted` once, then
     `DecodeProgress` (the fraction of frames decoded so far) at most every ~100 ms."""
+    from inpaint_studio.core.decode import load_audio
+    from inpaint_studio.core.peaks import PeakPyramid
+
     state: dict[str, Any] = {"pyramid": None, "last": 0.0}
 
     def on_chunk(info: AudioInfo, start: int, chunk: Any) -> None:
@@ -82,6 +93,60 @@ def decode_with_peaks(ctx: WorkContext, path: str) -> Decoded:
     return Decoded(audio, pyramid, state["info"])
 
 
+Heard = Callable[[str, Any], None]  # (how, value): "partial" | "returned" | "errored" | "cancelled"
+
+
+class EarlyLoad(QObject):
+    """A song's decode started before there is a loader to show it (the app starts one right
+    after its first paint for a song given on the command line, while the editor is built).
+    The worker (`decode_with_peaks`, as `AudioLoader.load` runs it) starts at once; what it
+    reports is kept (the latest `DecodeStarted` and `DecodeProgress`, and how it ended) until an
+    `AudioLoader` adopts it (`listen`), which then hears all of it, and the rest as it comes."""
+
+    def __init__(self, workers: WorkerPool, path: str | os.PathLike[str],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = os.path.abspath(path)
+        self.worker = Worker(decode_with_peaks, self.path, name="load")
+        self._started: DecodeStarted | None = None
+        self._progress: DecodeProgress | None = None
+        self._end: tuple[str, Any] | None = None
+        self._listener: Heard | None = None
+        w = self.worker
+        w.partial.connect(lambda msg: self._hear("partial", msg))
+        w.returned.connect(lambda result: self._hear("returned", result))
+        w.errored.connect(lambda exc: self._hear("errored", exc))
+        w.cancelled.connect(lambda: self._hear("cancelled", None))
+        workers.start(w)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.worker.token.cancelled
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+
+    def listen(self, listener: Heard) -> None:
+        """From now on `listener(how, value)` hears this decode: first what it reported so far
+        (the header, the latest progress, its end if it has ended), then the rest as it comes."""
+        self._listener = listener
+        for msg in (self._started, self._progress):
+            if msg is not None:
+                listener("partial", msg)
+        if self._end is not None:
+            listener(*self._end)
+
+    def _hear(self, how: str, value: Any) -> None:
+        if self._listener is not None:
+            self._listener(how, value)
+        elif how != "partial":
+            self._end = (how, value)
+        elif isinstance(value, DecodeStarted):
+            self._started = value
+        else:
+            self._progress = value
+
+
 class AudioLoader(OneWorkerAtATime):
     """Loads songs into a `DocumentModel`, one at a time; a new `load` cancels the previous one."""
 
@@ -91,11 +156,28 @@ class AudioLoader(OneWorkerAtATime):
                  parent: QObject | None = None) -> None:
         super().__init__(workers, parent)
         self.document = document
+        self._early: EarlyLoad | None = None
+
+    def adopt(self, early: EarlyLoad) -> None:
+        """The next `load` of `early.path` continues `early` (decoding since before this loader
+        existed) instead of decoding the song again; a `load` of anything else cancels it."""
+        if self._early is not None and self._early is not early:
+            self._early.cancel()
+        self._early = early
 
     def load(self, path: str | os.PathLike[str]) -> Worker:
         self.cancel()
         path = os.fspath(path)
+        early, self._early = self._early, None
+        if early is not None and (early.path != os.path.abspath(path) or early.cancelled):
+            early.cancel()
+            early = None
         self.document.begin_loading(path)
+        if early is not None:  # the decode started at launch goes on: the views show it
+            self.worker = early.worker
+            early.setParent(self)
+            early.listen(lambda how, value, w=early.worker, p=path: self._hear(w, p, how, value))
+            return early.worker
         worker = Worker(decode_with_peaks, path, name="load")
         worker.partial.connect(lambda msg, w=worker: self._on_partial(w, msg))
         worker.returned.connect(lambda result, w=worker: self._on_returned(w, result))
@@ -106,6 +188,17 @@ class AudioLoader(OneWorkerAtATime):
         return worker
 
     # -- worker signals (GUI thread); results of a superseded worker are ignored ----------------
+    def _hear(self, worker: Worker, path: str, how: str, value: Any) -> None:
+        """An adopted `EarlyLoad`'s worker, heard through it."""
+        if how == "partial":
+            self._on_partial(worker, value)
+        elif how == "returned":
+            self._on_returned(worker, value)
+        elif how == "errored":
+            self._on_errored(worker, path, value)
+        else:
+            self._on_cancelled(worker)
+
     def _on_partial(self, worker: Worker, msg: DecodeStarted | DecodeProgress) -> None:
         if worker is not self.worker:
             return

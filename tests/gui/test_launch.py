@@ -113,3 +113,101 @@ def test_a_build_step_that_fails_is_reported_and_the_quit_still_stops_the_servic
     app.aboutToQuit.emit()  # what quitting the app sends
     assert built[0] in stopped  # the services built before the failing step are stopped
     window.close()
+
+
+def _count_decodes(monkeypatch) -> list[str]:
+    """The loader's decode worker body, the real one, noted: the paths it decodes."""
+    from inpaint_studio.services import loader
+
+    decoded: list[str] = []
+    real = loader.decode_with_peaks
+
+    def decode_with_peaks(ctx, path):
+        decoded.append(path)
+        return real(ctx, path)
+
+    monkeypatch.setattr(loader, "decode_with_peaks", decode_with_peaks)
+    return decoded
+
+
+def test_a_song_given_at_launch_decodes_while_the_editor_is_built_and_is_adopted(
+        qtbot, settings, workers, monkeypatch, studio_home, audio_file):
+    """`inpaint-studio SONG`: the song starts decoding at the first paint, before the editor's
+    models exist; the editor's loader then adopts that decode (no second one) and the song opens
+    bit-identical to a sequential decode; the editor's start-up runs once it has. A 25-s MP3
+    decodes in parallel parts."""
+    import numpy as np
+
+    from inpaint_studio.core.decode import load_audio
+
+    song = audio_file(".mp3", seconds=25.0)
+    decoded = _count_decodes(monkeypatch)
+    seen: list[str] = []
+    real_build_models = composition.build_models
+
+    def build_models(*args, **kwargs):  # the real one, noted with what is running by then
+        early = launch.early
+        seen.append("decoding" if early is not None and early.worker in workers.active
+                    else "not decoding")
+        return real_build_models(*args, **kwargs)
+
+    real_start = composition.Editor.start
+
+    def start(self):  # the real one, noted
+        seen.append("start" if self.window.document.state == "ready" else "start while loading")
+        real_start(self)
+
+    monkeypatch.setattr(composition, "build_models", build_models)
+    monkeypatch.setattr(composition.Editor, "start", start)
+    launch = _launch(qtbot, settings, workers, monkeypatch, song=str(song))
+    assert launch.early is None  # nothing is started before the first paint
+    window = launch.window
+    with qtbot.waitSignal(window.song_opened, timeout=60000):
+        window.show()
+    qtbot.waitUntil(lambda: launch.editor is not None and launch.editor.started, timeout=60000)
+    # the decode was running when the editor began to be built; the rest of start-up (server,
+    # key, sound device) waited for it to end
+    assert seen[:2] == ["decoding", "start"]
+    assert decoded == [str(song)]  # one decode: the loader adopted the one started at launch
+    assert window.document.path == str(song) and window.document.state == "ready"
+    whole = load_audio(song, parts=1).samples
+    assert np.array_equal(window.document.audio.samples, whole)
+    peaks = window.document.peaks
+    assert peaks is not None and peaks.frames == whole.shape[1]
+    _finish(qtbot, launch)
+
+
+def test_another_song_opened_before_the_editor_exists_cancels_the_decode_started_at_launch(
+        qtbot, settings, workers, monkeypatch, studio_home, audio_file):
+    first = audio_file(".mp3", seconds=25.0)
+    second = audio_file(".flac", seconds=2.0)
+    decoded = _count_decodes(monkeypatch)
+    launch = _launch(qtbot, settings, workers, monkeypatch, song=str(first))
+    window = launch.window
+    # Heard after `Launch.begin` (connected after it): the first song is decoding, the editor
+    # is not built yet, and the musician opens another song.
+    window.first_painted.connect(lambda: window.open_file(second))
+    with qtbot.waitSignal(window.song_opened, timeout=60000) as opened:
+        window.show()
+    assert opened.args == [str(second)]
+    assert launch.early is not None and launch.early.cancelled
+    assert decoded == [str(first), str(second)]
+    assert window.document.path == str(second)
+    _finish(qtbot, launch)
+
+
+def test_a_song_given_at_launch_that_does_not_decode_is_reported_as_any_other(
+        qtbot, settings, workers, monkeypatch, studio_home, tmp_path):
+    bad = tmp_path / "not-a-song.mp3"
+    bad.write_bytes(b"this is not audio " * 1000)
+    decoded = _count_decodes(monkeypatch)
+    launch = _launch(qtbot, settings, workers, monkeypatch, song=str(bad))
+    window = launch.window
+    window.errors.interactive = False
+    with qtbot.waitSignal(window.errors.reported, timeout=60000) as seen:
+        window.show()
+    assert launch.early is not None and decoded == [str(bad)]  # the decode started at launch
+    title, message = seen.args
+    assert "not-a-song.mp3" in title + message
+    assert window.document.state != "ready"
+    _finish(qtbot, launch)
