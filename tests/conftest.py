@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -47,14 +48,21 @@ def tone(seconds: float = 3.0, rate: int = 44100, channels: int = 2, freq: float
     return Audio(np.asarray(rows, dtype=np.float32), rate)
 
 
+_TONES = SESSION_DIR / "tones"
+
+
 @pytest.fixture
 def audio_file(tmp_path):
     """Factory: write synthesised audio to a file of the given suffix via ffmpeg."""
 
     def make(suffix: str = ".wav", seconds: float = 3.0, rate: int = 44100, channels: int = 2):
-        path = tmp_path / f"tone-{seconds}s-{rate}-{channels}{suffix}"
-        encode_audio(tone(seconds, rate, channels), path)
-        return path
+        name = f"tone-{seconds}s-{rate}-{channels}{suffix}"
+        made = _TONES / name  # encoded once per test process; each test gets its own copy
+        if not made.exists():
+            _TONES.mkdir(exist_ok=True)
+            encode_audio(tone(seconds, rate, channels), made)
+        shutil.copyfile(made, tmp_path / name)
+        return tmp_path / name
 
     return make
 
@@ -93,6 +101,18 @@ def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
         pytest.exit(f"--dist loadgroup is not in effect (pytest {pytest.__version__} with this "
                     f"pytest-xdist; e.g. {lost[0]} has no group): use the versions "
                     f"pyproject.toml pins", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the package to bytecode once, before the workers start: where
+    PYTHONDONTWRITEBYTECODE is set (this project's own machine sets it), every test worker and
+    every Python the tests start (CLI, servers, engine and analysis processes, the audio
+    process) would otherwise compile it from source again, as an installed wheel never does."""
+    if hasattr(config, "workerinput") or not sys.dont_write_bytecode:
+        return
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "inpaint_studio", quiet=2)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

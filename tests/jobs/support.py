@@ -41,10 +41,18 @@ def odd_songs(folder: Path, seconds: float = 12.0, keep: float = 0.5) -> dict[st
     return songs
 
 
+_SONGS: dict[tuple[str, float, int], bytes] = {}  # encoded once per test process
+
+
 def make_song(path: Path, seconds: float = 20.0, seed: int = 3) -> Path:
     """A synthesised song (drums, bass, keys…) so that alignment has real material to match."""
     if not path.exists():
-        encode_audio(synth_song(seconds, bpm=120.0, seed=seed), path)
+        made = _SONGS.get((path.suffix, seconds, seed))
+        if made is None:
+            encode_audio(synth_song(seconds, bpm=120.0, seed=seed), path)
+            _SONGS[(path.suffix, seconds, seed)] = path.read_bytes()
+        else:
+            path.write_bytes(made)
     return path
 
 
