@@ -33,6 +33,25 @@ def editor(qtbot, window, tmp_path):
     return window, services.music_map, features.music_map
 
 
+@pytest.fixture(scope="module")
+def song_map(song):
+    """The song's map, analysed once for the tests that use a map rather than make one."""
+    from inpaint_studio.core.decode import load_audio
+    from inpaint_studio.musicmap import pipeline
+
+    return pipeline.analyze(load_audio(song))
+
+
+@pytest.fixture
+def mapped_editor(editor, song, song_map, tmp_path):
+    """The editor with `song` already in its map cache (as after an earlier session): opening
+    it reads the map, through the same lookup, instead of analysing it again."""
+    from inpaint_studio.musicmap import cache
+
+    assert cache.store(tmp_path / "cache" / "musicmap", cache.file_key(song), song_map)
+    return editor
+
+
 def open_and_map(qtbot, window, service, path):
     """Open `path` and wait for it to load and for its map; returns (MapReady, GUI-loop ticks
     seen while the map was being computed, the order of "loaded" and "ready")."""
@@ -117,8 +136,8 @@ def _drag(qtbot, plot_widget, t0, t1, y=0.5, modifier=Qt.KeyboardModifier.NoModi
     qtbot.wait(10)
 
 
-def test_dragged_regions_snap_to_bars_or_beats_and_shift_drags_freely(qtbot, editor, song):
-    window, service, feature = editor
+def test_dragged_regions_snap_to_bars_or_beats_and_shift_drags_freely(qtbot, mapped_editor, song):
+    window, service, feature = mapped_editor
     m = open_and_map(qtbot, window, service, song)[0].map
     window.detail.fit()
     qtbot.wait(10)
@@ -163,8 +182,8 @@ def _type(field, text):
     QTest.keyClick(field, Qt.Key.Key_Return)
 
 
-def test_bars_beats_typed_into_the_region_fields(qtbot, editor, song):
-    window, service, _ = editor
+def test_bars_beats_typed_into_the_region_fields(qtbot, mapped_editor, song):
+    window, service, _ = mapped_editor
     m = open_and_map(qtbot, window, service, song)[0].map
     f = window.region_fields
     assert "33.1" in f.start.toolTip()
@@ -253,8 +272,8 @@ def double_click(qtbot, plot_widget, t, modifier=Qt.KeyboardModifier.NoModifier)
     qtbot.wait(10)
 
 
-def test_double_click_selects_a_bar_and_shift_double_click_its_section(qtbot, editor, song):
-    window, service, _ = editor
+def test_double_click_selects_a_bar_and_shift_double_click_its_section(qtbot, mapped_editor, song):
+    window, service, _ = mapped_editor
     m = open_and_map(qtbot, window, service, song)[0].map
     window.detail.fit()
     qtbot.wait(10)
