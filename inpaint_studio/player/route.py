@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +26,14 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.core.cancel import NEVER, CancelToken
 
 
-def fill_region(
-    audio: Audio,
-    start: float,
-    end: float,
-    *,
-    seed: int = 0,
-    num_versions: int = 2,
-    prompt: str = "",
-    token: CancelToken = NEVER,
-    progress: Callable[[float], None] | None = None,
-    midi_dir: str | os.PathLike[str] | None = None,
-    song_path: str | os.PathLike[str] | None = None,
-    map_cache_dir: str | os.PathLike[str] | None = None,
-) -> Any:
+def fill_region(audio: Audio, start: float, end: float, *, prompt: str = "",
+                midi_dir: str | os.PathLike[str] | None = None,
+                song_path: str | os.PathLike[str] | None = None,
+                map_cache_dir: str | os.PathLike[str] | None = None,
+                **contract: Any) -> Any:
     """Fill [start, end] of `audio` as the prompt asks; returns the engine's `FillResult`.
+    `contract`: the rest of what every engine takes (`seed`, `num_versions`, `token`,
+    `progress`: see `engine.fill.fill_region`), passed on to the one that fills, unchanged.
     Versions played by the session player carry `meta["midi_path"]` (None without
     `midi_dir`), `meta["plan"]` and `meta["description"]`; continuation versions do not."""
     from inpaint_studio.player.plan import parse
@@ -50,8 +42,7 @@ def fill_region(
     if plan.action == "continue":
         from inpaint_studio.engine.fill import fill_region as continuation
 
-        return continuation(audio, start, end, seed=seed, num_versions=num_versions,
-                            prompt=prompt, token=token, progress=progress)
+        return continuation(audio, start, end, prompt=prompt, **contract)
     from inpaint_studio.player.fill import PlayerError
     from inpaint_studio.player.fill import fill_region as play
     from inpaint_studio.player.render import (
@@ -69,12 +60,11 @@ def fill_region(
         raise PlayerError(str(exc)) from None
     clock = time.perf_counter()
     stages: set[str] = set()
-    music_map = song_map(audio, song_path, map_cache_dir, token, stages)
+    music_map = song_map(audio, song_path, map_cache_dir, contract.get("token", NEVER), stages)
     map_s = time.perf_counter() - clock
     try:
-        result = play(audio, start, end, seed=seed, num_versions=num_versions, prompt=prompt,
-                      token=token, progress=progress, music_map=music_map, midi_dir=midi_dir,
-                      plan=plan)
+        result = play(audio, start, end, prompt=prompt, music_map=music_map, midi_dir=midi_dir,
+                      plan=plan, **contract)
     except (SoundFontMissing, SynthMissing, SynthFailed) as exc:
         # The user's to fix (install the program or the SoundFont): said as such, not as a
         # crash of the engine.
