@@ -40,3 +40,33 @@ def k_weighted(x: np.ndarray, rate: int) -> np.ndarray:
     y = lfilter(b, a, x)  # shelf: +4 dB above ~1.7 kHz
     b, a = biquad("high_pass", 38.13547087602444, 0.5003270373238773, 0.0, rate)
     return lfilter(b, a, y)  # high-pass: the low end barely counts
+
+
+class SongLevels:
+    """Loudness of stretches of one song, each measured once however many takes ask for it.
+
+    Every take of a fill matches its gain to the original region and is judged against the
+    original region and the context either side of it; the takes of one fill mostly share
+    their outer seams, so those figures of the original repeat. On a 60-s region they were
+    two thirds of the loudness measured per take. The values are exactly `loudness`'s."""
+
+    def __init__(self, samples: np.ndarray, rate: int) -> None:
+        self.samples = samples
+        self.rate = rate
+        self._memo: dict[tuple, float] = {}
+
+    def span(self, i0: int, i1: int) -> float:
+        """`loudness` of the song's frames [i0, i1)."""
+        key = ("span", int(i0), int(i1))
+        if key not in self._memo:
+            self._memo[key] = loudness(self.samples[:, i0:i1], self.rate)
+        return self._memo[key]
+
+    def context(self, i0: int, i1: int, n: int) -> float:
+        """`loudness` of the song's n frames before i0 and n after i1, joined."""
+        key = ("context", int(i0), int(i1), int(n))
+        if key not in self._memo:
+            ctx = np.concatenate([self.samples[:, max(0, i0 - n) : i0],
+                                  self.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
+            self._memo[key] = loudness(ctx, self.rate)
+        return self._memo[key]

@@ -5,13 +5,12 @@ to the loudness of the ORIGINAL region it replaces (overall, then its contour wi
 from __future__ import annotations
 
 import numpy as np
-from audiotsm import wsola
-from audiotsm.io.array import ArrayReader, ArrayWriter
 from scipy.signal import resample
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.engine.loudness import FLOOR_LUFS, k_weighted, loudness
+from inpaint_studio.engine.loudness import FLOOR_LUFS, SongLevels, k_weighted, loudness
 from inpaint_studio.engine.plan import Plan
+from inpaint_studio.engine.stretch import wsola
 from inpaint_studio.engine.window import Window
 
 SEAM_FADE = 0.060  # seconds, centred on a seam
@@ -41,10 +40,7 @@ def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarra
     n_in = int(round(span * sr)) + 2 * margin
     src = _take(audio.samples, a, n_in).astype(np.float32)
     speed = (span * sr) / out_len
-    tsm = wsola(audio.channels, speed=speed)
-    writer = ArrayWriter(audio.channels)
-    tsm.run(ArrayReader(src), writer)
-    y = np.asarray(writer.data, dtype=np.float32)
+    y = wsola(src, speed).astype(np.float32)  # audiotsm's WSOLA, as array operations
     start = int(round(margin / speed))
     return _fit(y[:, start : start + out_len], out_len)
 
@@ -107,19 +103,18 @@ def assemble_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int]:
     return fill, a0
 
 
-def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float) -> float:
+def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float,
+               levels: SongLevels | None = None) -> float:
     """Scale `fill` in place so its loudness over [t0, t1] equals the original's there (or the
     surrounding context's, if the original region is silent), then follow the original's
-    loudness contour within ±3 dB. Returns the overall gain in dB."""
+    loudness contour within ±3 dB. Returns the overall gain in dB. `levels`: the original's
+    loudness figures, shared by the takes of one fill."""
     sr = audio.sample_rate
     i0, i1 = int(t0 * sr), int(t1 * sr)
-    orig = audio.samples[:, i0:i1]
-    ref = loudness(orig, sr)
+    levels = levels if levels is not None else SongLevels(audio.samples, sr)
+    ref = levels.span(i0, i1)
     if ref <= FLOOR_LUFS + 10:  # a silent region: match the music around it instead
-        n = i1 - i0
-        ctx = np.concatenate([audio.samples[:, max(0, i0 - n) : i0],
-                              audio.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
-        ref = loudness(ctx, sr)
+        ref = levels.context(i0, i1, i1 - i0)
     own = loudness(fill[:, i0 - a0 : i1 - a0], sr)
     if own <= FLOOR_LUFS or ref <= FLOOR_LUFS:
         return 0.0
@@ -226,11 +221,12 @@ def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:
     return Audio(out, sr)
 
 
-def render_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int, float]:
+def render_fill(audio: Audio, plan: Plan, levels: SongLevels | None = None,
+                ) -> tuple[np.ndarray, int, float]:
     """(gain-matched fill, its first frame, overall gain in dB): all a version needs besides
     the song, which `splice` (the whole version) or `splice_window` (a stretch) adds."""
     fill, a0 = assemble_fill(audio, plan)
-    g_db = match_gain(audio, fill, a0, plan.start, plan.end)
+    g_db = match_gain(audio, fill, a0, plan.start, plan.end, levels)
     return fill, a0, g_db
 
 
