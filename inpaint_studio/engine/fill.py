@@ -140,11 +140,13 @@ def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: st
     # measured on the fill and a few seconds either side (every measure reaches < 2.5 s past a
     # seam); the whole version is spliced only when a caller asks for it
     near = splice_window(audio, fill, a0, plan, MEASURE_MARGIN)
-    level = loudness(read(near, int(plan.start * sr), int(plan.end * sr)), sr)
+    seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
+    # the fill's level over its outer seams as reported: the loudness measure reads it too
+    level = loudness(read(near, int(seams[0] * sr), int(seams[-1] * sr)), sr)
     if level <= FLOOR_LUFS + 1:
         return None
-    seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
-    metrics = measure(audio, near, seams, analysis=an, grid=grid, jumps=jumps, levels=levels)
+    metrics = measure(audio, near, seams, analysis=an, grid=grid, jumps=jumps, levels=levels,
+                      level=level)
     del near
     notes = []
     if grid.fallback:

@@ -54,6 +54,7 @@ class SongLevels:
         self.samples = samples
         self.rate = rate
         self._memo: dict[tuple, float] = {}
+        self._powers: dict[tuple, np.ndarray] = {}
 
     def span(self, i0: int, i1: int) -> float:
         """`loudness` of the song's frames [i0, i1)."""
@@ -70,3 +71,20 @@ class SongLevels:
                                   self.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
             self._memo[key] = loudness(ctx, self.rate)
         return self._memo[key]
+
+    def powers(self, i0: int, i1: int, lead: int, win: int, hop: int) -> np.ndarray:
+        """The K-weighted mean power of the song's mono mix in `win`-frame windows every `hop`
+        frames from i0 to i1 (the filters run from i0 - lead, so they have settled)."""
+        key = (int(i0), int(i1), int(lead), int(win), int(hop))
+        if key not in self._powers:
+            self._powers[key] = window_powers(
+                self.samples[:, i0 - lead : i1].mean(axis=0), self.rate, lead, win, hop)
+        return self._powers[key]
+
+
+def window_powers(mono: np.ndarray, rate: int, lead: int, win: int, hop: int) -> np.ndarray:
+    """K-weighted mean power of `mono[lead:]` in `win`-frame windows every `hop` frames."""
+    k = k_weighted(mono, rate)[lead:]
+    c = np.concatenate([[0.0], np.cumsum(k * k)])
+    starts = np.arange(0, len(k) - win + 1, hop)
+    return (c[starts + win] - c[starts]) / win

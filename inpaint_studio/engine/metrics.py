@@ -110,13 +110,15 @@ def beat_phase_ms(audio: Audio | Window, grid: BeatGrid, t: float, into_fill_aft
 
 
 def loudness_delta(audio: Audio | Window, original: Audio, t0: float, t1: float,
-                   levels: SongLevels | None = None) -> float:
+                   levels: SongLevels | None = None, own: float | None = None) -> float:
     """Loudness of `audio` over [t0, t1] minus the original's over equal lengths either side
-    (`levels`: the original's, measured once per stretch)."""
+    (`levels`: the original's, measured once per stretch; `own`: `audio`'s over [t0, t1] when
+    the caller measured it already)."""
     sr = audio.sample_rate
     i0, i1 = int(t0 * sr), int(t1 * sr)
     levels = levels if levels is not None else SongLevels(original.samples, sr)
-    own = levels.span(i0, i1) if audio is original else loudness(read(audio, i0, i1), sr)
+    if own is None:
+        own = levels.span(i0, i1) if audio is original else loudness(read(audio, i0, i1), sr)
     return own - levels.context(i0, i1, int((t1 - t0) * sr))
 
 
@@ -159,10 +161,12 @@ def measure(
     grid: BeatGrid | None = None,
     jumps: JumpTable | None = None,
     levels: SongLevels | None = None,
+    level: float | None = None,
 ) -> dict:
     """Metrics of `version` (the original with [seams[0], seams[-1]] replaced) and of the
     original at the same instants, with per-metric gates and `passed`. JSON-serialisable.
-    `levels`: the original's loudness figures, shared by the takes of one fill."""
+    `levels`: the original's loudness figures, shared by the takes of one fill; `level`: the
+    version's loudness over [seams[0], seams[-1]] when the caller measured it already."""
     an = analysis if analysis is not None else analyse(original)
     grid = grid if grid is not None else beat_grid(an)
     tL, tR = float(seams[0]), float(seams[-1])
@@ -187,7 +191,7 @@ def measure(
         if slips:
             slip_ok = all(np.isfinite(p) and p <= BEAT_SLIP_MS for p, _ in slips)
     levels = levels if levels is not None else SongLevels(original.samples, original.sample_rate)
-    d = loudness_delta(version, original, tL, tR, levels)
+    d = loudness_delta(version, original, tL, tR, levels, level)
     d0 = loudness_delta(original, original, tL, tR, levels)
     steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)
              if t in inner]

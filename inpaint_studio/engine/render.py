@@ -8,7 +8,7 @@ import numpy as np
 from scipy.signal import resample
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.engine.loudness import FLOOR_LUFS, SongLevels, k_weighted, loudness
+from inpaint_studio.engine.loudness import FLOOR_LUFS, SongLevels, loudness, window_powers
 from inpaint_studio.engine.plan import Plan
 from inpaint_studio.engine.stretch import wsola
 from inpaint_studio.engine.window import Window
@@ -120,7 +120,7 @@ def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float,
         return 0.0
     g_db = float(np.clip(ref - own, -20.0, 20.0))
     fill *= np.float32(10 ** (g_db / 20))
-    if _match_contour(audio, fill, a0, i0, i1):  # the contour moved the level: match again
+    if _match_contour(audio, fill, a0, i0, i1, levels):  # the contour moved the level: match again
         again = float(np.clip(ref - loudness(fill[:, i0 - a0 : i1 - a0], sr), -6.0, 6.0))
         fill *= np.float32(10 ** (again / 20))
         g_db += again
@@ -174,7 +174,8 @@ def _soft_limit(x: np.ndarray, knee: float = 0.9) -> None:
         x[over] = np.sign(v) * (knee + room * np.tanh((np.abs(v) - knee) / room))
 
 
-def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> bool:
+def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int,
+                   levels: SongLevels | None = None) -> bool:
     """A gain curve (K-weighted, 400 ms windows like momentary loudness) bringing the fill's
     level toward the original region's, so the level on both sides of each seam is the
     original's there too. Returns False when the region is too short for a contour."""
@@ -183,13 +184,10 @@ def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) ->
     if i1 - i0 < 3 * win:
         return False
     lead = min(i0, i0 - a0, int(0.1 * sr))  # let the filters settle before the region
-    ko = k_weighted(audio.samples[:, i0 - lead : i1].mean(axis=0), sr)[lead:]
-    kf = k_weighted(fill[:, i0 - lead - a0 : i1 - a0].mean(axis=0), sr)[lead:]
-    so = np.concatenate([[0.0], np.cumsum(ko * ko)])
-    sf = np.concatenate([[0.0], np.cumsum(kf * kf)])
-    starts = np.arange(0, len(ko) - win + 1, hop)
-    po = (so[starts + win] - so[starts]) / win
-    pf = (sf[starts + win] - sf[starts]) / win
+    levels = levels if levels is not None else SongLevels(audio.samples, sr)
+    po = levels.powers(i0, i1, lead, win, hop)
+    pf = window_powers(fill[:, i0 - lead - a0 : i1 - a0].mean(axis=0), sr, lead, win, hop)
+    starts = np.arange(len(po)) * hop
     g = np.clip(10 * np.log10((po + 1e-12) / (pf + 1e-12)), -CONTOUR_MAX_DB, CONTOUR_MAX_DB)
     g -= np.median(g)  # the overall level is already matched; keep only the shape
     g = np.convolve(np.pad(g, 1, mode="edge"), np.ones(3) / 3, mode="valid")

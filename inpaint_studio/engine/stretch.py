@@ -57,7 +57,8 @@ def wsola(x: np.ndarray, speed: float) -> np.ndarray:
         b1 = min(k_count, b0 + _BLOCK)
         starts = np.arange(b0, b1) * ha
         idx = starts[:, None] + np.arange(_NFFT)[None, :]
-        spec = sfft.rfft(xp[:, idx], axis=2)  # (channels, frames, bins) search regions
+        # (channels, frames, bins): the search regions' spectra, on both cores where free
+        spec = sfft.rfft(xp[:, idx], axis=2, workers=2)
         tmpl = np.zeros((channels, _NFFT), np.float32)
         for k in range(b0, b1):
             # the template: what would follow the previous frame as placed (natural progression)
