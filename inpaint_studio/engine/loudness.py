@@ -3,6 +3,8 @@ silence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from inpaint_studio.core.bs1770 import biquad, integrated_loudness
@@ -43,7 +45,8 @@ def k_weighted(x: np.ndarray, rate: int) -> np.ndarray:
 
 
 class SongLevels:
-    """Loudness of stretches of one song, each measured once however many takes ask for it.
+    """Loudness of stretches of one song, each measured once however many takes ask for it
+    (and the song's other figures at the seams the takes share, `figure`).
 
     Every take of a fill matches its gain to the original region and is judged against the
     original region and the context either side of it; the takes of one fill mostly share
@@ -55,6 +58,14 @@ class SongLevels:
         self.rate = rate
         self._memo: dict[tuple, float] = {}
         self._powers: dict[tuple, np.ndarray] = {}
+        self._figures: dict[tuple, float] = {}
+
+    def figure(self, key: tuple, measure: Callable[[], float]) -> float:
+        """Any other figure of the original (`measure()`), kept under `key`: the seam measures
+        read the original at the same instants for every take that shares a seam."""
+        if key not in self._figures:
+            self._figures[key] = measure()
+        return self._figures[key]
 
     def span(self, i0: int, i1: int) -> float:
         """`loudness` of the song's frames [i0, i1)."""

@@ -165,7 +165,8 @@ def measure(
 ) -> dict:
     """Metrics of `version` (the original with [seams[0], seams[-1]] replaced) and of the
     original at the same instants, with per-metric gates and `passed`. JSON-serialisable.
-    `levels`: the original's loudness figures, shared by the takes of one fill; `level`: the
+    `levels`: the original's loudness and seam figures, shared by the takes of one fill (made
+    for `original`; its figures are keyed by instant and grid); `level`: the
     version's loudness over [seams[0], seams[-1]] when the caller measured it already."""
     an = analysis if analysis is not None else analyse(original)
     grid = grid if grid is not None else beat_grid(an)
@@ -173,15 +174,19 @@ def measure(
     # a region at the song's very start (end) has no seam there: nothing is cut at the edge
     dur = original.duration
     inner = [float(t) for t in seams if EDGE < t < dur - EDGE]
+    levels = levels if levels is not None else SongLevels(original.samples, original.sample_rate)
     z = [seam_z(version, an, grid, t) for t in inner]
-    z0 = [seam_z(original, an, grid, t) for t in inner]
+    z0 = [levels.figure(("seam_z", id(grid), t), lambda t=t: seam_z(original, an, grid, t))
+          for t in inner]  # fmt: skip
     seam_ok = all(
         a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
     phase, phase0, phase_ok, slip_ok = [], [], None, None
     if not grid.fallback:
         sides = [(t, after) for t, after in ((tL, True), (tR, False)) if t in inner]
         phase = [beat_phase_ms(version, grid, t, after) for t, after in sides]
-        phase0 = [beat_phase_ms(original, grid, t, after) for t, after in sides]
+        phase0 = [levels.figure(("beat_phase", id(grid), t, after),
+                                lambda t=t, after=after: beat_phase_ms(original, grid, t, after))
+                  for t, after in sides]  # fmt: skip
         judged = [(p, p0) for p, p0 in zip(phase, phase0, strict=True)
                   if np.isfinite(p0) and p0 <= BEAT_PHASE_MAX_MS]  # fmt: skip
         if judged:  # where the original itself is steady
@@ -190,7 +195,6 @@ def measure(
                  if np.isfinite(p0) and p0 <= BEAT_SLIP_MS]  # fmt: skip
         if slips:
             slip_ok = all(np.isfinite(p) and p <= BEAT_SLIP_MS for p, _ in slips)
-    levels = levels if levels is not None else SongLevels(original.samples, original.sample_rate)
     d = loudness_delta(version, original, tL, tR, levels, level)
     d0 = loudness_delta(original, original, tL, tR, levels)
     steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)
