@@ -19,7 +19,7 @@ from inpaint_studio.engine.beats import BeatGrid, beat_grid, fixed_grid
 from inpaint_studio.engine.errors import EngineError
 from inpaint_studio.engine.jumps import JumpTable
 from inpaint_studio.engine.limits import MAX_REGION, MAX_SONG, MIN_REGION
-from inpaint_studio.engine.loudness import FLOOR_LUFS, loudness
+from inpaint_studio.engine.loudness import FLOOR_LUFS, SongLevels, loudness
 from inpaint_studio.engine.metrics import measure, predicted_seam_ok, shortfall
 from inpaint_studio.engine.novelty import PhaseTable
 from inpaint_studio.engine.plan import OUTWARD_WIDE, Plan, make_plan
@@ -131,18 +131,22 @@ def _frame_grid(an, grid: BeatGrid) -> BeatGrid:
 
 
 def _version(audio: Audio, an, grid: BeatGrid, plan: Plan, seed: int, method: str,
-             cost: float, jumps: JumpTable | None = None) -> FillVersion | None:
-    """Render and measure one planned candidate; None when its fill would be silent."""
-    fill, a0, gain_db = render_fill(audio, plan)
+             cost: float, jumps: JumpTable | None = None, levels: SongLevels | None = None,
+             ) -> FillVersion | None:
+    """Render and measure one planned candidate; None when its fill would be silent.
+    `jumps`, `levels`: the song's detector table and loudness figures, shared by the takes."""
+    fill, a0, gain_db = render_fill(audio, plan, levels)
     sr = audio.sample_rate
     # measured on the fill and a few seconds either side (every measure reaches < 2.5 s past a
     # seam); the whole version is spliced only when a caller asks for it
     near = splice_window(audio, fill, a0, plan, MEASURE_MARGIN)
-    level = loudness(read(near, int(plan.start * sr), int(plan.end * sr)), sr)
+    seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
+    # the fill's level over its outer seams as reported: the loudness measure reads it too
+    level = loudness(read(near, int(seams[0] * sr), int(seams[-1] * sr)), sr)
     if level <= FLOOR_LUFS + 1:
         return None
-    seams = [round(t, 4) for t in plan.seams]  # measured where reported, so it reproduces
-    metrics = measure(audio, near, seams, analysis=an, grid=grid, jumps=jumps)
+    metrics = measure(audio, near, seams, analysis=an, grid=grid, jumps=jumps, levels=levels,
+                      level=level)
     del near
     notes = []
     if grid.fallback:
@@ -184,7 +188,7 @@ def _differs(cand: Candidate, plan: Plan, space: SearchSpace,
 
 def _takes(audio: Audio, an, grid: BeatGrid, planned: list, num_versions: int, seed: int,
            lap: Callable[[int, float], None], jumps: JumpTable | None = None,
-           ) -> tuple[list[FillVersion], list[FillVersion]]:
+           levels: SongLevels | None = None) -> tuple[list[FillVersion], list[FillVersion]]:
     """Render and measure planned takes until `num_versions` pass the gates or the try budget
     is spent: (passing takes, failing takes best first, at most as many as are missing).
 
@@ -206,7 +210,7 @@ def _takes(audio: Audio, an, grid: BeatGrid, planned: list, num_versions: int, s
             if strict and not _differs(cand, plan, space, kept_plans):
                 continue
             tried.add(i)
-            version = _version(audio, an, grid, plan, seed, method, cand.cost, jumps)
+            version = _version(audio, an, grid, plan, seed, method, cand.cost, jumps, levels)
             if version is None:
                 continue  # silent material: never a take
             if version.meta["confidence"] == "ok" or grid.fallback:
@@ -273,7 +277,8 @@ def fill_region(
     planned += [(c, p, sp, "beat", False) for c, p in rest]
     lap("plan", 0.65)
     versions, spare = _takes(audio, an, grid, planned, num_versions, seed, lambda i, f: lap(
-        f"try_{i}", 0.65 + 0.3 * f), JumpTable.of(an, grid))
+        f"try_{i}", 0.65 + 0.3 * f), JumpTable.of(an, grid),
+        SongLevels(audio.samples, audio.sample_rate))
     versions += spare[: num_versions - len(versions)]  # failing takes: the last resort
     if not versions:
         raise EngineError("The only material that fits this region is silent; the local "

@@ -28,7 +28,7 @@ from inpaint_studio.core.audio import Audio
 from inpaint_studio.engine.analysis import Analysis, analyse, slice_features
 from inpaint_studio.engine.beats import BeatGrid, beat_grid
 from inpaint_studio.engine.jumps import KINDS, JumpTable, tail_level_db
-from inpaint_studio.engine.loudness import loudness, momentary
+from inpaint_studio.engine.loudness import SongLevels, loudness, momentary
 from inpaint_studio.engine.novelty import (  # noqa: F401 - re-exported for callers
     SEAM_Z_MAX,
     SEAM_Z_OVER_ORIGINAL,
@@ -109,14 +109,17 @@ def beat_phase_ms(audio: Audio | Window, grid: BeatGrid, t: float, into_fill_aft
     return abs(float(np.angle(mean)) / (2 * np.pi) * slope * 1000.0)
 
 
-def loudness_delta(audio: Audio | Window, original: Audio, t0: float, t1: float) -> float:
-    """Loudness of `audio` over [t0, t1] minus the original's over equal lengths either side."""
+def loudness_delta(audio: Audio | Window, original: Audio, t0: float, t1: float,
+                   levels: SongLevels | None = None, own: float | None = None) -> float:
+    """Loudness of `audio` over [t0, t1] minus the original's over equal lengths either side
+    (`levels`: the original's, measured once per stretch; `own`: `audio`'s over [t0, t1] when
+    the caller measured it already)."""
     sr = audio.sample_rate
-    n = int((t1 - t0) * sr)
     i0, i1 = int(t0 * sr), int(t1 * sr)
-    ctx = np.concatenate([original.samples[:, max(0, i0 - n) : i0],
-                          original.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
-    return loudness(read(audio, i0, i1), sr) - loudness(ctx, sr)
+    levels = levels if levels is not None else SongLevels(original.samples, sr)
+    if own is None:
+        own = levels.span(i0, i1) if audio is original else loudness(read(audio, i0, i1), sr)
+    return own - levels.context(i0, i1, int((t1 - t0) * sr))
 
 
 def _step(audio: Audio | Window, t: float) -> float:
@@ -157,24 +160,33 @@ def measure(
     analysis: Analysis | None = None,
     grid: BeatGrid | None = None,
     jumps: JumpTable | None = None,
+    levels: SongLevels | None = None,
+    level: float | None = None,
 ) -> dict:
     """Metrics of `version` (the original with [seams[0], seams[-1]] replaced) and of the
-    original at the same instants, with per-metric gates and `passed`. JSON-serialisable."""
+    original at the same instants, with per-metric gates and `passed`. JSON-serialisable.
+    `levels`: the original's loudness and seam figures, shared by the takes of one fill (made
+    for `original`; its figures are keyed by instant and grid); `level`: the
+    version's loudness over [seams[0], seams[-1]] when the caller measured it already."""
     an = analysis if analysis is not None else analyse(original)
     grid = grid if grid is not None else beat_grid(an)
     tL, tR = float(seams[0]), float(seams[-1])
     # a region at the song's very start (end) has no seam there: nothing is cut at the edge
     dur = original.duration
     inner = [float(t) for t in seams if EDGE < t < dur - EDGE]
+    levels = levels if levels is not None else SongLevels(original.samples, original.sample_rate)
     z = [seam_z(version, an, grid, t) for t in inner]
-    z0 = [seam_z(original, an, grid, t) for t in inner]
+    z0 = [levels.figure(("seam_z", id(grid), t), lambda t=t: seam_z(original, an, grid, t))
+          for t in inner]  # fmt: skip
     seam_ok = all(
         a <= max(SEAM_Z_MAX, b + SEAM_Z_OVER_ORIGINAL) for a, b in zip(z, z0, strict=True))
     phase, phase0, phase_ok, slip_ok = [], [], None, None
     if not grid.fallback:
         sides = [(t, after) for t, after in ((tL, True), (tR, False)) if t in inner]
         phase = [beat_phase_ms(version, grid, t, after) for t, after in sides]
-        phase0 = [beat_phase_ms(original, grid, t, after) for t, after in sides]
+        phase0 = [levels.figure(("beat_phase", id(grid), t, after),
+                                lambda t=t, after=after: beat_phase_ms(original, grid, t, after))
+                  for t, after in sides]  # fmt: skip
         judged = [(p, p0) for p, p0 in zip(phase, phase0, strict=True)
                   if np.isfinite(p0) and p0 <= BEAT_PHASE_MAX_MS]  # fmt: skip
         if judged:  # where the original itself is steady
@@ -183,8 +195,8 @@ def measure(
                  if np.isfinite(p0) and p0 <= BEAT_SLIP_MS]  # fmt: skip
         if slips:
             slip_ok = all(np.isfinite(p) and p <= BEAT_SLIP_MS for p, _ in slips)
-    d = loudness_delta(version, original, tL, tR)
-    d0 = loudness_delta(original, original, tL, tR)
+    d = loudness_delta(version, original, tL, tR, levels, level)
+    d0 = loudness_delta(original, original, tL, tR, levels)
     steps = [max(0.0, abs(_step(version, t)) - abs(_step(original, t))) for t in (tL, tR)
              if t in inner]
     loud_ok = (abs(d) <= LOUDNESS_MAX_LU or abs(d - d0) <= LOUDNESS_MAX_LU) and all(

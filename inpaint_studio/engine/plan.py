@@ -151,26 +151,31 @@ def _beat_map(grid: BeatGrid, b0: int, b1: int, shift: int, d0: float, d1: float
 def _pieces(tt: np.ndarray, ss: np.ndarray, t0: float, t1: float, part: int,
             tol: float = 0.010) -> list[Piece]:
     """Linear pieces over [t0, t1] following the knots within `tol` seconds (greedy merge;
-    tracked beats jitter by a few ms, which is no reason to cut and re-stretch)."""
-    def at(t: float) -> float:
-        return float(np.interp(t, tt, ss, left=ss[0] + (t - tt[0]), right=ss[-1] + (t - tt[-1])))
+    tracked beats jitter by a few ms, which is no reason to cut and re-stretch).
 
-    inner = [float(t) for t in tt if t0 + 0.05 < t < t1 - 0.05]
-    cuts = [t0] + inner + [t1]
+    From each cut, the longest span whose straight line stays within `tol` of the map at every
+    cut inside it; all spans from one cut are tested at once (a 60-s region has ~120 cuts)."""
+    cuts = np.asarray([t0] + [float(t) for t in tt if t0 + 0.05 < t < t1 - 0.05] + [t1])
+    vals = np.interp(cuts, tt, ss)
+    vals = np.where(cuts < tt[0], ss[0] + (cuts - tt[0]), vals)
+    vals = np.where(cuts > tt[-1], ss[-1] + (cuts - tt[-1]), vals)
     pieces: list[Piece] = []
-    i = 0
-    while i < len(cuts) - 1:
-        j = len(cuts) - 1
-        while j > i + 1:  # the longest span whose straight line stays within tol of the knots
-            a, b = cuts[i], cuts[j]
-            sa, sb = at(a), at(b)
-            mid = cuts[i + 1 : j]
-            line = [sa + (sb - sa) * (t - a) / (b - a) for t in mid]
-            if all(abs(x - at(t)) <= tol for x, t in zip(line, mid, strict=False)):
-                break
-            j -= 1
-        a, b = cuts[i], cuts[j]
-        pieces.append(Piece(a, b, at(a), (at(b) - at(a)) / (b - a), part))
+    i, last = 0, len(cuts) - 1
+    while i < last:
+        a, sa = cuts[i], vals[i]
+        ends = np.arange(i + 2, last + 1)  # spans i..j with at least one cut inside
+        j = i + 1
+        if len(ends):
+            mid = np.arange(i + 1, last)  # every inner cut m (i < m < j counts for span j)
+            slope = (vals[ends] - sa) / (cuts[ends] - a)
+            line = sa + slope[:, None] * (cuts[mid] - a)[None, :]
+            bad = (np.abs(line - vals[mid][None, :]) > tol) & (mid[None, :] < ends[:, None])
+            ok = ~bad.any(axis=1)
+            if ok.any():
+                j = int(ends[np.nonzero(ok)[0][-1]])
+        b = cuts[j]
+        pieces.append(Piece(float(a), float(b), float(sa), float((vals[j] - sa) / (b - a)),
+                            part))  # fmt: skip
         i = j
     return pieces
 

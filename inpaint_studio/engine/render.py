@@ -4,14 +4,15 @@ to the loudness of the ORIGINAL region it replaces (overall, then its contour wi
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from audiotsm import wsola
-from audiotsm.io.array import ArrayReader, ArrayWriter
 from scipy.signal import resample
 
 from inpaint_studio.core.audio import Audio
-from inpaint_studio.engine.loudness import FLOOR_LUFS, k_weighted, loudness
+from inpaint_studio.engine.loudness import FLOOR_LUFS, SongLevels, loudness, window_powers
 from inpaint_studio.engine.plan import Plan
+from inpaint_studio.engine.stretch import wsola
 from inpaint_studio.engine.window import Window
 
 SEAM_FADE = 0.060  # seconds, centred on a seam
@@ -19,6 +20,7 @@ JOIN_FADE = 0.030  # between pieces of the same source (continuous material)
 STRETCH_SLACK = 0.003  # a copy is exact enough when the map drifts less than this over a piece
 RESAMPLE_MAX = 0.003  # rate changes up to 0.3 % (5 cents) are resampled, larger ones WSOLA
 CONTOUR_MAX_DB = 6.0
+PARALLEL_FILL = 20.0  # s: fills at least this long stretch their pieces on two threads
 
 
 def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarray:
@@ -41,10 +43,7 @@ def _source_audio(audio: Audio, s0: float, s1: float, out_len: int) -> np.ndarra
     n_in = int(round(span * sr)) + 2 * margin
     src = _take(audio.samples, a, n_in).astype(np.float32)
     speed = (span * sr) / out_len
-    tsm = wsola(audio.channels, speed=speed)
-    writer = ArrayWriter(audio.channels)
-    tsm.run(ArrayReader(src), writer)
-    y = np.asarray(writer.data, dtype=np.float32)
+    y = wsola(src, speed).astype(np.float32)  # audiotsm's WSOLA, as array operations
     start = int(round(margin / speed))
     return _fit(y[:, start : start + out_len], out_len)
 
@@ -84,16 +83,30 @@ def assemble_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int]:
     a0 = int(round(plan.start * sr)) - h
     a1 = int(round(plan.end * sr)) + h
     fill = np.zeros((audio.channels, a1 - a0), np.float32)
-    prev: tuple[np.ndarray, int] | None = None  # (audio, first frame) of the previous piece
+    spans = []  # each piece's frames in the fill: it overlaps its neighbours by half a fade
     for i, p in enumerate(plan.pieces):
-        # a piece overlaps its neighbours by half a fade: a join, or a seam between sources
+        # a join (same source), or a seam between sources
         same_source = i > 0 and plan.pieces[i - 1].part == p.part
         hl = int(round((JOIN_FADE if same_source else SEAM_FADE) / 2 * sr)) if i else h
         nxt_same = i + 1 < len(plan.pieces) and plan.pieces[i + 1].part == p.part
         hr = int(round((JOIN_FADE if nxt_same else SEAM_FADE) / 2 * sr))
-        b0 = int(round(p.t0 * sr)) - hl
-        b1 = int(round(p.t1 * sr)) + hr
-        y = _source_audio(audio, float(p.source(b0 / sr)), float(p.source(b1 / sr)), b1 - b0)
+        spans.append((int(round(p.t0 * sr)) - hl, int(round(p.t1 * sr)) + hr))
+
+    def piece_audio(k: int) -> np.ndarray:
+        p, (b0, b1) = plan.pieces[k], spans[k]
+        return _source_audio(audio, float(p.source(b0 / sr)), float(p.source(b1 / sr)), b1 - b0)
+
+    # the pieces are stretched independently: a long fill's on both cores (the FFTs run outside
+    # the GIL), joined in order, so the fill is the same as one piece after another. A short
+    # fill gains little, and a second thread's malloc arena would add ~40 MB to the peak of an
+    # 8-s region of a 10-minute song (at the 600-MB goal)
+    if a1 - a0 >= PARALLEL_FILL * sr:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pieces = list(pool.map(piece_audio, range(len(plan.pieces))))
+    else:
+        pieces = [piece_audio(k) for k in range(len(plan.pieces))]
+    prev: tuple[np.ndarray, int] | None = None  # (audio, first frame) of the previous piece
+    for (b0, b1), y in zip(spans, pieces, strict=True):
         if prev is None:
             fill[:, b0 - a0 : b1 - a0] = y
         else:
@@ -107,25 +120,24 @@ def assemble_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int]:
     return fill, a0
 
 
-def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float) -> float:
+def match_gain(audio: Audio, fill: np.ndarray, a0: int, t0: float, t1: float,
+               levels: SongLevels | None = None) -> float:
     """Scale `fill` in place so its loudness over [t0, t1] equals the original's there (or the
     surrounding context's, if the original region is silent), then follow the original's
-    loudness contour within ±3 dB. Returns the overall gain in dB."""
+    loudness contour within ±3 dB. Returns the overall gain in dB. `levels`: the original's
+    loudness figures, shared by the takes of one fill."""
     sr = audio.sample_rate
     i0, i1 = int(t0 * sr), int(t1 * sr)
-    orig = audio.samples[:, i0:i1]
-    ref = loudness(orig, sr)
+    levels = levels if levels is not None else SongLevels(audio.samples, sr)
+    ref = levels.span(i0, i1)
     if ref <= FLOOR_LUFS + 10:  # a silent region: match the music around it instead
-        n = i1 - i0
-        ctx = np.concatenate([audio.samples[:, max(0, i0 - n) : i0],
-                              audio.samples[:, i1 : i1 + n]], axis=1)  # fmt: skip
-        ref = loudness(ctx, sr)
+        ref = levels.context(i0, i1, i1 - i0)
     own = loudness(fill[:, i0 - a0 : i1 - a0], sr)
     if own <= FLOOR_LUFS or ref <= FLOOR_LUFS:
         return 0.0
     g_db = float(np.clip(ref - own, -20.0, 20.0))
     fill *= np.float32(10 ** (g_db / 20))
-    if _match_contour(audio, fill, a0, i0, i1):  # the contour moved the level: match again
+    if _match_contour(audio, fill, a0, i0, i1, levels):  # the contour moved the level: match again
         again = float(np.clip(ref - loudness(fill[:, i0 - a0 : i1 - a0], sr), -6.0, 6.0))
         fill *= np.float32(10 ** (again / 20))
         g_db += again
@@ -179,7 +191,8 @@ def _soft_limit(x: np.ndarray, knee: float = 0.9) -> None:
         x[over] = np.sign(v) * (knee + room * np.tanh((np.abs(v) - knee) / room))
 
 
-def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) -> bool:
+def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int,
+                   levels: SongLevels | None = None) -> bool:
     """A gain curve (K-weighted, 400 ms windows like momentary loudness) bringing the fill's
     level toward the original region's, so the level on both sides of each seam is the
     original's there too. Returns False when the region is too short for a contour."""
@@ -188,13 +201,10 @@ def _match_contour(audio: Audio, fill: np.ndarray, a0: int, i0: int, i1: int) ->
     if i1 - i0 < 3 * win:
         return False
     lead = min(i0, i0 - a0, int(0.1 * sr))  # let the filters settle before the region
-    ko = k_weighted(audio.samples[:, i0 - lead : i1].mean(axis=0), sr)[lead:]
-    kf = k_weighted(fill[:, i0 - lead - a0 : i1 - a0].mean(axis=0), sr)[lead:]
-    so = np.concatenate([[0.0], np.cumsum(ko * ko)])
-    sf = np.concatenate([[0.0], np.cumsum(kf * kf)])
-    starts = np.arange(0, len(ko) - win + 1, hop)
-    po = (so[starts + win] - so[starts]) / win
-    pf = (sf[starts + win] - sf[starts]) / win
+    levels = levels if levels is not None else SongLevels(audio.samples, sr)
+    po = levels.powers(i0, i1, lead, win, hop)
+    pf = window_powers(fill[:, i0 - lead - a0 : i1 - a0].mean(axis=0), sr, lead, win, hop)
+    starts = np.arange(len(po)) * hop
     g = np.clip(10 * np.log10((po + 1e-12) / (pf + 1e-12)), -CONTOUR_MAX_DB, CONTOUR_MAX_DB)
     g -= np.median(g)  # the overall level is already matched; keep only the shape
     g = np.convolve(np.pad(g, 1, mode="edge"), np.ones(3) / 3, mode="valid")
@@ -226,11 +236,12 @@ def splice(audio: Audio, fill: np.ndarray, a0: int, plan: Plan) -> Audio:
     return Audio(out, sr)
 
 
-def render_fill(audio: Audio, plan: Plan) -> tuple[np.ndarray, int, float]:
+def render_fill(audio: Audio, plan: Plan, levels: SongLevels | None = None,
+                ) -> tuple[np.ndarray, int, float]:
     """(gain-matched fill, its first frame, overall gain in dB): all a version needs besides
     the song, which `splice` (the whole version) or `splice_window` (a stretch) adds."""
     fill, a0 = assemble_fill(audio, plan)
-    g_db = match_gain(audio, fill, a0, plan.start, plan.end)
+    g_db = match_gain(audio, fill, a0, plan.start, plan.end, levels)
     return fill, a0, g_db
 
 

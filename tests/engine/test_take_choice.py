@@ -86,7 +86,7 @@ def test_predicted_plans_go_first_and_failing_takes_rank_by_gate_shortfall(monke
                 1: _metrics(z=(3.5, 0.0), gates=fail_seam), 2: _metrics()}  # fmt: skip
     rendered = []
 
-    def fake_version(audio, an, grid, plan, seed, method, cost, jumps=None):
+    def fake_version(audio, an, grid, plan, seed, method, cost, jumps=None, levels=None):
         rendered.append(plan)
         m = outcomes[plan]
         return FillVersion(None, {"metrics": m, "confidence": "ok" if m["passed"] else "low"})
