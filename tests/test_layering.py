@@ -62,7 +62,7 @@ for name in %r:
 print(json.dumps(found))
 """
 # Imported before the fork: what the headless packages use that takes long to import.
-THIRD_PARTY = ("numpy", "scipy.signal", "scipy.ndimage", "scipy.fft", "soundfile", "audiotsm",
+THIRD_PARTY = ("numpy", "scipy.signal", "scipy.ndimage", "scipy.fft", "soundfile",
                "requests", "fastapi", "uvicorn", "pydantic", "starlette.applications", "mido",
                "platformdirs", "keyring", "pydub")
 
