@@ -1,12 +1,12 @@
-"""Sections from bar-synchronous features, as an optimal change-point segmentation: the bars are
-split where the music changes and stays changed — the cut that minimises the spread of each
-section's bars around the section's own mean (timbre, level and onset density, harmony: each
-group z-scored over the song and weighted equally), plus a price per section and a prior on
-its length (log-normal around TYPICAL_BARS), solved exactly by dynamic programming over the bar
-lines. The level group (RMS, onset strength, low-band onset strength) is an instrument-activity
-proxy heard from the mix: an instrument entering or leaving moves it and the timbre together.
-Labels by similarity (A, B, …); a repeat that differs noticeably from its first appearance gets
-a prime (A′)."""
+"""Sections from bar-synchronous features, as an optimal change-point segmentation: the bars
+(each averaged with the one before) are split where the music changes and stays changed — the
+cut that minimises the spread of each section's bars around the section's own mean (timbre,
+level and onset density, harmony: each group z-scored over the song and weighted equally), plus
+a price per section and a prior on its length (log-normal around TYPICAL_BARS), solved exactly
+by dynamic programming over the bar lines. The level group (RMS, onset strength, low-band onset
+strength) is an instrument-activity proxy heard from the mix: an instrument entering or leaving
+moves it and the timbre together. Labels by similarity (A, B, …); a repeat that differs
+noticeably from its first appearance gets a prime (A′)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import numpy as np
 PRICE = 2.0  # cost of one more section, per feature group (each group's bars have variance 1)
 TYPICAL_BARS = 12  # the length prior's centre: sections are typically 8–16 bars
 LENGTH_WEIGHT = 1.0  # weight of (log(length / TYPICAL_BARS))² in the cost of a section
+SMOOTH_BARS = 2  # each bar's features are averaged with the bar before: a bar-to-bar chord change
+# or a one-bar drum fill weighs less than a change that lasts
 MIN_BARS = 2  # shortest section (a two-bar intro before the band comes in is common)
 MAX_BARS = 128  # longest section considered: keeps the search linear in the song's length
 SAME = 0.35  # cosine distance below which two sections get one letter
@@ -32,6 +34,16 @@ def _standard(f: np.ndarray) -> np.ndarray:
     """z-scored per column, scaled so the group's squared norm per bar averages 1."""
     z = (f - f.mean(axis=0)) / np.maximum(f.std(axis=0), 1e-9)
     return z / np.sqrt(f.shape[1])
+
+
+def smooth(x: np.ndarray, bars: int) -> np.ndarray:
+    """Mean of each bar's row with the `bars` − 1 rows before it (fewer at the start)."""
+    if bars <= 1 or len(x) == 0:
+        return x
+    c = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
+    i = np.arange(len(x))
+    a = np.maximum(0, i - (bars - 1))
+    return (c[i + 1] - c[a]) / (i + 1 - a)[:, None]
 
 
 def segment(x: np.ndarray, price: float, min_bars: int | None = None,
@@ -101,7 +113,7 @@ def sections(bar_times: np.ndarray, end: float, bar_chroma: np.ndarray,
         return [(0.0, float(end), "A")] if end > 0 else []
     chroma = bar_chroma / np.maximum(bar_chroma.sum(axis=1, keepdims=True), 1e-9)
     groups = [bar_timbre, bar_level, chroma]
-    x = np.concatenate([_standard(g) for g in groups], axis=1)
+    x = np.concatenate([_standard(smooth(g, SMOOTH_BARS)) for g in groups], axis=1)
     b = segment(x, PRICE * len(groups))
     starts = [0] + b
     stops = b + [n]
