@@ -3,7 +3,8 @@
 cut that minimises the spread of each section's bars around the section's own mean (timbre,
 level and onset density, harmony: each group z-scored over the song and weighted equally), plus
 a price per section and a prior on its length (log-normal around TYPICAL_BARS), solved exactly
-by dynamic programming over the bar lines. The level group (RMS, onset strength, low-band onset
+by dynamic programming over the bar lines; each cut is then moved by up to a bar to where the
+unsmoothed timbre and level change. The level group (RMS, onset strength, low-band onset
 strength) is an instrument-activity proxy heard from the mix: an instrument entering or leaving
 moves it and the timbre together. Labels by similarity (A, B, …); a repeat that differs
 noticeably from its first appearance gets a prime (A′)."""
@@ -83,6 +84,28 @@ def segment(x: np.ndarray, price: float, min_bars: int | None = None,
     return sorted(out)
 
 
+def refine(x: np.ndarray, cuts: list[int], reach: int = 1) -> list[int]:
+    """Each cut moved by up to `reach` bars to where it best splits the unsmoothed bars between
+    its neighbours (the smoothing finds a change but can place it a bar late)."""
+    if not cuts:
+        return cuts
+    c1 = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
+    c2 = np.concatenate([[0.0], np.cumsum((x * x).sum(axis=1))])
+
+    def cost(a: int, b: int) -> float:
+        tot = c1[b] - c1[a]
+        return float(c2[b] - c2[a] - tot @ tot / (b - a))
+
+    out = list(cuts)
+    edges = [0, *out, len(x)]
+    for i in range(len(out)):
+        lo, hi = edges[i] + MIN_BARS, edges[i + 2] - MIN_BARS
+        options = [b for b in range(out[i] - reach, out[i] + reach + 1) if lo <= b <= hi]
+        out[i] = min(options, key=lambda b: cost(edges[i], b) + cost(b, edges[i + 2]))
+        edges[i + 1] = out[i]
+    return out
+
+
 def labels(seg_feats: np.ndarray) -> list[str]:
     """Letter per section by greedy clustering on cosine distance; A′ for a changed repeat."""
     u = _unit(seg_feats) if len(seg_feats) > 2 else seg_feats / np.maximum(
@@ -114,7 +137,9 @@ def sections(bar_times: np.ndarray, end: float, bar_chroma: np.ndarray,
     chroma = bar_chroma / np.maximum(bar_chroma.sum(axis=1, keepdims=True), 1e-9)
     groups = [bar_timbre, bar_level, chroma]
     x = np.concatenate([_standard(smooth(g, SMOOTH_BARS)) for g in groups], axis=1)
-    b = segment(x, PRICE * len(groups))
+    # placed by the unsmoothed timbre and level (the instruments), not by the bar's chord
+    raw = np.concatenate([_standard(g) for g in groups[:2]], axis=1)
+    b = refine(raw, segment(x, PRICE * len(groups)))
     starts = [0] + b
     stops = b + [n]
     feats = np.concatenate([_unit(bar_chroma), _unit(bar_timbre)], axis=1)
