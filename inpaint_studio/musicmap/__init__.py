@@ -18,9 +18,10 @@ and bass chroma; beats.py estimates the tempo from the onset autocorrelation and
 dynamic programming, and says "no steady beat" instead of inventing a grid; metre.py picks the
 bar length and downbeats from harmonic change, bass onsets and accents per beat; harmony.py
 matches beat-synchronous chroma against key profiles and chord templates with a Viterbi pass;
-sections.py finds boundaries where the block means of the bars either side differ most and
-labels them by similarity; grid.py turns the map into bars.beats positions, lengths and
-snapping. cache.py stores maps as JSON under `<cache dir>/musicmap/`, atomically.
+sections.py splits the bars where timbre, level and harmony change and stay changed (an
+optimal change-point segmentation with a section-length prior) and labels them by similarity;
+grid.py turns the map into bars.beats positions, lengths and snapping. cache.py stores maps
+as JSON under `<cache dir>/musicmap/`, atomically.
 
 Progress and cancellation: `analyze(audio, token, progress)` calls `progress(fraction, stage)`
 between its steps and checks the `CancelToken` there and between FFT blocks (~47 s of audio

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ANALYSIS_VERSION = 3  # bump whenever any analysis step changes its output: the cache keys on it
+ANALYSIS_VERSION = 4  # bump whenever any analysis step changes its output: the cache keys on it
 
 
 @dataclass

@@ -75,7 +75,9 @@ def analyze(audio: Audio, token: CancelToken = NEVER, progress: Progress | None 
     frames_t = np.arange(len(f.timbre)) * f.onset_dt
     bar_chroma = metre.beat_means(chroma_t, f.chroma, bar_times)
     bar_timbre = metre.beat_means(frames_t, f.timbre, bar_times)
-    secs = secmod.sections(bar_times, f.duration, bar_chroma, bar_timbre)
+    level = np.stack([20.0 * np.log10(f.rms + 1e-5), f.onset, f.onset_low], axis=1)
+    bar_level = metre.beat_means(frames_t, level, bar_times)
+    secs = secmod.sections(bar_times, f.duration, bar_chroma, bar_timbre, bar_level)
     timings["sections"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     say(1.0, "done")

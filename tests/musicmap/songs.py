@@ -84,3 +84,55 @@ def drone(seconds: float = 30.0) -> Audio:
     y = sum(np.sin(2 * np.pi * f * t + i) for i, f in enumerate((110.0, 130.81, 164.81, 220.0)))
     y = 0.15 * y * swell + 0.01 * np.random.default_rng(0).standard_normal(len(t))
     return Audio(np.stack([y, 0.9 * y]).astype(np.float32), RATE)
+
+
+ORCHESTRATION_FORM = (("A", ("bass", "keys")), ("B", ("bass", "keys", "drums", "lead")),
+                      ("A", ("bass", "keys")), ("C", ("keys", "lead")),
+                      ("B", ("bass", "keys", "drums", "lead")))
+
+
+def orchestrated(bars_per_section: int = 12, bpm: float = 120.0,
+                 seed: int = 2) -> tuple[Audio, np.ndarray, list[str]]:
+    """(audio, section start times, section letters) of a 4/4 song in A minor whose sections
+    differ the way the benchmark's proxy defines them — by which instruments play (bass, keys,
+    drums, lead; ORCHESTRATION_FORM) — over one i–VI–III–VII progression, a chord per bar."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    bar = 4 * beat
+    total = len(ORCHESTRATION_FORM) * bars_per_section
+    n = int((total * bar + 1.0) * RATE)
+    y = np.zeros(n + 4 * RATE)
+    prog = [(57, 60, 64), (53, 57, 60), (48, 52, 55), (55, 59, 62)]  # Am F C G
+    hz = lambda p: 440.0 * 2 ** ((p - 69) / 12)  # noqa: E731
+    starts = []
+    for s, (_, parts) in enumerate(ORCHESTRATION_FORM):
+        starts.append(s * bars_per_section * bar)
+        for b in range(bars_per_section):
+            k = s * bars_per_section + b
+            t0 = k * bar
+            chord = prog[k % 4]
+            i0 = int(t0 * RATE)
+            if "bass" in parts:
+                for q in range(4):
+                    j = int((t0 + q * beat) * RATE)
+                    y[j : j + int(beat * RATE)] += 0.35 * _note(hz(chord[0] - 24),
+                                                                int(beat * RATE), 0.4)
+            if "keys" in parts:
+                for p in chord:
+                    y[i0 : i0 + int(bar * RATE)] += 0.08 * _note(hz(p), int(bar * RATE), 1.5)
+            if "drums" in parts:
+                for q in range(8):
+                    j = int((t0 + q * beat / 2) * RATE)
+                    m = int(0.05 * RATE)
+                    y[j : j + m] += 0.15 * rng.standard_normal(m) * np.exp(-np.arange(m) / 200)
+                    if q % 4 == 0:
+                        kk = np.arange(int(0.15 * RATE)) / RATE
+                        y[j : j + len(kk)] += 0.6 * np.sin(2 * np.pi * 55 * kk) * np.exp(-kk / 0.05)
+            if "lead" in parts:
+                for q in range(4):
+                    j = int((t0 + q * beat) * RATE)
+                    p = chord[int(rng.integers(0, 3))] + 12
+                    y[j : j + int(beat * RATE)] += 0.12 * _note(hz(p), int(beat * RATE), 0.3)
+    y = y[:n] / np.max(np.abs(y)) * 0.8
+    return (Audio(np.stack([y, y]).astype(np.float32), RATE), np.asarray(starts),
+            [name for name, _ in ORCHESTRATION_FORM])
