@@ -87,7 +87,7 @@ def _real(rows: list[Path]) -> Iterator[dict]:
     from inpaint_studio.engine.fill import fill_region
 
     versions = passed = 0
-    per_gate = {"seam": 0, "beat_phase": 0, "loudness": 0}
+    per_gate: dict[str, int] = {}  # each gate the verdict reports, by name
     for path in rows:
         if not path.exists():
             continue
@@ -106,7 +106,7 @@ def _real(rows: list[Path]) -> Iterator[dict]:
                 versions += 1
                 passed += v.meta["metrics"]["passed"]
                 for k, g in gates.items():
-                    per_gate[k] += g is not False
+                    per_gate[k] = per_gate.get(k, 0) + (g is not False)
     if versions:
         yield figure("real recordings: versions passing all gates", passed / versions,
                      f"of {versions}", ">= 0.5", passed / versions >= 0.5)
