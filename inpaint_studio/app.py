@@ -63,6 +63,10 @@ if TYPE_CHECKING:  # imported where they are built: after the first paint (see L
 
 LOG_FILE = f"{EXECUTABLE}.log"
 START_AT_THE_LATEST_MS = 5000  # Editor.start() runs by then even if the window is never drawn
+# ...and at most this long after the editor is built while the song given at launch decodes (a
+# long song, a slow disk or network folder): the jobs to resume and the key lookup never wait
+# on it for longer.
+START_WHILE_DECODING_AT_THE_LATEST_MS = 5000
 ExceptionHandler = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
@@ -507,6 +511,7 @@ class Launch(QObject):
             # before `done` is looked at: a decode that ends meanwhile still starts it.
             decoding.finished.connect(editor.start)
             if not decoding.done.is_set():
+                QTimer.singleShot(START_WHILE_DECODING_AT_THE_LATEST_MS, editor.start)
                 return
         QTimer.singleShot(0, editor.start)
 

@@ -92,8 +92,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
     """In the xdist controller: each item's group must be in the id the scheduler reads. xdist
     3.8 writes it into `_nodeid`, which pytest 9.2 no longer reads (pytest-xdist issue 1386): the
-    groups would then be silently ignored, each module's tests split over both workers and its
-    module and session fixtures built on both. Stop rather than run the suite that way."""
+    groups would then be silently ignored, each module's tests split over the workers and its
+    module and session fixtures built on each. Stop rather than run the suite that way."""
     if node.config.getvalue("dist") != "loadgroup":
         return
     lost = [nodeid for nodeid in ids if "@" not in nodeid]

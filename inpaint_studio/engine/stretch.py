@@ -9,8 +9,10 @@ frame's search region are computed a block of frames at a time, each frame's cro
 is one inverse FFT of a product (instead of a 1024 x 1025 direct correlation per channel), and
 the overlap-add of all frames is two strided sums. audiotsm ran one pure-Python pass per frame
 with a direct correlation per channel: on a 60-s region that was more than half the fill.
-audiotsm (MIT licence, Muges) is no longer a dependency of the app: only the test that checks
-this module against it installs it (the `test` extra)."""
+audiotsm is no longer a dependency of the app: only the test that checks this module against
+it installs it (the `test` extra). This module follows audiotsm's procedure, so its notice
+goes with it: audiotsm, Copyright (c) 2017 Muges, under the MIT License (the same terms as this
+project's)."""
 
 from __future__ import annotations
 

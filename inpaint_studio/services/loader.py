@@ -125,16 +125,23 @@ class EarlyLoad(QObject):
 
     def cancel(self) -> None:
         self.worker.cancel()
+        self._drop()  # a decode that had already ended no longer holds the song
 
     def listen(self, listener: Heard) -> None:
         """From now on `listener(how, value)` hears this decode: first what it reported so far
         (the header, the latest progress, its end if it has ended), then the rest as it comes."""
         self._listener = listener
-        for msg in (self._started, self._progress):
+        kept = (self._started, self._progress, self._end)
+        self._drop()  # handed over: the listener's document holds the song from now on
+        for msg in kept[:2]:
             if msg is not None:
                 listener("partial", msg)
-        if self._end is not None:
-            listener(*self._end)
+        if kept[2] is not None:
+            listener(*kept[2])
+
+    def _drop(self) -> None:
+        self._started = self._progress = None
+        self._end = None
 
     def _hear(self, how: str, value: Any) -> None:
         if self._listener is not None:

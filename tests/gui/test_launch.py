@@ -211,3 +211,25 @@ def test_a_song_given_at_launch_that_does_not_decode_is_reported_as_any_other(
     assert "not-a-song.mp3" in title + message
     assert window.document.state != "ready"
     _finish(qtbot, launch)
+
+
+def test_a_decode_that_ends_before_it_is_adopted_is_handed_over_not_kept(qtbot, workers,
+                                                                          audio_file):
+    """A short song can decode before the editor exists: the loader adopting it then hears the
+    whole decode, and the early decode keeps no reference to the song (it would hold a whole
+    decoded song for the life of the app)."""
+    import gc
+    import weakref
+
+    from inpaint_studio.services.loader import Decoded, EarlyLoad
+
+    early = EarlyLoad(workers, audio_file(".flac", seconds=2.0))
+    qtbot.waitUntil(lambda: early._end is not None, timeout=30000)  # ended, nobody listening
+    heard: list[tuple[str, object]] = []
+    early.listen(lambda how, value: heard.append((how, value)))
+    assert heard[0][0] == "partial" and heard[-1][0] == "returned"  # the header, …, the end
+    assert isinstance(heard[-1][1], Decoded)
+    song = weakref.ref(heard[-1][1])
+    heard.clear()
+    gc.collect()
+    assert song() is None
