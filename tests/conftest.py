@@ -73,22 +73,6 @@ def audio_file(tmp_path):
 # using the session fixtures below, which take many seconds to build (tests/engine/conftest.py:
 # five fills of a 130-s song each), share one group, so they are built once, and are `slow`.
 SHARED_SLOW_FIXTURES = {"steady_results": "engine-results", "drift_results": "engine-results"}
-# The groups that take longest (seconds of one worker, measured on the two-core machine with
-# four workers, 2026-12-07), handed out first: the scheduler gives groups out in the order the
-# tests are collected, and a 60-s group handed out last kept one worker busy after the others
-# had finished (the suite took 5:13 to 6:02 over four runs). Longest first leaves the short
-# groups for the end. Not a list to keep exact: a group missing here only runs in its place.
-LONGEST_GROUPS_FIRST = (
-    "tests/gui/test_jobs_gui.py", "tests/jobs/test_lifecycle.py", "engine-results",
-    "tests/jobs/test_cli.py", "tests/commands/test_splice_cli.py", "tests/gui/test_music_map.py",
-    "tests/scripting/test_scripting.py", "tests/api/test_client_faults.py",
-    "tests/musicmap/test_map.py", "tests/gui/test_jobs_screenshot.py",
-    "tests/gui/test_compare_panel.py", "tests/core/test_decode_parallel.py",
-    "tests/engine/test_fill_contract.py", "tests/server/test_serve_cli.py",
-    "tests/gui/test_preflight_gui.py", "tests/gui/test_screenshot.py",
-    "tests/musicmap/test_analyze_cli.py", "tests/player/test_render.py",
-    "tests/server/test_player_route.py", "tests/gui/test_keep_jobs.py",
-)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -102,16 +86,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         group = min(groups) if groups else item.nodeid.split("::", 1)[0]
         item.add_marker(pytest.mark.xdist_group(group))
-    rank = {group: i for i, group in enumerate(LONGEST_GROUPS_FIRST)}
-
-    def first(item: pytest.Item) -> int:
-        marker = item.get_closest_marker("xdist_group")
-        if marker is None:
-            return len(rank)
-        name = marker.args[0] if marker.args else marker.kwargs.get("name")
-        return rank.get(name, len(rank))
-
-    items[:] = sorted(items, key=first)  # stable: in collection order within each rank
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of xdist
