@@ -97,8 +97,10 @@ Heard = Callable[[str, Any], None]  # (how, value): "partial" | "returned" | "er
 
 
 class EarlyLoad(QObject):
-    """A song's decode started before there is a loader to show it (the app starts one right
-    after its first paint for a song given on the command line, while the editor is built).
+    """One song's decode and what it has reported: every `AudioLoader.load` hears its decode
+    through one, and a decode started before there is a loader to show it (the app starts one
+    right after its first paint for a song given on the command line, while the editor is
+    built) keeps what it hears until a loader adopts it.
     The worker (`decode_with_peaks`, as `AudioLoader.load` runs it) starts at once; what it
     reports is kept (the latest `DecodeStarted` and `DecodeProgress`, and how it ended) until an
     `AudioLoader` adopts it (`listen`), which then hears all of it, and the rest as it comes."""
@@ -180,23 +182,17 @@ class AudioLoader(OneWorkerAtATime):
             early.cancel()
             early = None
         self.document.begin_loading(path)
-        if early is not None:  # the decode started at launch goes on: the views show it
-            self.worker = early.worker
-            early.setParent(self)
-            early.listen(lambda how, value, w=early.worker, p=path: self._hear(w, p, how, value))
-            return early.worker
-        worker = Worker(decode_with_peaks, path, name="load")
-        worker.partial.connect(lambda msg, w=worker: self._on_partial(w, msg))
-        worker.returned.connect(lambda result, w=worker: self._on_returned(w, result))
-        worker.errored.connect(lambda exc, w=worker, p=path: self._on_errored(w, p, exc))
-        worker.cancelled.connect(lambda w=worker: self._on_cancelled(w))
-        self.worker = worker
-        self.workers.start(worker)
-        return worker
+        if early is None:  # a decode of its own; one started at launch goes on as it is
+            early = EarlyLoad(self.workers, path)
+        early.setParent(self)
+        early.worker.finished.connect(early.deleteLater)  # what it kept was handed over
+        self.worker = early.worker
+        early.listen(lambda how, value, w=early.worker, p=path: self._hear(w, p, how, value))
+        return early.worker
 
     # -- worker signals (GUI thread); results of a superseded worker are ignored ----------------
     def _hear(self, worker: Worker, path: str, how: str, value: Any) -> None:
-        """An adopted `EarlyLoad`'s worker, heard through it."""
+        """The decode's worker, heard through its `EarlyLoad`."""
         if how == "partial":
             self._on_partial(worker, value)
         elif how == "returned":
